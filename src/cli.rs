@@ -1,0 +1,173 @@
+//! The command line: clap definitions (every flag also read from an `ECS_OPERATOR_*`
+//! environment variable) and the commands that are not long-running.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde::Serialize;
+
+use crate::manifest::{self, Diagnostic};
+
+/// A Kubernetes-style operator for Amazon ECS.
+#[derive(Debug, Parser)]
+#[command(name = "ecs-operator", version, about, long_about = None)]
+pub struct Cli {
+    /// Options every command takes.
+    #[command(flatten)]
+    pub global: GlobalOptions,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct GlobalOptions {
+    /// Log format on stderr.
+    #[arg(long, global = true, env = "ECS_OPERATOR_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Log filter (tracing EnvFilter syntax: `info`, `ecs_operator=debug`).
+    #[arg(
+        long,
+        global = true,
+        env = "ECS_OPERATOR_LOG_LEVEL",
+        default_value = "info"
+    )]
+    pub log_level: String,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Report format of commands that print findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON document.
+    Json,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check manifests without touching AWS: exit 0 when valid, 1 on errors.
+    Validate(ValidateArgs),
+    /// Print the JSON Schema of the manifest kinds (for editors and CI linters).
+    Schema,
+}
+
+/// `validate` options.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Files or directories of manifests.
+    #[arg(default_value = "manifests")]
+    pub paths: Vec<PathBuf>,
+    /// Treat warnings as errors.
+    #[arg(long, env = "ECS_OPERATOR_STRICT")]
+    pub strict: bool,
+    /// Report format.
+    #[arg(long, env = "ECS_OPERATOR_OUTPUT", value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+}
+
+/// Failures of the CLI itself (not findings about manifests).
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Writing the report failed.
+    #[error("cannot write output")]
+    Write(#[from] std::io::Error),
+    /// Serializing the report failed.
+    #[error("cannot encode output as JSON")]
+    Json(#[from] serde_json::Error),
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
+    let mut stdout = std::io::stdout().lock();
+    match cli.command {
+        Command::Validate(args) => validate(&args, &mut stdout),
+        Command::Schema => {
+            serde_json::to_writer_pretty(&mut stdout, crate::schema::manifest_schema())?;
+            writeln!(stdout)?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// The `validate --output json` report.
+#[derive(Debug, Serialize)]
+pub struct ValidationReport {
+    /// True when nothing blocks an apply (with `--strict`, no warnings either).
+    pub valid: bool,
+    /// Files read.
+    pub files: usize,
+    /// Documents that decoded.
+    pub documents: usize,
+    /// Number of errors.
+    pub errors: usize,
+    /// Number of warnings.
+    pub warnings: usize,
+    /// Every finding, sorted by file and line.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl ValidationReport {
+    /// Loads and validates `paths`.
+    pub fn build(paths: &[PathBuf], strict: bool) -> ValidationReport {
+        let loaded = manifest::load_paths(paths);
+        let diagnostics = manifest::validate(&loaded);
+        let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+        let warnings = diagnostics.len() - errors;
+        ValidationReport {
+            valid: errors == 0 && (!strict || warnings == 0),
+            files: loaded.files,
+            documents: loaded.documents.len(),
+            errors,
+            warnings,
+            diagnostics,
+        }
+    }
+}
+
+fn validate(args: &ValidateArgs, out: &mut impl Write) -> Result<ExitCode, CliError> {
+    let report = ValidationReport::build(&args.paths, args.strict);
+    match args.output {
+        OutputFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, &report)?;
+            writeln!(out)?;
+        }
+        OutputFormat::Text => {
+            for d in &report.diagnostics {
+                writeln!(out, "{d}")?;
+            }
+            writeln!(
+                out,
+                "{}: {} files, {} documents, {} errors, {} warnings{}",
+                if report.valid { "valid" } else { "invalid" },
+                report.files,
+                report.documents,
+                report.errors,
+                report.warnings,
+                if args.strict && report.warnings > 0 {
+                    " (--strict)"
+                } else {
+                    ""
+                }
+            )?;
+        }
+    }
+    Ok(if report.valid {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}

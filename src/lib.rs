@@ -1,0 +1,17 @@
+//! ecs-operator: a Kubernetes-style operator for Amazon ECS. It reads YAML manifests of ECS
+//! clusters, services (with their task definitions) and ELBv2 target groups, and makes AWS
+//! match them. See README.md for the user's view and DESIGN.md for the product picture.
+//!
+//! # Layout
+//! - [`manifest`]: the manifest kinds, loading from directories, validation with file, line and
+//!   field for every finding.
+//! - [`schema`]: JSON Schema of the manifests, and field-name suggestions drawn from it.
+//! - [`cli`]: the command line (`validate`, `schema`).
+//!
+//! `main.rs` only parses the command line, sets up logging and calls [`cli::run`].
+
+#![forbid(unsafe_code)]
+
+pub mod cli;
+pub mod manifest;
+pub mod schema;

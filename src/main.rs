@@ -1,0 +1,28 @@
+//! The `ecs-operator` binary: parse the command line, set up logging, run the command.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use ecs_operator::cli::{self, Cli, LogFormat};
+use tracing_subscriber::EnvFilter;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let filter =
+        EnvFilter::try_new(&cli.global.log_level).unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match cli.global.log_format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+    match cli::run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            let e = anyhow::Error::from(e);
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,34 @@
+//! Manifests: the types of the three kinds, loading them from files and directories, and
+//! validating them before anything touches AWS.
+//!
+//! - [`document`]: `apiVersion`/`kind`/`metadata`/`spec`, [`Kind`], [`ResourceKey`].
+//! - [`cluster`], [`target_group`], [`service`], [`task_definition`]: the specs, with ECS and
+//!   ELBv2 field names.
+//! - [`shorthand`]: map shorthand for name/value lists; scalars as strings.
+//! - [`units`]: `"1 vCPU"` / `"2 GB"` task sizes.
+//! - [`load`]: directory walking, document splitting; failures kept apart from deletions.
+//! - `decode`: one document into a [`Manifest`], every problem collected.
+//! - [`lines`]: field path to line number.
+//! - [`validate`]: the rules; [`fargate`]: the CPU/memory matrix.
+//! - [`diagnostic`], [`path`]: what a finding looks like.
+
+pub mod cluster;
+mod decode;
+pub mod diagnostic;
+pub mod document;
+pub mod fargate;
+pub mod lines;
+pub mod load;
+pub mod path;
+pub mod service;
+pub mod shorthand;
+pub mod target_group;
+pub mod task_definition;
+pub mod units;
+pub mod validate;
+
+pub use diagnostic::{Diagnostic, Severity};
+pub use document::{Kind, Manifest, Metadata, ResourceKey, Spec};
+pub use load::{Document, FailedDocument, Loaded, load_paths, load_str};
+pub use path::FieldPath;
+pub use validate::validate;

@@ -1,0 +1,381 @@
+//! Loading manifests: walking directories (any depth, `.yaml`/`.yml`, hidden entries such as
+//! `.git` skipped, sorted so the order never depends on the filesystem), splitting files into
+//! documents and decoding each. Nothing here fails as a whole: an unreadable file or a broken
+//! document becomes an error [`Diagnostic`] and a [`FailedDocument`], so callers can tell "this
+//! resource failed to load" from "this resource was deleted".
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use super::decode::{self, Problem};
+use super::diagnostic::Diagnostic;
+use super::document::Manifest;
+use super::lines::LineIndex;
+use super::path::FieldPath;
+
+/// A document that decoded into a manifest, with where it came from.
+#[derive(Debug)]
+pub struct Document {
+    /// The file it was read from.
+    pub file: PathBuf,
+    /// Line of the document's first content in the file (1-based).
+    pub line: u32,
+    /// The decoded manifest.
+    pub manifest: Manifest,
+    source: DocSource,
+}
+
+/// A document that failed to load. Whatever resource it describes must be treated as
+/// unknown, never as absent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedDocument {
+    /// The file.
+    pub file: PathBuf,
+    /// Line of the document (0 for a file that could not be read at all).
+    pub line: u32,
+    /// `kind` and `metadata.name`, when they could be read.
+    pub identity: Option<(String, String)>,
+}
+
+/// Everything read from a set of paths.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// Documents that decoded, in load order (files sorted, documents in file order).
+    pub documents: Vec<Document>,
+    /// Documents or files that did not.
+    pub failed: Vec<FailedDocument>,
+    /// Problems found while reading and decoding (validation adds its own).
+    pub diagnostics: Vec<Diagnostic>,
+    /// Number of files read.
+    pub files: usize,
+}
+
+/// The text of one document inside its file, kept to find lines on demand.
+#[derive(Debug, Clone)]
+struct DocSource {
+    text: Arc<str>,
+    range: Range<usize>,
+    /// File line of the first line of `range`, minus one.
+    line_offset: u32,
+    index: Arc<OnceLock<LineIndex>>,
+}
+
+impl DocSource {
+    fn line_of(&self, path: &FieldPath) -> Option<u32> {
+        let index = self
+            .index
+            .get_or_init(|| LineIndex::build(&self.text[self.range.clone()]));
+        index.line_of(path).map(|l| l + self.line_offset)
+    }
+}
+
+impl Document {
+    /// The file line on which `path` (or its nearest written ancestor) is written.
+    pub fn line_of(&self, path: &FieldPath) -> u32 {
+        self.source.line_of(path).unwrap_or(self.line)
+    }
+
+    /// Builds a document from a manifest with no source text (for tests and generated sets).
+    pub fn synthetic(file: impl Into<PathBuf>, line: u32, manifest: Manifest) -> Document {
+        Document {
+            file: file.into(),
+            line,
+            manifest,
+            source: DocSource {
+                text: Arc::from(""),
+                range: 0..0,
+                line_offset: 0,
+                index: Arc::default(),
+            },
+        }
+    }
+}
+
+/// True for names the loader reads from a directory.
+fn is_manifest_file(path: &Path) -> bool {
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("yaml" | "yml")
+    )
+}
+
+/// Loads every manifest under `paths` (files or directories).
+pub fn load_paths(paths: &[PathBuf]) -> Loaded {
+    let mut out = Loaded::default();
+    for root in paths {
+        if root.is_file() {
+            load_file(root, &mut out);
+            continue;
+        }
+        if !root.is_dir() {
+            out.fail_file(root, format!("{} does not exist", root.display()));
+            continue;
+        }
+        let walker = walkdir::WalkDir::new(root)
+            .follow_links(true)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+        for entry in walker {
+            match entry {
+                Ok(e) if e.file_type().is_file() && is_manifest_file(e.path()) => {
+                    load_file(e.path(), &mut out)
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    let p = e.path().unwrap_or(root).to_path_buf();
+                    out.fail_file(&p, format!("cannot read: {e}"));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn load_file(path: &Path, out: &mut Loaded) {
+    match std::fs::read(path) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(text) => load_str_into(path, &text, out),
+            Err(e) => out.fail_file(path, format!("not UTF-8 text: {e}")),
+        },
+        Err(e) => out.fail_file(path, format!("cannot read: {e}")),
+    }
+}
+
+/// Loads the documents of one file's text, as if read from `file`.
+pub fn load_str(file: &Path, text: &str) -> Loaded {
+    let mut out = Loaded::default();
+    load_str_into(file, text, &mut out);
+    out
+}
+
+fn load_str_into(file: &Path, text: &str, out: &mut Loaded) {
+    out.files += 1;
+    let text: Arc<str> = Arc::from(text.strip_prefix('\u{feff}').unwrap_or(text));
+    for chunk in split_documents(&text) {
+        let body = &text[chunk.range.clone()];
+        let decoded = decode::decode(body);
+        if decoded.empty {
+            continue;
+        }
+        let source = DocSource {
+            text: text.clone(),
+            range: chunk.range.clone(),
+            line_offset: chunk.first_line - 1,
+            index: Arc::default(),
+        };
+        let doc_line = chunk.first_line + first_content_line(body);
+        let mut failed = false;
+        for p in decoded.problems {
+            failed |= p.severity == super::diagnostic::Severity::Error;
+            out.diagnostics.push(place(file, &source, doc_line, p));
+        }
+        match decoded.manifest {
+            Some(manifest) if !failed => out.documents.push(Document {
+                file: file.to_path_buf(),
+                line: doc_line,
+                manifest,
+                source,
+            }),
+            _ => out.failed.push(FailedDocument {
+                file: file.to_path_buf(),
+                line: doc_line,
+                identity: decoded.identity,
+            }),
+        }
+    }
+}
+
+fn place(file: &Path, source: &DocSource, doc_line: u32, p: Problem) -> Diagnostic {
+    let line = match p.line {
+        Some(l) => l + source.line_offset,
+        None => source.line_of(&p.path).unwrap_or(doc_line),
+    };
+    Diagnostic {
+        severity: p.severity,
+        file: file.to_path_buf(),
+        line,
+        path: p.path,
+        rule: p.rule,
+        message: p.message,
+    }
+}
+
+impl Loaded {
+    fn fail_file(&mut self, file: &Path, message: String) {
+        self.diagnostics
+            .push(Diagnostic::error(file, 0, FieldPath::root(), "io", message));
+        self.failed.push(FailedDocument {
+            file: file.to_path_buf(),
+            line: 0,
+            identity: None,
+        });
+    }
+
+    /// True when every file and document loaded (the condition for pruning anything).
+    pub fn is_complete(&self) -> bool {
+        self.failed.is_empty()
+    }
+}
+
+/// One document's byte range and the file line it starts on.
+#[derive(Debug, PartialEq)]
+struct Chunk {
+    range: Range<usize>,
+    first_line: u32,
+}
+
+/// Splits a YAML stream at document markers (`---` or `...` at the start of a line). YAML
+/// forbids those markers inside any node, so a line-based split finds the same documents as a
+/// full parse, and lets each document be decoded (and its lines counted) on its own.
+fn split_documents(text: &str) -> Vec<Chunk> {
+    let mut chunks = Vec::new();
+    let mut start = 0;
+    let mut start_line = 1;
+    let mut offset = 0;
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        let line_no = i as u32 + 1;
+        if is_marker(line, "---") || is_marker(line, "...") {
+            if offset > start {
+                chunks.push(Chunk {
+                    range: start..offset,
+                    first_line: start_line,
+                });
+            }
+            // `---` belongs to the document it opens (it may carry content: `--- {a: 1}`);
+            // `...` closes the one before and is dropped.
+            if is_marker(line, "---") {
+                start = offset;
+                start_line = line_no;
+            } else {
+                start = offset + line.len();
+                start_line = line_no + 1;
+            }
+        }
+        offset += line.len();
+    }
+    if offset > start {
+        chunks.push(Chunk {
+            range: start..offset,
+            first_line: start_line,
+        });
+    }
+    // Directive-only chunks (`%YAML 1.2` before `---`) hold no document.
+    chunks.retain(|c| {
+        !text[c.range.clone()]
+            .lines()
+            .all(|l| l.trim_start().starts_with('%') || is_blank_or_comment(l))
+    });
+    chunks
+}
+
+fn is_marker(line: &str, marker: &str) -> bool {
+    line.strip_prefix(marker)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n']))
+}
+
+fn is_blank_or_comment(line: &str) -> bool {
+    let t = line.trim();
+    t.is_empty() || t.starts_with('#')
+}
+
+/// Lines (0-based) before the first line with content, skipping blanks, comments and `---`.
+fn first_content_line(body: &str) -> u32 {
+    body.lines()
+        .position(|l| !is_blank_or_comment(l) && l.trim_end() != "---")
+        .unwrap_or(0) as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ranges(text: &str) -> Vec<(String, u32)> {
+        split_documents(text)
+            .into_iter()
+            .map(|c| (text[c.range].to_string(), c.first_line))
+            .collect()
+    }
+
+    #[test]
+    fn documents_split_at_markers_only_at_line_start() {
+        let text = "a: 1\n---\nb: '---'\n  ---x\n--- {c: 3}\n...\n---\n";
+        assert_eq!(
+            ranges(text),
+            [
+                ("a: 1\n".to_string(), 1),
+                ("---\nb: '---'\n  ---x\n".to_string(), 2),
+                ("--- {c: 3}\n".to_string(), 5),
+                ("---\n".to_string(), 7),
+            ]
+        );
+    }
+
+    #[test]
+    fn directives_alone_are_not_documents() {
+        assert_eq!(
+            ranges("%YAML 1.2\n---\na: 1\n"),
+            [("---\na: 1\n".to_string(), 2)]
+        );
+    }
+
+    const TWO: &str = "# header\n---\napiVersion: ecs-operator/v1\nkind: Cluster\nmetadata: {name: a}\nspec: {}\n---\n\n---\napiVersion: ecs-operator/v1\nkind: Cluster\nmetadata: {name: b}\nspec:\n  settings: {containerInsights: 1}\n  bogus: true\n";
+
+    #[test]
+    fn lines_are_file_lines_not_document_lines() {
+        let loaded = load_str(Path::new("c.yaml"), TWO);
+        assert_eq!(loaded.documents.len(), 1);
+        assert_eq!(loaded.documents[0].line, 3);
+        assert_eq!(loaded.failed.len(), 1);
+        assert_eq!(loaded.failed[0].line, 10);
+        assert_eq!(
+            loaded.failed[0].identity,
+            Some(("Cluster".into(), "b".into()))
+        );
+        let d = &loaded.diagnostics[0];
+        assert_eq!((d.line, d.path.to_string().as_str()), (15, "spec.bogus"));
+    }
+
+    #[test]
+    fn document_line_of_finds_fields() {
+        let loaded = load_str(Path::new("c.yaml"), TWO);
+        let doc = &loaded.documents[0];
+        assert_eq!(doc.line_of(&FieldPath::parse("metadata.name")), 5);
+        assert_eq!(doc.line_of(&FieldPath::parse("spec.nothing")), 6);
+    }
+
+    #[test]
+    fn directories_load_sorted_and_skip_hidden() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("b/deep")).unwrap();
+        std::fs::create_dir_all(root.join(".git")).unwrap();
+        let doc = |n: &str| {
+            format!(
+                "apiVersion: ecs-operator/v1\nkind: Cluster\nmetadata: {{name: {n}}}\nspec: {{}}\n"
+            )
+        };
+        std::fs::write(root.join("b/deep/z.yml"), doc("z")).unwrap();
+        std::fs::write(root.join("a.yaml"), doc("a")).unwrap();
+        std::fs::write(root.join("b/m.yaml"), doc("m")).unwrap();
+        std::fs::write(root.join(".git/x.yaml"), doc("hidden")).unwrap();
+        std::fs::write(root.join(".hidden.yaml"), doc("hidden2")).unwrap();
+        std::fs::write(root.join("notes.txt"), "not yaml").unwrap();
+        let loaded = load_paths(&[root.to_path_buf()]);
+        let names: Vec<_> = loaded
+            .documents
+            .iter()
+            .map(|d| d.manifest.metadata.name.as_str())
+            .collect();
+        assert_eq!(names, ["a", "z", "m"]);
+        assert!(loaded.is_complete());
+    }
+
+    #[test]
+    fn a_missing_path_is_an_error_and_an_incomplete_load() {
+        let loaded = load_paths(&[PathBuf::from("/definitely/not/here")]);
+        assert!(!loaded.is_complete());
+        assert_eq!(loaded.diagnostics[0].rule, "io");
+    }
+}

@@ -1,0 +1,295 @@
+//! The `Service` kind: an ECS service (CreateService/UpdateService field names) with its task
+//! definition inline.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::shorthand::Tags;
+use super::task_definition::TaskDefinition;
+
+/// `spec` of a Service manifest.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct ServiceSpec {
+    /// The ECS cluster name. It may be declared by a Cluster manifest or managed elsewhere.
+    pub cluster: String,
+    /// Tasks to keep running. Omitted: left to auto scaling (never changed by the operator).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub desired_count: Option<u32>,
+    /// `FARGATE`, `EC2`, `EXTERNAL` or `MANAGED_INSTANCES`; exclusive with
+    /// capacityProviderStrategy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub launch_type: Option<LaunchType>,
+    /// Capacity providers (`FARGATE`, `FARGATE_SPOT`, or an Auto Scaling group provider).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub capacity_provider_strategy: Vec<CapacityProviderStrategyItem>,
+    /// Fargate platform version (ECS default `LATEST`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform_version: Option<String>,
+    /// `REPLICA` (default) or `DAEMON`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduling_strategy: Option<SchedulingStrategy>,
+    /// The task definition, inline. Its family defaults to `metadata.name`.
+    pub task_definition: TaskDefinition,
+    /// Subnets, security groups and public IP for awsvpc tasks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_configuration: Option<NetworkConfiguration>,
+    /// Rolling update bounds and the circuit breaker.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment_configuration: Option<DeploymentConfiguration>,
+    /// Only `ECS` (rolling update) is supported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment_controller: Option<DeploymentController>,
+    /// Target groups the tasks register in.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub load_balancers: Vec<LoadBalancer>,
+    /// Seconds ECS ignores failing load balancer health checks after a task starts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health_check_grace_period_seconds: Option<u32>,
+    /// Task placement strategy (EC2).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub placement_strategy: Vec<PlacementStrategy>,
+    /// Task placement constraints (EC2).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub placement_constraints: Vec<PlacementConstraint>,
+    /// Allow `aws ecs execute-command` into tasks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_execute_command: Option<bool>,
+    /// Copy tags to tasks from `SERVICE` or `TASK_DEFINITION`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub propagate_tags: Option<PropagateTags>,
+    /// Let ECS add its own `aws:ecs:*` tags to tasks.
+    #[serde(rename = "enableECSManagedTags")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_ecs_managed_tags: Option<bool>,
+    /// Service tags (list or map).
+    #[serde(default, skip_serializing_if = "Tags::is_empty")]
+    pub tags: Tags,
+}
+
+/// Launch type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum LaunchType {
+    /// EC2 container instances.
+    Ec2,
+    /// AWS Fargate.
+    Fargate,
+    /// ECS Anywhere.
+    External,
+    /// ECS Managed Instances.
+    ManagedInstances,
+}
+
+/// One capacity provider of a strategy.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct CapacityProviderStrategyItem {
+    /// Provider name.
+    pub capacity_provider: String,
+    /// Relative share.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<u32>,
+    /// Tasks placed here first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<u32>,
+}
+
+/// Scheduling strategy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum SchedulingStrategy {
+    /// Keep desiredCount tasks.
+    Replica,
+    /// One task per container instance (EC2).
+    Daemon,
+}
+
+/// Network configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct NetworkConfiguration {
+    /// awsvpc settings.
+    pub awsvpc_configuration: AwsVpcConfiguration,
+}
+
+/// awsvpc settings.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct AwsVpcConfiguration {
+    /// Subnet IDs (order does not matter).
+    pub subnets: Vec<String>,
+    /// Security group IDs (order does not matter).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub security_groups: Vec<String>,
+    /// `ENABLED` or `DISABLED` (default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assign_public_ip: Option<super::task_definition::EnabledDisabled>,
+}
+
+/// Deployment settings.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct DeploymentConfiguration {
+    /// Upper bound of running tasks during a deployment, in percent of desiredCount (ECS
+    /// default 200).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maximum_percent: Option<u32>,
+    /// Lower bound of healthy tasks during a deployment, in percent of desiredCount (ECS
+    /// default 100).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minimum_healthy_percent: Option<u32>,
+    /// Stop (and optionally roll back) a deployment whose tasks keep failing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment_circuit_breaker: Option<DeploymentCircuitBreaker>,
+    /// CloudWatch alarms that fail a deployment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alarms: Option<DeploymentAlarms>,
+}
+
+/// The deployment circuit breaker.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct DeploymentCircuitBreaker {
+    /// Turn it on.
+    pub enable: bool,
+    /// Roll back to the last completed deployment when it trips.
+    pub rollback: bool,
+}
+
+/// Deployment alarms.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct DeploymentAlarms {
+    /// CloudWatch alarm names.
+    pub alarm_names: Vec<String>,
+    /// Use them.
+    pub enable: bool,
+    /// Roll back when one fires.
+    pub rollback: bool,
+}
+
+/// Deployment controller.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct DeploymentController {
+    /// Only `ECS` is supported by ecs-operator.
+    #[serde(rename = "type")]
+    pub kind: DeploymentControllerType,
+}
+
+/// Deployment controller type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum DeploymentControllerType {
+    /// Rolling update by ECS.
+    Ecs,
+    /// Blue/green by CodeDeploy (not supported).
+    CodeDeploy,
+    /// A third-party controller (not supported).
+    External,
+}
+
+/// A target group the service's tasks register in.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct LoadBalancer {
+    /// Name of a TargetGroup manifest (exclusive with targetGroupArn).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_group: Option<String>,
+    /// ARN of a target group managed elsewhere (exclusive with targetGroup).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_group_arn: Option<String>,
+    /// A container of the task definition.
+    pub container_name: String,
+    /// A containerPort of that container.
+    pub container_port: u32,
+}
+
+/// Placement strategy.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct PlacementStrategy {
+    /// `random`, `spread` or `binpack`.
+    #[serde(rename = "type")]
+    pub kind: PlacementStrategyType,
+    /// `instanceId`, `attribute:ecs.availability-zone`, `memory`, `cpu`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+/// Placement strategy type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PlacementStrategyType {
+    /// Random.
+    Random,
+    /// Spread over a field.
+    Spread,
+    /// Pack by cpu or memory.
+    Binpack,
+}
+
+/// Placement constraint.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct PlacementConstraint {
+    /// `distinctInstance` or `memberOf`.
+    #[serde(rename = "type")]
+    pub kind: PlacementConstraintType,
+    /// Cluster query expression for `memberOf`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expression: Option<String>,
+}
+
+/// Placement constraint type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum PlacementConstraintType {
+    /// One task per instance.
+    DistinctInstance,
+    /// Instances matching an expression.
+    MemberOf,
+}
+
+/// Where task tags come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PropagateTags {
+    /// From the task definition.
+    TaskDefinition,
+    /// From the service.
+    Service,
+    /// Not propagated.
+    None,
+}
+
+impl ServiceSpec {
+    /// True when the service runs on Fargate: launch type FARGATE, a strategy made only of
+    /// FARGATE/FARGATE_SPOT, or a task definition that requires FARGATE.
+    pub fn is_fargate(&self) -> bool {
+        self.launch_type == Some(LaunchType::Fargate)
+            || (!self.capacity_provider_strategy.is_empty()
+                && self
+                    .capacity_provider_strategy
+                    .iter()
+                    .all(|s| matches!(s.capacity_provider.as_str(), "FARGATE" | "FARGATE_SPOT")))
+            || self.task_definition.requires_fargate()
+    }
+
+    /// The effective network mode: the task definition's, or `bridge` on EC2 as ECS defaults.
+    pub fn network_mode(&self) -> Option<super::task_definition::NetworkMode> {
+        self.task_definition.network_mode
+    }
+}
