@@ -61,6 +61,7 @@ pub(crate) fn decode(text: &str) -> Decoded {
         Err(e) => {
             let p = path::from_path_to_error(e.path());
             out.problems.push(yaml_problem(p, e.inner()));
+            out.identity = recover_identity(text);
             return out;
         }
     };
@@ -97,6 +98,22 @@ pub(crate) fn decode(text: &str) -> Decoded {
         out.manifest = Some(Manifest { metadata, spec });
     }
     out
+}
+
+/// Reads just `kind` and `metadata.name` of a document whose full decoding failed, so the
+/// resource it names is known to be broken rather than absent.
+fn recover_identity(text: &str) -> Option<(String, String)> {
+    #[derive(Deserialize)]
+    struct Header {
+        kind: String,
+        metadata: Name,
+    }
+    #[derive(Deserialize)]
+    struct Name {
+        name: String,
+    }
+    let h: Header = serde_yaml::from_str(text).ok()?;
+    Some((h.kind, h.metadata.name))
 }
 
 fn check_header(doc: &RawDoc, problems: &mut Vec<Problem>) -> bool {
@@ -223,6 +240,13 @@ fn yaml_problem(path: FieldPath, e: &serde_yaml::Error) -> Problem {
         && !path.is_root()
     {
         msg = rest.to_string();
+    }
+    for (rust, human) in [
+        ("expected u32", "expected a whole number of at least 0"),
+        ("expected u64", "expected a whole number of at least 0"),
+        ("expected i64", "expected a whole number"),
+    ] {
+        msg = msg.replace(rust, human);
     }
     let rule = if path.is_root() && !msg.starts_with("missing field") {
         "syntax"
@@ -376,6 +400,7 @@ mod tests {
         let errs = errors(text);
         assert_eq!(errs.len(), 1, "{errs:?}");
         assert_eq!(errs[0].0, "spec.desiredCount");
+        assert_eq!(decode(text).identity, Some(("Service".into(), "api".into())));
         assert_eq!(errs[0].1, Some(6));
         assert!(
             errs[0].2.starts_with("invalid type: string \"two\""),

@@ -946,3 +946,7 @@ fn target_group_name_problem(name: &str) -> Option<String> {
     }
     None
 }
+
+#[cfg(test)]
+#[path = "validate_tests.rs"]
+mod tests;
