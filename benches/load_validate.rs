@@ -128,7 +128,9 @@ fn bench(c: &mut Criterion) {
             (loaded.documents.len(), diags.len())
         })
     });
-    group.bench_function("load_only_10k_services", |b| b.iter(|| load_paths(&roots).documents.len()));
+    group.bench_function("load_only_10k_services", |b| {
+        b.iter(|| load_paths(&roots).documents.len())
+    });
     group.finish();
 }
 

@@ -151,12 +151,12 @@ fn validate(args: &ValidateArgs, out: &mut impl Write) -> Result<ExitCode, CliEr
             }
             writeln!(
                 out,
-                "{}: {} files, {} documents, {} errors, {} warnings{}",
+                "{}: {}, {}, {}, {}{}",
                 if report.valid { "valid" } else { "invalid" },
-                report.files,
-                report.documents,
-                report.errors,
-                report.warnings,
+                count(report.files, "file"),
+                count(report.documents, "document"),
+                count(report.errors, "error"),
+                count(report.warnings, "warning"),
                 if args.strict && report.warnings > 0 {
                     " (--strict)"
                 } else {
@@ -170,4 +170,13 @@ fn validate(args: &ValidateArgs, out: &mut impl Write) -> Result<ExitCode, CliEr
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// `1 file`, `2 files`.
+fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }

@@ -40,11 +40,11 @@ struct Doc<S> {
 #[allow(dead_code)] // schema only
 enum AnyManifest {
     /// An ECS cluster.
-    Cluster(Doc<ClusterSpec>),
+    Cluster(Box<Doc<ClusterSpec>>),
     /// An ELBv2 target group.
-    TargetGroup(Doc<TargetGroupSpec>),
+    TargetGroup(Box<Doc<TargetGroupSpec>>),
     /// An ECS service and its task definition.
-    Service(Doc<ServiceSpec>),
+    Service(Box<Doc<ServiceSpec>>),
 }
 
 static SCHEMA: LazyLock<Value> = LazyLock::new(|| {

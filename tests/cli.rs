@@ -7,12 +7,17 @@ use std::process::{Command, Output};
 fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_ecs-operator"));
     c.current_dir(env!("CARGO_MANIFEST_DIR"));
-    c.env_remove("ECS_OPERATOR_STRICT").env_remove("ECS_OPERATOR_OUTPUT");
+    c.env_remove("ECS_OPERATOR_STRICT")
+        .env_remove("ECS_OPERATOR_OUTPUT");
     c
 }
 
 fn run(c: &mut Command) -> (i32, String, String) {
-    let Output { status, stdout, stderr } = c.output().expect("binary runs");
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = c.output().expect("binary runs");
     (
         status.code().unwrap_or(-1),
         String::from_utf8(stdout).unwrap(),
@@ -42,7 +47,10 @@ spec:
 fn validate_accepts_the_example_manifests() {
     let (code, out, _) = run(bin().args(["validate", "manifests"]));
     assert_eq!(code, 0, "{out}");
-    assert!(out.starts_with("valid: 3 files, 5 documents, 0 errors, 0 warnings"), "{out}");
+    assert!(
+        out.starts_with("valid: 3 files, 5 documents, 0 errors, 0 warnings"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -55,13 +63,27 @@ fn validate_defaults_to_the_manifests_directory() {
 #[test]
 fn validate_reports_every_error_of_every_file_and_exits_1() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "a.yaml", "apiVersion: ecs-operator/v1\nkind: Cluster\nmetadata: {name: a}\nspec: {bogus: 1}\n");
-    write(dir.path(), "b.yaml", "apiVersion: ecs-operator/v1\nkind: Service\nmetadata: {name: b}\nspec:\n  cluster: a\n  desiredCount: -1\n");
+    write(
+        dir.path(),
+        "a.yaml",
+        "apiVersion: ecs-operator/v1\nkind: Cluster\nmetadata: {name: a}\nspec: {bogus: 1}\n",
+    );
+    write(
+        dir.path(),
+        "b.yaml",
+        "apiVersion: ecs-operator/v1\nkind: Service\nmetadata: {name: b}\nspec:\n  cluster: a\n  desiredCount: -1\n",
+    );
     let (code, out, _) = run(bin().arg("validate").arg(dir.path()));
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("a.yaml:4 spec.bogus: unknown field `bogus`"), "{out}");
+    assert!(
+        out.contains("a.yaml:4 spec.bogus: unknown field `bogus`"),
+        "{out}"
+    );
     assert!(out.contains("b.yaml:6 spec.desiredCount: invalid type: integer `-1`, expected a whole number of at least 0"), "{out}");
-    assert!(out.contains("invalid: 2 files, 0 documents, 2 errors"), "{out}");
+    assert!(
+        out.contains("invalid: 2 files, 0 documents, 2 errors, 0 warnings"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -70,11 +92,17 @@ fn warnings_pass_unless_strict() {
     let f = write(dir.path(), "w.yaml", WARNS);
     let (code, out, _) = run(bin().arg("validate").arg(&f));
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("warning: ") && out.contains("uses `latest`"), "{out}");
+    assert!(
+        out.contains("warning: ") && out.contains("uses `latest`"),
+        "{out}"
+    );
     let (code, out, _) = run(bin().arg("validate").arg("--strict").arg(&f));
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("(--strict)"), "{out}");
-    let (code, _, _) = run(bin().arg("validate").arg(&f).env("ECS_OPERATOR_STRICT", "true"));
+    let (code, _, _) = run(bin()
+        .arg("validate")
+        .arg(&f)
+        .env("ECS_OPERATOR_STRICT", "true"));
     assert_eq!(code, 1, "ECS_OPERATOR_STRICT is honoured");
 }
 
@@ -88,8 +116,13 @@ fn json_output_is_one_document_for_machines() {
     assert_eq!(v["valid"], true);
     assert_eq!(v["documents"], 1);
     let d = v["diagnostics"].as_array().unwrap();
-    assert!(d.iter().any(|d| d["rule"] == "image-tag" && d["line"] == 9
-        && d["path"] == "spec.taskDefinition.containerDefinitions[0].image" && d["severity"] == "warning"), "{out}");
+    assert!(
+        d.iter().any(|d| d["rule"] == "image-tag"
+            && d["line"] == 9
+            && d["path"] == "spec.taskDefinition.containerDefinitions[0].image"
+            && d["severity"] == "warning"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -106,4 +139,38 @@ fn a_missing_path_is_an_error_not_an_empty_valid_set() {
     let (code, out, _) = run(bin().args(["validate", "does-not-exist"]));
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("does-not-exist does not exist"), "{out}");
+}
+
+#[test]
+fn the_readme_error_example_is_what_users_see() {
+    let dir = tempfile::tempdir().unwrap();
+    let shop = dir.path().join("manifests/shop");
+    std::fs::create_dir_all(&shop).unwrap();
+    for name in ["cluster.yaml", "api.yaml", "web.yaml"] {
+        let text = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("manifests/shop")
+                .join(name),
+        )
+        .unwrap();
+        let text = if name == "web.yaml" {
+            text.replace("    memory: \"512\"", "    memory: \"4096\"")
+        } else {
+            text
+        };
+        std::fs::write(shop.join(name), text).unwrap();
+    }
+    let (code, out, _) = run(bin()
+        .current_dir(dir.path())
+        .args(["validate", "manifests"]));
+    assert_eq!(code, 1);
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    for line in out.lines() {
+        assert!(
+            readme.contains(line),
+            "README.md does not show this output line: {line}"
+        );
+    }
+    assert_eq!(out.lines().count(), 2, "{out}");
 }

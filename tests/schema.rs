@@ -43,13 +43,19 @@ fn every_example_manifest_matches_the_schema() {
     let mut checked = 0;
     for file in files {
         for doc in documents(&file) {
-            let errors: Vec<String> = validator.iter_errors(&doc).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+            let errors: Vec<String> = validator
+                .iter_errors(&doc)
+                .map(|e| format!("{} at {}", e, e.instance_path()))
+                .collect();
             assert!(errors.is_empty(), "{}: {errors:#?}", file.display());
             checked += 1;
         }
     }
     assert!(checked >= 5, "only {checked} documents checked");
 }
+
+/// A named change to a document.
+type Mutation = Box<dyn Fn(&mut serde_json::Value)>;
 
 #[test]
 fn the_schema_rejects_what_the_loader_rejects() {
@@ -63,17 +69,50 @@ fn the_schema_rejects_what_the_loader_rejects() {
             "taskDefinition": {"containerDefinitions": [{"name": "api", "image": "api:1"}]}
         }
     });
-    assert!(validator.is_valid(&base), "{:?}", validator.iter_errors(&base).map(|e| e.to_string()).collect::<Vec<_>>());
-    let cases: Vec<(&str, Box<dyn Fn(&mut serde_json::Value)>)> = vec![
-        ("unknown spec field", Box::new(|v| v["spec"]["desiredcount"] = 2.into())),
-        ("unknown container field", Box::new(|v| v["spec"]["taskDefinition"]["containerDefinitions"][0]["imag"] = "x".into())),
-        ("wrong type", Box::new(|v| v["spec"]["desiredCount"] = "two".into())),
-        ("unknown kind", Box::new(|v| v["kind"] = "Deployment".into())),
-        ("unknown apiVersion", Box::new(|v| v["apiVersion"] = "v2".into())),
-        ("missing image", Box::new(|v| {
-            v["spec"]["taskDefinition"]["containerDefinitions"][0].as_object_mut().unwrap().remove("image");
-        })),
-        ("bad launch type", Box::new(|v| v["spec"]["launchType"] = "FARGATEE".into())),
+    assert!(
+        validator.is_valid(&base),
+        "{:?}",
+        validator
+            .iter_errors(&base)
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+    );
+    let cases: Vec<(&str, Mutation)> = vec![
+        (
+            "unknown spec field",
+            Box::new(|v| v["spec"]["desiredcount"] = 2.into()),
+        ),
+        (
+            "unknown container field",
+            Box::new(|v| {
+                v["spec"]["taskDefinition"]["containerDefinitions"][0]["imag"] = "x".into()
+            }),
+        ),
+        (
+            "wrong type",
+            Box::new(|v| v["spec"]["desiredCount"] = "two".into()),
+        ),
+        (
+            "unknown kind",
+            Box::new(|v| v["kind"] = "Deployment".into()),
+        ),
+        (
+            "unknown apiVersion",
+            Box::new(|v| v["apiVersion"] = "v2".into()),
+        ),
+        (
+            "missing image",
+            Box::new(|v| {
+                v["spec"]["taskDefinition"]["containerDefinitions"][0]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("image");
+            }),
+        ),
+        (
+            "bad launch type",
+            Box::new(|v| v["spec"]["launchType"] = "FARGATEE".into()),
+        ),
     ];
     for (name, mutate) in cases {
         let mut doc = base.clone();

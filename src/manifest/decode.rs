@@ -231,10 +231,7 @@ fn unknown_field(path: FieldPath) -> Problem {
 /// Turns a serde_yaml error into a problem, keeping the line and dropping the location and the
 /// path serde_yaml prints itself (we print our own).
 fn yaml_problem(path: FieldPath, e: &serde_yaml::Error) -> Problem {
-    let mut msg = e.to_string();
-    if let Some(i) = msg.rfind(" at line ") {
-        msg.truncate(i);
-    }
+    let mut msg = strip_locations(&e.to_string());
     if let Some((prefix, rest)) = msg.split_once(": ")
         && !prefix.contains(' ')
         && !path.is_root()
@@ -248,26 +245,51 @@ fn yaml_problem(path: FieldPath, e: &serde_yaml::Error) -> Problem {
     ] {
         msg = msg.replace(rust, human);
     }
-    let rule = if path.is_root() && !msg.starts_with("missing field") {
-        "syntax"
-    } else if msg.starts_with("missing field") {
-        "required"
+    let syntax = msg.contains("while parsing") || msg.contains("while scanning");
+    let (rule, line) = if msg.starts_with("missing field") {
+        // serde_yaml points at the mapping's first key; the mapping's own key (found through
+        // the line index) is where the field belongs.
+        ("required", None)
+    } else if syntax || path.is_root() {
+        ("syntax", e.location().map(|l| l.line() as u32))
     } else {
-        "type"
+        ("type", e.location().map(|l| l.line() as u32))
     };
     Problem {
         severity: Severity::Error,
         path,
-        line: e.location().map(|l| l.line() as u32),
+        line,
         rule,
         message: msg,
     }
 }
 
+/// Drops every ` at line N column M` from a libyaml message: its numbers count from the start
+/// of the document, not the file, and the diagnostic carries the file line already.
+fn strip_locations(msg: &str) -> String {
+    let mut out = String::with_capacity(msg.len());
+    let mut rest = msg;
+    while let Some(i) = rest.find(" at line ") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + " at line ".len()..];
+        let digits = after
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(after.len());
+        let mut tail = &after[digits..];
+        if let Some(col) = tail.strip_prefix(" column ") {
+            let d = col.find(|c: char| !c.is_ascii_digit()).unwrap_or(col.len());
+            tail = &col[d..];
+        }
+        rest = tail;
+    }
+    out.push_str(rest);
+    out
+}
+
 /// The top level of a document, as read.
 enum Raw {
     Empty,
-    Doc(RawDoc),
+    Doc(Box<RawDoc>),
 }
 
 #[derive(Default)]
@@ -325,7 +347,7 @@ impl<'de> Visitor<'de> for RawVisitor {
                 }
             }
         }
-        Ok(Raw::Doc(doc))
+        Ok(Raw::Doc(Box::new(doc)))
     }
 }
 
@@ -400,7 +422,10 @@ mod tests {
         let errs = errors(text);
         assert_eq!(errs.len(), 1, "{errs:?}");
         assert_eq!(errs[0].0, "spec.desiredCount");
-        assert_eq!(decode(text).identity, Some(("Service".into(), "api".into())));
+        assert_eq!(
+            decode(text).identity,
+            Some(("Service".into(), "api".into()))
+        );
         assert_eq!(errs[0].1, Some(6));
         assert!(
             errs[0].2.starts_with("invalid type: string \"two\""),

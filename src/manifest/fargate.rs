@@ -89,7 +89,7 @@ pub fn check(cpu: u32, memory: u32, windows: bool) -> Result<(), SizeError> {
     let ok = if row.cpu == 256 {
         [512, 1024, 2048].contains(&memory)
     } else {
-        (row.min..=row.max).contains(&memory) && (memory - row.min) % row.step == 0
+        (row.min..=row.max).contains(&memory) && (memory - row.min).is_multiple_of(row.step)
     };
     if ok {
         return Ok(());

@@ -15,8 +15,8 @@ pub struct LineIndex {
 }
 
 enum Frame {
-    /// A mapping; `key` is the pending key once read.
-    Map { key: Option<String> },
+    /// A mapping; `key` is the pending key once read, `count` the keys read so far.
+    Map { key: Option<String>, count: usize },
     /// A sequence and the index of its next item.
     Seq { next: usize },
 }
@@ -31,8 +31,8 @@ impl Builder {
     /// A node starts at `line`: record where it is, and say whether it is a mapping key.
     fn begin_node(&mut self, line: u32) -> bool {
         match self.stack.last_mut() {
-            Some(Frame::Map { key: None }) => true,
-            Some(Frame::Map { key: Some(_) }) => false,
+            Some(Frame::Map { key: None, .. }) => true,
+            Some(Frame::Map { key: Some(_), .. }) => false,
             Some(Frame::Seq { next }) => {
                 self.path.push(Segment::Index(*next));
                 *next += 1;
@@ -46,11 +46,16 @@ impl Builder {
         }
     }
 
-    /// A mapping key was read.
+    /// A mapping key was read. The n-th key also answers for `[n]`: the map shorthand
+    /// (`environment: {A: b}`) is a list once decoded, and validation reports its items by index.
     fn key(&mut self, key: String, line: u32) {
+        if let Some(Frame::Map { count, .. }) = self.stack.last_mut() {
+            self.lines.entry(self.path.index(*count)).or_insert(line);
+            *count += 1;
+        }
         self.path.push(Segment::Key(key.clone()));
         self.lines.entry(self.path.clone()).or_insert(line);
-        if let Some(Frame::Map { key: k }) = self.stack.last_mut() {
+        if let Some(Frame::Map { key: k, .. }) = self.stack.last_mut() {
             *k = Some(key);
         }
     }
@@ -58,7 +63,7 @@ impl Builder {
     /// A value node ended: drop the path segment its key or index added.
     fn end_value(&mut self) {
         match self.stack.last_mut() {
-            Some(Frame::Map { key }) if key.is_some() => {
+            Some(Frame::Map { key, .. }) if key.is_some() => {
                 *key = None;
                 self.path.pop();
             }
@@ -89,14 +94,13 @@ impl LineIndex {
                         b.end_value();
                     }
                 }
-                Event::Alias(_) => {
-                    if !b.begin_node(line) {
-                        b.end_value();
-                    }
-                }
+                Event::Alias(_) if !b.begin_node(line) => b.end_value(),
                 Event::MappingStart(..) => {
                     b.begin_node(line);
-                    b.stack.push(Frame::Map { key: None });
+                    b.stack.push(Frame::Map {
+                        key: None,
+                        count: 0,
+                    });
                 }
                 Event::SequenceStart(..) => {
                     b.begin_node(line);
@@ -178,6 +182,13 @@ spec:
         let p = FieldPath::parse("spec.taskDefinition.containerDefinitions[1].cpu");
         assert_eq!(idx.line_of(&p), Some(12));
         assert_eq!(idx.line_of(&FieldPath::parse("nothing.here")), Some(1));
+    }
+
+    #[test]
+    fn map_shorthand_items_answer_by_index() {
+        let idx = LineIndex::build("env:\n  A: 1\n  B: 2\n");
+        assert_eq!(idx.line_of(&FieldPath::parse("env[1]")), Some(3));
+        assert_eq!(idx.line_of(&FieldPath::parse("env.B")), Some(3));
     }
 
     #[test]

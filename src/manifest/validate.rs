@@ -642,7 +642,7 @@ impl Report<'_> {
                 "network-configuration",
                 "awsvpcConfiguration needs at least one subnet",
             ),
-            (Some(_), false) => self.error(
+            (Some(_), false) if !s.is_fargate() => self.error(
                 "spec.networkConfiguration",
                 "network-configuration",
                 "networkConfiguration is only valid with networkMode awsvpc",
@@ -845,11 +845,22 @@ impl Report<'_> {
             self.error(
                 &format!("{lp}.targetGroup"),
                 "target-type",
-                format!("target group `{name}` has targetType {have:?}; {why}")
-                    .replace("Ip", "ip")
-                    .replace("Instance", "instance"),
+                format!(
+                    "target group `{name}` has targetType {}; {why}",
+                    target_type_name(have)
+                ),
             );
         }
+    }
+}
+
+/// The API spelling of a target type.
+fn target_type_name(t: TargetType) -> &'static str {
+    match t {
+        TargetType::Instance => "instance",
+        TargetType::Ip => "ip",
+        TargetType::Lambda => "lambda",
+        TargetType::Alb => "alb",
     }
 }
 
