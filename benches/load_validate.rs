@@ -108,10 +108,16 @@ fn bench(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let bytes = generate(dir.path());
     let roots: Vec<PathBuf> = vec![dir.path().to_path_buf()];
-    // Sanity check outside the timing: everything loads and validates clean.
+    // Sanity check outside the timing: everything loads and validates clean. The split of one
+    // pass between loading and validating is printed for BENCHMARKS.md.
+    let t = std::time::Instant::now();
     let loaded = load_paths(&roots);
+    let load_time = t.elapsed();
     assert_eq!(loaded.documents.len(), 2 * SERVICES);
+    let t = std::time::Instant::now();
     let diags = validate(&loaded);
+    let validate_time = t.elapsed();
+    eprintln!("one pass: load {load_time:?}, validate {validate_time:?}");
     assert!(diags.is_empty(), "{:?}", &diags[..diags.len().min(3)]);
     eprintln!(
         "generated {SERVICES} services + {SERVICES} target groups: {} files, {:.1} MiB",

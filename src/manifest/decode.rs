@@ -46,11 +46,12 @@ pub(crate) struct Decoded {
 /// Decodes one document's text (which holds at most one YAML document).
 pub(crate) fn decode(text: &str) -> Decoded {
     let mut ignored = Vec::new();
-    let result: Result<Raw, _> = {
+    // Path tracking allocates for every key, so the first pass goes without it; a document that
+    // fails is decoded again with serde_path_to_error to learn where.
+    let result = {
         let de = serde_yaml::Deserializer::from_str(text);
         let mut on_ignored = |p: serde_ignored::Path<'_>| ignored.push(path::from_ignored(&p));
-        let de = serde_ignored::Deserializer::new(de, &mut on_ignored);
-        serde_path_to_error::deserialize(de)
+        Raw::deserialize(serde_ignored::Deserializer::new(de, &mut on_ignored))
     };
     let mut out = Decoded::default();
     for p in ignored {
@@ -58,9 +59,17 @@ pub(crate) fn decode(text: &str) -> Decoded {
     }
     let raw = match result {
         Ok(raw) => raw,
-        Err(e) => {
-            let p = path::from_path_to_error(e.path());
-            out.problems.push(yaml_problem(p, e.inner()));
+        Err(first) => {
+            let de = serde_yaml::Deserializer::from_str(text);
+            let mut skip = |_: serde_ignored::Path<'_>| {};
+            let tracked: Result<Raw, _> =
+                serde_path_to_error::deserialize(serde_ignored::Deserializer::new(de, &mut skip));
+            let problem = match tracked {
+                Err(e) => yaml_problem(path::from_path_to_error(e.path()), e.inner()),
+                // Cannot happen (same input, same code); report the first error at the root.
+                Ok(_) => yaml_problem(FieldPath::root(), &first),
+            };
+            out.problems.push(problem);
             out.identity = recover_identity(text);
             return out;
         }
