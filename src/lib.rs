@@ -6,6 +6,8 @@
 //! - [`manifest`]: the manifest kinds, loading from directories, validation with file, line and
 //!   field for every finding.
 //! - [`schema`]: JSON Schema of the manifests, and field-name suggestions drawn from it.
+//! - [`cloud`]: the ECS and ELBv2 calls the operator makes, as traits, with the `aws` (AWS SDK)
+//!   and `sim` (in-process simulator) backends.
 //! - [`cli`]: the command line (`validate`, `schema`).
 //!
 //! `main.rs` only parses the command line, sets up logging and calls [`cli::run`].
@@ -13,5 +15,6 @@
 #![forbid(unsafe_code)]
 
 pub mod cli;
+pub mod cloud;
 pub mod manifest;
 pub mod schema;

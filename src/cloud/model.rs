@@ -1,0 +1,403 @@
+//! What the cloud traits take and return: live ECS and ELBv2 objects in the operator's own
+//! types, independent of the AWS SDK. Where ECS and the manifests share a shape (task
+//! definitions, network and deployment configuration, health checks) the manifest types are
+//! reused, so a described revision and a desired one compare field by field.
+
+use std::collections::BTreeMap;
+use std::time::SystemTime;
+
+pub use crate::manifest::service::{
+    CapacityProviderStrategyItem, DeploymentConfiguration, DeploymentControllerType, LaunchType,
+    NetworkConfiguration, PlacementConstraint, PlacementStrategy, PropagateTags,
+    SchedulingStrategy,
+};
+pub use crate::manifest::target_group::{
+    IpAddressType, ProtocolVersion, TargetGroupHealthCheck, TargetGroupProtocol, TargetType,
+};
+pub use crate::manifest::task_definition::TaskDefinition;
+
+/// Resource tags, by key.
+pub type Tags = BTreeMap<String, String>;
+
+/// One page of a paginated listing.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Page<T> {
+    /// The items of this page.
+    pub items: Vec<T>,
+    /// Token of the next page; `None` on the last page.
+    pub next_token: Option<String>,
+}
+
+/// The answer of a batched Describe call that reports missing names instead of failing
+/// (DescribeClusters, DescribeServices).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Described<T> {
+    /// What exists.
+    pub found: Vec<T>,
+    /// Names (or ARNs) AWS reported as missing (`failures[].reason == MISSING`).
+    pub missing: Vec<String>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// ECS clusters
+
+/// A live ECS cluster.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Cluster {
+    /// Name.
+    pub name: String,
+    /// ARN.
+    pub arn: String,
+    /// `ACTIVE`, `PROVISIONING`, `DEPROVISIONING`, `FAILED`, `INACTIVE`.
+    pub status: String,
+    /// Settings by name (`containerInsights` -> `enabled`).
+    pub settings: BTreeMap<String, String>,
+    /// Capacity providers associated with the cluster.
+    pub capacity_providers: Vec<String>,
+    /// Default capacity provider strategy.
+    pub default_capacity_provider_strategy: Vec<CapacityProviderStrategyItem>,
+    /// Tags.
+    pub tags: Tags,
+    /// Services in ACTIVE state.
+    pub active_services_count: u32,
+    /// Running tasks.
+    pub running_tasks_count: u32,
+}
+
+/// CreateCluster input.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CreateCluster {
+    /// Name.
+    pub name: String,
+    /// Settings by name.
+    pub settings: BTreeMap<String, String>,
+    /// Capacity providers.
+    pub capacity_providers: Vec<String>,
+    /// Default strategy.
+    pub default_capacity_provider_strategy: Vec<CapacityProviderStrategyItem>,
+    /// Tags.
+    pub tags: Tags,
+}
+
+// ---------------------------------------------------------------------------------------------
+// ECS services
+
+/// A target group attachment of a service, as ECS stores it (always by ARN).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ServiceLoadBalancer {
+    /// Target group ARN.
+    pub target_group_arn: String,
+    /// Container that receives the traffic.
+    pub container_name: String,
+    /// Its port.
+    pub container_port: u32,
+}
+
+/// Rollout state of a deployment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RolloutState {
+    /// Still replacing tasks.
+    InProgress,
+    /// Reached steady state.
+    Completed,
+    /// Stopped by the circuit breaker (or alarms).
+    Failed,
+}
+
+impl RolloutState {
+    /// The API spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RolloutState::InProgress => "IN_PROGRESS",
+            RolloutState::Completed => "COMPLETED",
+            RolloutState::Failed => "FAILED",
+        }
+    }
+}
+
+/// One deployment of a service (`deployments[]` of DescribeServices).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deployment {
+    /// `ecs-svc/...`.
+    pub id: String,
+    /// `PRIMARY` (the newest), `ACTIVE` (older ones still running tasks) or `INACTIVE`.
+    pub status: String,
+    /// Task definition ARN of this deployment.
+    pub task_definition: String,
+    /// Tasks this deployment wants.
+    pub desired_count: u32,
+    /// Tasks RUNNING.
+    pub running_count: u32,
+    /// Tasks PENDING.
+    pub pending_count: u32,
+    /// Tasks that failed to start or stopped unexpectedly.
+    pub failed_tasks: u32,
+    /// Rollout state (ECS deployment controller only).
+    pub rollout_state: Option<RolloutState>,
+    /// Why the rollout is in that state.
+    pub rollout_state_reason: Option<String>,
+    /// Creation time.
+    pub created_at: Option<SystemTime>,
+    /// Last update.
+    pub updated_at: Option<SystemTime>,
+}
+
+/// A service event message (newest first in DescribeServices).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceEvent {
+    /// Event id.
+    pub id: String,
+    /// When.
+    pub created_at: Option<SystemTime>,
+    /// What ECS said.
+    pub message: String,
+}
+
+/// A live ECS service.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Service {
+    /// Name.
+    pub name: String,
+    /// ARN.
+    pub arn: String,
+    /// ARN of its cluster.
+    pub cluster_arn: String,
+    /// `ACTIVE`, `DRAINING` or `INACTIVE`.
+    pub status: String,
+    /// Desired tasks.
+    pub desired_count: u32,
+    /// Running tasks.
+    pub running_count: u32,
+    /// Pending tasks.
+    pub pending_count: u32,
+    /// Task definition ARN of the PRIMARY deployment.
+    pub task_definition: String,
+    /// Launch type (absent with a capacity provider strategy).
+    pub launch_type: Option<LaunchType>,
+    /// Capacity provider strategy.
+    pub capacity_provider_strategy: Vec<CapacityProviderStrategyItem>,
+    /// Fargate platform version.
+    pub platform_version: Option<String>,
+    /// REPLICA or DAEMON.
+    pub scheduling_strategy: Option<SchedulingStrategy>,
+    /// awsvpc configuration.
+    pub network_configuration: Option<NetworkConfiguration>,
+    /// Deployment configuration.
+    pub deployment_configuration: Option<DeploymentConfiguration>,
+    /// Deployment controller type.
+    pub deployment_controller: Option<DeploymentControllerType>,
+    /// Target group attachments.
+    pub load_balancers: Vec<ServiceLoadBalancer>,
+    /// Grace period for load balancer health checks.
+    pub health_check_grace_period_seconds: Option<u32>,
+    /// Placement constraints.
+    pub placement_constraints: Vec<PlacementConstraint>,
+    /// Placement strategy.
+    pub placement_strategy: Vec<PlacementStrategy>,
+    /// ECS Exec enabled.
+    pub enable_execute_command: bool,
+    /// Tag propagation.
+    pub propagate_tags: Option<PropagateTags>,
+    /// ECS managed tags.
+    pub enable_ecs_managed_tags: bool,
+    /// Tags (DescribeServices with `include=[TAGS]`).
+    pub tags: Tags,
+    /// Deployments, PRIMARY first.
+    pub deployments: Vec<Deployment>,
+    /// Recent events, newest first (at most 100 in AWS).
+    pub events: Vec<ServiceEvent>,
+    /// Creation time.
+    pub created_at: Option<SystemTime>,
+}
+
+impl Service {
+    /// The PRIMARY deployment.
+    pub fn primary(&self) -> Option<&Deployment> {
+        self.deployments.iter().find(|d| d.status == "PRIMARY")
+    }
+}
+
+/// CreateService input.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CreateService {
+    /// Cluster name or ARN.
+    pub cluster: String,
+    /// Service name.
+    pub name: String,
+    /// Task definition ARN (or `family:revision`).
+    pub task_definition: String,
+    /// Desired tasks; `None` lets ECS default (and auto scaling decide).
+    pub desired_count: Option<u32>,
+    /// Launch type.
+    pub launch_type: Option<LaunchType>,
+    /// Capacity provider strategy.
+    pub capacity_provider_strategy: Vec<CapacityProviderStrategyItem>,
+    /// Platform version.
+    pub platform_version: Option<String>,
+    /// REPLICA or DAEMON.
+    pub scheduling_strategy: Option<SchedulingStrategy>,
+    /// awsvpc configuration.
+    pub network_configuration: Option<NetworkConfiguration>,
+    /// Deployment configuration.
+    pub deployment_configuration: Option<DeploymentConfiguration>,
+    /// Deployment controller.
+    pub deployment_controller: Option<DeploymentControllerType>,
+    /// Target group attachments.
+    pub load_balancers: Vec<ServiceLoadBalancer>,
+    /// Health check grace period.
+    pub health_check_grace_period_seconds: Option<u32>,
+    /// Placement constraints.
+    pub placement_constraints: Vec<PlacementConstraint>,
+    /// Placement strategy.
+    pub placement_strategy: Vec<PlacementStrategy>,
+    /// ECS Exec.
+    pub enable_execute_command: Option<bool>,
+    /// Tag propagation.
+    pub propagate_tags: Option<PropagateTags>,
+    /// ECS managed tags.
+    pub enable_ecs_managed_tags: Option<bool>,
+    /// Tags.
+    pub tags: Tags,
+    /// Idempotency token: a retried CreateService with the same token creates one service.
+    pub client_token: String,
+}
+
+/// UpdateService input: `None` leaves a field as it is.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct UpdateService {
+    /// Cluster name or ARN.
+    pub cluster: String,
+    /// Service name.
+    pub name: String,
+    /// New task definition.
+    pub task_definition: Option<String>,
+    /// New desired count.
+    pub desired_count: Option<u32>,
+    /// New capacity provider strategy.
+    pub capacity_provider_strategy: Option<Vec<CapacityProviderStrategyItem>>,
+    /// New platform version.
+    pub platform_version: Option<String>,
+    /// New network configuration.
+    pub network_configuration: Option<NetworkConfiguration>,
+    /// New deployment configuration.
+    pub deployment_configuration: Option<DeploymentConfiguration>,
+    /// New target group attachments (`Some(vec![])` removes them all).
+    pub load_balancers: Option<Vec<ServiceLoadBalancer>>,
+    /// New grace period.
+    pub health_check_grace_period_seconds: Option<u32>,
+    /// New placement constraints.
+    pub placement_constraints: Option<Vec<PlacementConstraint>>,
+    /// New placement strategy.
+    pub placement_strategy: Option<Vec<PlacementStrategy>>,
+    /// ECS Exec.
+    pub enable_execute_command: Option<bool>,
+    /// Tag propagation.
+    pub propagate_tags: Option<PropagateTags>,
+    /// ECS managed tags.
+    pub enable_ecs_managed_tags: Option<bool>,
+    /// Start a new deployment even if nothing changed.
+    pub force_new_deployment: bool,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Task definitions
+
+/// A registered task definition revision.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RegisteredTaskDefinition {
+    /// `arn:aws:ecs:region:account:task-definition/family:revision`.
+    pub arn: String,
+    /// Family.
+    pub family: String,
+    /// Revision number, from 1.
+    pub revision: u32,
+    /// `ACTIVE` or `INACTIVE` (deregistered).
+    pub status: String,
+    /// The definition as ECS stores it (with the defaults ECS fills in).
+    pub definition: TaskDefinition,
+    /// Tags (DescribeTaskDefinition with `include=[TAGS]`).
+    pub tags: Tags,
+    /// Registration time.
+    pub registered_at: Option<SystemTime>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// ELBv2 target groups
+
+/// A live target group.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TargetGroup {
+    /// Name.
+    pub name: String,
+    /// ARN.
+    pub arn: String,
+    /// Protocol.
+    pub protocol: Option<TargetGroupProtocol>,
+    /// HTTP protocol version.
+    pub protocol_version: Option<ProtocolVersion>,
+    /// Port.
+    pub port: Option<u32>,
+    /// VPC.
+    pub vpc_id: Option<String>,
+    /// Target type.
+    pub target_type: Option<TargetType>,
+    /// IP address type.
+    pub ip_address_type: Option<IpAddressType>,
+    /// Health check, every field as AWS reports it.
+    pub health_check: TargetGroupHealthCheck,
+    /// Load balancers forwarding to it.
+    pub load_balancer_arns: Vec<String>,
+}
+
+/// CreateTargetGroup input.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CreateTargetGroup {
+    /// Name (at most 32 characters).
+    pub name: String,
+    /// Protocol.
+    pub protocol: Option<TargetGroupProtocol>,
+    /// HTTP protocol version.
+    pub protocol_version: Option<ProtocolVersion>,
+    /// Port.
+    pub port: Option<u32>,
+    /// VPC.
+    pub vpc_id: Option<String>,
+    /// Target type.
+    pub target_type: Option<TargetType>,
+    /// IP address type.
+    pub ip_address_type: Option<IpAddressType>,
+    /// Health check settings (unset fields take ELBv2 defaults).
+    pub health_check: TargetGroupHealthCheck,
+    /// Tags.
+    pub tags: Tags,
+}
+
+/// Health of a registered target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TargetHealthState {
+    /// Registration in progress / first health checks.
+    Initial,
+    /// Passing health checks.
+    Healthy,
+    /// Failing health checks.
+    Unhealthy,
+    /// Not used by any load balancer or AZ.
+    Unused,
+    /// Deregistering.
+    Draining,
+    /// Health checks disabled.
+    Unavailable,
+}
+
+/// One target and its health.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetHealth {
+    /// Target id (IP address or instance id).
+    pub id: String,
+    /// Port.
+    pub port: Option<u32>,
+    /// State.
+    pub state: TargetHealthState,
+    /// Reason code when not healthy (`Target.FailedHealthChecks`, ...).
+    pub reason: Option<String>,
+}
