@@ -8,6 +8,7 @@
 //! - [`schema`]: JSON Schema of the manifests, and field-name suggestions drawn from it.
 //! - [`cloud`]: the ECS and ELBv2 calls the operator makes, as traits, with the `aws` (AWS SDK)
 //!   and `sim` (in-process simulator) backends.
+//! - [`diff`]: normalization and field-by-field comparison of desired and live state (pure).
 //! - [`cli`]: the command line (`validate`, `schema`).
 //!
 //! `main.rs` only parses the command line, sets up logging and calls [`cli::run`].
@@ -16,5 +17,6 @@
 
 pub mod cli;
 pub mod cloud;
+pub mod diff;
 pub mod manifest;
 pub mod schema;

@@ -1,0 +1,137 @@
+//! Field-by-field comparison of two normalized values: every leaf that differs, with its path
+//! in manifest spelling and the old and new values.
+
+use std::fmt;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::manifest::path::FieldPath;
+
+/// One differing field.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FieldChange {
+    /// Where, relative to the compared object (`containerDefinitions[0].image`).
+    #[serde(serialize_with = "display")]
+    pub path: FieldPath,
+    /// Live value (`None`: absent live).
+    pub old: Option<Value>,
+    /// Desired value (`None`: absent in the manifest, so it goes away).
+    pub new: Option<Value>,
+}
+
+fn display<S: serde::Serializer>(p: &FieldPath, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(p)
+}
+
+impl fmt::Display for FieldChange {
+    /// `containerDefinitions[0].image: "api:1" -> "api:2"`
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let show = |v: &Option<Value>| v.as_ref().map_or("(absent)".to_string(), Value::to_string);
+        write!(
+            f,
+            "{}: {} -> {}",
+            self.path,
+            show(&self.old),
+            show(&self.new)
+        )
+    }
+}
+
+/// Compares `live` with `desired` (both already normalized) and lists every difference,
+/// ordered by path. Equal inputs give an empty list.
+pub fn compare<T: Serialize>(live: &T, desired: &T) -> Vec<FieldChange> {
+    let (live, desired) = match (serde_json::to_value(live), serde_json::to_value(desired)) {
+        (Ok(l), Ok(d)) => (l, d),
+        // Our model types always serialize; a failure would be a bug worth seeing as drift.
+        (l, d) => {
+            return vec![FieldChange {
+                path: FieldPath::root(),
+                old: l.ok(),
+                new: d.ok(),
+            }];
+        }
+    };
+    let patch = json_patch::diff(&live, &desired);
+    let mut out: Vec<FieldChange> = patch
+        .0
+        .iter()
+        .map(|op| {
+            use json_patch::PatchOperation as Op;
+            let (pointer, new) = match op {
+                Op::Add(a) => (a.path.to_string(), Some(a.value.clone())),
+                Op::Replace(r) => (r.path.to_string(), Some(r.value.clone())),
+                Op::Remove(r) => (r.path.to_string(), None),
+                Op::Move(m) => (
+                    m.path.to_string(),
+                    desired.pointer(m.path.as_str()).cloned(),
+                ),
+                Op::Copy(c) => (
+                    c.path.to_string(),
+                    desired.pointer(c.path.as_str()).cloned(),
+                ),
+                Op::Test(t) => (t.path.to_string(), Some(t.value.clone())),
+            };
+            FieldChange {
+                path: pointer_to_path(&pointer),
+                old: live.pointer(&pointer).cloned(),
+                new,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    out
+}
+
+/// `/containerDefinitions/0/image` -> `containerDefinitions[0].image`.
+fn pointer_to_path(pointer: &str) -> FieldPath {
+    let mut p = FieldPath::root();
+    for raw in pointer.split('/').skip(1) {
+        let seg = raw.replace("~1", "/").replace("~0", "~");
+        p = match seg.parse::<usize>() {
+            Ok(i) => p.index(i),
+            Err(_) => p.key(seg),
+        };
+    }
+    p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn equal_values_have_no_changes() {
+        let v = json!({"a": [1, {"b": "c"}], "d": null});
+        assert!(compare(&v, &v.clone()).is_empty());
+    }
+
+    #[test]
+    fn changes_name_the_leaf_with_old_and_new() {
+        let live =
+            json!({"containerDefinitions": [{"image": "api:1", "cpu": 0}], "tags": {"a": "1"}});
+        let desired =
+            json!({"containerDefinitions": [{"image": "api:2", "cpu": 0}], "tags": {"b": "2"}});
+        let changes: Vec<String> = compare(&live, &desired)
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        assert_eq!(
+            changes,
+            [
+                "containerDefinitions[0].image: \"api:1\" -> \"api:2\"",
+                "tags.a: \"1\" -> (absent)",
+                "tags.b: (absent) -> \"2\"",
+            ]
+        );
+    }
+
+    #[test]
+    fn keys_with_slashes_survive_the_pointer_round_trip() {
+        let live = json!({"tags": {"ecs-operator/managed-by": "x"}});
+        let desired = json!({"tags": {"ecs-operator/managed-by": "y"}});
+        let c = compare(&live, &desired);
+        assert_eq!(c[0].path.last_key(), Some("ecs-operator/managed-by"));
+    }
+}

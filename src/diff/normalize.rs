@@ -1,0 +1,259 @@
+//! Normalization: both the desired and the live side are brought into one canonical form
+//! before comparing, so the defaults ECS and ELBv2 fill in, the order AWS does not keep and
+//! "empty" versus "absent" never show up as drift.
+//!
+//! Every function here is pure and idempotent: `normalize(normalize(x)) == normalize(x)`.
+
+use crate::manifest::service::{LaunchType, ServiceSpec};
+use crate::manifest::task_definition::{
+    Compatibility, ContainerDefinition, HealthCheck, LinuxParameters, NetworkMode, TaskDefinition,
+    TransportProtocol,
+};
+
+/// ECS's container health check defaults.
+const HEALTH_CHECK_INTERVAL: u32 = 30;
+const HEALTH_CHECK_TIMEOUT: u32 = 5;
+const HEALTH_CHECK_RETRIES: u32 = 3;
+
+/// The task definition a Service manifest asks for, completed the way the operator registers
+/// it: family defaults to the service name, and a Fargate service's definition requires
+/// FARGATE (ECS refuses to run it on Fargate otherwise).
+pub fn desired_task_definition(service_name: &str, spec: &ServiceSpec) -> TaskDefinition {
+    let mut td = spec.task_definition.clone();
+    if td.family.is_none() {
+        td.family = Some(service_name.to_string());
+    }
+    if td.requires_compatibilities.is_empty() {
+        if spec.is_fargate() {
+            td.requires_compatibilities = vec![Compatibility::Fargate];
+        } else if spec.launch_type == Some(LaunchType::Ec2) {
+            td.requires_compatibilities = vec![Compatibility::Ec2];
+        }
+    }
+    td
+}
+
+/// The canonical form of a task definition, for comparing a desired one with a registered one.
+pub fn task_definition(td: &TaskDefinition) -> TaskDefinition {
+    let mut td = td.clone();
+    let network_mode = *td.network_mode.get_or_insert(NetworkMode::Bridge);
+    td.requires_compatibilities.sort();
+    td.requires_compatibilities.dedup();
+    for c in &mut td.container_definitions {
+        container(c, network_mode);
+    }
+    td.container_definitions.sort_by(|a, b| a.name.cmp(&b.name));
+    td.volumes.sort_by(|a, b| a.name.cmp(&b.name));
+    td.placement_constraints
+        .sort_by(|a, b| (&a.kind, &a.expression).cmp(&(&b.kind, &b.expression)));
+    td
+}
+
+fn container(c: &mut ContainerDefinition, network_mode: NetworkMode) {
+    c.cpu.get_or_insert(0);
+    c.essential.get_or_insert(true);
+    for pm in &mut c.port_mappings {
+        pm.protocol.get_or_insert(TransportProtocol::Tcp);
+        if let Some(port) = pm.container_port {
+            // Under awsvpc and host the host port is the container port; under bridge an
+            // omitted host port is dynamic, which ECS records as 0.
+            let default = match network_mode {
+                NetworkMode::Awsvpc | NetworkMode::Host => port,
+                NetworkMode::Bridge | NetworkMode::None => 0,
+            };
+            pm.host_port.get_or_insert(default);
+        }
+    }
+    c.port_mappings.sort_by_key(|p| {
+        (
+            p.container_port,
+            p.container_port_range.clone(),
+            p.protocol.map(|p| p as u8),
+        )
+    });
+    c.environment.0.sort_by(|a, b| a.name.cmp(&b.name));
+    c.secrets.0.sort_by(|a, b| a.name.cmp(&b.name));
+    c.environment_files.sort_by(|a, b| a.value.cmp(&b.value));
+    c.depends_on
+        .sort_by(|a, b| a.container_name.cmp(&b.container_name));
+    c.ulimits.sort_by(|a, b| a.name.cmp(&b.name));
+    c.mount_points.sort_by(|a, b| {
+        (&a.container_path, &a.source_volume).cmp(&(&b.container_path, &b.source_volume))
+    });
+    c.volumes_from
+        .sort_by(|a, b| a.source_container.cmp(&b.source_container));
+    c.system_controls
+        .sort_by(|a, b| a.namespace.cmp(&b.namespace));
+    if let Some(hc) = &mut c.health_check {
+        health_check(hc);
+    }
+    if let Some(lp) = &mut c.linux_parameters {
+        if let Some(caps) = &mut lp.capabilities {
+            caps.add.sort();
+            caps.drop.sort();
+            if caps.add.is_empty() && caps.drop.is_empty() {
+                lp.capabilities = None;
+            }
+        }
+        if *lp == LinuxParameters::default() {
+            c.linux_parameters = None;
+        }
+    }
+    if let Some(log) = &mut c.log_configuration {
+        log.secret_options.sort_by(|a, b| a.name.cmp(&b.name));
+    }
+}
+
+fn health_check(hc: &mut HealthCheck) {
+    hc.interval.get_or_insert(HEALTH_CHECK_INTERVAL);
+    hc.timeout.get_or_insert(HEALTH_CHECK_TIMEOUT);
+    hc.retries.get_or_insert(HEALTH_CHECK_RETRIES);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::shorthand::{NameValue, PairList, Scalar};
+    use crate::manifest::task_definition::PortMapping;
+
+    fn port(container: u32) -> PortMapping {
+        PortMapping {
+            name: None,
+            container_port: Some(container),
+            host_port: None,
+            protocol: None,
+            app_protocol: None,
+            container_port_range: None,
+        }
+    }
+
+    fn env(pairs: &[(&str, &str)]) -> crate::manifest::shorthand::Environment {
+        PairList(
+            pairs
+                .iter()
+                .map(|(n, v)| NameValue {
+                    name: n.to_string(),
+                    value: Scalar(v.to_string()),
+                })
+                .collect(),
+        )
+    }
+
+    fn desired() -> TaskDefinition {
+        TaskDefinition {
+            family: Some("api".into()),
+            network_mode: Some(NetworkMode::Awsvpc),
+            container_definitions: vec![
+                ContainerDefinition {
+                    name: "web".into(),
+                    image: "web:1".into(),
+                    port_mappings: vec![port(8080)],
+                    environment: env(&[("B", "2"), ("A", "1")]),
+                    ..Default::default()
+                },
+                ContainerDefinition {
+                    name: "api".into(),
+                    image: "api:1".into(),
+                    ..Default::default()
+                },
+            ],
+            ..Default::default()
+        }
+    }
+
+    /// What ECS returns for `desired()`: defaults filled, lists in another order.
+    fn as_ecs_returns_it() -> TaskDefinition {
+        let mut td = desired();
+        td.container_definitions.reverse();
+        for c in &mut td.container_definitions {
+            c.cpu = Some(0);
+            c.essential = Some(true);
+            c.environment.0.reverse();
+            for p in &mut c.port_mappings {
+                p.protocol = Some(TransportProtocol::Tcp);
+                p.host_port = p.container_port;
+            }
+        }
+        td
+    }
+
+    #[test]
+    fn ecs_defaults_and_ordering_are_not_drift() {
+        assert_eq!(
+            task_definition(&desired()),
+            task_definition(&as_ecs_returns_it())
+        );
+    }
+
+    #[test]
+    fn a_real_change_is_still_a_change() {
+        let mut live = as_ecs_returns_it();
+        live.container_definitions[0].image = "api:2".into();
+        assert_ne!(task_definition(&desired()), task_definition(&live));
+        let mut live = as_ecs_returns_it();
+        live.container_definitions[1].port_mappings[0].host_port = Some(9090);
+        assert_ne!(task_definition(&desired()), task_definition(&live));
+    }
+
+    #[test]
+    fn bridge_mode_host_ports_default_to_dynamic() {
+        let mut td = desired();
+        td.network_mode = None;
+        let n = task_definition(&td);
+        assert_eq!(n.network_mode, Some(NetworkMode::Bridge));
+        let web = n
+            .container_definitions
+            .iter()
+            .find(|c| c.name == "web")
+            .unwrap();
+        assert_eq!(web.port_mappings[0].host_port, Some(0));
+    }
+
+    #[test]
+    fn health_check_defaults_are_filled() {
+        let mut td = desired();
+        td.container_definitions[0].health_check = Some(HealthCheck {
+            command: vec!["CMD".into(), "true".into()],
+            interval: None,
+            timeout: Some(10),
+            retries: None,
+            start_period: None,
+        });
+        let hc = task_definition(&td).container_definitions[1]
+            .health_check
+            .clone()
+            .unwrap();
+        assert_eq!(
+            (hc.interval, hc.timeout, hc.retries),
+            (Some(30), Some(10), Some(3))
+        );
+    }
+
+    #[test]
+    fn empty_linux_parameters_equal_absent() {
+        let mut td = desired();
+        td.container_definitions[0].linux_parameters = Some(LinuxParameters::default());
+        assert_eq!(task_definition(&td), task_definition(&desired()));
+    }
+
+    #[test]
+    fn normalizing_is_idempotent() {
+        let once = task_definition(&desired());
+        assert_eq!(task_definition(&once), once);
+    }
+
+    #[test]
+    fn fargate_services_register_fargate_task_definitions_named_after_them() {
+        let spec = ServiceSpec {
+            launch_type: Some(LaunchType::Fargate),
+            task_definition: TaskDefinition {
+                family: None,
+                ..desired()
+            },
+            ..Default::default()
+        };
+        let td = desired_task_definition("api", &spec);
+        assert_eq!(td.family.as_deref(), Some("api"));
+        assert_eq!(td.requires_compatibilities, [Compatibility::Fargate]);
+    }
+}
