@@ -83,7 +83,8 @@ pub struct CreateCluster {
 // ECS services
 
 /// A target group attachment of a service, as ECS stores it (always by ARN).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ServiceLoadBalancer {
     /// Target group ARN.
     pub target_group_arn: String,
