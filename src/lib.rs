@@ -9,6 +9,8 @@
 //! - [`cloud`]: the ECS and ELBv2 calls the operator makes, as traits, with the `aws` (AWS SDK)
 //!   and `sim` (in-process simulator) backends.
 //! - [`diff`]: normalization and field-by-field comparison of desired and live state (pure).
+//! - [`observe`]: batched reads of live state, with a per-process cache of task definition
+//!   revisions.
 //! - [`cli`]: the command line (`validate`, `schema`).
 //!
 //! `main.rs` only parses the command line, sets up logging and calls [`cli::run`].
@@ -19,4 +21,5 @@ pub mod cli;
 pub mod cloud;
 pub mod diff;
 pub mod manifest;
+pub mod observe;
 pub mod schema;

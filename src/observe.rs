@@ -1,0 +1,185 @@
+//! Reading live state in as few calls as the APIs allow: DescribeClusters by 100,
+//! DescribeServices by 10 with tags, DescribeTargetGroups by 20 names (or, once a name is
+//! missing, the account's target groups by pages of 400), DescribeTags by 20, one attributes
+//! read per target group, and task definition revisions described once per process (a revision
+//! never changes).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Mutex;
+
+use crate::cloud::model::{Cluster, RegisteredTaskDefinition, Service, Tags, TargetGroup};
+use crate::cloud::{
+    Cloud, CloudError, ErrorKind, MAX_DESCRIBE_CLUSTERS, MAX_DESCRIBE_SERVICES,
+    MAX_DESCRIBE_TARGET_GROUPS, MAX_TAG_ARNS, MAX_TARGET_GROUP_PAGE,
+};
+
+/// What to read: the names the manifests mention.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Wanted {
+    /// Cluster names (declared by Cluster manifests or named by services).
+    pub clusters: BTreeSet<String>,
+    /// Service names per cluster.
+    pub services: BTreeMap<String, BTreeSet<String>>,
+    /// Target group names.
+    pub target_groups: BTreeSet<String>,
+}
+
+/// A live target group with what is read about it besides DescribeTargetGroups.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObservedTargetGroup {
+    /// The group.
+    pub group: TargetGroup,
+    /// Its attributes.
+    pub attributes: BTreeMap<String, String>,
+    /// Its tags.
+    pub tags: Tags,
+}
+
+/// Live state of everything [`Wanted`] names. A name absent from a map does not exist live.
+#[derive(Debug, Clone, Default)]
+pub struct Observed {
+    /// Clusters by name.
+    pub clusters: HashMap<String, Cluster>,
+    /// Services by (cluster, name).
+    pub services: HashMap<(String, String), Service>,
+    /// Target groups by name.
+    pub target_groups: HashMap<String, ObservedTargetGroup>,
+}
+
+/// Reads live state; keeps described task definition revisions for the life of the process.
+#[derive(Debug)]
+pub struct Observer {
+    cloud: Cloud,
+    revisions: Mutex<HashMap<String, RegisteredTaskDefinition>>,
+}
+
+impl Observer {
+    /// An observer over `cloud`.
+    pub fn new(cloud: Cloud) -> Observer {
+        Observer {
+            cloud,
+            revisions: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The clients.
+    pub fn cloud(&self) -> &Cloud {
+        &self.cloud
+    }
+
+    /// Reads everything `wanted` names.
+    pub async fn observe(&self, wanted: &Wanted) -> Result<Observed, CloudError> {
+        let mut out = Observed::default();
+        let names: Vec<String> = wanted.clusters.iter().cloned().collect();
+        for batch in names.chunks(MAX_DESCRIBE_CLUSTERS) {
+            let d = self.cloud.ecs.describe_clusters(batch).await?;
+            for c in d.found {
+                // DescribeClusters also returns INACTIVE (deleted) clusters.
+                if c.status != "INACTIVE" {
+                    out.clusters.insert(c.name.clone(), c);
+                }
+            }
+        }
+        for (cluster, services) in &wanted.services {
+            if !out.clusters.contains_key(cluster) {
+                continue; // every service of a missing cluster is missing
+            }
+            let names: Vec<String> = services.iter().cloned().collect();
+            for batch in names.chunks(MAX_DESCRIBE_SERVICES) {
+                let d = self.cloud.ecs.describe_services(cluster, batch).await?;
+                for s in d.found {
+                    if s.status != "INACTIVE" {
+                        out.services.insert((cluster.clone(), s.name.clone()), s);
+                    }
+                }
+            }
+        }
+        let groups = self.target_groups(&wanted.target_groups).await?;
+        let arns: Vec<String> = groups.iter().map(|g| g.arn.clone()).collect();
+        let mut tags: HashMap<String, Tags> = HashMap::new();
+        for batch in arns.chunks(MAX_TAG_ARNS) {
+            tags.extend(self.cloud.elbv2.describe_tags(batch).await?);
+        }
+        for group in groups {
+            let attributes = self
+                .cloud
+                .elbv2
+                .describe_target_group_attributes(&group.arn)
+                .await?;
+            let tags = tags.remove(&group.arn).unwrap_or_default();
+            out.target_groups.insert(
+                group.name.clone(),
+                ObservedTargetGroup {
+                    group,
+                    attributes,
+                    tags,
+                },
+            );
+        }
+        Ok(out)
+    }
+
+    /// Target groups by name, 20 per call. One missing name fails a whole DescribeTargetGroups
+    /// call, so after the first such failure the rest are found by paging the account's groups.
+    async fn target_groups(
+        &self,
+        names: &BTreeSet<String>,
+    ) -> Result<Vec<TargetGroup>, CloudError> {
+        let names: Vec<String> = names.iter().cloned().collect();
+        let mut found = Vec::new();
+        for (i, batch) in names.chunks(MAX_DESCRIBE_TARGET_GROUPS).enumerate() {
+            match self.cloud.elbv2.describe_target_groups(batch).await {
+                Ok(groups) => found.extend(groups),
+                Err(e) if e.kind == ErrorKind::NotFound => {
+                    let rest: BTreeSet<&String> =
+                        names[i * MAX_DESCRIBE_TARGET_GROUPS..].iter().collect();
+                    found.extend(self.page_target_groups(&rest).await?);
+                    break;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(found)
+    }
+
+    async fn page_target_groups(
+        &self,
+        names: &BTreeSet<&String>,
+    ) -> Result<Vec<TargetGroup>, CloudError> {
+        let mut found = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let page = self
+                .cloud
+                .elbv2
+                .describe_target_groups_page(marker.as_deref(), MAX_TARGET_GROUP_PAGE as u32)
+                .await?;
+            found.extend(page.items.into_iter().filter(|g| names.contains(&g.name)));
+            marker = page.next_token;
+            if marker.is_none() || found.len() == names.len() {
+                return Ok(found);
+            }
+        }
+    }
+
+    /// A task definition revision, described once per process.
+    pub async fn task_definition(&self, arn: &str) -> Result<RegisteredTaskDefinition, CloudError> {
+        if let Some(r) = self.cached(arn) {
+            return Ok(r);
+        }
+        let r = self.cloud.ecs.describe_task_definition(arn).await?;
+        self.remember(&r);
+        Ok(r)
+    }
+
+    /// Records a revision just registered (or described elsewhere).
+    pub fn remember(&self, revision: &RegisteredTaskDefinition) {
+        let mut cache = self.revisions.lock().unwrap_or_else(|e| e.into_inner());
+        cache.insert(revision.arn.clone(), revision.clone());
+    }
+
+    fn cached(&self, arn: &str) -> Option<RegisteredTaskDefinition> {
+        let cache = self.revisions.lock().unwrap_or_else(|e| e.into_inner());
+        cache.get(arn).cloned()
+    }
+}
