@@ -9,4 +9,4 @@ pub mod changes;
 pub mod normalize;
 pub mod views;
 
-pub use changes::{FieldChange, compare};
+pub use changes::{FieldChange, compare, creation};

@@ -11,6 +11,7 @@
 //! - [`diff`]: normalization and field-by-field comparison of desired and live state (pure).
 //! - [`observe`]: batched reads of live state, with a per-process cache of task definition
 //!   revisions.
+//! - [`plan`]: per-resource plans (status, field changes, ordered steps).
 //! - [`cli`]: the command line (`validate`, `schema`).
 //!
 //! `main.rs` only parses the command line, sets up logging and calls [`cli::run`].
@@ -22,4 +23,5 @@ pub mod cloud;
 pub mod diff;
 pub mod manifest;
 pub mod observe;
+pub mod plan;
 pub mod schema;

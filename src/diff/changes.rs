@@ -83,6 +83,27 @@ pub fn compare<T: Serialize>(live: &T, desired: &T) -> Vec<FieldChange> {
     out
 }
 
+/// The changes that create `desired` from nothing: one per top-level field, with its whole
+/// value.
+pub fn creation<T: Serialize>(desired: &T) -> Vec<FieldChange> {
+    match serde_json::to_value(desired) {
+        Ok(Value::Object(fields)) => fields
+            .into_iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| FieldChange {
+                path: FieldPath::root().key(k),
+                old: None,
+                new: Some(v),
+            })
+            .collect(),
+        other => vec![FieldChange {
+            path: FieldPath::root(),
+            old: None,
+            new: other.ok(),
+        }],
+    }
+}
+
 /// `/containerDefinitions/0/image` -> `containerDefinitions[0].image`.
 fn pointer_to_path(pointer: &str) -> FieldPath {
     let mut p = FieldPath::root();
