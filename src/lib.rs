@@ -12,12 +12,14 @@
 //! - [`observe`]: batched reads of live state, with a per-process cache of task definition
 //!   revisions.
 //! - [`plan`]: per-resource plans (status, field changes, ordered steps).
+//! - [`apply`]: runs plans, filling in ARNs created on the way.
 //! - [`cli`]: the command line (`validate`, `schema`).
 //!
 //! `main.rs` only parses the command line, sets up logging and calls [`cli::run`].
 
 #![forbid(unsafe_code)]
 
+pub mod apply;
 pub mod cli;
 pub mod cloud;
 pub mod diff;

@@ -798,3 +798,66 @@ fn register_step(ctx: &PlanContext, doc: &Document, td: &TaskDefinitionPlan) -> 
         tags,
     }
 }
+
+/// Plans every document: reads live state in batches, decides task definitions, and returns
+/// the plans in apply order (clusters, target groups, services) with the observed target group
+/// ARNs by name (apply adds the ones it creates).
+pub async fn plan_all(
+    observer: &Observer,
+    documents: &[Document],
+    instance: &str,
+) -> Result<(Vec<ResourcePlan>, BTreeMap<String, String>), CloudError> {
+    use crate::manifest::Spec;
+    let mut wanted = crate::observe::Wanted::default();
+    let mut declared_clusters = BTreeSet::new();
+    for doc in documents {
+        let name = doc.manifest.metadata.name.clone();
+        match &doc.manifest.spec {
+            Spec::Cluster(_) => {
+                declared_clusters.insert(name.clone());
+                wanted.clusters.insert(name);
+            }
+            Spec::TargetGroup(_) => {
+                wanted.target_groups.insert(name);
+            }
+            Spec::Service(s) => {
+                wanted.clusters.insert(s.cluster.clone());
+                wanted
+                    .services
+                    .entry(s.cluster.clone())
+                    .or_default()
+                    .insert(name);
+            }
+        }
+    }
+    let observed = observer.observe(&wanted).await?;
+    let ctx = PlanContext {
+        instance: instance.to_string(),
+        target_group_arns: observed
+            .target_groups
+            .iter()
+            .map(|(name, tg)| (name.clone(), tg.group.arn.clone()))
+            .collect(),
+        declared_clusters,
+    };
+    let mut ordered: Vec<&Document> = documents.iter().collect();
+    ordered.sort_by_key(|d| d.manifest.kind());
+    let mut plans = Vec::with_capacity(ordered.len());
+    for doc in ordered {
+        plans.push(match &doc.manifest.spec {
+            Spec::Cluster(c) => plan_cluster(&ctx, doc, c, &observed),
+            Spec::TargetGroup(t) => plan_target_group(&ctx, doc, t, &observed),
+            Spec::Service(_) if doc.manifest.metadata.flag(ANNOTATION_SUSPEND) => {
+                ResourcePlan::new(doc, Status::Suspended)
+            }
+            Spec::Service(s) => {
+                let live = observed
+                    .services
+                    .get(&(s.cluster.clone(), doc.manifest.metadata.name.clone()));
+                let td = resolve_task_definition(observer, doc, s, live).await?;
+                plan_service(&ctx, doc, s, &observed, &td)
+            }
+        });
+    }
+    Ok((plans, ctx.target_group_arns))
+}

@@ -1,0 +1,273 @@
+//! Applying plans: the steps of each resource in order (clusters, target groups, then each
+//! service's task definition and the service), filling in ARNs that earlier steps created. A
+//! resource that fails stops there; the others go on.
+
+use std::collections::BTreeMap;
+
+use crate::cloud::model::ServiceLoadBalancer;
+use crate::cloud::{Cloud, CloudError};
+use crate::manifest::ResourceKey;
+use crate::observe::Observer;
+use crate::plan::{LoadBalancerRef, REGISTERED, ResourcePlan, Step, TAG_TASK_DEFINITION};
+
+/// What happened to one resource.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Applied {
+    /// The resource.
+    pub key: ResourceKey,
+    /// One line per call made (`RegisterTaskDefinition api:4`).
+    pub actions: Vec<String>,
+    /// The task definition revision the service was set to, when it was.
+    pub task_definition: Option<String>,
+    /// Why it stopped, if it did.
+    pub error: Option<ApplyError>,
+}
+
+/// Why a resource could not be applied.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ApplyError {
+    /// An AWS call failed.
+    #[error(transparent)]
+    Cloud(#[from] CloudError),
+    /// A target group the service needs was not created (its own apply failed).
+    #[error("target group {0:?} does not exist (its apply failed or it is not declared)")]
+    MissingTargetGroup(String),
+    /// A step needed a revision no earlier step registered (a planning bug).
+    #[error("no task definition revision was registered before it was needed")]
+    NoRegisteredRevision,
+}
+
+/// Applies `plans` in order. `target_group_arns` starts with the observed ARNs by manifest
+/// name and grows with the groups created here. `on_action` sees each call as it is made.
+pub async fn apply(
+    cloud: &Cloud,
+    observer: &Observer,
+    plans: &[ResourcePlan],
+    mut target_group_arns: BTreeMap<String, String>,
+    mut on_action: impl FnMut(&ResourceKey, &str),
+) -> Vec<Applied> {
+    let mut out = Vec::new();
+    for plan in plans {
+        let mut applied = Applied {
+            key: plan.key.clone(),
+            actions: Vec::new(),
+            task_definition: None,
+            error: None,
+        };
+        let mut registered: Option<String> = None;
+        for step in &plan.steps {
+            let result = run(
+                cloud,
+                observer,
+                step,
+                &mut target_group_arns,
+                &mut registered,
+            )
+            .await;
+            match result {
+                Ok(action) => {
+                    on_action(&plan.key, &action);
+                    applied.actions.push(action);
+                    if let Step::CreateService { input, .. } = step {
+                        applied.task_definition = Some(fill(&input.task_definition, &registered));
+                    }
+                    if let Step::UpdateService { input, .. } = step
+                        && let Some(td) = &input.task_definition
+                    {
+                        applied.task_definition = Some(fill(td, &registered));
+                    }
+                }
+                Err(e) => {
+                    applied.error = Some(e);
+                    break;
+                }
+            }
+        }
+        out.push(applied);
+    }
+    out
+}
+
+fn fill(value: &str, registered: &Option<String>) -> String {
+    if value == REGISTERED {
+        registered.clone().unwrap_or_default()
+    } else {
+        value.to_string()
+    }
+}
+
+fn resolve(
+    refs: &[LoadBalancerRef],
+    arns: &BTreeMap<String, String>,
+) -> Result<Vec<ServiceLoadBalancer>, ApplyError> {
+    refs.iter()
+        .map(|r| {
+            let arn = if r.target_group.starts_with("arn:") {
+                r.target_group.clone()
+            } else {
+                arns.get(&r.target_group)
+                    .cloned()
+                    .ok_or_else(|| ApplyError::MissingTargetGroup(r.target_group.clone()))?
+            };
+            Ok(ServiceLoadBalancer {
+                target_group_arn: arn,
+                container_name: r.container_name.clone(),
+                container_port: r.container_port,
+            })
+        })
+        .collect()
+}
+
+/// Runs one step and describes it in one line.
+async fn run(
+    cloud: &Cloud,
+    observer: &Observer,
+    step: &Step,
+    tg_arns: &mut BTreeMap<String, String>,
+    registered: &mut Option<String>,
+) -> Result<String, ApplyError> {
+    let need_registered = |r: &Option<String>| r.clone().ok_or(ApplyError::NoRegisteredRevision);
+    Ok(match step {
+        Step::CreateCluster(input) => {
+            cloud.ecs.create_cluster(input).await?;
+            format!("CreateCluster {}", input.name)
+        }
+        Step::UpdateClusterSettings { cluster, settings } => {
+            cloud.ecs.update_cluster_settings(cluster, settings).await?;
+            format!("UpdateCluster {cluster} settings")
+        }
+        Step::PutClusterCapacityProviders {
+            cluster,
+            providers,
+            strategy,
+        } => {
+            cloud
+                .ecs
+                .put_cluster_capacity_providers(cluster, providers, strategy)
+                .await?;
+            format!(
+                "PutClusterCapacityProviders {cluster} [{}]",
+                providers.join(", ")
+            )
+        }
+        Step::TagEcs { arn, tags } => {
+            let mut tags = tags.clone();
+            if tags
+                .get(TAG_TASK_DEFINITION)
+                .is_some_and(|v| v == REGISTERED)
+            {
+                tags.insert(TAG_TASK_DEFINITION.into(), need_registered(registered)?);
+            }
+            cloud.ecs.tag_resource(arn, &tags).await?;
+            format!(
+                "TagResource {} ({})",
+                short(arn),
+                tags.keys().cloned().collect::<Vec<_>>().join(", ")
+            )
+        }
+        Step::UntagEcs { arn, keys } => {
+            cloud.ecs.untag_resource(arn, keys).await?;
+            format!("UntagResource {} ({})", short(arn), keys.join(", "))
+        }
+        Step::CreateTargetGroup { input, attributes } => {
+            let tg = cloud.elbv2.create_target_group(input).await?;
+            tg_arns.insert(input.name.clone(), tg.arn.clone());
+            if !attributes.is_empty() {
+                cloud
+                    .elbv2
+                    .modify_target_group_attributes(&tg.arn, attributes)
+                    .await?;
+            }
+            format!("CreateTargetGroup {}", input.name)
+        }
+        Step::ModifyTargetGroup { arn, health_check } => {
+            cloud.elbv2.modify_target_group(arn, health_check).await?;
+            format!("ModifyTargetGroup {} health check", short(arn))
+        }
+        Step::ModifyTargetGroupAttributes { arn, attributes } => {
+            cloud
+                .elbv2
+                .modify_target_group_attributes(arn, attributes)
+                .await?;
+            format!(
+                "ModifyTargetGroupAttributes {} ({})",
+                short(arn),
+                attributes.keys().cloned().collect::<Vec<_>>().join(", ")
+            )
+        }
+        Step::AddTargetGroupTags { arn, tags } => {
+            cloud
+                .elbv2
+                .add_tags(std::slice::from_ref(arn), tags)
+                .await?;
+            format!(
+                "AddTags {} ({})",
+                short(arn),
+                tags.keys().cloned().collect::<Vec<_>>().join(", ")
+            )
+        }
+        Step::RemoveTargetGroupTags { arn, keys } => {
+            cloud
+                .elbv2
+                .remove_tags(std::slice::from_ref(arn), keys)
+                .await?;
+            format!("RemoveTags {} ({})", short(arn), keys.join(", "))
+        }
+        Step::RegisterTaskDefinition { definition, tags } => {
+            let r = cloud.ecs.register_task_definition(definition, tags).await?;
+            observer.remember(&r);
+            *registered = Some(r.arn.clone());
+            format!("RegisterTaskDefinition {}:{}", r.family, r.revision)
+        }
+        Step::CreateService {
+            input,
+            load_balancers,
+        } => {
+            let mut input = input.clone();
+            if input.task_definition == REGISTERED {
+                input.task_definition = need_registered(registered)?;
+            }
+            if input
+                .tags
+                .get(TAG_TASK_DEFINITION)
+                .is_some_and(|v| v == REGISTERED)
+            {
+                input
+                    .tags
+                    .insert(TAG_TASK_DEFINITION.into(), input.task_definition.clone());
+            }
+            input.load_balancers = resolve(load_balancers, tg_arns)?;
+            cloud.ecs.create_service(&input).await?;
+            format!(
+                "CreateService {}/{} ({})",
+                input.cluster,
+                input.name,
+                short(&input.task_definition)
+            )
+        }
+        Step::UpdateService {
+            input,
+            load_balancers,
+        } => {
+            let mut input = input.clone();
+            if input.task_definition.as_deref() == Some(REGISTERED) {
+                input.task_definition = Some(need_registered(registered)?);
+            }
+            if let Some(refs) = load_balancers {
+                input.load_balancers = Some(resolve(refs, tg_arns)?);
+            }
+            cloud.ecs.update_service(&input).await?;
+            let what = input
+                .task_definition
+                .as_deref()
+                .map(short)
+                .unwrap_or("settings".into());
+            format!("UpdateService {}/{} ({what})", input.cluster, input.name)
+        }
+    })
+}
+
+/// The readable end of an ARN (`task-definition/api:3` -> `api:3`).
+fn short(arn: &str) -> String {
+    arn.rsplit('/').next().unwrap_or(arn).to_string()
+}
