@@ -1,5 +1,8 @@
 //! The command line: clap definitions (every flag also read from an `ECS_OPERATOR_*`
-//! environment variable) and the commands that are not long-running.
+//! environment variable) and the commands that are not long-running. `diff` and `apply` live
+//! in `sync`.
+
+mod sync;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -8,6 +11,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 
+use crate::cloud::backend::{BackendKind, BackendOptions};
 use crate::manifest::{self, Diagnostic};
 
 /// A Kubernetes-style operator for Amazon ECS.
@@ -36,6 +40,44 @@ pub struct GlobalOptions {
         default_value = "info"
     )]
     pub log_level: String,
+    /// Where the resources live: `aws`, or `sim` (the built-in simulator, no AWS account).
+    #[arg(long, global = true, env = "ECS_OPERATOR_BACKEND", value_enum, default_value_t = BackendKind::Aws)]
+    pub backend: BackendKind,
+    /// AWS region (default: the standard chain, e.g. AWS_REGION).
+    #[arg(long, global = true, env = "ECS_OPERATOR_REGION")]
+    pub region: Option<String>,
+    /// Endpoint URL of an AWS emulator such as moto server or LocalStack (AWS_ENDPOINT_URL is
+    /// honoured too).
+    #[arg(long, global = true, env = "ECS_OPERATOR_ENDPOINT_URL")]
+    pub endpoint_url: Option<String>,
+    /// Attempts per AWS call, the first included (throttling and 5xx are retried with backoff).
+    #[arg(
+        long,
+        global = true,
+        env = "ECS_OPERATOR_MAX_ATTEMPTS",
+        default_value_t = 3
+    )]
+    pub max_attempts: u32,
+    /// This operator's name, written in the `ecs-operator/managed-by` tag of what it creates.
+    #[arg(
+        long,
+        global = true,
+        env = "ECS_OPERATOR_INSTANCE",
+        default_value = "ecs-operator"
+    )]
+    pub instance: String,
+}
+
+impl GlobalOptions {
+    /// The backend settings.
+    pub fn backend_options(&self) -> BackendOptions {
+        BackendOptions {
+            kind: self.backend,
+            region: self.region.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+            max_attempts: self.max_attempts,
+        }
+    }
 }
 
 /// Log output format.
@@ -63,6 +105,10 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Print the JSON Schema of the manifest kinds (for editors and CI linters).
     Schema,
+    /// Compare manifests with live state: exit 0 in sync, 2 when anything differs, 1 on error.
+    Diff(sync::DiffArgs),
+    /// Make live state match the manifests (one pass).
+    Apply(sync::ApplyArgs),
 }
 
 /// `validate` options.
@@ -82,6 +128,9 @@ pub struct ValidateArgs {
 /// Failures of the CLI itself (not findings about manifests).
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
+    /// A cloud call failed.
+    #[error(transparent)]
+    Cloud(#[from] crate::cloud::CloudError),
     /// Writing the report failed.
     #[error("cannot write output")]
     Write(#[from] std::io::Error),
@@ -91,9 +140,11 @@ pub enum CliError {
 }
 
 /// Runs a parsed command line.
-pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
+pub async fn run(cli: Cli) -> Result<ExitCode, CliError> {
     let mut stdout = std::io::stdout().lock();
     match cli.command {
+        Command::Diff(args) => sync::diff(&cli.global, &args, &mut stdout).await,
+        Command::Apply(args) => sync::apply(&cli.global, &args, &mut stdout).await,
         Command::Validate(args) => validate(&args, &mut stdout),
         Command::Schema => {
             serde_json::to_writer_pretty(&mut stdout, crate::schema::manifest_schema())?;

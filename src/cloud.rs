@@ -5,6 +5,7 @@
 //! - [`error`]: [`CloudError`] with its closed [`ErrorKind`].
 //! - [`model`]: the operator's own types for live objects and call inputs.
 //! - [`aws`]: aws-sdk-ecs and aws-sdk-elasticloadbalancingv2 through aws-config.
+//! - [`backend`]: choosing and connecting a backend from command-line options.
 //! - [`sim`]: the simulator (scheduler, rolling deployments, circuit breaker, target health,
 //!   throttling, fault injection, call counters).
 //!
@@ -17,6 +18,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 pub mod aws;
+pub mod backend;
 pub mod error;
 pub mod model;
 pub mod sim;

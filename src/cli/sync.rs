@@ -1,0 +1,367 @@
+//! `diff` and `apply`: load and validate the manifests (any error: exit 1 before a single API
+//! call), read live state, plan, then print the differences or make the calls.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Args;
+use serde::Serialize;
+
+use super::{CliError, GlobalOptions, OutputFormat};
+use crate::apply::{Applied, apply as apply_plans};
+use crate::cloud::backend::{self, Connected};
+use crate::cloud::model::RolloutState;
+use crate::manifest::{self, Kind, ResourceKey};
+use crate::observe::Observer;
+use crate::plan::{ResourcePlan, Status, plan_all};
+
+/// `diff` options.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// Files or directories of manifests.
+    #[arg(default_value = "manifests")]
+    pub paths: Vec<PathBuf>,
+    /// Report format.
+    #[arg(long, env = "ECS_OPERATOR_OUTPUT", value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+}
+
+/// `apply` options.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// Files or directories of manifests.
+    #[arg(default_value = "manifests")]
+    pub paths: Vec<PathBuf>,
+    /// Print what would be done, change nothing.
+    #[arg(long, env = "ECS_OPERATOR_DRY_RUN")]
+    pub dry_run: bool,
+    /// Follow the rollouts of changed services until they are stable or fail.
+    #[arg(long, env = "ECS_OPERATOR_WAIT")]
+    pub wait: bool,
+    /// How long `--wait` waits (e.g. `10m`, `90s`).
+    #[arg(long, env = "ECS_OPERATOR_WAIT_TIMEOUT", default_value = "15m", value_parser = humantime::parse_duration)]
+    pub timeout: Duration,
+    /// How often `--wait` polls the services.
+    #[arg(long, env = "ECS_OPERATOR_WAIT_INTERVAL", default_value = "5s", value_parser = humantime::parse_duration)]
+    pub poll_interval: Duration,
+}
+
+/// Loads and validates; on errors prints them to stderr and returns `None`.
+fn load(paths: &[PathBuf]) -> Option<Vec<manifest::Document>> {
+    let loaded = manifest::load_paths(paths);
+    let diagnostics = manifest::validate(&loaded);
+    let mut stderr = std::io::stderr().lock();
+    for d in &diagnostics {
+        let _ = writeln!(stderr, "{d}");
+    }
+    if diagnostics.iter().any(|d| d.is_error()) || !loaded.is_complete() {
+        let _ = writeln!(
+            stderr,
+            "manifests have errors: nothing was read from or changed in AWS"
+        );
+        return None;
+    }
+    Some(loaded.documents)
+}
+
+/// Colours for a terminal.
+struct Style {
+    on: bool,
+}
+
+impl Style {
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.on {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+}
+
+/// Counts of plans by status.
+#[derive(Debug, Default, Serialize)]
+struct Summary {
+    create: usize,
+    update: usize,
+    blocked: usize,
+    in_sync: usize,
+    suspended: usize,
+}
+
+impl Summary {
+    fn of(plans: &[ResourcePlan]) -> Summary {
+        let mut s = Summary::default();
+        for p in plans {
+            match p.status {
+                Status::Create => s.create += 1,
+                Status::Update => s.update += 1,
+                Status::Blocked => s.blocked += 1,
+                Status::InSync => s.in_sync += 1,
+                Status::Suspended => s.suspended += 1,
+            }
+        }
+        s
+    }
+
+    fn line(&self) -> String {
+        format!(
+            "{} to create, {} to update, {} blocked, {} in sync, {} suspended",
+            self.create, self.update, self.blocked, self.in_sync, self.suspended
+        )
+    }
+}
+
+fn print_plan(out: &mut impl Write, style: &Style, p: &ResourcePlan) -> std::io::Result<()> {
+    let (mark, colour, word) = match p.status {
+        Status::Create => ("+", "32", "create"),
+        Status::Update => ("~", "33", "update"),
+        Status::Blocked => ("!", "31", "blocked"),
+        Status::InSync | Status::Suspended => return Ok(()),
+    };
+    writeln!(
+        out,
+        "{} {} ({}:{}) {}",
+        style.paint(colour, mark),
+        style.paint("1", &p.key.to_string()),
+        p.file.display(),
+        p.line,
+        word
+    )?;
+    if let Some(reason) = &p.reason {
+        writeln!(out, "    {}", style.paint("31", reason))?;
+    }
+    if p.status != Status::Create {
+        for c in &p.changes {
+            writeln!(out, "    spec.{c}")?;
+        }
+    }
+    Ok(())
+}
+
+async fn connect_and_plan(
+    global: &GlobalOptions,
+    documents: &[manifest::Document],
+) -> Result<
+    (
+        Connected,
+        Observer,
+        Vec<ResourcePlan>,
+        std::collections::BTreeMap<String, String>,
+    ),
+    CliError,
+> {
+    let connected = backend::connect(&global.backend_options()).await?;
+    let observer = Observer::new(connected.cloud.clone());
+    let (plans, arns) = plan_all(&observer, documents, &global.instance).await?;
+    Ok((connected, observer, plans, arns))
+}
+
+/// `ecs-operator diff`.
+pub async fn diff(
+    global: &GlobalOptions,
+    args: &DiffArgs,
+    out: &mut impl Write,
+) -> Result<ExitCode, CliError> {
+    let Some(documents) = load(&args.paths) else {
+        return Ok(ExitCode::from(1));
+    };
+    let (_, _, plans, _) = connect_and_plan(global, &documents).await?;
+    let summary = Summary::of(&plans);
+    let drift = plans.iter().any(|p| !p.is_in_sync());
+    match args.output {
+        OutputFormat::Json => {
+            #[derive(Serialize)]
+            struct Report<'a> {
+                in_sync: bool,
+                summary: &'a Summary,
+                resources: &'a [ResourcePlan],
+            }
+            serde_json::to_writer_pretty(
+                &mut *out,
+                &Report {
+                    in_sync: !drift,
+                    summary: &summary,
+                    resources: &plans,
+                },
+            )?;
+            writeln!(out)?;
+        }
+        OutputFormat::Text => {
+            let style = Style {
+                on: std::io::stdout().is_terminal(),
+            };
+            for p in &plans {
+                print_plan(out, &style, p)?;
+            }
+            writeln!(out, "{}", summary.line())?;
+        }
+    }
+    Ok(if drift {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// `ecs-operator apply`.
+pub async fn apply(
+    global: &GlobalOptions,
+    args: &ApplyArgs,
+    out: &mut impl Write,
+) -> Result<ExitCode, CliError> {
+    let Some(documents) = load(&args.paths) else {
+        return Ok(ExitCode::from(1));
+    };
+    let (connected, observer, plans, arns) = connect_and_plan(global, &documents).await?;
+    let style = Style {
+        on: std::io::stdout().is_terminal(),
+    };
+    let summary = Summary::of(&plans);
+    if args.dry_run {
+        for p in &plans {
+            print_plan(out, &style, p)?;
+            for step in &p.steps {
+                writeln!(out, "    would call: {}", step_name(step))?;
+            }
+        }
+        writeln!(out, "dry run: {}", summary.line())?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    for p in plans.iter().filter(|p| p.status == Status::Blocked) {
+        print_plan(out, &style, p)?;
+    }
+    let mut lines = Vec::new();
+    let applied = apply_plans(&connected.cloud, &observer, &plans, arns, |key, action| {
+        lines.push(format!("{key}: {action}"));
+        tracing::info!(resource = %key, action, "applied");
+    })
+    .await;
+    for l in &lines {
+        writeln!(out, "{l}")?;
+    }
+    let failed: Vec<&Applied> = applied.iter().filter(|a| a.error.is_some()).collect();
+    for a in &failed {
+        writeln!(
+            out,
+            "{} {}: {}",
+            style.paint("31", "!"),
+            a.key,
+            a.error.as_ref().map(|e| e.to_string()).unwrap_or_default()
+        )?;
+    }
+    let changed = applied.iter().filter(|a| !a.actions.is_empty()).count();
+    writeln!(
+        out,
+        "applied: {changed} changed, {} in sync, {} blocked, {} failed",
+        summary.in_sync,
+        summary.blocked,
+        failed.len()
+    )?;
+    let mut ok = failed.is_empty() && summary.blocked == 0;
+    if args.wait && ok {
+        ok = wait(&connected, &applied, args, out).await?;
+    }
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn step_name(step: &crate::plan::Step) -> String {
+    format!("{step:?}")
+        .split([' ', '(', '{'])
+        .next()
+        .unwrap_or("")
+        .to_string()
+}
+
+/// Follows each changed service until its PRIMARY deployment runs the revision apply set and
+/// completed, or failed, or ECS's circuit breaker rolled it back.
+async fn wait(
+    connected: &Connected,
+    applied: &[Applied],
+    args: &ApplyArgs,
+    out: &mut impl Write,
+) -> Result<bool, CliError> {
+    let mut pending: Vec<(&ResourceKey, String)> = applied
+        .iter()
+        .filter(|a| a.key.kind == Kind::Service && !a.actions.is_empty())
+        .map(|a| (&a.key, a.task_definition.clone().unwrap_or_default()))
+        .collect();
+    let deadline = tokio::time::Instant::now() + args.timeout;
+    let mut ok = true;
+    while !pending.is_empty() {
+        let mut still = Vec::new();
+        for (key, revision) in pending {
+            let cluster = key.cluster.clone().unwrap_or_default();
+            let d = connected
+                .cloud
+                .ecs
+                .describe_services(&cluster, std::slice::from_ref(&key.name))
+                .await?;
+            let Some(s) = d.found.first() else {
+                writeln!(out, "{key}: not found while waiting")?;
+                ok = false;
+                continue;
+            };
+            let Some(primary) = s.primary() else {
+                still.push((key, revision));
+                continue;
+            };
+            let rolled_back = !revision.is_empty() && primary.task_definition != revision;
+            match primary.rollout_state {
+                _ if rolled_back => {
+                    writeln!(
+                        out,
+                        "{key}: rolled back by ECS to {} (circuit breaker)",
+                        primary.task_definition
+                    )?;
+                    ok = false;
+                }
+                Some(RolloutState::Failed) => {
+                    writeln!(
+                        out,
+                        "{key}: rollout failed: {}",
+                        primary.rollout_state_reason.clone().unwrap_or_default()
+                    )?;
+                    ok = false;
+                }
+                Some(RolloutState::Completed) if primary.running_count >= primary.desired_count => {
+                    writeln!(
+                        out,
+                        "{key}: rollout completed ({} running)",
+                        primary.running_count
+                    )?;
+                }
+                _ => {
+                    writeln!(
+                        out,
+                        "{key}: {}/{} running, {} failed",
+                        primary.running_count, primary.desired_count, primary.failed_tasks
+                    )?;
+                    still.push((key, revision));
+                }
+            }
+        }
+        pending = still;
+        if pending.is_empty() {
+            break;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            for (key, _) in &pending {
+                writeln!(
+                    out,
+                    "{key}: still rolling out after {}",
+                    humantime::format_duration(args.timeout)
+                )?;
+            }
+            return Ok(false);
+        }
+        tokio::time::sleep(args.poll_interval).await;
+    }
+    Ok(ok)
+}
