@@ -861,3 +861,7 @@ pub async fn plan_all(
     }
     Ok((plans, ctx.target_group_arns))
 }
+
+#[cfg(test)]
+#[path = "plan_tests.rs"]
+mod tests;

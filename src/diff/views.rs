@@ -2,8 +2,9 @@
 //! with AWS defaults filled in and unordered lists sorted, built the same way from a manifest
 //! and from a described live object. Two views are equal exactly when nothing needs changing.
 //!
-//! Tags: the view holds the manifest's tag keys plus the operator's own (`ecs-operator/*`).
-//! Tags someone else added live (cost allocation, ...) are left alone, never reported.
+//! Tags: the view holds the manifest's tag keys plus the ownership tags (`managed-by`,
+//! `source`). Tags someone else added live (cost allocation, ...) are left alone, never
+//! reported.
 
 use std::collections::BTreeMap;
 
@@ -32,10 +33,12 @@ pub fn tag_map(tags: &PairList<Tag>) -> Tags {
         .collect()
 }
 
-/// Live tags limited to the keys the operator manages for this resource.
+/// Live tags limited to the keys the desired view has (the manifest's and the ownership
+/// tags). The operator's bookkeeping tags (hashes) are not part of any view: they change with
+/// every change and would only repeat it.
 fn managed_tags(live: &Tags, desired: &Tags) -> Tags {
     live.iter()
-        .filter(|(k, _)| desired.contains_key(*k) || k.starts_with(OWN_TAG_PREFIX))
+        .filter(|(k, _)| desired.contains_key(*k))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect()
 }

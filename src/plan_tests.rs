@@ -1,0 +1,401 @@
+//! Planning on synthetic live state: what each situation plans, and that an in-sync resource
+//! plans no call at all.
+
+use std::path::Path;
+
+use super::*;
+use crate::cloud::model::{self, Cluster};
+use crate::manifest::{Spec, load_str};
+use crate::observe::{Observed, ObservedTargetGroup};
+
+const MANIFESTS: &str = "\
+apiVersion: ecs-operator/v1
+kind: Cluster
+metadata: {name: shop}
+spec:
+  settings: {containerInsights: enabled}
+---
+apiVersion: ecs-operator/v1
+kind: TargetGroup
+metadata: {name: shop-api}
+spec:
+  protocol: HTTP
+  port: 8000
+  vpcId: vpc-1
+  targetType: ip
+  healthCheck: {path: /health}
+---
+apiVersion: ecs-operator/v1
+kind: Service
+metadata: {name: api}
+spec:
+  cluster: shop
+  desiredCount: 2
+  launchType: FARGATE
+  taskDefinition:
+    cpu: '256'
+    memory: '512'
+    networkMode: awsvpc
+    containerDefinitions:
+      - {name: api, image: 'api:1', portMappings: [{containerPort: 8000}]}
+  networkConfiguration:
+    awsvpcConfiguration: {subnets: [subnet-a]}
+  deploymentConfiguration:
+    deploymentCircuitBreaker: {enable: true, rollback: true}
+  loadBalancers:
+    - {targetGroup: shop-api, containerName: api, containerPort: 8000}
+";
+
+fn docs(text: &str) -> Vec<Document> {
+    let loaded = load_str(Path::new("m.yaml"), text);
+    assert!(loaded.is_complete(), "{:?}", loaded.diagnostics);
+    loaded.documents
+}
+
+fn ctx() -> PlanContext {
+    PlanContext {
+        instance: "op".into(),
+        target_group_arns: [(
+            "shop-api".to_string(),
+            "arn:aws:elasticloadbalancing:tg/shop-api/1".to_string(),
+        )]
+        .into(),
+        declared_clusters: ["shop".to_string()].into(),
+    }
+}
+
+fn ours(extra: &[(&str, &str)]) -> Tags {
+    let mut t: Tags = [
+        (TAG_MANAGED_BY.to_string(), "op".to_string()),
+        (TAG_SOURCE.to_string(), "m.yaml".to_string()),
+    ]
+    .into();
+    for (k, v) in extra {
+        t.insert(k.to_string(), v.to_string());
+    }
+    t
+}
+
+fn cluster_plan(observed: &Observed, text: &str) -> ResourcePlan {
+    let d = &docs(text)[0];
+    let Spec::Cluster(c) = &d.manifest.spec else {
+        panic!()
+    };
+    plan_cluster(&ctx(), d, c, observed)
+}
+
+#[test]
+fn a_missing_cluster_is_created_with_ownership_tags() {
+    let p = cluster_plan(&Observed::default(), MANIFESTS);
+    assert_eq!(p.status, Status::Create);
+    let Step::CreateCluster(input) = &p.steps[0] else {
+        panic!("{:?}", p.steps)
+    };
+    assert_eq!(input.name, "shop");
+    assert_eq!(
+        input.tags.get(TAG_MANAGED_BY).map(String::as_str),
+        Some("op")
+    );
+    assert_eq!(
+        input.tags.get(TAG_SOURCE).map(String::as_str),
+        Some("m.yaml")
+    );
+    assert!(input.tags.contains_key(TAG_SPEC_HASH));
+    assert_eq!(
+        input.settings.get("containerInsights").map(String::as_str),
+        Some("enabled")
+    );
+}
+
+fn live_cluster(settings: &str, tags: Tags) -> Observed {
+    let mut o = Observed::default();
+    o.clusters.insert(
+        "shop".into(),
+        Cluster {
+            name: "shop".into(),
+            arn: "arn:aws:ecs:us-east-1:1:cluster/shop".into(),
+            status: "ACTIVE".into(),
+            settings: [("containerInsights".to_string(), settings.to_string())].into(),
+            tags,
+            ..Default::default()
+        },
+    );
+    o
+}
+
+#[test]
+fn an_owned_cluster_in_sync_plans_no_call() {
+    let p = cluster_plan(&live_cluster("enabled", ours(&[])), MANIFESTS);
+    assert_eq!(p.status, Status::InSync);
+    assert!(p.steps.is_empty() && p.changes.is_empty());
+}
+
+#[test]
+fn a_changed_setting_updates_only_the_settings_and_the_hash_tag() {
+    let p = cluster_plan(
+        &live_cluster("disabled", ours(&[(TAG_SPEC_HASH, "old")])),
+        MANIFESTS,
+    );
+    assert_eq!(p.status, Status::Update);
+    assert_eq!(p.changes.len(), 1);
+    assert_eq!(p.changes[0].path.to_string(), "settings.containerInsights");
+    assert!(matches!(&p.steps[0], Step::UpdateClusterSettings { .. }));
+    let Step::TagEcs { tags, .. } = &p.steps[1] else {
+        panic!("{:?}", p.steps)
+    };
+    assert_eq!(tags.keys().collect::<Vec<_>>(), [TAG_SPEC_HASH]);
+    assert_eq!(p.steps.len(), 2);
+}
+
+#[test]
+fn an_unowned_cluster_is_blocked_unless_adopted() {
+    let observed = live_cluster("enabled", Tags::new());
+    let p = cluster_plan(&observed, MANIFESTS);
+    assert_eq!(p.status, Status::Blocked);
+    assert!(
+        p.reason.as_deref().unwrap().contains("ecs-operator/adopt"),
+        "{:?}",
+        p.reason
+    );
+    assert!(p.steps.is_empty());
+    let adopted = MANIFESTS.replace(
+        "metadata: {name: shop}",
+        "metadata: {name: shop, annotations: {ecs-operator/adopt: 'true'}}",
+    );
+    let p = cluster_plan(&observed, &adopted);
+    assert_eq!(p.status, Status::Update, "adoption tags it as ours");
+    assert!(
+        matches!(&p.steps[0], Step::TagEcs { tags, .. } if tags.get(TAG_MANAGED_BY).map(String::as_str) == Some("op"))
+    );
+}
+
+#[test]
+fn a_cluster_owned_by_another_instance_is_blocked() {
+    let mut tags = ours(&[]);
+    tags.insert(TAG_MANAGED_BY.into(), "someone-else".into());
+    let p = cluster_plan(&live_cluster("enabled", tags), MANIFESTS);
+    assert_eq!(p.status, Status::Blocked);
+    assert!(p.reason.as_deref().unwrap().contains("someone-else"));
+}
+
+fn tg_observed(port: u32, path: &str) -> Observed {
+    let mut o = Observed::default();
+    o.target_groups.insert(
+        "shop-api".into(),
+        ObservedTargetGroup {
+            group: model::TargetGroup {
+                name: "shop-api".into(),
+                arn: "arn:aws:elasticloadbalancing:tg/shop-api/1".into(),
+                protocol: Some(model::TargetGroupProtocol::Http),
+                port: Some(port),
+                vpc_id: Some("vpc-1".into()),
+                target_type: Some(model::TargetType::Ip),
+                health_check: model::TargetGroupHealthCheck {
+                    path: Some(path.into()),
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+            attributes: Default::default(),
+            tags: ours(&[]),
+        },
+    );
+    o
+}
+
+fn tg_plan(observed: &Observed) -> ResourcePlan {
+    let all = docs(MANIFESTS);
+    let d = &all[1];
+    let Spec::TargetGroup(t) = &d.manifest.spec else {
+        panic!()
+    };
+    plan_target_group(&ctx(), d, t, observed)
+}
+
+#[test]
+fn a_target_group_health_check_drift_is_modified_in_place() {
+    let p = tg_plan(&tg_observed(8000, "/"));
+    assert_eq!(p.status, Status::Update);
+    assert_eq!(
+        p.changes
+            .iter()
+            .map(|c| c.path.to_string())
+            .collect::<Vec<_>>(),
+        ["healthCheck.path"]
+    );
+    assert!(
+        matches!(&p.steps[0], Step::ModifyTargetGroup { health_check, .. } if health_check.path.as_deref() == Some("/health"))
+    );
+}
+
+#[test]
+fn a_target_group_port_change_needs_replacement_and_deletes_nothing() {
+    let p = tg_plan(&tg_observed(9000, "/health"));
+    assert_eq!(p.status, Status::Blocked);
+    let reason = p.reason.unwrap();
+    assert!(
+        reason.contains("needs replacement") && reason.contains("spec.port"),
+        "{reason}"
+    );
+    assert!(p.steps.is_empty());
+}
+
+fn svc_doc() -> Document {
+    docs(MANIFESTS).remove(2)
+}
+
+fn td_plan(doc: &Document, target: TaskDefinitionTarget) -> TaskDefinitionPlan {
+    let Spec::Service(s) = &doc.manifest.spec else {
+        panic!()
+    };
+    let desired = crate::diff::normalize::task_definition(
+        &crate::diff::normalize::desired_task_definition("api", s),
+    );
+    TaskDefinitionPlan {
+        hash: hash(&desired),
+        desired,
+        target,
+        changes: vec![],
+    }
+}
+
+fn live_service(doc: &Document, desired_count: u32) -> model::Service {
+    let Spec::Service(s) = &doc.manifest.spec else {
+        panic!()
+    };
+    model::Service {
+        name: "api".into(),
+        arn: "arn:aws:ecs:us-east-1:1:service/shop/api".into(),
+        status: "ACTIVE".into(),
+        desired_count,
+        task_definition: "arn:td/api:1".into(),
+        launch_type: Some(model::LaunchType::Fargate),
+        network_configuration: s.network_configuration.clone(),
+        deployment_configuration: s.deployment_configuration.clone(),
+        load_balancers: vec![model::ServiceLoadBalancer {
+            target_group_arn: "arn:aws:elasticloadbalancing:tg/shop-api/1".into(),
+            container_name: "api".into(),
+            container_port: 8000,
+        }],
+        tags: ours(&[]),
+        ..Default::default()
+    }
+}
+
+fn svc_plan(observed: &Observed, doc: &Document, td: &TaskDefinitionPlan) -> ResourcePlan {
+    let Spec::Service(s) = &doc.manifest.spec else {
+        panic!()
+    };
+    plan_service(&ctx(), doc, s, observed, td)
+}
+
+#[test]
+fn a_service_in_sync_plans_no_call() {
+    let doc = svc_doc();
+    let mut o = live_cluster("enabled", ours(&[]));
+    o.services
+        .insert(("shop".into(), "api".into()), live_service(&doc, 2));
+    let p = svc_plan(
+        &o,
+        &doc,
+        &td_plan(&doc, TaskDefinitionTarget::Keep("arn:td/api:1".into())),
+    );
+    assert_eq!(p.status, Status::InSync, "{:?}", p.changes);
+    assert!(p.steps.is_empty());
+}
+
+#[test]
+fn desired_count_drift_updates_only_the_count() {
+    let doc = svc_doc();
+    let mut o = live_cluster("enabled", ours(&[]));
+    o.services
+        .insert(("shop".into(), "api".into()), live_service(&doc, 5));
+    let p = svc_plan(
+        &o,
+        &doc,
+        &td_plan(&doc, TaskDefinitionTarget::Keep("arn:td/api:1".into())),
+    );
+    assert_eq!(p.status, Status::Update);
+    let Step::UpdateService {
+        input,
+        load_balancers,
+    } = &p.steps[0]
+    else {
+        panic!("{:?}", p.steps)
+    };
+    assert_eq!(input.desired_count, Some(2));
+    assert_eq!(
+        input.task_definition, None,
+        "no new revision for a count change"
+    );
+    assert!(input.network_configuration.is_none() && load_balancers.is_none());
+}
+
+#[test]
+fn a_new_service_registers_then_creates_with_the_registered_revision() {
+    let doc = svc_doc();
+    let o = live_cluster("enabled", ours(&[]));
+    let p = svc_plan(&o, &doc, &td_plan(&doc, TaskDefinitionTarget::Register));
+    assert_eq!(p.status, Status::Create);
+    assert!(
+        matches!(&p.steps[0], Step::RegisterTaskDefinition { definition, .. } if definition.family.as_deref() == Some("api"))
+    );
+    let Step::CreateService {
+        input,
+        load_balancers,
+    } = &p.steps[1]
+    else {
+        panic!()
+    };
+    assert_eq!(input.task_definition, REGISTERED);
+    assert_eq!(load_balancers[0].target_group, "shop-api");
+    assert!(input.client_token.starts_with("ecs-operator-"));
+}
+
+#[test]
+fn a_reverted_spec_reuses_the_existing_revision() {
+    let doc = svc_doc();
+    let mut o = live_cluster("enabled", ours(&[]));
+    o.services
+        .insert(("shop".into(), "api".into()), live_service(&doc, 2));
+    let p = svc_plan(
+        &o,
+        &doc,
+        &td_plan(&doc, TaskDefinitionTarget::Use("arn:td/api:1".into())),
+    );
+    assert!(
+        !p.steps
+            .iter()
+            .any(|s| matches!(s, Step::RegisterTaskDefinition { .. }))
+    );
+    assert!(p.steps.iter().any(|s| matches!(s, Step::UpdateService { input, .. } if input.task_definition.as_deref() == Some("arn:td/api:1"))));
+}
+
+#[test]
+fn a_service_in_an_undeclared_missing_cluster_is_blocked() {
+    let text = MANIFESTS.replace("cluster: shop", "cluster: elsewhere");
+    let doc = docs(&text).remove(2);
+    let p = svc_plan(
+        &Observed::default(),
+        &doc,
+        &td_plan(&doc, TaskDefinitionTarget::Register),
+    );
+    assert_eq!(p.status, Status::Blocked);
+    assert!(p.reason.unwrap().contains("elsewhere"));
+}
+
+#[test]
+fn a_launch_type_change_needs_replacement() {
+    let doc = svc_doc();
+    let mut o = live_cluster("enabled", ours(&[]));
+    let mut live = live_service(&doc, 2);
+    live.launch_type = Some(model::LaunchType::Ec2);
+    o.services.insert(("shop".into(), "api".into()), live);
+    let p = svc_plan(
+        &o,
+        &doc,
+        &td_plan(&doc, TaskDefinitionTarget::Keep("arn:td/api:1".into())),
+    );
+    assert_eq!(p.status, Status::Blocked);
+    assert!(p.reason.unwrap().contains("spec.launchType"));
+}
