@@ -1,0 +1,1 @@
+//! Tests of the aws backend without a network: mocked SDK clients.
