@@ -1,10 +1,38 @@
 //! The `aws` backend: aws-sdk-ecs and aws-sdk-elasticloadbalancingv2 through aws-config.
-//! STUB: being written; the public API below is fixed.
+//!
+//! [`connect`] loads one `SdkConfig` (standard credential chain and region, or the fixed ones of
+//! [`AwsOptions`]; the endpoint URL of an emulator; retries and timeouts) and builds both clients
+//! from it. The private modules below do the rest:
+//!
+//! - `ecs` / `elbv2`: the [`Ecs`](super::Ecs) and [`Elbv2`](super::Elbv2) implementations, one
+//!   SDK call per trait method.
+//! - `task_definition`, `service`, `target_group`: model <-> SDK type conversions.
+//! - `convert`: what those share (integers, tags, times, enum tables).
+//! - `errors`: the one mapping of SDK errors into [`CloudError`].
+//!
+//! Batch limits (`MAX_*` in [`super`]) are not enforced here: AWS enforces them and its answer
+//! is mapped like any other error. Nothing here logs above debug level; callers log.
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_ecs::config::Credentials;
+
 use super::Cloud;
-use super::error::CloudError;
+use super::error::{CloudError, ErrorKind};
+
+mod convert;
+mod ecs;
+mod elbv2;
+mod errors;
+mod service;
+mod target_group;
+mod task_definition;
+#[cfg(test)]
+mod tests;
 
 /// How to reach AWS.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,8 +70,75 @@ impl Default for AwsOptions {
     }
 }
 
+/// The operation name of errors raised by [`connect`] itself (not an AWS API call).
+const CONNECT: &str = "Connect";
+
 /// Builds both clients from the options (loads the AWS config: credentials chain, region).
+///
+/// Fails with [`ErrorKind::Invalid`] when no region can be found: every call would fail
+/// otherwise. Credentials are resolved lazily, on the first call.
 pub async fn connect(options: &AwsOptions) -> Result<Cloud, CloudError> {
-    let _ = options;
-    unimplemented!("aws backend is being written")
+    let config = load_sdk_config(options).await;
+    if config.region().is_none() {
+        return Err(CloudError::new(
+            ErrorKind::Invalid,
+            CONNECT,
+            "no AWS region: pass --region or set AWS_REGION (or a region in the AWS profile)",
+        ));
+    }
+    tracing::debug!(
+        region = ?config.region(),
+        endpoint_url = ?config.endpoint_url(),
+        "aws backend configured"
+    );
+    Ok(cloud_from_config(&config))
+}
+
+/// Loads the shared SDK configuration: defaults of the standard chain, overridden by `options`.
+async fn load_sdk_config(options: &AwsOptions) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(retry_config(options))
+        .timeout_config(timeout_config(options));
+    if let Some(region) = &options.region {
+        loader = loader.region(Region::new(region.clone()));
+    }
+    if let Some(url) = &options.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    if let Some((access_key, secret_key)) = &options.static_credentials {
+        loader = loader.credentials_provider(Credentials::new(
+            access_key.clone(),
+            secret_key.clone(),
+            None,
+            None,
+            "static",
+        ));
+    }
+    loader.load().await
+}
+
+/// SDK standard retry (throttling and transient errors) with the configured attempts/backoff.
+fn retry_config(options: &AwsOptions) -> RetryConfig {
+    RetryConfig::standard()
+        .with_max_attempts(options.max_attempts.max(1))
+        .with_initial_backoff(options.initial_backoff)
+}
+
+/// Connect, attempt and operation timeouts.
+fn timeout_config(options: &AwsOptions) -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(options.connect_timeout)
+        .operation_attempt_timeout(options.attempt_timeout)
+        .operation_timeout(options.operation_timeout)
+        .build()
+}
+
+/// Both clients from one SDK configuration.
+fn cloud_from_config(config: &SdkConfig) -> Cloud {
+    Cloud {
+        ecs: Arc::new(ecs::AwsEcs::new(aws_sdk_ecs::Client::new(config))),
+        elbv2: Arc::new(elbv2::AwsElbv2::new(
+            aws_sdk_elasticloadbalancingv2::Client::new(config),
+        )),
+    }
 }
