@@ -3,4 +3,18 @@
 # Extra arguments go to `cargo test` (for example a test name filter).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# The conformance suite runs the aws backend against a real moto server, which the tests start
+# themselves on a free loopback port. Install it when it is missing.
+MOTO_VERSION=5.2.1
+if ! command -v moto_server >/dev/null 2>&1; then
+  echo "installing moto[server]==$MOTO_VERSION (pip)"
+  python3 -m pip install --quiet "moto[server]==$MOTO_VERSION"
+  if command -v pyenv >/dev/null 2>&1; then pyenv rehash; fi
+fi
+command -v moto_server >/dev/null 2>&1 || {
+  echo "moto_server is still not on PATH after 'pip install moto[server]'" >&2
+  exit 1
+}
+
 cargo test --locked "$@"

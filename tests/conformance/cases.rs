@@ -1,0 +1,956 @@
+//! The conformance cases: one async function per behaviour, run unchanged against every
+//! backend. They assert what AWS does; where moto differs (aws-api-facts.md), the case says so
+//! through `Backend::moto_gap` and skips only that assertion.
+
+use std::collections::BTreeMap;
+
+use ecs_operator::cloud::ErrorKind;
+use ecs_operator::cloud::model::*;
+use ecs_operator::manifest::service::{AwsVpcConfiguration, DeploymentCircuitBreaker};
+use ecs_operator::manifest::shorthand::{NameValue, PairList, Secret};
+use ecs_operator::manifest::target_group::Matcher;
+use ecs_operator::manifest::task_definition::{
+    Compatibility, ContainerDefinition, LogConfiguration, LogDriver, NetworkMode, PortMapping,
+};
+use ecs_operator::manifest::units::{TaskCpu, TaskMemory};
+
+use super::support::{Backend, unique};
+
+fn tags(pairs: &[(&str, &str)]) -> Tags {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn task_definition(family: &str, image: &str) -> TaskDefinition {
+    TaskDefinition {
+        family: Some(family.to_string()),
+        requires_compatibilities: vec![Compatibility::Fargate],
+        network_mode: Some(NetworkMode::Awsvpc),
+        cpu: Some(TaskCpu(256)),
+        memory: Some(TaskMemory(512)),
+        execution_role_arn: Some("arn:aws:iam::123456789012:role/ecsTaskExecutionRole".into()),
+        container_definitions: vec![ContainerDefinition {
+            name: "app".into(),
+            image: image.into(),
+            port_mappings: vec![PortMapping {
+                name: None,
+                container_port: Some(8000),
+                host_port: None,
+                protocol: None,
+                app_protocol: None,
+                container_port_range: None,
+            }],
+            environment: PairList(vec![NameValue {
+                name: "LOG_LEVEL".into(),
+                value: ecs_operator::manifest::shorthand::Scalar("info".into()),
+            }]),
+            secrets: PairList(vec![Secret {
+                name: "DB_URL".into(),
+                value_from: "arn:aws:ssm:us-east-1:123456789012:parameter/db".into(),
+            }]),
+            log_configuration: Some(LogConfiguration {
+                log_driver: LogDriver::Awslogs,
+                options: [(
+                    "awslogs-group".to_string(),
+                    ecs_operator::manifest::shorthand::Scalar("/ecs/app".into()),
+                )]
+                .into_iter()
+                .collect(),
+                secret_options: vec![],
+            }),
+            ..ContainerDefinition::default()
+        }],
+        ..TaskDefinition::default()
+    }
+}
+
+async fn cluster(b: &Backend) -> Cluster {
+    b.cloud
+        .ecs
+        .create_cluster(&CreateCluster {
+            name: unique("conf"),
+            tags: tags(&[("team", "shop")]),
+            ..CreateCluster::default()
+        })
+        .await
+        .expect("create cluster")
+}
+
+async fn registered(b: &Backend, family: &str) -> RegisteredTaskDefinition {
+    b.cloud
+        .ecs
+        .register_task_definition(&task_definition(family, "app:1.0.0"), &Tags::new())
+        .await
+        .expect("register")
+}
+
+fn service_input(cluster: &str, name: &str, task_definition: &str) -> CreateService {
+    CreateService {
+        cluster: cluster.to_string(),
+        name: name.to_string(),
+        task_definition: task_definition.to_string(),
+        desired_count: Some(2),
+        launch_type: Some(LaunchType::Fargate),
+        network_configuration: Some(NetworkConfiguration {
+            awsvpc_configuration: AwsVpcConfiguration {
+                subnets: vec!["subnet-a".into(), "subnet-b".into()],
+                security_groups: vec!["sg-1".into()],
+                assign_public_ip: None,
+            },
+        }),
+        deployment_configuration: Some(DeploymentConfiguration {
+            maximum_percent: Some(200),
+            minimum_healthy_percent: Some(100),
+            deployment_circuit_breaker: Some(DeploymentCircuitBreaker {
+                enable: true,
+                rollback: true,
+            }),
+            alarms: None,
+        }),
+        tags: tags(&[("ecs-operator/managed-by", "conformance")]),
+        client_token: unique("token"),
+        ..CreateService::default()
+    }
+}
+
+/// A cluster, a registered task definition and a service in it.
+async fn service(b: &Backend) -> (Cluster, RegisteredTaskDefinition, Service) {
+    let c = cluster(b).await;
+    let td = registered(b, &unique("fam")).await;
+    let s = b
+        .cloud
+        .ecs
+        .create_service(&service_input(&c.name, &unique("svc"), &td.arn))
+        .await
+        .expect("create service");
+    (c, td, s)
+}
+
+fn target_group_input(b: &Backend, name: &str) -> CreateTargetGroup {
+    CreateTargetGroup {
+        name: name.to_string(),
+        protocol: Some(TargetGroupProtocol::Http),
+        port: Some(8000),
+        vpc_id: Some(b.vpc_id.clone()),
+        target_type: Some(TargetType::Ip),
+        health_check: TargetGroupHealthCheck {
+            path: Some("/health".into()),
+            interval_seconds: Some(15),
+            healthy_threshold_count: Some(2),
+            matcher: Some(Matcher {
+                http_code: Some("200-299".into()),
+                grpc_code: None,
+            }),
+            ..TargetGroupHealthCheck::default()
+        },
+        tags: tags(&[("team", "shop")]),
+        ..CreateTargetGroup::default()
+    }
+}
+
+async fn target_group(b: &Backend) -> TargetGroup {
+    let name = unique("tg");
+    b.cloud
+        .elbv2
+        .create_target_group(&target_group_input(b, &name))
+        .await
+        .expect("create target group")
+}
+
+fn names(n: usize, prefix: &str) -> Vec<String> {
+    (0..n).map(|i| format!("{prefix}-{i}")).collect()
+}
+
+// ---- clusters ---------------------------------------------------------------------------
+
+pub async fn create_cluster_then_describe_returns_it_with_tags(b: &Backend) {
+    let name = unique("conf");
+    let mut settings = BTreeMap::new();
+    settings.insert("containerInsights".to_string(), "enabled".to_string());
+    let created = b
+        .cloud
+        .ecs
+        .create_cluster(&CreateCluster {
+            name: name.clone(),
+            settings,
+            tags: tags(&[("team", "shop")]),
+            ..CreateCluster::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(created.name, name);
+    assert!(
+        created.arn.starts_with("arn:aws:ecs:")
+            && created.arn.ends_with(&format!("cluster/{name}")),
+        "{}",
+        created.arn
+    );
+    let d = b
+        .cloud
+        .ecs
+        .describe_clusters(std::slice::from_ref(&name))
+        .await
+        .unwrap();
+    assert_eq!(d.found.len(), 1);
+    assert!(d.missing.is_empty());
+    let c = &d.found[0];
+    assert_eq!(c.status, "ACTIVE");
+    assert_eq!(c.tags.get("team").map(String::as_str), Some("shop"));
+    assert_eq!(
+        c.settings.get("containerInsights").map(String::as_str),
+        Some("enabled")
+    );
+}
+
+pub async fn describe_clusters_reports_missing_names_without_failing(b: &Backend) {
+    let c = cluster(b).await;
+    let missing = unique("nope");
+    let d = b
+        .cloud
+        .ecs
+        .describe_clusters(&[c.name.clone(), missing.clone()])
+        .await
+        .unwrap();
+    assert_eq!(d.found.len(), 1);
+    assert_eq!(d.found[0].name, c.name);
+    assert_eq!(d.missing.len(), 1);
+    assert!(d.missing[0].ends_with(&missing), "{:?}", d.missing);
+}
+
+pub async fn update_cluster_settings_changes_container_insights(b: &Backend) {
+    let c = cluster(b).await;
+    let mut settings = BTreeMap::new();
+    settings.insert("containerInsights".to_string(), "enabled".to_string());
+    let updated = b
+        .cloud
+        .ecs
+        .update_cluster_settings(&c.name, &settings)
+        .await
+        .unwrap();
+    assert_eq!(
+        updated
+            .settings
+            .get("containerInsights")
+            .map(String::as_str),
+        Some("enabled")
+    );
+    let d = b
+        .cloud
+        .ecs
+        .describe_clusters(std::slice::from_ref(&c.name))
+        .await
+        .unwrap();
+    assert_eq!(
+        d.found[0]
+            .settings
+            .get("containerInsights")
+            .map(String::as_str),
+        Some("enabled")
+    );
+}
+
+pub async fn put_cluster_capacity_providers_sets_the_default_strategy(b: &Backend) {
+    let c = cluster(b).await;
+    let strategy = vec![CapacityProviderStrategyItem {
+        capacity_provider: "FARGATE".into(),
+        weight: Some(1),
+        base: Some(1),
+    }];
+    let updated = b
+        .cloud
+        .ecs
+        .put_cluster_capacity_providers(
+            &c.name,
+            &["FARGATE".into(), "FARGATE_SPOT".into()],
+            &strategy,
+        )
+        .await
+        .unwrap();
+    assert_eq!(updated.capacity_providers, ["FARGATE", "FARGATE_SPOT"]);
+    assert_eq!(
+        updated.default_capacity_provider_strategy[0].capacity_provider,
+        "FARGATE"
+    );
+}
+
+pub async fn tag_and_untag_a_cluster(b: &Backend) {
+    let c = cluster(b).await;
+    b.cloud
+        .ecs
+        .tag_resource(&c.arn, &tags(&[("env", "prod")]))
+        .await
+        .unwrap();
+    let d = b
+        .cloud
+        .ecs
+        .describe_clusters(std::slice::from_ref(&c.name))
+        .await
+        .unwrap();
+    assert_eq!(d.found[0].tags.get("env").map(String::as_str), Some("prod"));
+    b.cloud
+        .ecs
+        .untag_resource(&c.arn, &["env".into()])
+        .await
+        .unwrap();
+    let d = b
+        .cloud
+        .ecs
+        .describe_clusters(std::slice::from_ref(&c.name))
+        .await
+        .unwrap();
+    assert!(!d.found[0].tags.contains_key("env"));
+    assert!(d.found[0].tags.contains_key("team"));
+}
+
+pub async fn describe_clusters_rejects_more_than_100_names(b: &Backend) {
+    let r = b.cloud.ecs.describe_clusters(&names(101, "c")).await;
+    if b.moto_gap("DescribeClusters does not enforce its 100-name limit") {
+        return;
+    }
+    assert_eq!(r.unwrap_err().kind, ErrorKind::Invalid);
+}
+
+// ---- task definitions ---------------------------------------------------------------------
+
+pub async fn register_then_describe_returns_the_definition_and_tags(b: &Backend) {
+    let family = unique("fam");
+    let want = task_definition(&family, "app:1.0.0");
+    let reg = b
+        .cloud
+        .ecs
+        .register_task_definition(&want, &tags(&[("ecs-operator/spec-hash", "abc")]))
+        .await
+        .unwrap();
+    assert_eq!(reg.family, family);
+    assert_eq!(reg.revision, 1);
+    assert!(
+        reg.arn.ends_with(&format!("task-definition/{family}:1")),
+        "{}",
+        reg.arn
+    );
+    let got = b
+        .cloud
+        .ecs
+        .describe_task_definition(&reg.arn)
+        .await
+        .unwrap();
+    assert_eq!(got.status, "ACTIVE");
+    assert_eq!(
+        got.tags.get("ecs-operator/spec-hash").map(String::as_str),
+        Some("abc")
+    );
+    let d = &got.definition;
+    assert_eq!(d.cpu, want.cpu);
+    assert_eq!(d.memory, want.memory);
+    assert_eq!(d.network_mode, want.network_mode);
+    assert_eq!(d.execution_role_arn, want.execution_role_arn);
+    let c = &d.container_definitions[0];
+    let w = &want.container_definitions[0];
+    assert_eq!(
+        (c.name.as_str(), c.image.as_str()),
+        (w.name.as_str(), w.image.as_str())
+    );
+    assert_eq!(c.environment, w.environment);
+    assert_eq!(c.secrets, w.secrets);
+    assert_eq!(c.port_mappings[0].container_port, Some(8000));
+    assert_eq!(c.log_configuration, w.log_configuration);
+    // ECS fills in defaults the diff must normalize.
+    assert_eq!(c.essential, Some(true));
+    if !b.moto_gap("RegisterTaskDefinition does not fill portMappings protocol/hostPort") {
+        assert_eq!(
+            c.port_mappings[0].protocol,
+            Some(ecs_operator::manifest::task_definition::TransportProtocol::Tcp)
+        );
+        assert_eq!(c.port_mappings[0].host_port, Some(8000));
+    }
+    // By family:revision too.
+    let by_rev = b
+        .cloud
+        .ecs
+        .describe_task_definition(&format!("{family}:1"))
+        .await
+        .unwrap();
+    assert_eq!(by_rev.arn, reg.arn);
+}
+
+pub async fn revisions_count_up_per_family(b: &Backend) {
+    let family = unique("fam");
+    let r1 = registered(b, &family).await;
+    let r2 = registered(b, &family).await;
+    let other = registered(b, &unique("fam")).await;
+    assert_eq!((r1.revision, r2.revision, other.revision), (1, 2, 1));
+}
+
+pub async fn list_task_definitions_returns_active_revisions_of_one_family_in_order(b: &Backend) {
+    let family = unique("fam");
+    for _ in 0..3 {
+        registered(b, &family).await;
+    }
+    registered(b, &unique("other")).await;
+    let mut arns = Vec::new();
+    let mut token = None;
+    loop {
+        let page = b
+            .cloud
+            .ecs
+            .list_task_definitions(&family, token.as_deref())
+            .await
+            .unwrap();
+        arns.extend(page.items);
+        token = page.next_token;
+        if token.is_none() {
+            break;
+        }
+    }
+    let revs: Vec<&str> = arns.iter().map(|a| a.rsplit(':').next().unwrap()).collect();
+    assert_eq!(revs, ["1", "2", "3"], "{arns:?}");
+    assert!(arns.iter().all(|a| a.contains(&format!("/{family}:"))));
+}
+
+pub async fn deregister_marks_a_revision_inactive(b: &Backend) {
+    let family = unique("fam");
+    let r1 = registered(b, &family).await;
+    registered(b, &family).await;
+    let gone = b
+        .cloud
+        .ecs
+        .deregister_task_definition(&r1.arn)
+        .await
+        .unwrap();
+    assert_eq!(gone.status, "INACTIVE");
+    let page = b
+        .cloud
+        .ecs
+        .list_task_definitions(&family, None)
+        .await
+        .unwrap();
+    assert_eq!(page.items.len(), 1, "{:?}", page.items);
+    assert!(page.items[0].ends_with(":2"));
+    // A deregistered revision can still be described.
+    let again = b.cloud.ecs.describe_task_definition(&r1.arn).await.unwrap();
+    assert_eq!(again.status, "INACTIVE");
+}
+
+pub async fn describing_an_unknown_task_definition_fails(b: &Backend) {
+    let e = b
+        .cloud
+        .ecs
+        .describe_task_definition(&format!("{}:1", unique("nope")))
+        .await
+        .unwrap_err();
+    // AWS answers ClientException ("Unable to describe task definition").
+    assert!(
+        matches!(e.kind, ErrorKind::Invalid | ErrorKind::NotFound),
+        "{e}"
+    );
+}
+
+// ---- services -------------------------------------------------------------------------------
+
+pub async fn create_service_then_describe_returns_it_with_tags(b: &Backend) {
+    let (c, td, s) = service(b).await;
+    assert!(s.arn.contains(":service/"), "{}", s.arn);
+    assert_eq!(s.status, "ACTIVE");
+    let d = b
+        .cloud
+        .ecs
+        .describe_services(&c.name, std::slice::from_ref(&s.name))
+        .await
+        .unwrap();
+    assert_eq!(d.found.len(), 1);
+    let got = &d.found[0];
+    assert_eq!(got.desired_count, 2);
+    assert_eq!(
+        got.task_definition, td.arn,
+        "taskDefinition is always an ARN"
+    );
+    assert_eq!(got.launch_type, Some(LaunchType::Fargate));
+    assert_eq!(
+        got.tags.get("ecs-operator/managed-by").map(String::as_str),
+        Some("conformance")
+    );
+    let net = got
+        .network_configuration
+        .as_ref()
+        .expect("network configuration");
+    let mut subnets = net.awsvpc_configuration.subnets.clone();
+    subnets.sort();
+    assert_eq!(subnets, ["subnet-a", "subnet-b"]);
+    assert!(got.primary().is_some(), "a PRIMARY deployment");
+    if !b.moto_gap("CreateService drops deploymentConfiguration") {
+        let dc = got
+            .deployment_configuration
+            .as_ref()
+            .expect("deployment configuration");
+        assert_eq!(
+            dc.deployment_circuit_breaker.as_ref().map(|c| c.enable),
+            Some(true)
+        );
+    }
+}
+
+pub async fn describe_services_reports_missing_names_without_failing(b: &Backend) {
+    let (c, _, s) = service(b).await;
+    let d = b
+        .cloud
+        .ecs
+        .describe_services(&c.name, &[s.name.clone(), "not-there".into()])
+        .await
+        .unwrap();
+    assert_eq!(d.found.len(), 1);
+    assert_eq!(d.missing.len(), 1);
+    assert!(d.missing[0].ends_with("not-there"), "{:?}", d.missing);
+}
+
+pub async fn describe_services_of_a_missing_cluster_is_not_found(b: &Backend) {
+    let e = b
+        .cloud
+        .ecs
+        .describe_services(&unique("nope"), &["x".into()])
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::NotFound, "{e}");
+}
+
+pub async fn describe_services_rejects_more_than_10_names(b: &Backend) {
+    let c = cluster(b).await;
+    let r = b
+        .cloud
+        .ecs
+        .describe_services(&c.name, &names(11, "s"))
+        .await;
+    if b.moto_gap("DescribeServices does not enforce its 10-service limit") {
+        return;
+    }
+    assert_eq!(r.unwrap_err().kind, ErrorKind::Invalid);
+}
+
+pub async fn create_service_retried_with_the_same_token_creates_one_service(b: &Backend) {
+    let c = cluster(b).await;
+    let td = registered(b, &unique("fam")).await;
+    let input = service_input(&c.name, &unique("svc"), &td.arn);
+    let first = b.cloud.ecs.create_service(&input).await.unwrap();
+    let again = b.cloud.ecs.create_service(&input).await;
+    if b.moto_gap("CreateService ignores clientToken") {
+        return;
+    }
+    assert_eq!(again.unwrap().arn, first.arn);
+    let listed = b.cloud.ecs.list_services(&c.name, None).await.unwrap();
+    assert_eq!(listed.items.len(), 1);
+}
+
+pub async fn create_service_that_exists_with_a_new_token_is_rejected(b: &Backend) {
+    let (c, td, s) = service(b).await;
+    let e = b
+        .cloud
+        .ecs
+        .create_service(&service_input(&c.name, &s.name, &td.arn))
+        .await;
+    if b.moto_gap("CreateService of an existing service succeeds") && e.is_ok() {
+        return;
+    }
+    assert_eq!(e.unwrap_err().kind, ErrorKind::Invalid);
+}
+
+pub async fn update_service_changes_only_what_it_is_given(b: &Backend) {
+    let (c, _, s) = service(b).await;
+    let td2 = registered(b, &unique("fam")).await;
+    let updated = b
+        .cloud
+        .ecs
+        .update_service(&UpdateService {
+            cluster: c.name.clone(),
+            name: s.name.clone(),
+            task_definition: Some(td2.arn.clone()),
+            desired_count: Some(3),
+            ..UpdateService::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(updated.desired_count, 3);
+    let d = b
+        .cloud
+        .ecs
+        .describe_services(&c.name, std::slice::from_ref(&s.name))
+        .await
+        .unwrap();
+    let got = &d.found[0];
+    assert_eq!(got.desired_count, 3);
+    if !b.moto_gap("UpdateService stores taskDefinition as sent, not as an ARN") {
+        assert_eq!(got.task_definition, td2.arn);
+    }
+    assert_eq!(
+        got.launch_type,
+        Some(LaunchType::Fargate),
+        "unchanged fields stay"
+    );
+    assert_eq!(
+        got.tags.get("ecs-operator/managed-by").map(String::as_str),
+        Some("conformance")
+    );
+}
+
+pub async fn update_of_a_missing_service_is_not_found(b: &Backend) {
+    let c = cluster(b).await;
+    let e = b
+        .cloud
+        .ecs
+        .update_service(&UpdateService {
+            cluster: c.name.clone(),
+            name: "not-there".into(),
+            desired_count: Some(1),
+            ..UpdateService::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::NotFound, "{e}");
+}
+
+pub async fn delete_service_with_force_removes_it(b: &Backend) {
+    let (c, _, s) = service(b).await;
+    let deleted = b
+        .cloud
+        .ecs
+        .delete_service(&c.name, &s.name, true)
+        .await
+        .unwrap();
+    assert_eq!(deleted.name, s.name);
+    let d = b
+        .cloud
+        .ecs
+        .describe_services(&c.name, std::slice::from_ref(&s.name))
+        .await
+        .unwrap();
+    // AWS keeps a deleted service visible as DRAINING/INACTIVE for a while, or reports it missing.
+    assert!(
+        d.found.iter().all(|s| s.status != "ACTIVE"),
+        "{:?}",
+        d.found
+    );
+    let listed = b.cloud.ecs.list_services(&c.name, None).await.unwrap();
+    assert!(
+        !listed
+            .items
+            .iter()
+            .any(|a| a.ends_with(&format!("/{}", s.name))),
+        "{:?}",
+        listed.items
+    );
+}
+
+pub async fn list_services_returns_every_service_of_the_cluster(b: &Backend) {
+    let c = cluster(b).await;
+    let td = registered(b, &unique("fam")).await;
+    let mut want = Vec::new();
+    for _ in 0..3 {
+        let name = unique("svc");
+        b.cloud
+            .ecs
+            .create_service(&service_input(&c.name, &name, &td.arn))
+            .await
+            .unwrap();
+        want.push(name);
+    }
+    let mut got = Vec::new();
+    let mut token = None;
+    loop {
+        let page = b
+            .cloud
+            .ecs
+            .list_services(&c.name, token.as_deref())
+            .await
+            .unwrap();
+        got.extend(page.items);
+        token = page.next_token;
+        if token.is_none() {
+            break;
+        }
+    }
+    let mut got: Vec<String> = got
+        .iter()
+        .map(|a| a.rsplit('/').next().unwrap().to_string())
+        .collect();
+    got.sort();
+    want.sort();
+    assert_eq!(got, want);
+}
+
+pub async fn tag_and_untag_a_service(b: &Backend) {
+    let (c, _, s) = service(b).await;
+    b.cloud
+        .ecs
+        .tag_resource(&s.arn, &tags(&[("ecs-operator/spec-hash", "h2")]))
+        .await
+        .unwrap();
+    b.cloud
+        .ecs
+        .untag_resource(&s.arn, &["ecs-operator/managed-by".into()])
+        .await
+        .unwrap();
+    let d = b
+        .cloud
+        .ecs
+        .describe_services(&c.name, std::slice::from_ref(&s.name))
+        .await
+        .unwrap();
+    let t = &d.found[0].tags;
+    assert_eq!(
+        t.get("ecs-operator/spec-hash").map(String::as_str),
+        Some("h2")
+    );
+    assert!(!t.contains_key("ecs-operator/managed-by"));
+}
+
+// ---- target groups --------------------------------------------------------------------------
+
+pub async fn create_target_group_then_describe_by_name(b: &Backend) {
+    let tg = target_group(b).await;
+    assert!(
+        tg.arn.starts_with("arn:aws:elasticloadbalancing:"),
+        "{}",
+        tg.arn
+    );
+    let got = b
+        .cloud
+        .elbv2
+        .describe_target_groups(std::slice::from_ref(&tg.name))
+        .await
+        .unwrap();
+    assert_eq!(got.len(), 1);
+    let g = &got[0];
+    assert_eq!(g.arn, tg.arn);
+    assert_eq!(g.protocol, Some(TargetGroupProtocol::Http));
+    assert_eq!(g.port, Some(8000));
+    assert_eq!(g.target_type, Some(TargetType::Ip));
+    assert_eq!(g.vpc_id.as_deref(), Some(b.vpc_id.as_str()));
+    let hc = &g.health_check;
+    assert_eq!(hc.path.as_deref(), Some("/health"));
+    assert_eq!(hc.interval_seconds, Some(15));
+    assert_eq!(hc.healthy_threshold_count, Some(2));
+    assert_eq!(
+        hc.matcher.as_ref().and_then(|m| m.http_code.as_deref()),
+        Some("200-299")
+    );
+    // Defaults ELBv2 fills in.
+    assert_eq!(hc.timeout_seconds, Some(5));
+    assert_eq!(hc.unhealthy_threshold_count, Some(2));
+}
+
+pub async fn describe_target_groups_fails_whole_when_a_name_is_missing(b: &Backend) {
+    let tg = target_group(b).await;
+    let e = b
+        .cloud
+        .elbv2
+        .describe_target_groups(&[tg.name.clone(), unique("nope")])
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::NotFound, "{e}");
+}
+
+pub async fn describe_target_groups_rejects_more_than_20_names(b: &Backend) {
+    let r = b.cloud.elbv2.describe_target_groups(&names(21, "tg")).await;
+    if b.moto_gap("DescribeTargetGroups does not enforce its 20-name limit") {
+        return;
+    }
+    assert_eq!(r.unwrap_err().kind, ErrorKind::Invalid);
+}
+
+pub async fn describe_target_groups_by_page_lists_every_group(b: &Backend) {
+    let a = target_group(b).await;
+    let c = target_group(b).await;
+    let mut seen = Vec::new();
+    let mut marker = None;
+    loop {
+        let page = b
+            .cloud
+            .elbv2
+            .describe_target_groups_page(marker.as_deref(), 1)
+            .await
+            .unwrap();
+        assert!(page.items.len() <= 1 || b.moto_gap("DescribeTargetGroups ignores PageSize"));
+        seen.extend(page.items.into_iter().map(|t| t.arn));
+        marker = page.next_token;
+        if marker.is_none() {
+            break;
+        }
+    }
+    assert!(seen.contains(&a.arn) && seen.contains(&c.arn));
+}
+
+pub async fn creating_a_target_group_name_twice_with_other_settings_conflicts(b: &Backend) {
+    let tg = target_group(b).await;
+    let mut input = target_group_input(b, &tg.name);
+    input.port = Some(9000);
+    let e = b.cloud.elbv2.create_target_group(&input).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Conflict, "{e}");
+}
+
+pub async fn modify_target_group_changes_the_health_check(b: &Backend) {
+    let tg = target_group(b).await;
+    let hc = TargetGroupHealthCheck {
+        path: Some("/ready".into()),
+        interval_seconds: Some(30),
+        unhealthy_threshold_count: Some(4),
+        ..TargetGroupHealthCheck::default()
+    };
+    let m = b
+        .cloud
+        .elbv2
+        .modify_target_group(&tg.arn, &hc)
+        .await
+        .unwrap();
+    assert_eq!(m.health_check.path.as_deref(), Some("/ready"));
+    let got = b
+        .cloud
+        .elbv2
+        .describe_target_groups(std::slice::from_ref(&tg.name))
+        .await
+        .unwrap();
+    let hc = &got[0].health_check;
+    assert_eq!(hc.path.as_deref(), Some("/ready"));
+    assert_eq!(hc.interval_seconds, Some(30));
+    assert_eq!(hc.unhealthy_threshold_count, Some(4));
+    assert_eq!(
+        hc.healthy_threshold_count,
+        Some(2),
+        "fields not given are left alone"
+    );
+}
+
+pub async fn target_group_attributes_have_defaults_and_can_be_changed(b: &Backend) {
+    let tg = target_group(b).await;
+    let attrs = b
+        .cloud
+        .elbv2
+        .describe_target_group_attributes(&tg.arn)
+        .await
+        .unwrap();
+    assert_eq!(
+        attrs
+            .get("deregistration_delay.timeout_seconds")
+            .map(String::as_str),
+        Some("300")
+    );
+    let mut change = BTreeMap::new();
+    change.insert(
+        "deregistration_delay.timeout_seconds".to_string(),
+        "30".to_string(),
+    );
+    let after = b
+        .cloud
+        .elbv2
+        .modify_target_group_attributes(&tg.arn, &change)
+        .await
+        .unwrap();
+    assert_eq!(
+        after
+            .get("deregistration_delay.timeout_seconds")
+            .map(String::as_str),
+        Some("30")
+    );
+    let again = b
+        .cloud
+        .elbv2
+        .describe_target_group_attributes(&tg.arn)
+        .await
+        .unwrap();
+    assert_eq!(
+        again
+            .get("deregistration_delay.timeout_seconds")
+            .map(String::as_str),
+        Some("30")
+    );
+}
+
+pub async fn target_group_tags_can_be_read_added_and_removed(b: &Backend) {
+    let a = target_group(b).await;
+    let c = target_group(b).await;
+    let arns = vec![a.arn.clone(), c.arn.clone()];
+    b.cloud
+        .elbv2
+        .add_tags(&arns, &tags(&[("ecs-operator/managed-by", "conf")]))
+        .await
+        .unwrap();
+    b.cloud
+        .elbv2
+        .remove_tags(std::slice::from_ref(&c.arn), &["team".into()])
+        .await
+        .unwrap();
+    let t = b.cloud.elbv2.describe_tags(&arns).await.unwrap();
+    assert_eq!(t[&a.arn].get("team").map(String::as_str), Some("shop"));
+    assert_eq!(
+        t[&a.arn].get("ecs-operator/managed-by").map(String::as_str),
+        Some("conf")
+    );
+    assert!(!t[&c.arn].contains_key("team"));
+    assert_eq!(
+        t[&c.arn].get("ecs-operator/managed-by").map(String::as_str),
+        Some("conf")
+    );
+}
+
+pub async fn describe_tags_rejects_more_than_20_arns(b: &Backend) {
+    let tg = target_group(b).await;
+    let arns = vec![tg.arn.clone(); 21];
+    let r = b.cloud.elbv2.describe_tags(&arns).await;
+    if b.moto_gap("DescribeTags does not enforce its 20-ARN limit") {
+        return;
+    }
+    assert_eq!(r.unwrap_err().kind, ErrorKind::Invalid);
+}
+
+pub async fn delete_target_group_removes_it(b: &Backend) {
+    let tg = target_group(b).await;
+    b.cloud.elbv2.delete_target_group(&tg.arn).await.unwrap();
+    let e = b
+        .cloud
+        .elbv2
+        .describe_target_groups(std::slice::from_ref(&tg.name))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::NotFound);
+}
+
+pub async fn a_new_target_group_has_no_targets(b: &Backend) {
+    let tg = target_group(b).await;
+    let health = b.cloud.elbv2.describe_target_health(&tg.arn).await.unwrap();
+    assert!(health.is_empty(), "{health:?}");
+}
+
+pub async fn target_health_of_a_missing_group_is_not_found(b: &Backend) {
+    let tg = target_group(b).await;
+    b.cloud.elbv2.delete_target_group(&tg.arn).await.unwrap();
+    let e = b
+        .cloud
+        .elbv2
+        .describe_target_health(&tg.arn)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::NotFound, "{e}");
+}
+
+pub async fn a_service_behind_a_target_group_keeps_its_attachment(b: &Backend) {
+    let c = cluster(b).await;
+    let td = registered(b, &unique("fam")).await;
+    let tg = target_group(b).await;
+    let mut input = service_input(&c.name, &unique("svc"), &td.arn);
+    input.load_balancers = vec![ServiceLoadBalancer {
+        target_group_arn: tg.arn.clone(),
+        container_name: "app".into(),
+        container_port: 8000,
+    }];
+    input.health_check_grace_period_seconds = Some(60);
+    let s = b.cloud.ecs.create_service(&input).await.unwrap();
+    let d = b
+        .cloud
+        .ecs
+        .describe_services(&c.name, std::slice::from_ref(&s.name))
+        .await
+        .unwrap();
+    assert_eq!(d.found[0].load_balancers, input.load_balancers);
+    if !b.moto_gap("CreateService drops healthCheckGracePeriodSeconds") {
+        assert_eq!(d.found[0].health_check_grace_period_seconds, Some(60));
+    }
+}
