@@ -20,6 +20,10 @@ pub struct Backend {
     pub cloud: Cloud,
     /// A VPC that exists in this backend (moto's default VPC; any id for the simulator).
     pub vpc_id: String,
+    /// Two subnets of that VPC (moto checks CreateService's subnets exist).
+    pub subnets: Vec<String>,
+    /// A security group of that VPC.
+    pub security_group: String,
 }
 
 impl Backend {
@@ -30,6 +34,11 @@ impl Backend {
             name: "sim",
             cloud: sim.cloud(),
             vpc_id: "vpc-0sim0000000000001".into(),
+            subnets: vec![
+                "subnet-0sim000000000001".into(),
+                "subnet-0sim000000000002".into(),
+            ],
+            security_group: "sg-0sim00000000000001".into(),
         }
     }
 
@@ -50,6 +59,8 @@ impl Backend {
                 .await
                 .expect("aws backend connects to moto"),
             vpc_id: server.vpc_id.clone(),
+            subnets: server.subnets.clone(),
+            security_group: server.security_group.clone(),
         }
     }
 
@@ -81,6 +92,10 @@ pub struct MotoServer {
     pub url: String,
     /// The default VPC moto's EC2 created.
     pub vpc_id: String,
+    /// Its default subnets (two).
+    pub subnets: Vec<String>,
+    /// Its default security group.
+    pub security_group: String,
 }
 
 /// Starts moto once per test binary; it exits with the test process (a watchdog shell kills
@@ -104,6 +119,8 @@ pub fn moto_server() -> &'static MotoServer {
              while kill -0 {parent} 2>/dev/null; do sleep 1; done; kill $m",
             parent = std::process::id()
         );
+        // Not waited for: the watchdog shell ends moto and itself once this process is gone.
+        #[allow(clippy::zombie_processes)]
         Command::new("sh")
             .args(["-c", &script])
             .stdin(Stdio::null())
@@ -111,10 +128,15 @@ pub fn moto_server() -> &'static MotoServer {
             .expect("spawn moto_server");
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
         wait_until_serving(addr, Duration::from_secs(60));
-        let vpc_id = default_vpc(addr);
+        let vpc_id = first_tag(&ec2(addr, "DescribeVpcs"), "vpcId", 1).remove(0);
+        let subnets = first_tag(&ec2(addr, "DescribeSubnets"), "subnetId", 2);
+        let security_group =
+            first_tag(&ec2(addr, "DescribeSecurityGroups"), "groupId", 1).remove(0);
         MotoServer {
             url: format!("http://{addr}"),
             vpc_id,
+            subnets,
+            security_group,
         }
     })
 }
@@ -141,13 +163,32 @@ fn wait_until_serving(addr: SocketAddr, limit: Duration) {
     }
 }
 
-/// moto's EC2 has a default VPC; CreateTargetGroup needs a VPC that exists.
-fn default_vpc(addr: SocketAddr) -> String {
-    let body = http_get(addr, "/?Action=DescribeVpcs&Version=2016-11-15")
-        .expect("moto answers DescribeVpcs");
-    let start = body.find("<vpcId>").expect("a VPC in moto") + "<vpcId>".len();
-    let end = body[start..].find("</vpcId>").expect("closing tag") + start;
-    body[start..end].to_string()
+/// One EC2 query against moto (its default VPC, subnets and security group exist from the
+/// start; CreateTargetGroup and CreateService check them).
+fn ec2(addr: SocketAddr, action: &str) -> String {
+    http_get(addr, &format!("/?Action={action}&Version=2016-11-15"))
+        .unwrap_or_else(|| panic!("moto answers {action}"))
+}
+
+/// The first `n` values of `<tag>` in an XML answer.
+fn first_tag(xml: &str, tag: &str, n: usize) -> Vec<String> {
+    let open = format!("<{tag}>");
+    let close = format!("</{tag}>");
+    let mut out = Vec::new();
+    let mut rest = xml;
+    while out.len() < n {
+        let start = rest
+            .find(&open)
+            .unwrap_or_else(|| panic!("{n} <{tag}> in moto's answer"))
+            + open.len();
+        let end = rest[start..].find(&close).expect("closing tag") + start;
+        let value = rest[start..end].to_string();
+        if !out.contains(&value) {
+            out.push(value);
+        }
+        rest = &rest[end..];
+    }
+    out
 }
 
 /// A minimal HTTP/1.0 GET on loopback; `None` when nothing answers.
