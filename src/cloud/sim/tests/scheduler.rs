@@ -72,23 +72,25 @@ async fn scaling_out_and_in_follows_the_desired_count() {
 
 #[tokio::test(start_paused = true)]
 async fn a_rolling_update_stays_within_min_and_max_percent_at_every_step() {
-    // (minimumHealthyPercent, maximumPercent) for 4 tasks: ECS rounds the minimum up and
-    // the maximum down, so 50/150 allows 2..=6 tasks, 75/125 allows 3..=5.
-    for (min, max, floor, ceiling) in [
-        (100, 200, 4, 8),
-        (50, 150, 2, 6),
-        (75, 125, 3, 5),
-        (50, 100, 2, 4),
-        (0, 100, 0, 4),
+    // (desired, minimumHealthyPercent, maximumPercent, fewest healthy, most tasks): ECS
+    // rounds the minimum up and the maximum down, so 3 tasks at 50/150 allow 2..=4.
+    for (desired, min, max, floor, ceiling) in [
+        (4, 100, 200, 4, 8),
+        (4, 50, 150, 2, 6),
+        (4, 75, 125, 3, 5),
+        (4, 50, 100, 2, 4),
+        (4, 0, 100, 0, 4),
+        (3, 50, 150, 2, 4),
+        (5, 60, 130, 3, 6),
     ] {
         let (sim, cloud) = account(config()).await;
         let v1 = register(&cloud, "api:1").await;
         let v2 = register(&cloud, "api:2").await;
-        let mut input = create_input(&v1.arn, 4);
+        let mut input = create_input(&v1.arn, desired);
         input.deployment_configuration = Some(deployment(min, max, None));
         cloud.ecs.create_service(&input).await.unwrap();
         advance(10).await;
-        assert_eq!(counts(&sim), (4, 0));
+        assert_eq!(counts(&sim), (desired as usize, 0));
 
         cloud.ecs.update_service(&update_to(&v2.arn)).await.unwrap();
         let mut saw_both = false;
@@ -110,7 +112,7 @@ async fn a_rolling_update_stays_within_min_and_max_percent_at_every_step() {
             let svc = describe(&cloud).await;
             if svc.primary().and_then(|d| d.rollout_state) == Some(RolloutState::Completed) {
                 assert_eq!(svc.deployments.len(), 1, "the old deployment is gone");
-                assert_eq!(svc.running_count, 4);
+                assert_eq!(svc.running_count, desired);
                 assert!(tasks.iter().all(|t| t.task_definition == v2.arn));
                 break;
             }
