@@ -1,11 +1,57 @@
 //! The `sim` backend: an in-process simulator of the ECS and ELBv2 behaviour the operator
-//! relies on, driven by tokio time. STUB: being written; the public API below is fixed.
+//! relies on, driven by tokio time. It serves the zero-setup quick start, deterministic tests
+//! on virtual time, fault injection and scale benchmarks.
+//!
+//! # How time works
+//! There are no background tasks. The whole simulated account sits behind one
+//! `std::sync::Mutex` (never held across an `.await`); every call first advances the
+//! simulation lazily to `tokio::time::Instant::now()`, processing the scheduler's events in
+//! time order (a task reaches RUNNING, a target turns healthy, a draining target goes away),
+//! and then answers. Under `#[tokio::test(start_paused = true)]` a run is a pure function of
+//! the seed, the calls and `tokio::time::advance`. Timestamps in answers are a fixed base
+//! (2025-01-01T00:00:00Z) plus the virtual time elapsed since [`Sim::new`].
+//!
+//! # Layout
+//! - `state`: the account (clusters, services, task definition families, target groups, the
+//!   event queue), its clock and identifier lookups.
+//! - `arn`: ARN building and parsing, random identifiers, opaque page tokens.
+//! - `defaults`: the values ECS and ELBv2 fill in (so the diff code meets them here too).
+//! - `clusters`, `services`, `task_definitions`, `target_groups`: the API semantics, as
+//!   methods of the state.
+//! - `scheduler`: tasks, rolling deployments, the circuit breaker and the restart throttle;
+//!   `targets`: target registration and health.
+//! - `throttle`: AWS's token buckets; `faults`: injected faults.
+//! - `ecs`, `elbv2`: the [`Ecs`](super::Ecs) and [`Elbv2`](super::Elbv2) trait impls, thin
+//!   wrappers over `Sim::call`.
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use super::Cloud;
-use super::error::ErrorKind;
+use super::error::{CloudError, CloudResult, ErrorKind};
+
+mod arn;
+mod clusters;
+mod defaults;
+mod ecs;
+mod elbv2;
+mod faults;
+mod scheduler;
+mod services;
+mod state;
+mod target_groups;
+mod targets;
+mod task_definitions;
+mod throttle;
+
+#[cfg(test)]
+mod tests;
+
+pub use scheduler::RestartThrottle;
+pub use throttle::{BucketShape, Buckets};
+
+use state::State;
 
 /// Simulator settings.
 #[derive(Debug, Clone)]
@@ -24,6 +70,11 @@ pub struct SimConfig {
     pub task_start_time: Duration,
     /// How long a target takes from initial to healthy once its task runs.
     pub target_healthy_time: Duration,
+    /// The token bucket of every throttled API (used when `throttling` is on).
+    pub buckets: Buckets,
+    /// ECS's service throttle: growing delays between launches of a service whose tasks keep
+    /// failing to start.
+    pub restart_throttle: RestartThrottle,
 }
 
 impl Default for SimConfig {
@@ -36,6 +87,8 @@ impl Default for SimConfig {
             seed: 1,
             task_start_time: Duration::from_secs(10),
             target_healthy_time: Duration::from_secs(15),
+            buckets: Buckets::default(),
+            restart_throttle: RestartThrottle::default(),
         }
     }
 }
@@ -53,35 +106,170 @@ pub enum Fault {
     Hang,
 }
 
+/// Where a simulated task is in its life (stopped tasks are gone from the service).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SimTaskStatus {
+    /// Provisioning; becomes RUNNING (or, with a crashing image, STOPPED) after
+    /// [`SimConfig::task_start_time`].
+    Pending,
+    /// Running.
+    Running,
+}
+
+/// A live task of a simulated service, as [`Sim::tasks`] reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimTask {
+    /// Task id (32 hex digits).
+    pub id: String,
+    /// Task ARN.
+    pub arn: String,
+    /// The deployment that started it (`ecs-svc/...`).
+    pub deployment_id: String,
+    /// Task definition ARN.
+    pub task_definition: String,
+    /// PENDING or RUNNING.
+    pub status: SimTaskStatus,
+    /// Its private IP (10.0.0.0/16), the target id in target groups.
+    pub ip: String,
+    /// RUNNING and healthy in every target group of its deployment (RUNNING is enough
+    /// without load balancers): what the rolling update counts as healthy.
+    pub healthy: bool,
+}
+
 /// The simulator: cheap to clone (shared state).
-#[derive(Debug, Clone)]
-pub struct Sim {}
+#[derive(Clone)]
+pub struct Sim {
+    state: Arc<Mutex<State>>,
+}
+
+impl std::fmt::Debug for Sim {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = self.lock();
+        f.debug_struct("Sim")
+            .field("account_id", &s.config.account_id)
+            .field("region", &s.config.region)
+            .field("clusters", &s.clusters.len())
+            .field("services", &s.services.len())
+            .field("target_groups", &s.target_groups.len())
+            .finish()
+    }
+}
+
+/// Which API answers an operation: decides the error codes (ECS `ThrottlingException`,
+/// ELBv2 `Throttling`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Api {
+    Ecs,
+    Elbv2,
+}
 
 impl Sim {
     /// A new, empty simulated account.
     pub fn new(config: SimConfig) -> Sim {
-        let _ = config;
-        unimplemented!("sim backend is being written")
+        Sim {
+            state: Arc::new(Mutex::new(State::new(config, tokio::time::Instant::now()))),
+        }
     }
 
     /// The simulator as the operator's [`Cloud`].
     pub fn cloud(&self) -> Cloud {
-        unimplemented!()
+        Cloud {
+            ecs: Arc::new(self.clone()),
+            elbv2: Arc::new(self.clone()),
+        }
     }
 
     /// Adds a fault to an operation (faults of one operation accumulate).
     pub fn inject(&self, operation: &str, fault: Fault) {
-        let _ = (operation, fault);
-        unimplemented!()
+        self.lock().faults.inject(operation, fault);
     }
 
     /// Removes every fault.
     pub fn clear_faults(&self) {
-        unimplemented!()
+        self.lock().faults.clear();
     }
 
     /// Calls made so far, per operation (AWS spelling), failed ones included.
     pub fn calls(&self) -> BTreeMap<String, u64> {
-        unimplemented!()
+        self.lock()
+            .calls
+            .iter()
+            .map(|(op, n)| ((*op).to_string(), *n))
+            .collect()
+    }
+
+    /// Sets the call counters back to zero (benchmarks measure one phase at a time).
+    pub fn reset_calls(&self) {
+        self.lock().calls.clear();
+    }
+
+    /// Replaces [`SimConfig::crashing_images`]: tasks launched from now on whose image
+    /// contains one of these strings crash on start. Running tasks are not affected.
+    pub fn set_crashing_images(&self, images: Vec<String>) {
+        self.lock().config.crashing_images = images;
+    }
+
+    /// The live (PENDING and RUNNING) tasks of a service, oldest first, after advancing the
+    /// simulation to now. Empty when the service does not exist. Not an API call: not
+    /// counted, never throttled or faulted.
+    pub fn tasks(&self, cluster: &str, service: &str) -> Vec<SimTask> {
+        let mut s = self.lock();
+        s.advance(tokio::time::Instant::now());
+        s.sim_tasks(cluster, service)
+    }
+
+    /// Stops one task of a service as if its essential container had exited (`aws ecs
+    /// stop-task`); the scheduler starts a replacement. Returns false when there is no such
+    /// live task. Not an API call.
+    pub fn stop_task(&self, cluster: &str, service: &str, task_id: &str) -> bool {
+        let mut s = self.lock();
+        s.advance(tokio::time::Instant::now());
+        s.force_stop_task(cluster, service, task_id)
+    }
+
+    /// Locks the account. A panic while the lock was held cannot leave the state half
+    /// written in a way later calls cannot read, so a poisoned lock is taken over.
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Runs one API call: counts it, applies injected faults (hang, latency, failure), then
+    /// under the lock advances the simulation to now, takes a throttling token and answers
+    /// with `answer`.
+    async fn call<T>(
+        &self,
+        api: Api,
+        operation: &'static str,
+        answer: impl FnOnce(&mut State) -> CloudResult<T>,
+    ) -> CloudResult<T> {
+        let (decision, request) = {
+            let mut s = self.lock();
+            let request = s.count_call(operation);
+            (s.faults.decide(operation), request)
+        };
+        if decision.hang {
+            std::future::pending::<()>().await;
+        }
+        if !decision.latency.is_zero() {
+            tokio::time::sleep(decision.latency).await;
+        }
+        if let Some(kind) = decision.fail {
+            return Err(faults::injected_error(api, operation, kind).with_request_id(request));
+        }
+        let mut s = self.lock();
+        let now = tokio::time::Instant::now();
+        s.advance(now);
+        if s.config.throttling && !s.throttle.try_acquire(operation, now) {
+            let code = match api {
+                Api::Ecs => "ThrottlingException",
+                Api::Elbv2 => "Throttling",
+            };
+            return Err(
+                CloudError::from_code(operation, code, "Rate exceeded").with_request_id(request)
+            );
+        }
+        answer(&mut s).map_err(|e| e.with_request_id(request))
     }
 }

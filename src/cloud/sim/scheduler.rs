@@ -1,0 +1,884 @@
+//! The ECS service scheduler: tasks go PENDING -> RUNNING (or, with a crashing image,
+//! PENDING -> STOPPED) toward each service's desired count; rolling deployments start new
+//! tasks and stop old ones within minimumHealthyPercent (rounded up) and maximumPercent
+//! (rounded down); the deployment circuit breaker fails (and may roll back) a deployment
+//! whose tasks keep failing; the service throttle spaces out launches of a crash loop.
+//!
+//! Everything happens in [`State::reconcile`], run after every change to a service and after
+//! every event that touches it, at the simulation's present ([`State::now`]).
+
+use std::collections::{BTreeMap, VecDeque};
+use std::time::Duration;
+
+use rand::RngExt;
+use rand::rngs::StdRng;
+use tokio::time::Instant;
+
+use super::arn;
+use super::state::State;
+use crate::cloud::model::{
+    CreateService, DeploymentConfiguration, RolloutState, Service, ServiceEvent,
+    ServiceLoadBalancer,
+};
+
+/// (cluster name, service name).
+pub(super) type ServiceKey = (String, String);
+
+/// Service events kept per service (AWS keeps the latest 100).
+const MAX_EVENTS: usize = 100;
+
+/// ECS's service throttle: once `free_failures` tasks in a row failed to start, each further
+/// launch waits `first_delay`, doubling per failure up to `max_delay` (AWS documents "up to
+/// 27 minutes" and no exact curve). A task that reaches RUNNING, or a new task definition,
+/// resets it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RestartThrottle {
+    /// Failures in a row before launches are delayed.
+    pub free_failures: u32,
+    /// The first delay.
+    pub first_delay: Duration,
+    /// The longest delay.
+    pub max_delay: Duration,
+}
+
+impl Default for RestartThrottle {
+    fn default() -> Self {
+        RestartThrottle {
+            free_failures: 3,
+            first_delay: Duration::from_secs(30),
+            max_delay: Duration::from_secs(27 * 60),
+        }
+    }
+}
+
+impl RestartThrottle {
+    /// The wait before the next launch after `failures` failures in a row.
+    fn delay(&self, failures: u32) -> Option<Duration> {
+        let over = failures.checked_sub(self.free_failures)?;
+        let factor = 2u32.checked_pow(over).unwrap_or(u32::MAX);
+        Some(
+            self.first_delay
+                .checked_mul(factor)
+                .unwrap_or(self.max_delay)
+                .min(self.max_delay),
+        )
+    }
+}
+
+/// PENDING or RUNNING (stopped tasks leave the service).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum TaskStatus {
+    Pending,
+    Running,
+}
+
+/// A live task.
+#[derive(Debug, Clone)]
+pub(super) struct Task {
+    pub id: String,
+    pub arn: String,
+    /// Launch order within the service.
+    pub launched: u64,
+    /// Id of the deployment that started it.
+    pub deployment: String,
+    pub task_definition: String,
+    pub status: TaskStatus,
+    pub ip: u32,
+    /// Its image crashes: it will stop instead of running.
+    pub crashes: bool,
+    /// (target group ARN, port) it is registered in.
+    pub targets: Vec<(String, u32)>,
+    /// Of those, how many are not healthy yet.
+    pub unhealthy_targets: usize,
+}
+
+impl Task {
+    /// What a rolling update counts as healthy: RUNNING, and healthy in its target groups.
+    pub(super) fn healthy(&self) -> bool {
+        self.status == TaskStatus::Running && self.unhealthy_targets == 0
+    }
+}
+
+/// A deployment: PRIMARY when first in [`ServiceState::deployments`], ACTIVE otherwise.
+#[derive(Debug, Clone)]
+pub(super) struct DeploymentState {
+    pub id: String,
+    pub task_definition: String,
+    pub load_balancers: Vec<ServiceLoadBalancer>,
+    pub desired_count: u32,
+    pub failed_tasks: u32,
+    pub rollout_state: RolloutState,
+    pub rollout_state_reason: String,
+    pub created_at: Instant,
+    pub updated_at: Instant,
+}
+
+/// The last deployment that reached COMPLETED: where a rollback goes.
+#[derive(Debug, Clone)]
+pub(super) struct CompletedDeployment {
+    pub id: String,
+    pub task_definition: String,
+    pub load_balancers: Vec<ServiceLoadBalancer>,
+}
+
+/// A service and everything the scheduler keeps about it.
+#[derive(Debug, Clone)]
+pub(super) struct ServiceState {
+    /// The service as described, with ECS defaults filled in; counts, deployments and events
+    /// are filled in by the view.
+    pub service: Service,
+    /// What created it, for CreateService idempotency.
+    pub create_input: CreateService,
+    /// PRIMARY first, then ACTIVE ones, newest first.
+    pub deployments: Vec<DeploymentState>,
+    /// Live tasks by id.
+    pub tasks: BTreeMap<String, Task>,
+    /// Tasks launched so far.
+    pub launches: u64,
+    /// Newest first.
+    pub events: VecDeque<ServiceEvent>,
+    pub last_completed: Option<CompletedDeployment>,
+    /// Tasks in a row that failed to start.
+    pub consecutive_failures: u32,
+    /// No launches before this (service throttle).
+    pub throttled_until: Option<Instant>,
+    /// A wake-up is queued for this time.
+    pub wake_at: Option<Instant>,
+    /// When DeleteService ran.
+    pub deleted_at: Option<Instant>,
+}
+
+impl ServiceState {
+    /// A new ACTIVE service whose first deployment runs `task_definition`.
+    pub(super) fn new(
+        service: Service,
+        create_input: CreateService,
+        deployment_id: String,
+        now: Instant,
+    ) -> ServiceState {
+        let first = DeploymentState {
+            rollout_state_reason: format!("ECS deployment {deployment_id} in progress."),
+            id: deployment_id,
+            task_definition: service.task_definition.clone(),
+            load_balancers: service.load_balancers.clone(),
+            desired_count: service.desired_count,
+            failed_tasks: 0,
+            rollout_state: RolloutState::InProgress,
+            created_at: now,
+            updated_at: now,
+        };
+        ServiceState {
+            service,
+            create_input,
+            deployments: vec![first],
+            tasks: BTreeMap::new(),
+            launches: 0,
+            events: VecDeque::new(),
+            last_completed: None,
+            consecutive_failures: 0,
+            throttled_until: None,
+            wake_at: None,
+            deleted_at: None,
+        }
+    }
+
+    /// Live tasks of one deployment.
+    pub(super) fn tasks_of<'a>(&'a self, deployment: &'a str) -> impl Iterator<Item = &'a Task> {
+        self.tasks
+            .values()
+            .filter(move |t| t.deployment == deployment)
+    }
+}
+
+/// What the scheduler has queued.
+#[derive(Debug, Clone)]
+pub(super) enum Event {
+    /// A PENDING task reaches RUNNING, or crashes.
+    TaskStarted { service: ServiceKey, task: String },
+    /// A registered target passes its health checks.
+    TargetHealthy {
+        service: ServiceKey,
+        task: String,
+        target_group: String,
+        ip: u32,
+        port: u32,
+    },
+    /// A draining target's deregistration delay is over.
+    TargetDrained {
+        target_group: String,
+        ip: u32,
+        port: u32,
+    },
+    /// The service throttle's delay is over.
+    Wake { service: ServiceKey },
+}
+
+/// The failed tasks that trip the circuit breaker: half the desired count, at least 3, at
+/// most 200.
+pub(super) fn circuit_breaker_threshold(desired: u32) -> u32 {
+    desired.div_ceil(2).clamp(3, 200)
+}
+
+/// (tasks that must stay healthy, most tasks at once) of a rolling update: ECS rounds the
+/// minimum up and the maximum down.
+pub(super) fn rolling_bounds(
+    desired: u32,
+    configuration: Option<&DeploymentConfiguration>,
+) -> (usize, usize) {
+    let min_pct = configuration
+        .and_then(|c| c.minimum_healthy_percent)
+        .unwrap_or(100);
+    let max_pct = configuration.and_then(|c| c.maximum_percent).unwrap_or(200);
+    let d = u64::from(desired);
+    let min = (d * u64::from(min_pct)).div_ceil(100);
+    let max = d * u64::from(max_pct) / 100;
+    let to_usize = |v: u64| usize::try_from(v).unwrap_or(usize::MAX);
+    (to_usize(min), to_usize(max))
+}
+
+/// Adds a service event (newest first, at most [`MAX_EVENTS`]).
+pub(super) fn push_event(
+    events: &mut VecDeque<ServiceEvent>,
+    rng: &mut StdRng,
+    at: std::time::SystemTime,
+    message: String,
+) {
+    events.push_front(ServiceEvent {
+        id: arn::uuid(rng),
+        created_at: Some(at),
+        message,
+    });
+    events.truncate(MAX_EVENTS);
+}
+
+/// "(task a) (task b)", as ECS lists tasks in events.
+fn task_list(ids: &[String]) -> String {
+    ids.iter()
+        .map(|id| format!("(task {id})"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+impl State {
+    /// Handles one due event.
+    pub(super) fn handle(&mut self, event: Event) {
+        match event {
+            Event::TaskStarted { service, task } => self.task_started(&service, &task),
+            Event::TargetHealthy {
+                service,
+                task,
+                target_group,
+                ip,
+                port,
+            } => {
+                self.target_healthy(&service, &task, &target_group, ip, port);
+                self.reconcile(&service);
+            }
+            Event::TargetDrained {
+                target_group,
+                ip,
+                port,
+            } => self.target_drained(&target_group, ip, port),
+            Event::Wake { service } => {
+                let now = self.now;
+                if let Some(svc) = self.services.get_mut(&service)
+                    && svc.wake_at.is_some_and(|w| w <= now)
+                {
+                    svc.wake_at = None;
+                }
+                self.reconcile(&service);
+            }
+        }
+    }
+
+    /// Adds an event to a service.
+    pub(super) fn service_event(&mut self, key: &ServiceKey, message: String) {
+        let at = self.timestamp();
+        if let Some(svc) = self.services.get_mut(key) {
+            push_event(&mut svc.events, &mut self.rng, at, message);
+        }
+    }
+
+    /// A PENDING task's start time is over: it runs, or it crashes.
+    fn task_started(&mut self, key: &ServiceKey, id: &str) {
+        let now = self.now;
+        let Some(svc) = self.services.get_mut(key) else {
+            return;
+        };
+        let Some(task) = svc.tasks.get_mut(id) else {
+            return;
+        };
+        if task.status != TaskStatus::Pending {
+            return;
+        }
+        if task.crashes {
+            if let Some(task) = svc.tasks.remove(id) {
+                self.release_ip(task.ip);
+                self.task_failed(key, &task.deployment);
+            }
+        } else {
+            task.status = TaskStatus::Running;
+            let deployment = task.deployment.clone();
+            svc.consecutive_failures = 0;
+            svc.throttled_until = None;
+            if let Some(d) = svc.deployments.iter_mut().find(|d| d.id == deployment) {
+                d.updated_at = now;
+            }
+            self.register_targets(key, id);
+        }
+        self.reconcile(key);
+    }
+
+    /// A task of `deployment` stopped before reaching RUNNING: count it, throttle the
+    /// service, and let the circuit breaker judge the deployment.
+    fn task_failed(&mut self, key: &ServiceKey, deployment: &str) {
+        let now = self.now;
+        let throttle = self.config.restart_throttle.clone();
+        let Some(svc) = self.services.get_mut(key) else {
+            return;
+        };
+        svc.consecutive_failures = svc.consecutive_failures.saturating_add(1);
+        let failures = svc.consecutive_failures;
+        let mut trip = None;
+        let breaker = svc
+            .service
+            .deployment_configuration
+            .as_ref()
+            .and_then(|c| c.deployment_circuit_breaker.clone());
+        if let Some((index, d)) = svc
+            .deployments
+            .iter_mut()
+            .enumerate()
+            .find(|(_, d)| d.id == deployment)
+        {
+            d.failed_tasks = d.failed_tasks.saturating_add(1);
+            d.updated_at = now;
+            if let Some(b) = breaker
+                && b.enable
+                && index == 0
+                && d.rollout_state == RolloutState::InProgress
+                && d.failed_tasks >= circuit_breaker_threshold(d.desired_count)
+            {
+                trip = Some(b.rollback);
+            }
+        }
+        if let Some(delay) = throttle.delay(failures) {
+            svc.throttled_until = Some(now + delay);
+            if failures == throttle.free_failures {
+                let msg = format!(
+                    "(service {}) is unable to consistently start tasks successfully.",
+                    key.1
+                );
+                self.service_event(key, msg);
+            }
+        }
+        if let Some(rollback) = trip {
+            self.trip_circuit_breaker(key, rollback);
+        }
+    }
+
+    /// Fails the PRIMARY deployment; with `rollback`, starts a new PRIMARY deployment of the
+    /// last deployment that completed (when there is one).
+    fn trip_circuit_breaker(&mut self, key: &ServiceKey, rollback: bool) {
+        let now = self.now;
+        let Some(svc) = self.services.get_mut(key) else {
+            return;
+        };
+        let Some(primary) = svc.deployments.first_mut() else {
+            return;
+        };
+        primary.rollout_state = RolloutState::Failed;
+        primary.rollout_state_reason =
+            "ECS deployment circuit breaker: tasks failed to start.".to_string();
+        primary.updated_at = now;
+        let failed_id = primary.id.clone();
+        let target = svc.last_completed.clone().filter(|_| rollback);
+        let msg = format!(
+            "(service {}) (deployment {failed_id}) deployment failed: tasks failed to start.",
+            key.1
+        );
+        self.service_event(key, msg);
+        let Some(target) = target else {
+            return;
+        };
+        let reason = format!(
+            "ECS deployment circuit breaker: rolling back to deploymentId {}.",
+            target.id
+        );
+        self.start_deployment(
+            key,
+            target.task_definition,
+            target.load_balancers,
+            Some(reason),
+        );
+        let msg = format!(
+            "(service {}) rolling back to deployment {}.",
+            key.1, target.id
+        );
+        self.service_event(key, msg);
+    }
+
+    /// Makes a new PRIMARY deployment of `task_definition`; the previous ones become ACTIVE
+    /// and are drained by the rolling update.
+    pub(super) fn start_deployment(
+        &mut self,
+        key: &ServiceKey,
+        task_definition: String,
+        load_balancers: Vec<ServiceLoadBalancer>,
+        reason: Option<String>,
+    ) {
+        let now = self.now;
+        let id = arn::deployment_id(&mut self.rng);
+        let Some(svc) = self.services.get_mut(key) else {
+            return;
+        };
+        svc.service.task_definition = task_definition.clone();
+        svc.service.load_balancers = load_balancers.clone();
+        svc.consecutive_failures = 0;
+        svc.throttled_until = None;
+        svc.deployments.insert(
+            0,
+            DeploymentState {
+                rollout_state_reason: reason
+                    .unwrap_or_else(|| format!("ECS deployment {id} in progress.")),
+                id,
+                task_definition,
+                load_balancers,
+                desired_count: svc.service.desired_count,
+                failed_tasks: 0,
+                rollout_state: RolloutState::InProgress,
+                created_at: now,
+                updated_at: now,
+            },
+        );
+    }
+
+    /// Brings a service one step toward its PRIMARY deployment at its desired count: scales
+    /// the PRIMARY in, stops old tasks as far as minimumHealthyPercent allows, launches new
+    /// ones as far as maximumPercent allows, then settles the deployments.
+    pub(super) fn reconcile(&mut self, key: &ServiceKey) {
+        let now = self.now;
+        let Some(svc) = self.services.get(key) else {
+            return;
+        };
+        if svc.service.status != "ACTIVE" {
+            return;
+        }
+        let Some(primary) = svc.deployments.first() else {
+            return;
+        };
+        let frozen = primary.rollout_state == RolloutState::Failed;
+        let desired = usize::try_from(svc.service.desired_count).unwrap_or(usize::MAX);
+        let (min_healthy, max_total) = rolling_bounds(
+            svc.service.desired_count,
+            svc.service.deployment_configuration.as_ref(),
+        );
+
+        // The least useful tasks first: pending, then running but not healthy yet, then
+        // healthy; newest first within each.
+        let usefulness = |t: &Task| {
+            let rank = match (t.status, t.healthy()) {
+                (TaskStatus::Pending, _) => 0,
+                (TaskStatus::Running, false) => 1,
+                (TaskStatus::Running, true) => 2,
+            };
+            (rank, std::cmp::Reverse(t.launched))
+        };
+
+        let mut stop: Vec<String> = Vec::new();
+        let mut primary_tasks: Vec<&Task> = svc.tasks_of(&primary.id).collect();
+        if primary_tasks.len() > desired {
+            primary_tasks.sort_by_key(|t| usefulness(t));
+            let excess = primary_tasks.len() - desired;
+            stop.extend(primary_tasks.drain(..excess).map(|t| t.id.clone()));
+        }
+        let primary_live = primary_tasks.len();
+
+        if !frozen {
+            let mut healthy = svc
+                .tasks
+                .values()
+                .filter(|t| t.healthy() && !stop.contains(&t.id))
+                .count();
+            let mut old: Vec<&Task> = svc
+                .tasks
+                .values()
+                .filter(|t| t.deployment != primary.id)
+                .collect();
+            old.sort_by_key(|t| (usefulness(t), t.launched));
+            for t in old {
+                if !t.healthy() {
+                    stop.push(t.id.clone());
+                } else if healthy > min_healthy {
+                    healthy -= 1;
+                    stop.push(t.id.clone());
+                }
+            }
+        }
+
+        let live = svc.tasks.len() - stop.len();
+        let mut launch = if frozen {
+            0
+        } else {
+            desired
+                .saturating_sub(primary_live)
+                .min(max_total.saturating_sub(live))
+        };
+        let mut wake = None;
+        if launch > 0
+            && let Some(until) = svc.throttled_until
+            && until > now
+        {
+            launch = 0;
+            if svc.wake_at != Some(until) {
+                wake = Some(until);
+            }
+        }
+
+        if let Some(until) = wake {
+            if let Some(svc) = self.services.get_mut(key) {
+                svc.wake_at = Some(until);
+            }
+            self.schedule(
+                until,
+                Event::Wake {
+                    service: key.clone(),
+                },
+            );
+        }
+        if !stop.is_empty() {
+            self.stop_tasks(key, &stop);
+        }
+        if launch > 0 {
+            self.launch_tasks(key, launch);
+        }
+        self.settle(key);
+    }
+
+    /// Drops ACTIVE deployments without tasks, keeps their desired counts at what they
+    /// still run, and completes the PRIMARY once it alone runs the desired count, healthy.
+    fn settle(&mut self, key: &ServiceKey) {
+        let now = self.now;
+        let Some(svc) = self.services.get_mut(key) else {
+            return;
+        };
+        let mut live: BTreeMap<&str, u32> = BTreeMap::new();
+        let mut healthy_primary = 0u32;
+        let primary_id = svc.deployments.first().map(|d| d.id.clone());
+        for t in svc.tasks.values() {
+            *live.entry(t.deployment.as_str()).or_insert(0) += 1;
+            if Some(&t.deployment) == primary_id.as_ref() && t.healthy() {
+                healthy_primary += 1;
+            }
+        }
+        let live: BTreeMap<String, u32> =
+            live.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        let mut first = true;
+        svc.deployments.retain(|d| {
+            let keep = first || live.contains_key(&d.id);
+            first = false;
+            keep
+        });
+        for d in svc.deployments.iter_mut().skip(1) {
+            d.desired_count = live.get(&d.id).copied().unwrap_or(0);
+        }
+        let desired = svc.service.desired_count;
+        let single = svc.deployments.len() == 1;
+        let Some(primary) = svc.deployments.first_mut() else {
+            return;
+        };
+        primary.desired_count = desired;
+        let primary_live = live.get(&primary.id).copied().unwrap_or(0);
+        if primary.rollout_state != RolloutState::InProgress
+            || !single
+            || primary_live != desired
+            || healthy_primary != desired
+        {
+            return;
+        }
+        primary.rollout_state = RolloutState::Completed;
+        primary.rollout_state_reason = format!("ECS deployment {} completed.", primary.id);
+        primary.updated_at = now;
+        svc.last_completed = Some(CompletedDeployment {
+            id: primary.id.clone(),
+            task_definition: primary.task_definition.clone(),
+            load_balancers: primary.load_balancers.clone(),
+        });
+        let id = primary.id.clone();
+        self.service_event(
+            key,
+            format!(
+                "(service {}) (deployment {id}) deployment completed.",
+                key.1
+            ),
+        );
+        self.service_event(
+            key,
+            format!("(service {}) has reached a steady state.", key.1),
+        );
+    }
+
+    /// Launches `n` tasks of the PRIMARY deployment.
+    fn launch_tasks(&mut self, key: &ServiceKey, n: usize) {
+        let now = self.now;
+        let start = now + self.config.task_start_time;
+        let Some((deployment, task_definition)) = self
+            .services
+            .get(key)
+            .and_then(|s| s.deployments.first())
+            .map(|d| (d.id.clone(), d.task_definition.clone()))
+        else {
+            return;
+        };
+        let crashes = self.crashes(&task_definition);
+        let mut started = Vec::new();
+        let mut no_ip = false;
+        for _ in 0..n {
+            let Some(ip) = self.allocate_ip() else {
+                no_ip = true;
+                break;
+            };
+            let id = arn::hex(&mut self.rng, 32);
+            let task_arn = self.arns.task(&key.0, &id);
+            let Some(svc) = self.services.get_mut(key) else {
+                self.release_ip(ip);
+                return;
+            };
+            svc.launches += 1;
+            svc.tasks.insert(
+                id.clone(),
+                Task {
+                    id: id.clone(),
+                    arn: task_arn,
+                    launched: svc.launches,
+                    deployment: deployment.clone(),
+                    task_definition: task_definition.clone(),
+                    status: TaskStatus::Pending,
+                    ip,
+                    crashes,
+                    targets: Vec::new(),
+                    unhealthy_targets: 0,
+                },
+            );
+            self.schedule(
+                start,
+                Event::TaskStarted {
+                    service: key.clone(),
+                    task: id.clone(),
+                },
+            );
+            started.push(id);
+        }
+        if let Some(d) = self
+            .services
+            .get_mut(key)
+            .and_then(|s| s.deployments.first_mut())
+        {
+            d.updated_at = now;
+        }
+        if !started.is_empty() {
+            let msg = format!(
+                "(service {}) has started {} tasks: {}.",
+                key.1,
+                started.len(),
+                task_list(&started)
+            );
+            self.service_event(key, msg);
+        }
+        if no_ip {
+            let msg = format!(
+                "(service {}) was unable to place a task because no private IP address is free in 10.0.0.0/16.",
+                key.1
+            );
+            self.service_event(key, msg);
+        }
+    }
+
+    /// Stops live tasks: their targets start draining and their IPs are released.
+    pub(super) fn stop_tasks(&mut self, key: &ServiceKey, ids: &[String]) {
+        let now = self.now;
+        let mut stopped = Vec::new();
+        for id in ids {
+            let Some(svc) = self.services.get_mut(key) else {
+                return;
+            };
+            let Some(task) = svc.tasks.remove(id) else {
+                continue;
+            };
+            if let Some(d) = svc.deployments.iter_mut().find(|d| d.id == task.deployment) {
+                d.updated_at = now;
+            }
+            self.deregister_targets(key, &task);
+            self.release_ip(task.ip);
+            stopped.push(task.id);
+        }
+        if !stopped.is_empty() {
+            let msg = format!(
+                "(service {}) has stopped {} running tasks: {}.",
+                key.1,
+                stopped.len(),
+                task_list(&stopped)
+            );
+            self.service_event(key, msg);
+        }
+    }
+
+    /// True when a container image of this task definition matches a crashing image.
+    fn crashes(&self, task_definition: &str) -> bool {
+        let crashing = &self.config.crashing_images;
+        if crashing.is_empty() {
+            return false;
+        }
+        self.find_task_definition(task_definition)
+            .is_some_and(|td| {
+                td.definition.container_definitions.iter().any(|c| {
+                    crashing
+                        .iter()
+                        .any(|bad| !bad.is_empty() && c.image.contains(bad.as_str()))
+                })
+            })
+    }
+
+    /// A free IP of 10.0.0.0/16 (AWS reserves the first four addresses and the last one).
+    fn allocate_ip(&mut self) -> Option<u32> {
+        const BASE: u32 = 10 << 24;
+        const FIRST: u32 = 4;
+        const LAST: u32 = 0xfffe;
+        let free = |ips: &BTreeMap<u32, u32>, offset: u32| !ips.contains_key(&(BASE + offset));
+        let mut pick = None;
+        for _ in 0..16 {
+            let offset = self.rng.random_range(FIRST..=LAST);
+            if free(&self.ips, offset) {
+                pick = Some(offset);
+                break;
+            }
+        }
+        if pick.is_none() {
+            pick = (FIRST..=LAST).find(|o| free(&self.ips, *o));
+        }
+        let ip = BASE + pick?;
+        self.ips.insert(ip, 1);
+        Some(ip)
+    }
+
+    /// One holder of an IP more (a registered target).
+    pub(super) fn hold_ip(&mut self, ip: u32) {
+        *self.ips.entry(ip).or_insert(0) += 1;
+    }
+
+    /// One holder of an IP less; free at zero.
+    pub(super) fn release_ip(&mut self, ip: u32) {
+        if let Some(n) = self.ips.get_mut(&ip) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.ips.remove(&ip);
+            }
+        }
+    }
+
+    /// The live tasks of a service (by cluster and service name or ARN), oldest first.
+    pub(super) fn sim_tasks(&self, cluster: &str, service: &str) -> Vec<super::SimTask> {
+        let Some(key) = self.service_key(cluster, service) else {
+            return Vec::new();
+        };
+        let Some(svc) = self.services.get(&key) else {
+            return Vec::new();
+        };
+        let mut tasks: Vec<&Task> = svc.tasks.values().collect();
+        tasks.sort_by_key(|t| t.launched);
+        tasks
+            .into_iter()
+            .map(|t| super::SimTask {
+                id: t.id.clone(),
+                arn: t.arn.clone(),
+                deployment_id: t.deployment.clone(),
+                task_definition: t.task_definition.clone(),
+                status: match t.status {
+                    TaskStatus::Pending => super::SimTaskStatus::Pending,
+                    TaskStatus::Running => super::SimTaskStatus::Running,
+                },
+                ip: arn::ip_string(t.ip),
+                healthy: t.healthy(),
+            })
+            .collect()
+    }
+
+    /// Stops one task by id or ARN (the scheduler replaces it); false when there is none.
+    pub(super) fn force_stop_task(&mut self, cluster: &str, service: &str, task: &str) -> bool {
+        let Some(key) = self.service_key(cluster, service) else {
+            return false;
+        };
+        let Some(id) = self.services.get(&key).and_then(|s| {
+            s.tasks
+                .values()
+                .find(|t| t.id == task || t.arn == task)
+                .map(|t| t.id.clone())
+        }) else {
+            return false;
+        };
+        self.stop_tasks(&key, &[id]);
+        self.reconcile(&key);
+        true
+    }
+
+    /// The key of a service given by cluster and service name or ARN.
+    pub(super) fn service_key(&self, cluster: &str, service: &str) -> Option<ServiceKey> {
+        let cluster = self.arns.cluster_name(cluster)?;
+        let service = self.arns.service_name(cluster, service)?;
+        Some((cluster.to_string(), service.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::service::DeploymentCircuitBreaker;
+
+    #[test]
+    fn the_circuit_breaker_threshold_is_half_the_desired_count_within_3_and_200() {
+        let cases = [
+            (0, 3),
+            (1, 3),
+            (5, 3),
+            (6, 3),
+            (7, 4),
+            (10, 5),
+            (399, 200),
+            (1000, 200),
+        ];
+        for (desired, threshold) in cases {
+            assert_eq!(circuit_breaker_threshold(desired), threshold, "{desired}");
+        }
+    }
+
+    #[test]
+    fn rolling_bounds_round_the_minimum_up_and_the_maximum_down() {
+        let dc = |min, max| DeploymentConfiguration {
+            minimum_healthy_percent: Some(min),
+            maximum_percent: Some(max),
+            deployment_circuit_breaker: Some(DeploymentCircuitBreaker {
+                enable: false,
+                rollback: false,
+            }),
+            alarms: None,
+        };
+        assert_eq!(rolling_bounds(3, Some(&dc(50, 150))), (2, 4));
+        assert_eq!(rolling_bounds(4, Some(&dc(100, 200))), (4, 8));
+        assert_eq!(rolling_bounds(1, Some(&dc(0, 100))), (0, 1));
+        assert_eq!(rolling_bounds(5, None), (5, 10));
+    }
+
+    #[test]
+    fn the_restart_throttle_doubles_up_to_its_maximum() {
+        let t = RestartThrottle {
+            free_failures: 2,
+            first_delay: Duration::from_secs(10),
+            max_delay: Duration::from_secs(60),
+        };
+        let delays: Vec<_> = (0..7).map(|n| t.delay(n).map(|d| d.as_secs())).collect();
+        assert_eq!(
+            delays,
+            [None, None, Some(10), Some(20), Some(40), Some(60), Some(60)]
+        );
+    }
+}

@@ -1,0 +1,160 @@
+//! The simulated account: everything behind the simulator's one lock, the virtual clock, the
+//! event queue the scheduler works through, and the lookups every operation shares.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime};
+
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use tokio::time::Instant;
+
+use super::SimConfig;
+use super::arn::Arns;
+use super::faults::Faults;
+use super::scheduler::{Event, ServiceKey, ServiceState};
+use super::target_groups::TargetGroupState;
+use super::throttle::Throttle;
+use crate::cloud::error::{CloudError, CloudResult};
+use crate::cloud::model::{Cluster, RegisteredTaskDefinition};
+
+/// 2025-01-01T00:00:00Z: the wall-clock time answers report for the moment [`Sim::new`] ran.
+///
+/// [`Sim::new`]: super::Sim::new
+const BASE_UNIX_SECONDS: u64 = 1_735_689_600;
+
+/// Maps virtual time to the timestamps answers carry.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Clock {
+    start: Instant,
+    base: SystemTime,
+}
+
+impl Clock {
+    fn new(start: Instant) -> Clock {
+        Clock {
+            start,
+            base: SystemTime::UNIX_EPOCH + Duration::from_secs(BASE_UNIX_SECONDS),
+        }
+    }
+
+    /// The wall-clock time of a virtual instant.
+    pub(super) fn system_time(&self, at: Instant) -> SystemTime {
+        self.base + at.saturating_duration_since(self.start)
+    }
+}
+
+/// The simulated account.
+#[derive(Debug)]
+pub(super) struct State {
+    /// Settings (crashing images may change at run time).
+    pub config: SimConfig,
+    /// ARN builder for the account and Region.
+    pub arns: Arns,
+    /// Virtual to wall-clock time.
+    pub clock: Clock,
+    /// The simulation's present: every event up to here has been processed.
+    pub now: Instant,
+    /// Task ids, IPs, deployment ids, ARN suffixes.
+    pub rng: StdRng,
+    /// Calls per operation.
+    pub calls: BTreeMap<&'static str, u64>,
+    /// Calls ever made, for request ids.
+    pub requests: u64,
+    /// Injected faults.
+    pub faults: Faults,
+    /// Token buckets.
+    pub throttle: Throttle,
+    /// Clusters by name.
+    pub clusters: BTreeMap<String, Cluster>,
+    /// Services by (cluster name, service name), INACTIVE ones included.
+    pub services: BTreeMap<ServiceKey, ServiceState>,
+    /// Task definition revisions by family; revision `n` at index `n - 1`.
+    pub families: BTreeMap<String, Vec<RegisteredTaskDefinition>>,
+    /// Target groups by ARN.
+    pub target_groups: BTreeMap<String, TargetGroupState>,
+    /// Target group ARNs by name.
+    pub target_group_arns: BTreeMap<String, String>,
+    /// What the scheduler has to do, by time (and order of scheduling, for ties).
+    pub events: BTreeMap<(Instant, u64), Event>,
+    /// Next tie-breaker of `events`.
+    pub next_seq: u64,
+    /// IPs in use, with how many holders (the task, and each target not yet deregistered):
+    /// an IP is not reused while a target group still lists it.
+    pub ips: BTreeMap<u32, u32>,
+}
+
+impl State {
+    /// An empty account whose clock starts at `start`.
+    pub(super) fn new(config: SimConfig, start: Instant) -> State {
+        State {
+            arns: Arns::new(&config.region, &config.account_id),
+            clock: Clock::new(start),
+            now: start,
+            rng: StdRng::seed_from_u64(config.seed),
+            calls: BTreeMap::new(),
+            requests: 0,
+            faults: Faults::new(config.seed),
+            throttle: Throttle::new(config.buckets.clone()),
+            clusters: BTreeMap::new(),
+            services: BTreeMap::new(),
+            families: BTreeMap::new(),
+            target_groups: BTreeMap::new(),
+            target_group_arns: BTreeMap::new(),
+            events: BTreeMap::new(),
+            next_seq: 0,
+            ips: BTreeMap::new(),
+            config,
+        }
+    }
+
+    /// Counts a call; returns its request id.
+    pub(super) fn count_call(&mut self, operation: &'static str) -> String {
+        *self.calls.entry(operation).or_insert(0) += 1;
+        self.requests += 1;
+        format!("sim-{:08}", self.requests)
+    }
+
+    /// The wall-clock time of the simulation's present.
+    pub(super) fn timestamp(&self) -> SystemTime {
+        self.clock.system_time(self.now)
+    }
+
+    /// Queues an event.
+    pub(super) fn schedule(&mut self, at: Instant, event: Event) {
+        self.next_seq += 1;
+        self.events.insert((at, self.next_seq), event);
+    }
+
+    /// Processes every event due up to `to`, in time order, then moves the present to `to`.
+    pub(super) fn advance(&mut self, to: Instant) {
+        while let Some(entry) = self.events.first_entry() {
+            let (at, _) = *entry.key();
+            if at > to {
+                break;
+            }
+            let event = entry.remove();
+            self.now = self.now.max(at);
+            self.handle(event);
+        }
+        self.now = self.now.max(to);
+    }
+
+    /// The name of an existing cluster given by name or ARN, or ClusterNotFoundException.
+    pub(super) fn cluster_key(
+        &self,
+        operation: &'static str,
+        cluster: &str,
+    ) -> CloudResult<String> {
+        self.arns
+            .cluster_name(cluster)
+            .filter(|name| {
+                self.clusters
+                    .get(*name)
+                    .is_some_and(|c| c.status == "ACTIVE")
+            })
+            .map(str::to_string)
+            .ok_or_else(|| {
+                CloudError::from_code(operation, "ClusterNotFoundException", "Cluster not found.")
+            })
+    }
+}
