@@ -235,8 +235,7 @@ pub async fn apply(
     }
     let mut lines = Vec::new();
     let applied = apply_plans(&connected.cloud, &observer, &plans, arns, |key, action| {
-        lines.push(format!("{key}: {action}"));
-        tracing::info!(resource = %key, action, "applied");
+        lines.push(format!("{key}: {action}"))
     })
     .await;
     for l in &lines {
