@@ -4,10 +4,11 @@
 //! (rounded down); the deployment circuit breaker fails (and may roll back) a deployment
 //! whose tasks keep failing; the service throttle spaces out launches of a crash loop.
 //!
-//! Everything happens in [`State::reconcile`], run after every change to a service and after
-//! every event that touches it, at the simulation's present ([`State::now`]).
+//! Everything happens in [`State::reconcile`], run after every change to a service and, once
+//! per instant, after the events that touched it, at the simulation's present
+//! ([`State::now`]).
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::Duration;
 
 use rand::RngExt;
@@ -272,7 +273,7 @@ impl State {
                 port,
             } => {
                 self.target_healthy(&service, &task, &target_group, ip, port);
-                self.reconcile(&service);
+                self.dirty.insert(service);
             }
             Event::TargetDrained {
                 target_group,
@@ -286,7 +287,7 @@ impl State {
                 {
                     svc.wake_at = None;
                 }
-                self.reconcile(&service);
+                self.dirty.insert(service);
             }
         }
     }
@@ -326,7 +327,7 @@ impl State {
             }
             self.register_targets(key, id);
         }
-        self.reconcile(key);
+        self.dirty.insert(key.clone());
     }
 
     /// A task of `deployment` stopped before reaching RUNNING: count it, throttle the
@@ -493,12 +494,13 @@ impl State {
             stop.extend(primary_tasks.drain(..excess).map(|t| t.id.clone()));
         }
         let primary_live = primary_tasks.len();
+        let scaled_in: BTreeSet<&str> = stop.iter().map(String::as_str).collect();
 
         if !frozen {
             let mut healthy = svc
                 .tasks
                 .values()
-                .filter(|t| t.healthy() && !stop.contains(&t.id))
+                .filter(|t| t.healthy() && !scaled_in.contains(t.id.as_str()))
                 .count();
             let mut old: Vec<&Task> = svc
                 .tasks
