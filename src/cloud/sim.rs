@@ -66,7 +66,8 @@ pub struct SimConfig {
     pub throttling: bool,
     /// Seed of the random generator (error rates, task ids, IPs): the same seed, the same run.
     pub seed: u64,
-    /// How long a task takes from PENDING to RUNNING.
+    /// How long a task takes from PENDING to RUNNING (or, with a crashing image, to STOPPED;
+    /// at least 1 ms then, so a crash loop always moves time forward).
     pub task_start_time: Duration,
     /// How long a target takes from initial to healthy once its task runs.
     pub target_healthy_time: Duration,

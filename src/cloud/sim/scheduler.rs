@@ -16,7 +16,7 @@ use rand::rngs::StdRng;
 use tokio::time::Instant;
 
 use super::arn;
-use super::state::State;
+use super::state::{State, after};
 use crate::cloud::model::{
     CreateService, DeploymentConfiguration, RolloutState, Service, ServiceEvent,
     ServiceLoadBalancer,
@@ -364,7 +364,7 @@ impl State {
             }
         }
         if let Some(delay) = throttle.delay(failures) {
-            svc.throttled_until = Some(now + delay);
+            svc.throttled_until = Some(after(now, delay));
             if failures == throttle.free_failures {
                 let msg = format!(
                     "(service {}) is unable to consistently start tasks successfully.",
@@ -623,7 +623,9 @@ impl State {
     /// Launches `n` tasks of the PRIMARY deployment.
     fn launch_tasks(&mut self, key: &ServiceKey, n: usize) {
         let now = self.now;
-        let start = now + self.config.task_start_time;
+        // A crash takes at least a millisecond, so a crash loop always moves time forward.
+        let start_time = self.config.task_start_time;
+        let crash_time = start_time.max(Duration::from_millis(1));
         let Some((deployment, task_definition)) = self
             .services
             .get(key)
@@ -633,6 +635,7 @@ impl State {
             return;
         };
         let crashes = self.crashes(&task_definition);
+        let start = after(now, if crashes { crash_time } else { start_time });
         let mut started = Vec::new();
         let mut no_ip = false;
         for _ in 0..n {

@@ -39,8 +39,17 @@ impl Clock {
 
     /// The wall-clock time of a virtual instant.
     pub(super) fn system_time(&self, at: Instant) -> SystemTime {
-        self.base + at.saturating_duration_since(self.start)
+        let elapsed = at.saturating_duration_since(self.start);
+        self.base.checked_add(elapsed).unwrap_or(self.base)
     }
+}
+
+/// `at + d`, or as far as the clock goes: a huge configured duration means "never", not a
+/// panic.
+pub(super) fn after(at: Instant, d: Duration) -> Instant {
+    at.checked_add(d)
+        .or_else(|| at.checked_add(Duration::from_secs(u64::from(u32::MAX))))
+        .unwrap_or(at)
 }
 
 /// The simulated account.
