@@ -18,8 +18,9 @@
 //! - `defaults`: the values ECS and ELBv2 fill in (so the diff code meets them here too).
 //! - `clusters`, `services`, `task_definitions`, `target_groups`: the API semantics, as
 //!   methods of the state.
-//! - `scheduler`: tasks, rolling deployments, the circuit breaker and the restart throttle;
-//!   `targets`: target registration and health.
+//! - `scheduler`: rolling deployments and rollout states; `tasks`: launching and stopping
+//!   tasks; `breaker`: the circuit breaker and the restart throttle; `targets`: target
+//!   registration and health.
 //! - `throttle`: AWS's token buckets; `faults`: injected faults.
 //! - `ecs`, `elbv2`: the [`Ecs`](super::Ecs) and [`Elbv2`](super::Elbv2) trait impls, thin
 //!   wrappers over `Sim::call`.
@@ -32,6 +33,7 @@ use super::Cloud;
 use super::error::{CloudError, CloudResult, ErrorKind};
 
 mod arn;
+mod breaker;
 mod clusters;
 mod defaults;
 mod ecs;
@@ -43,12 +45,13 @@ mod state;
 mod target_groups;
 mod targets;
 mod task_definitions;
+mod tasks;
 mod throttle;
 
 #[cfg(test)]
 mod tests;
 
-pub use scheduler::RestartThrottle;
+pub use breaker::RestartThrottle;
 pub use throttle::{BucketShape, Buckets};
 
 use state::State;
@@ -66,7 +69,8 @@ pub struct SimConfig {
     pub throttling: bool,
     /// Seed of the random generator (error rates, task ids, IPs): the same seed, the same run.
     pub seed: u64,
-    /// How long a task takes from PENDING to RUNNING.
+    /// How long a task takes from PENDING to RUNNING (or, with a crashing image, to STOPPED;
+    /// at least 1 ms then, so a crash loop always moves time forward).
     pub task_start_time: Duration,
     /// How long a target takes from initial to healthy once its task runs.
     pub target_healthy_time: Duration,

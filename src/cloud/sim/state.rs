@@ -1,7 +1,7 @@
 //! The simulated account: everything behind the simulator's one lock, the virtual clock, the
 //! event queue the scheduler works through, and the lookups every operation shares.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, SystemTime};
 
 use rand::SeedableRng;
@@ -39,8 +39,17 @@ impl Clock {
 
     /// The wall-clock time of a virtual instant.
     pub(super) fn system_time(&self, at: Instant) -> SystemTime {
-        self.base + at.saturating_duration_since(self.start)
+        let elapsed = at.saturating_duration_since(self.start);
+        self.base.checked_add(elapsed).unwrap_or(self.base)
     }
+}
+
+/// `at + d`, or as far as the clock goes: a huge configured duration means "never", not a
+/// panic.
+pub(super) fn after(at: Instant, d: Duration) -> Instant {
+    at.checked_add(d)
+        .or_else(|| at.checked_add(Duration::from_secs(u64::from(u32::MAX))))
+        .unwrap_or(at)
 }
 
 /// The simulated account.
@@ -78,6 +87,9 @@ pub(super) struct State {
     pub events: BTreeMap<(Instant, u64), Event>,
     /// Next tie-breaker of `events`.
     pub next_seq: u64,
+    /// Services touched by the events of the current instant, reconciled once they are all
+    /// processed (one pass per service and instant, however many tasks changed).
+    pub dirty: BTreeSet<ServiceKey>,
     /// IPs in use, with how many holders (the task, and each target not yet deregistered):
     /// an IP is not reused while a target group still lists it.
     pub ips: BTreeMap<u32, u32>,
@@ -102,6 +114,7 @@ impl State {
             target_group_arns: BTreeMap::new(),
             events: BTreeMap::new(),
             next_seq: 0,
+            dirty: BTreeSet::new(),
             ips: BTreeMap::new(),
             config,
         }
@@ -125,15 +138,28 @@ impl State {
         self.events.insert((at, self.next_seq), event);
     }
 
-    /// Processes every event due up to `to`, in time order, then moves the present to `to`.
+    /// Processes every event due up to `to` in time order, reconciling the services they
+    /// touched before time moves on, then moves the present to `to`.
     pub(super) fn advance(&mut self, to: Instant) {
-        while let Some(entry) = self.events.first_entry() {
-            let (at, _) = *entry.key();
-            if at > to {
-                break;
+        loop {
+            let next = self
+                .events
+                .first_key_value()
+                .map(|((at, _), _)| *at)
+                .filter(|at| *at <= to);
+            if next.is_none_or(|at| at > self.now) && !self.dirty.is_empty() {
+                // Reconciling may queue events at this same instant: loop again.
+                for key in std::mem::take(&mut self.dirty) {
+                    self.reconcile(&key);
+                }
+                continue;
             }
-            let event = entry.remove();
-            self.now = self.now.max(at);
+            let Some((_, event)) = next.and_then(|_| self.events.pop_first()) else {
+                break;
+            };
+            if let Some(at) = next {
+                self.now = self.now.max(at);
+            }
             self.handle(event);
         }
         self.now = self.now.max(to);

@@ -5,6 +5,7 @@
 //! and by page.
 
 use std::collections::BTreeMap;
+use std::ops::Bound;
 use std::time::Duration;
 
 use super::arn::{self, Arns};
@@ -251,22 +252,22 @@ impl State {
             }
             None => None,
         };
-        let mut names = self.target_group_arns.iter();
-        let rest: Vec<(&String, &String)> = match &after {
-            Some(a) => names
-                .by_ref()
-                .skip_while(|(n, _)| n.as_str() <= a.as_str())
-                .collect(),
-            None => names.collect(),
+        let start = match &after {
+            Some(a) => Bound::Excluded(a.as_str()),
+            None => Bound::Unbounded,
         };
-        let items: Vec<TargetGroup> = rest
+        let mut rest = self
+            .target_group_arns
+            .range::<str, _>((start, Bound::Unbounded));
+        let page: Vec<(&String, &String)> = rest.by_ref().take(size).collect();
+        let next_token = match (rest.next(), page.last()) {
+            (Some(_), Some((last, _))) => Some(arn::page_token(last)),
+            _ => None,
+        };
+        let items = page
             .iter()
-            .take(size)
             .filter_map(|(_, arn)| self.target_groups.get(*arn).map(|g| g.group.clone()))
             .collect();
-        let next_token = (rest.len() > size)
-            .then(|| rest.get(size - 1).map(|(n, _)| arn::page_token(n)))
-            .flatten();
         Ok(Page { items, next_token })
     }
 

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use super::scheduler::{Event, ServiceKey, Task};
-use super::state::State;
+use super::state::{State, after};
 use crate::cloud::model::{TargetHealth, TargetHealthState};
 
 /// A registered target.
@@ -36,7 +36,7 @@ pub(super) fn target_health(ip: u32, port: u32, target: &Target) -> TargetHealth
 impl State {
     /// Registers a task that just reached RUNNING in its deployment's target groups.
     pub(super) fn register_targets(&mut self, key: &ServiceKey, task_id: &str) {
-        let healthy_at = self.now + self.config.target_healthy_time;
+        let healthy_at = after(self.now, self.config.target_healthy_time);
         let Some(svc) = self.services.get(key) else {
             return;
         };
@@ -118,7 +118,7 @@ impl State {
             } else {
                 t.state = TargetHealthState::Draining;
                 self.schedule(
-                    now + delay,
+                    after(now, delay),
                     Event::TargetDrained {
                         target_group: group.clone(),
                         ip: task.ip,

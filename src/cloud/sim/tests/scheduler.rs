@@ -452,3 +452,57 @@ async fn the_same_seed_gives_the_same_run() {
     assert_eq!(a, run(42).await);
     assert_ne!(a.0, run(43).await.0);
 }
+
+#[tokio::test(start_paused = true)]
+async fn zero_and_huge_durations_neither_hang_nor_panic() {
+    // Zero start time: tasks run as of the next call; a crash loop without any throttle
+    // still moves forward a millisecond per crash.
+    let (_sim, cloud) = account(SimConfig {
+        task_start_time: Duration::ZERO,
+        target_healthy_time: Duration::ZERO,
+        restart_throttle: RestartThrottle {
+            free_failures: u32::MAX,
+            ..RestartThrottle::default()
+        },
+        ..config()
+    })
+    .await;
+    let good = register(&cloud, "api:1").await;
+    let broken = register(&cloud, BROKEN).await;
+    cloud
+        .ecs
+        .create_service(&create_input(&good.arn, 2))
+        .await
+        .unwrap();
+    let svc = describe(&cloud).await;
+    assert_eq!(svc.running_count, 2);
+    assert_eq!(
+        svc.primary().unwrap().rollout_state,
+        Some(RolloutState::Completed)
+    );
+    let mut other = create_input(&broken.arn, 1);
+    other.name = "crashing".into();
+    cloud.ecs.create_service(&other).await.unwrap();
+    advance(1).await;
+    let d = cloud
+        .ecs
+        .describe_services(CLUSTER, &["crashing".into()])
+        .await
+        .unwrap();
+    assert_eq!(d.found[0].primary().unwrap().failed_tasks, 1000);
+
+    let (sim, cloud) = account(SimConfig {
+        task_start_time: Duration::MAX,
+        target_healthy_time: Duration::MAX,
+        ..config()
+    })
+    .await;
+    let good = register(&cloud, "api:1").await;
+    cloud
+        .ecs
+        .create_service(&create_input(&good.arn, 1))
+        .await
+        .unwrap();
+    advance(3600).await;
+    assert_eq!(counts(&sim), (0, 1), "still starting, a long time from now");
+}
