@@ -536,10 +536,7 @@ pub async fn resolve_task_definition(
     let mut changes = Vec::new();
     if let Some(live) = live {
         let set_by_us = live.tags.get(TAG_TASK_DEFINITION) == Some(&live.task_definition)
-            && live
-                .tags
-                .get(TAG_SPEC_HASH)
-                .is_some_and(|h| h.ends_with(&hash));
+            && live.tags.get(TAG_TASK_DEFINITION_HASH) == Some(&hash);
         if set_by_us {
             return Ok(TaskDefinitionPlan {
                 desired,

@@ -1,0 +1,337 @@
+//! diff/apply against the simulator: for generated valid manifests, apply then diff is empty
+//! and a second apply makes no mutating call; and one diff pass reads live state in the fewest
+//! calls the batch sizes allow.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use ecs_operator::apply::apply;
+use ecs_operator::cloud::sim::{Sim, SimConfig};
+use ecs_operator::manifest::{Document, load_str, validate};
+use ecs_operator::observe::Observer;
+use ecs_operator::plan::{Status, plan_all};
+use proptest::prelude::*;
+
+const INSTANCE: &str = "test-operator";
+
+/// Calls that change something (AWS operation names).
+fn is_mutating(op: &str) -> bool {
+    [
+        "Create",
+        "Update",
+        "Put",
+        "Tag",
+        "Untag",
+        "Register",
+        "Deregister",
+        "Delete",
+        "Modify",
+        "AddTags",
+        "RemoveTags",
+    ]
+    .iter()
+    .any(|p| op.starts_with(p))
+}
+
+fn mutating_calls(sim: &Sim) -> u64 {
+    sim.calls()
+        .iter()
+        .filter(|(op, _)| is_mutating(op))
+        .map(|(_, n)| n)
+        .sum()
+}
+
+fn sim() -> Sim {
+    Sim::new(SimConfig {
+        // Throttling is the rate limiter's business; here every call must go through.
+        throttling: false,
+        ..SimConfig::default()
+    })
+}
+
+/// One generated service and its target group.
+#[derive(Debug, Clone)]
+struct Gen {
+    cluster: usize,
+    desired: Option<u32>,
+    size: usize,
+    env: Vec<(String, String)>,
+    port: u32,
+    load_balancer: bool,
+    breaker: bool,
+    minor: u32,
+    tags: Vec<(String, String)>,
+}
+
+const SIZES: &[(&str, &str)] = &[
+    ("256", "512"),
+    ("512", "1 GB"),
+    ("1 vCPU", "2048"),
+    ("2048", "4 GB"),
+];
+
+fn gen_strategy() -> impl Strategy<Value = Gen> {
+    (
+        0..2usize,
+        proptest::option::of(0..4u32),
+        0..SIZES.len(),
+        proptest::collection::btree_map("[A-Z][A-Z_]{0,6}", "[a-z0-9]{0,8}", 0..4),
+        1024..9000u32,
+        any::<bool>(),
+        any::<bool>(),
+        0..5u32,
+        proptest::collection::btree_map("[a-z]{1,6}", "[a-z0-9]{1,6}", 0..3),
+    )
+        .prop_map(
+            |(cluster, desired, size, env, port, load_balancer, breaker, minor, tags)| Gen {
+                cluster,
+                desired,
+                size,
+                env: env
+                    .into_iter()
+                    .filter(|(k, _)| !k.contains("KEY"))
+                    .collect(),
+                port,
+                load_balancer,
+                breaker,
+                minor,
+                tags: tags.into_iter().collect(),
+            },
+        )
+}
+
+fn render(gens: &[Gen]) -> String {
+    let clusters = gens.iter().map(|g| g.cluster).max().unwrap_or(0);
+    let mut out = String::from(
+        "apiVersion: ecs-operator/v1\nkind: Cluster\nmetadata: {name: c0}\nspec:\n  settings: {containerInsights: enabled}\n",
+    );
+    for c in 1..=clusters {
+        out.push_str(&format!(
+            "---\napiVersion: ecs-operator/v1\nkind: Cluster\nmetadata: {{name: c{c}}}\nspec: {{}}\n"
+        ));
+    }
+    for (i, g) in gens.iter().enumerate() {
+        let (cpu, memory) = SIZES[g.size];
+        if g.load_balancer {
+            out.push_str(&format!(
+                "---\napiVersion: ecs-operator/v1\nkind: TargetGroup\nmetadata: {{name: tg-{i}}}\nspec:\n  protocol: HTTP\n  port: {port}\n  vpcId: vpc-1\n  targetType: ip\n  healthCheck: {{path: /health, intervalSeconds: 15}}\n  attributes: {{deregistration_delay.timeout_seconds: '30'}}\n",
+                port = g.port
+            ));
+        }
+        out.push_str(&format!(
+            "---\napiVersion: ecs-operator/v1\nkind: Service\nmetadata: {{name: svc-{i}}}\nspec:\n  cluster: c{cluster}\n",
+            cluster = g.cluster
+        ));
+        if let Some(d) = g.desired {
+            out.push_str(&format!("  desiredCount: {d}\n"));
+        }
+        out.push_str(&format!(
+            "  launchType: FARGATE\n  taskDefinition:\n    cpu: '{cpu}'\n    memory: '{memory}'\n    networkMode: awsvpc\n    containerDefinitions:\n      - name: app\n        image: 'app-{i}:1.{minor}.0'\n        portMappings: [{{containerPort: {port}}}]\n",
+            minor = g.minor,
+            port = g.port
+        ));
+        if !g.env.is_empty() {
+            out.push_str("        environment:\n");
+            for (k, v) in &g.env {
+                out.push_str(&format!("          {k}: '{v}'\n"));
+            }
+        }
+        out.push_str("  networkConfiguration:\n    awsvpcConfiguration: {subnets: [subnet-b, subnet-a], securityGroups: [sg-1]}\n");
+        out.push_str(&format!(
+            "  deploymentConfiguration:\n    deploymentCircuitBreaker: {{enable: {b}, rollback: {b}}}\n",
+            b = g.breaker
+        ));
+        if g.load_balancer {
+            out.push_str(&format!(
+                "  loadBalancers:\n    - {{targetGroup: tg-{i}, containerName: app, containerPort: {port}}}\n",
+                port = g.port
+            ));
+        }
+        if !g.tags.is_empty() {
+            out.push_str("  tags:\n");
+            for (k, v) in &g.tags {
+                out.push_str(&format!("    {k}: '{v}'\n"));
+            }
+        }
+    }
+    out
+}
+
+fn documents(text: &str) -> Vec<Document> {
+    let loaded = load_str(Path::new("gen.yaml"), text);
+    let errors: Vec<String> = validate(&loaded)
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.to_string())
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "generated manifests must be valid: {errors:#?}\n{text}"
+    );
+    loaded.documents
+}
+
+/// One apply pass in a fresh process (a new observer: no cached revisions).
+async fn apply_once(sim: &Sim, docs: &[Document]) {
+    let observer = Observer::new(sim.cloud());
+    let (plans, arns) = plan_all(&observer, docs, INSTANCE).await.expect("plan");
+    let applied = apply(&sim.cloud(), &observer, &plans, arns, |_, _| {}).await;
+    for a in applied {
+        assert!(a.error.is_none(), "{}: {:?}", a.key, a.error);
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, .. ProptestConfig::default() })]
+
+    #[test]
+    fn apply_then_diff_is_empty_and_a_second_apply_changes_nothing(gens in proptest::collection::vec(gen_strategy(), 1..6)) {
+        let text = render(&gens);
+        let docs = documents(&text);
+        runtime().block_on(async {
+            let sim = sim();
+            apply_once(&sim, &docs).await;
+            let observer = Observer::new(sim.cloud());
+            let (plans, _) = plan_all(&observer, &docs, INSTANCE).await.unwrap();
+            for p in &plans {
+                assert_eq!(p.status, Status::InSync, "{}: {:#?}\n{text}", p.key, p.changes);
+            }
+            let before = mutating_calls(&sim);
+            apply_once(&sim, &docs).await;
+            assert_eq!(mutating_calls(&sim), before, "a second apply must not call anything that mutates");
+        });
+    }
+}
+
+#[test]
+fn a_changed_image_registers_one_revision_and_a_revert_reuses_the_old_one() {
+    let gens = vec![Gen {
+        cluster: 0,
+        desired: Some(2),
+        size: 0,
+        env: vec![],
+        port: 8000,
+        load_balancer: true,
+        breaker: true,
+        minor: 1,
+        tags: vec![],
+    }];
+    let v1 = documents(&render(&gens));
+    let mut changed = gens.clone();
+    changed[0].minor = 2;
+    let v2 = documents(&render(&changed));
+    runtime().block_on(async {
+        let sim = sim();
+        apply_once(&sim, &v1).await;
+        apply_once(&sim, &v2).await;
+        let registered = |s: &Sim| {
+            s.calls()
+                .get("RegisterTaskDefinition")
+                .copied()
+                .unwrap_or(0)
+        };
+        assert_eq!(registered(&sim), 2);
+        apply_once(&sim, &v1).await; // git revert
+        assert_eq!(
+            registered(&sim),
+            2,
+            "the revert points the service at revision 1 again"
+        );
+        let d = sim
+            .cloud()
+            .ecs
+            .describe_services("c0", &["svc-0".into()])
+            .await
+            .unwrap();
+        assert!(
+            d.found[0].task_definition.ends_with("svc-0:1"),
+            "{}",
+            d.found[0].task_definition
+        );
+    });
+}
+
+/// Read calls of one diff pass over `services` services (each with a target group) spread
+/// over `clusters` clusters, against the minimum the batch sizes allow.
+fn reads_of_one_diff(services: usize, clusters: usize) -> (u64, u64, BTreeMap<String, u64>) {
+    let gens: Vec<Gen> = (0..services)
+        .map(|i| Gen {
+            cluster: i % clusters,
+            desired: Some(1),
+            size: 0,
+            env: vec![],
+            port: 8000,
+            load_balancer: true,
+            breaker: true,
+            minor: 0,
+            tags: vec![],
+        })
+        .collect();
+    let docs = documents(&render(&gens));
+    runtime().block_on(async {
+        let sim = sim();
+        apply_once(&sim, &docs).await;
+        sim.reset_calls();
+        let observer = Observer::new(sim.cloud());
+        let (plans, _) = plan_all(&observer, &docs, INSTANCE).await.unwrap();
+        assert!(plans.iter().all(|p| p.status == Status::InSync));
+        let calls = sim.calls();
+        let total: u64 = calls.values().sum();
+        assert_eq!(mutating_calls(&sim), 0);
+        let s = services as u64;
+        let per_cluster = services.div_ceil(clusters) as u64;
+        let minimum = (clusters as u64) * per_cluster.div_ceil(10)
+            + s.div_ceil(20) * 2
+            + s
+            + (clusters as u64).div_ceil(100);
+        (total, minimum, calls)
+    })
+}
+
+#[test]
+fn one_diff_pass_reads_no_more_than_the_batch_sizes_require() {
+    for (services, clusters) in [(3, 1), (45, 2), (1000, 1), (1000, 20)] {
+        let (total, minimum, calls) = reads_of_one_diff(services, clusters);
+        eprintln!(
+            "{services} services + {services} target groups in {clusters} clusters: \
+             {total} read calls (minimum {minimum}): {calls:?}"
+        );
+        assert_eq!(
+            total, minimum,
+            "{services} services in {clusters} clusters: {calls:?}"
+        );
+    }
+}
+
+#[test]
+fn the_example_manifests_diff_in_the_minimum_reads() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("manifests");
+    let loaded = ecs_operator::manifest::load_paths(&[dir]);
+    assert!(loaded.is_complete());
+    let docs = loaded.documents;
+    runtime().block_on(async {
+        let sim = sim();
+        apply_once(&sim, &docs).await;
+        sim.reset_calls();
+        let observer = Observer::new(sim.cloud());
+        let (plans, _) = plan_all(&observer, &docs, INSTANCE).await.unwrap();
+        assert!(
+            plans.iter().all(|p| p.status == Status::InSync),
+            "{plans:#?}"
+        );
+        let calls = sim.calls();
+        let total: u64 = calls.values().sum();
+        // 1 cluster, 2 services, 2 target groups: DescribeClusters 1, DescribeServices 1,
+        // DescribeTargetGroups 1, DescribeTags 1, attributes 2.
+        eprintln!("example manifests: {total} read calls: {calls:?}");
+        assert_eq!(total, 6, "{calls:?}");
+    });
+}
