@@ -4,6 +4,8 @@
 //! (`pip install 'moto[server]'`; scripts/test.sh does it).
 
 mod cases;
+#[path = "../common/mod.rs"]
+mod common;
 mod support;
 
 /// Declares every case once per backend: `sim::<case>` and `moto::<case>`.
