@@ -12,6 +12,7 @@
 //! - [`observe`]: batched reads of live state, with a per-process cache of task definition
 //!   revisions.
 //! - [`plan`]: per-resource plans (status, field changes, ordered steps).
+//! - [`prune`]: deleting owned resources no manifest names anymore (opt-in, bounded).
 //! - [`apply`]: runs plans, filling in ARNs created on the way.
 //! - [`cli`]: the command line (`validate`, `schema`).
 //!
@@ -26,4 +27,5 @@ pub mod diff;
 pub mod manifest;
 pub mod observe;
 pub mod plan;
+pub mod prune;
 pub mod schema;

@@ -335,3 +335,144 @@ fn the_example_manifests_diff_in_the_minimum_reads() {
         assert_eq!(total, 6, "{calls:?}");
     });
 }
+
+fn simple(minor: u32, load_balancer: bool) -> Gen {
+    Gen {
+        cluster: 0,
+        desired: Some(1),
+        size: 0,
+        env: vec![],
+        port: 8000,
+        load_balancer,
+        breaker: true,
+        minor,
+        tags: vec![],
+    }
+}
+
+#[test]
+fn prune_deletes_only_owned_resources_no_manifest_names() {
+    use ecs_operator::prune::{MaxPrune, plan_prune, prune};
+    let all = vec![simple(0, true), simple(0, true), simple(0, false)];
+    let docs = documents(&render(&all));
+    // The manifests without svc-1 and tg-1 (render names them by position, so drop the last
+    // generated service instead and rename: keep svc-0 and svc-1 with their groups).
+    let fewer = documents(&render(&all[..2]));
+    runtime().block_on(async {
+        let sim = sim();
+        apply_once(&sim, &docs).await;
+        // A service someone else made in the same cluster: never pruned.
+        let cloud = sim.cloud();
+        let svc0 = cloud
+            .ecs
+            .describe_services("c0", &["svc-0".into()])
+            .await
+            .unwrap()
+            .found
+            .remove(0);
+        cloud
+            .ecs
+            .create_service(&ecs_operator::cloud::model::CreateService {
+                cluster: "c0".into(),
+                name: "handmade".into(),
+                task_definition: svc0.task_definition,
+                network_configuration: svc0.network_configuration,
+                desired_count: Some(0),
+                client_token: "x".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let plan = plan_prune(&cloud, &fewer, INSTANCE, 5).await.unwrap();
+        assert_eq!(plan.services, [("c0".to_string(), "svc-2".to_string())]);
+        assert!(plan.target_groups.is_empty(), "svc-2 had no target group");
+        assert_eq!(plan.owned, 5, "3 services and 2 target groups are ours");
+        let lines = prune(&cloud, &plan, MaxPrune::Fraction(0.25))
+            .await
+            .unwrap();
+        assert_eq!(
+            lines,
+            [
+                "UpdateService c0/svc-2 (desiredCount 0)",
+                "DeleteService c0/svc-2"
+            ]
+        );
+        let d = cloud
+            .ecs
+            .describe_services("c0", &["svc-2".into(), "handmade".into()])
+            .await
+            .unwrap();
+        let active: Vec<&str> = d
+            .found
+            .iter()
+            .filter(|s| s.status == "ACTIVE")
+            .map(|s| s.name.as_str())
+            .collect();
+        assert_eq!(active, ["handmade"]);
+    });
+}
+
+#[test]
+fn prune_refuses_to_delete_more_than_the_limit_and_deletes_nothing() {
+    use ecs_operator::prune::{MaxPrune, PruneError, plan_prune, prune};
+    let all: Vec<Gen> = (0..5).map(|_| simple(0, true)).collect();
+    let docs = documents(&render(&all));
+    let fewer = documents(&render(&all[..3]));
+    runtime().block_on(async {
+        let sim = sim();
+        apply_once(&sim, &docs).await;
+        let cloud = sim.cloud();
+        let plan = plan_prune(&cloud, &fewer, INSTANCE, 5).await.unwrap();
+        assert_eq!(plan.deletions(), 4, "2 services and their 2 target groups");
+        sim.reset_calls();
+        let err = prune(&cloud, &plan, MaxPrune::Fraction(0.1))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                PruneError::TooMany {
+                    would: 4,
+                    limit: 1,
+                    owned: 10,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert_eq!(mutating_calls(&sim), 0);
+        // With room for it, the services go first, then their now unused target groups.
+        let lines = prune(&cloud, &plan, MaxPrune::Count(4)).await.unwrap();
+        assert_eq!(
+            lines
+                .iter()
+                .filter(|l| l.starts_with("DeleteTargetGroup"))
+                .count(),
+            2,
+            "{lines:?}"
+        );
+    });
+}
+
+#[test]
+fn prune_keeps_the_newest_revisions_and_the_running_one() {
+    use ecs_operator::prune::plan_prune;
+    runtime().block_on(async {
+        let sim = sim();
+        for minor in 0..4 {
+            apply_once(&sim, &documents(&render(&[simple(minor, false)]))).await;
+        }
+        let docs = documents(&render(&[simple(3, false)]));
+        let plan = plan_prune(&sim.cloud(), &docs, INSTANCE, 2).await.unwrap();
+        let revs: Vec<&str> = plan
+            .revisions
+            .iter()
+            .map(|a| a.rsplit('/').next().unwrap())
+            .collect();
+        assert_eq!(
+            revs,
+            ["svc-0:1", "svc-0:2"],
+            "4 revisions, keep 2 newest (3, 4; 4 runs)"
+        );
+    });
+}

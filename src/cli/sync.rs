@@ -16,6 +16,7 @@ use crate::cloud::model::RolloutState;
 use crate::manifest::{self, Kind, ResourceKey};
 use crate::observe::Observer;
 use crate::plan::{ResourcePlan, Status, plan_all};
+use crate::prune::{MaxPrune, PrunePlan, plan_prune, prune};
 
 /// `diff` options.
 #[derive(Debug, Args)]
@@ -26,6 +27,12 @@ pub struct DiffArgs {
     /// Report format.
     #[arg(long, env = "ECS_OPERATOR_OUTPUT", value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
+    /// Also list the owned resources no manifest names anymore (what `apply --prune` deletes).
+    #[arg(long, env = "ECS_OPERATOR_PRUNE")]
+    pub prune: bool,
+    /// Task definition revisions kept per family when pruning.
+    #[arg(long, env = "ECS_OPERATOR_KEEP_REVISIONS", default_value_t = 5)]
+    pub keep_revisions: usize,
 }
 
 /// `apply` options.
@@ -43,6 +50,17 @@ pub struct ApplyArgs {
     /// How long `--wait` waits (e.g. `10m`, `90s`).
     #[arg(long, env = "ECS_OPERATOR_WAIT_TIMEOUT", default_value = "15m", value_parser = humantime::parse_duration)]
     pub timeout: Duration,
+    /// Delete owned resources no manifest names anymore: services (scaled to 0 first), target
+    /// groups no service uses, task definition revisions beyond `--keep-revisions`.
+    #[arg(long, env = "ECS_OPERATOR_PRUNE")]
+    pub prune: bool,
+    /// Refuse to prune more than this many services and target groups at once: a share of the
+    /// owned ones (`10%`, at least 1) or a count (`3`).
+    #[arg(long, env = "ECS_OPERATOR_MAX_PRUNE", default_value = "10%", value_parser = MaxPrune::parse)]
+    pub max_prune: MaxPrune,
+    /// Task definition revisions kept per family when pruning.
+    #[arg(long, env = "ECS_OPERATOR_KEEP_REVISIONS", default_value_t = 5)]
+    pub keep_revisions: usize,
     /// How often `--wait` polls the services.
     #[arg(long, env = "ECS_OPERATOR_WAIT_INTERVAL", default_value = "5s", value_parser = humantime::parse_duration)]
     pub poll_interval: Duration,
@@ -168,9 +186,20 @@ pub async fn diff(
     let Some(documents) = load(&args.paths) else {
         return Ok(ExitCode::from(1));
     };
-    let (_, _, plans, _) = connect_and_plan(global, &documents).await?;
+    let (connected, _, plans, _) = connect_and_plan(global, &documents).await?;
     let summary = Summary::of(&plans);
-    let drift = plans.iter().any(|p| !p.is_in_sync());
+    let pruned = if args.prune {
+        plan_prune(
+            &connected.cloud,
+            &documents,
+            &global.instance,
+            args.keep_revisions,
+        )
+        .await?
+    } else {
+        PrunePlan::default()
+    };
+    let drift = plans.iter().any(|p| !p.is_in_sync()) || !pruned.is_empty();
     match args.output {
         OutputFormat::Json => {
             #[derive(Serialize)]
@@ -195,6 +224,9 @@ pub async fn diff(
             };
             for p in &plans {
                 print_plan(out, &style, p)?;
+            }
+            for line in prune_lines(&pruned) {
+                writeln!(out, "{} {line} (prune)", style.paint("31", "-"))?;
             }
             writeln!(out, "{}", summary.line())?;
         }
@@ -251,6 +283,27 @@ pub async fn apply(
             a.error.as_ref().map(|e| e.to_string()).unwrap_or_default()
         )?;
     }
+    let mut ok = failed.is_empty() && summary.blocked == 0;
+    if args.prune && ok {
+        let pruned = plan_prune(
+            &connected.cloud,
+            &documents,
+            &global.instance,
+            args.keep_revisions,
+        )
+        .await?;
+        match prune(&connected.cloud, &pruned, args.max_prune).await {
+            Ok(lines) => {
+                for l in lines {
+                    writeln!(out, "prune: {l}")?;
+                }
+            }
+            Err(e) => {
+                writeln!(out, "{} {e}", style.paint("31", "!"))?;
+                ok = false;
+            }
+        }
+    }
     let changed = applied.iter().filter(|a| !a.actions.is_empty()).count();
     writeln!(
         out,
@@ -259,7 +312,6 @@ pub async fn apply(
         summary.blocked,
         failed.len()
     )?;
-    let mut ok = failed.is_empty() && summary.blocked == 0;
     if args.wait && ok {
         ok = wait(&connected, &applied, args, out).await?;
     }
@@ -268,6 +320,20 @@ pub async fn apply(
     } else {
         ExitCode::from(1)
     })
+}
+
+/// `Service/shop/old`, `TargetGroup/old-tg`, `TaskDefinition api:3`.
+fn prune_lines(p: &PrunePlan) -> Vec<String> {
+    let services = p.services.iter().map(|(c, n)| format!("Service/{c}/{n}"));
+    let groups = p
+        .target_groups
+        .iter()
+        .map(|(n, _)| format!("TargetGroup/{n}"));
+    let revisions = p
+        .revisions
+        .iter()
+        .map(|a| format!("TaskDefinition {}", a.rsplit('/').next().unwrap_or(a)));
+    services.chain(groups).chain(revisions).collect()
 }
 
 fn step_name(step: &crate::plan::Step) -> String {

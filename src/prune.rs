@@ -1,0 +1,310 @@
+//! Prune: deleting what the operator owns that no manifest names anymore. Off unless asked
+//! (`--prune`); never run when any manifest failed to load (the CLI stops before); refused as a
+//! whole when more than the configured share of the owned resources would go.
+//!
+//! Found by reading, only when pruning: the services of every cluster the manifests mention
+//! (ListServices, DescribeServices by 10 with tags), every target group of the account (pages
+//! of 400, DescribeTags by 20), and the revisions of the managed task definition families.
+
+use std::collections::{BTreeSet, HashSet};
+use std::fmt;
+
+use crate::cloud::model::UpdateService;
+use crate::cloud::{Cloud, CloudError, MAX_DESCRIBE_SERVICES, MAX_TAG_ARNS, MAX_TARGET_GROUP_PAGE};
+use crate::diff::normalize;
+use crate::manifest::{Document, Spec};
+use crate::plan::TAG_MANAGED_BY;
+
+/// How much prune may do.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PruneLimits {
+    /// The most services and target groups one pass may delete.
+    pub max: MaxPrune,
+    /// Revisions kept per family (the newest, plus any a service runs).
+    pub keep_revisions: usize,
+}
+
+/// `--max-prune`: a share of the owned resources (at least 1) or a number.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum MaxPrune {
+    /// This fraction (0.1 = 10%) of the owned services and target groups, at least 1.
+    Fraction(f64),
+    /// At most this many.
+    Count(usize),
+}
+
+impl MaxPrune {
+    /// Parses `10%` or `3`.
+    pub fn parse(s: &str) -> Result<MaxPrune, String> {
+        let s = s.trim();
+        if let Some(p) = s.strip_suffix('%') {
+            let v: f64 = p
+                .trim()
+                .parse()
+                .map_err(|_| format!("{s:?} is not a percentage"))?;
+            if !(0.0..=100.0).contains(&v) {
+                return Err(format!("{s:?} is not between 0% and 100%"));
+            }
+            return Ok(MaxPrune::Fraction(v / 100.0));
+        }
+        s.parse()
+            .map(MaxPrune::Count)
+            .map_err(|_| format!("{s:?} is neither a count nor a percentage"))
+    }
+
+    /// The limit for `owned` owned resources.
+    pub fn limit(self, owned: usize) -> usize {
+        match self {
+            MaxPrune::Fraction(f) => ((owned as f64 * f).floor() as usize).max(1),
+            MaxPrune::Count(n) => n,
+        }
+    }
+}
+
+impl fmt::Display for MaxPrune {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MaxPrune::Fraction(v) => write!(f, "{}%", v * 100.0),
+            MaxPrune::Count(n) => write!(f, "{n}"),
+        }
+    }
+}
+
+/// What a prune pass would delete.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PrunePlan {
+    /// Owned services no manifest names: (cluster, name).
+    pub services: Vec<(String, String)>,
+    /// Owned target groups no manifest names: (name, ARN).
+    pub target_groups: Vec<(String, String)>,
+    /// Task definition revisions beyond the kept ones (ARNs).
+    pub revisions: Vec<String>,
+    /// Owned services and target groups found (the base of the share).
+    pub owned: usize,
+}
+
+impl PrunePlan {
+    /// Services and target groups to delete (revisions are not counted against the limit).
+    pub fn deletions(&self) -> usize {
+        self.services.len() + self.target_groups.len()
+    }
+
+    /// True when nothing would be pruned.
+    pub fn is_empty(&self) -> bool {
+        self.deletions() == 0 && self.revisions.is_empty()
+    }
+}
+
+/// Why a prune did not run, or what failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PruneError {
+    /// More would go than the limit allows: nothing was deleted.
+    #[error(
+        "prune refused: {would} resources would be deleted, more than --max-prune {max} allows ({limit} of {owned} owned); nothing was deleted"
+    )]
+    TooMany {
+        /// Deletions planned.
+        would: usize,
+        /// The limit in force.
+        limit: usize,
+        /// Owned resources found.
+        owned: usize,
+        /// The setting.
+        max: MaxPrune,
+    },
+    /// A call failed.
+    #[error(transparent)]
+    Cloud(#[from] CloudError),
+}
+
+/// Finds what prune would delete.
+pub async fn plan_prune(
+    cloud: &Cloud,
+    documents: &[Document],
+    instance: &str,
+    keep_revisions: usize,
+) -> Result<PrunePlan, CloudError> {
+    let mut clusters = BTreeSet::new();
+    let mut wanted_services = HashSet::new();
+    let mut wanted_groups = HashSet::new();
+    let mut families = BTreeSet::new();
+    for doc in documents {
+        let name = doc.manifest.metadata.name.clone();
+        match &doc.manifest.spec {
+            Spec::Cluster(_) => {
+                clusters.insert(name);
+            }
+            Spec::TargetGroup(_) => {
+                wanted_groups.insert(name);
+            }
+            Spec::Service(s) => {
+                clusters.insert(s.cluster.clone());
+                let td = normalize::desired_task_definition(&name, s);
+                families.extend(td.family);
+                wanted_services.insert((s.cluster.clone(), name));
+            }
+        }
+    }
+    let ours =
+        |tags: &crate::cloud::model::Tags| tags.get(TAG_MANAGED_BY).is_some_and(|v| v == instance);
+    let mut plan = PrunePlan::default();
+    let mut running = HashSet::new();
+    for cluster in &clusters {
+        let mut arns = Vec::new();
+        let mut token = None;
+        loop {
+            let page = match cloud.ecs.list_services(cluster, token.as_deref()).await {
+                Ok(p) => p,
+                Err(e) if e.kind == crate::cloud::ErrorKind::NotFound => break,
+                Err(e) => return Err(e),
+            };
+            arns.extend(page.items);
+            token = page.next_token;
+            if token.is_none() {
+                break;
+            }
+        }
+        for batch in arns.chunks(MAX_DESCRIBE_SERVICES) {
+            for s in cloud.ecs.describe_services(cluster, batch).await?.found {
+                if s.status != "ACTIVE" {
+                    continue;
+                }
+                running.insert(s.task_definition.clone());
+                if !ours(&s.tags) {
+                    continue;
+                }
+                plan.owned += 1;
+                if !wanted_services.contains(&(cluster.clone(), s.name.clone())) {
+                    plan.services.push((cluster.clone(), s.name.clone()));
+                }
+            }
+        }
+    }
+    let mut groups = Vec::new();
+    let mut marker = None;
+    loop {
+        let page = cloud
+            .elbv2
+            .describe_target_groups_page(marker.as_deref(), MAX_TARGET_GROUP_PAGE as u32)
+            .await?;
+        groups.extend(page.items);
+        marker = page.next_token;
+        if marker.is_none() {
+            break;
+        }
+    }
+    let arns: Vec<String> = groups.iter().map(|g| g.arn.clone()).collect();
+    for batch in arns.chunks(MAX_TAG_ARNS) {
+        for (arn, tags) in cloud.elbv2.describe_tags(batch).await? {
+            if !ours(&tags) {
+                continue;
+            }
+            plan.owned += 1;
+            if let Some(g) = groups.iter().find(|g| g.arn == arn)
+                && !wanted_groups.contains(&g.name)
+            {
+                plan.target_groups.push((g.name.clone(), arn));
+            }
+        }
+    }
+    for family in &families {
+        let mut revisions = Vec::new();
+        let mut token = None;
+        loop {
+            let page = cloud
+                .ecs
+                .list_task_definitions(family, token.as_deref())
+                .await?;
+            revisions.extend(page.items);
+            token = page.next_token;
+            if token.is_none() {
+                break;
+            }
+        }
+        // Oldest first: everything but the newest `keep_revisions` and the running ones goes.
+        let cut = revisions.len().saturating_sub(keep_revisions);
+        plan.revisions.extend(
+            revisions[..cut]
+                .iter()
+                .filter(|r| !running.contains(*r))
+                .cloned(),
+        );
+    }
+    plan.services.sort();
+    plan.target_groups.sort();
+    Ok(plan)
+}
+
+/// Deletes what `plan` lists, within `limits`: services are scaled to 0 and deleted, then target
+/// groups (one still in use fails and is reported), then old revisions are deregistered.
+/// Returns one line per call.
+pub async fn prune(
+    cloud: &Cloud,
+    plan: &PrunePlan,
+    max: MaxPrune,
+) -> Result<Vec<String>, PruneError> {
+    let limit = max.limit(plan.owned);
+    if plan.deletions() > limit {
+        return Err(PruneError::TooMany {
+            would: plan.deletions(),
+            limit,
+            owned: plan.owned,
+            max,
+        });
+    }
+    let mut done = Vec::new();
+    for (cluster, name) in &plan.services {
+        cloud
+            .ecs
+            .update_service(&UpdateService {
+                cluster: cluster.clone(),
+                name: name.clone(),
+                desired_count: Some(0),
+                ..UpdateService::default()
+            })
+            .await?;
+        done.push(format!("UpdateService {cluster}/{name} (desiredCount 0)"));
+        cloud.ecs.delete_service(cluster, name, false).await?;
+        done.push(format!("DeleteService {cluster}/{name}"));
+    }
+    for (name, arn) in &plan.target_groups {
+        match cloud.elbv2.delete_target_group(arn).await {
+            Ok(()) => done.push(format!("DeleteTargetGroup {name}")),
+            // Still attached (a deleted service draining, a listener): a later pass gets it.
+            Err(e) if e.kind == crate::cloud::ErrorKind::Conflict => done.push(format!(
+                "kept TargetGroup {name}: still in use, pruned on a later pass"
+            )),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    for arn in &plan.revisions {
+        cloud.ecs.deregister_task_definition(arn).await?;
+        done.push(format!(
+            "DeregisterTaskDefinition {}",
+            arn.rsplit('/').next().unwrap_or(arn)
+        ));
+    }
+    Ok(done)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn max_prune_parses_shares_and_counts() {
+        assert_eq!(MaxPrune::parse("10%"), Ok(MaxPrune::Fraction(0.1)));
+        assert_eq!(MaxPrune::parse("3"), Ok(MaxPrune::Count(3)));
+        assert!(MaxPrune::parse("ten").is_err());
+        assert!(MaxPrune::parse("150%").is_err());
+    }
+
+    #[test]
+    fn a_share_allows_at_least_one() {
+        let cases = [(0, 1), (5, 1), (10, 1), (19, 1), (20, 2), (100, 10)];
+        for (owned, limit) in cases {
+            assert_eq!(MaxPrune::Fraction(0.1).limit(owned), limit, "{owned}");
+        }
+        assert_eq!(MaxPrune::Count(0).limit(100), 0);
+    }
+}
