@@ -9,7 +9,8 @@
 //! time order (a task reaches RUNNING, a target turns healthy, a draining target goes away),
 //! and then answers. Under `#[tokio::test(start_paused = true)]` a run is a pure function of
 //! the seed, the calls and `tokio::time::advance`. Timestamps in answers are a fixed base
-//! (2025-01-01T00:00:00Z) plus the virtual time elapsed since [`Sim::new`].
+//! (2025-01-01T00:00:00Z) plus the virtual time elapsed since [`Sim::new`] created the account
+//! (across processes when it was saved and loaded: see [`Sim::load`]).
 //!
 //! # Layout
 //! - `state`: the account (clusters, services, task definition families, target groups, the
@@ -24,8 +25,11 @@
 //! - `throttle`: AWS's token buckets; `faults`: injected faults.
 //! - `ecs`, `elbv2`: the [`Ecs`](super::Ecs) and [`Elbv2`](super::Elbv2) trait impls, thin
 //!   wrappers over `Sim::call`.
+//! - `persist`: [`Sim::save`] and [`Sim::load`], the account as a JSON file, so another
+//!   process goes on with it.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -39,6 +43,7 @@ mod defaults;
 mod ecs;
 mod elbv2;
 mod faults;
+mod persist;
 mod scheduler;
 mod services;
 mod state;
@@ -52,6 +57,7 @@ mod throttle;
 mod tests;
 
 pub use breaker::RestartThrottle;
+pub use persist::SimStateError;
 pub use throttle::{BucketShape, Buckets};
 
 use state::State;
@@ -173,6 +179,34 @@ impl Sim {
         Sim {
             state: Arc::new(Mutex::new(State::new(config, tokio::time::Instant::now()))),
         }
+    }
+
+    /// The account saved at `path` by [`Sim::save`], in this process: its virtual clock goes
+    /// on from where the saving simulator stopped (tasks still starting, targets still
+    /// turning healthy or draining, and throttled services keep their remaining time), and
+    /// ids keep being drawn where the saving simulator left off. Everything but the account
+    /// comes from `config` (which must name the same account and Region); call counters
+    /// start at zero, throttling buckets full, and no faults are injected.
+    ///
+    /// A missing file is [`SimStateError::NotFound`]: start with [`Sim::new`] then.
+    pub fn load(config: SimConfig, path: &Path) -> Result<Sim, SimStateError> {
+        let state = persist::read(config, path, tokio::time::Instant::now())?;
+        Ok(Sim {
+            state: Arc::new(Mutex::new(state)),
+        })
+    }
+
+    /// Saves the account, after advancing the simulation to now, as JSON to `path` (its
+    /// directory is created if needed), atomically: a reader sees the previous file or this
+    /// one, never a part. The id generator is re-seeded from its own stream and the seed
+    /// saved, so this simulator and one loaded from the file go on drawing the same ids.
+    pub fn save(&self, path: &Path) -> Result<(), SimStateError> {
+        let bytes = {
+            let mut s = self.lock();
+            s.advance(tokio::time::Instant::now());
+            persist::encode(&mut s, path)?
+        };
+        persist::write_atomically(path, &bytes)
     }
 
     /// The simulator as the operator's [`Cloud`].

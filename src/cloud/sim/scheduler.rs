@@ -12,10 +12,11 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use rand::rngs::StdRng;
-use tokio::time::Instant;
+use serde::{Deserialize, Serialize};
 
 use super::arn;
-use super::state::State;
+use super::persist::{ipv4, mirror};
+use super::state::{SimTime, State};
 use crate::cloud::model::{
     CreateService, DeploymentConfiguration, RolloutState, Service, ServiceEvent,
     ServiceLoadBalancer,
@@ -28,14 +29,16 @@ pub(super) type ServiceKey = (String, String);
 const MAX_EVENTS: usize = 100;
 
 /// PENDING or RUNNING (stopped tasks leave the service).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub(super) enum TaskStatus {
     Pending,
     Running,
 }
 
 /// A live task.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub(super) struct Task {
     pub id: String,
     pub arn: String,
@@ -45,6 +48,7 @@ pub(super) struct Task {
     pub deployment: String,
     pub task_definition: String,
     pub status: TaskStatus,
+    #[serde(with = "ipv4")]
     pub ip: u32,
     /// Its image crashes: it will stop instead of running.
     pub crashes: bool,
@@ -62,34 +66,42 @@ impl Task {
 }
 
 /// A deployment: PRIMARY when first in [`ServiceState::deployments`], ACTIVE otherwise.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub(super) struct DeploymentState {
     pub id: String,
     pub task_definition: String,
+    #[serde(with = "mirror::seq")]
     pub load_balancers: Vec<ServiceLoadBalancer>,
     pub desired_count: u32,
     pub failed_tasks: u32,
+    #[serde(with = "mirror::one")]
     pub rollout_state: RolloutState,
     pub rollout_state_reason: String,
-    pub created_at: Instant,
-    pub updated_at: Instant,
+    pub created_at: SimTime,
+    pub updated_at: SimTime,
 }
 
 /// The last deployment that reached COMPLETED: where a rollback goes.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub(super) struct CompletedDeployment {
     pub id: String,
     pub task_definition: String,
+    #[serde(with = "mirror::seq")]
     pub load_balancers: Vec<ServiceLoadBalancer>,
 }
 
 /// A service and everything the scheduler keeps about it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub(super) struct ServiceState {
     /// The service as described, with ECS defaults filled in; counts, deployments and events
     /// are filled in by the view.
+    #[serde(with = "mirror::one")]
     pub service: Service,
     /// What created it, for CreateService idempotency.
+    #[serde(with = "mirror::one")]
     pub create_input: CreateService,
     /// PRIMARY first, then ACTIVE ones, newest first.
     pub deployments: Vec<DeploymentState>,
@@ -98,16 +110,17 @@ pub(super) struct ServiceState {
     /// Tasks launched so far.
     pub launches: u64,
     /// Newest first.
+    #[serde(with = "mirror::seq")]
     pub events: VecDeque<ServiceEvent>,
     pub last_completed: Option<CompletedDeployment>,
     /// Tasks in a row that failed to start.
     pub consecutive_failures: u32,
     /// No launches before this (service throttle).
-    pub throttled_until: Option<Instant>,
+    pub throttled_until: Option<SimTime>,
     /// A wake-up is queued for this time.
-    pub wake_at: Option<Instant>,
+    pub wake_at: Option<SimTime>,
     /// When DeleteService ran.
-    pub deleted_at: Option<Instant>,
+    pub deleted_at: Option<SimTime>,
 }
 
 impl ServiceState {
@@ -116,7 +129,7 @@ impl ServiceState {
         service: Service,
         create_input: CreateService,
         deployment_id: String,
-        now: Instant,
+        now: SimTime,
     ) -> ServiceState {
         let first = DeploymentState {
             rollout_state_reason: format!("ECS deployment {deployment_id} in progress."),
@@ -153,7 +166,8 @@ impl ServiceState {
 }
 
 /// What the scheduler has queued.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all_fields = "camelCase")]
 pub(super) enum Event {
     /// A PENDING task reaches RUNNING, or crashes.
     TaskStarted { service: ServiceKey, task: String },
@@ -162,12 +176,14 @@ pub(super) enum Event {
         service: ServiceKey,
         task: String,
         target_group: String,
+        #[serde(with = "ipv4")]
         ip: u32,
         port: u32,
     },
     /// A draining target's deregistration delay is over.
     TargetDrained {
         target_group: String,
+        #[serde(with = "ipv4")]
         ip: u32,
         port: u32,
     },

@@ -229,7 +229,7 @@ impl State {
                 .and_then(|name| self.services.get(&(cluster.clone(), name.to_string())))
                 .filter(|svc| {
                     svc.deleted_at
-                        .is_none_or(|d| self.now.saturating_duration_since(d) < INACTIVE_RETENTION)
+                        .is_none_or(|d| self.now.saturating_since(d) < INACTIVE_RETENTION)
                 });
             match visible {
                 Some(svc) => out.found.push(svc.view(&self.clock)),

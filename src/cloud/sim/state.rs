@@ -6,6 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
+use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
 use super::SimConfig;
@@ -17,39 +18,60 @@ use super::throttle::Throttle;
 use crate::cloud::error::{CloudError, CloudResult};
 use crate::cloud::model::{Cluster, RegisteredTaskDefinition};
 
-/// 2025-01-01T00:00:00Z: the wall-clock time answers report for the moment [`Sim::new`] ran.
+/// 2025-01-01T00:00:00Z: the wall-clock time answers report for the moment the account was
+/// created ([`Sim::new`]).
 ///
 /// [`Sim::new`]: super::Sim::new
 const BASE_UNIX_SECONDS: u64 = 1_735_689_600;
 
-/// Maps virtual time to the timestamps answers carry.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Clock {
-    start: Instant,
-    base: SystemTime,
-}
+/// A moment of the simulated account: virtual time elapsed since it was created. Unlike a
+/// tokio [`Instant`] it means the same thing in every process, so a saved account keeps its
+/// times as they are (see `persist`).
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(transparent)]
+pub(super) struct SimTime(Duration);
 
-impl Clock {
-    fn new(start: Instant) -> Clock {
-        Clock {
-            start,
-            base: SystemTime::UNIX_EPOCH + Duration::from_secs(BASE_UNIX_SECONDS),
-        }
-    }
-
-    /// The wall-clock time of a virtual instant.
-    pub(super) fn system_time(&self, at: Instant) -> SystemTime {
-        let elapsed = at.saturating_duration_since(self.start);
-        self.base.checked_add(elapsed).unwrap_or(self.base)
+impl SimTime {
+    /// How long after `earlier` this is (zero when it is not later).
+    pub(super) fn saturating_since(self, earlier: SimTime) -> Duration {
+        self.0.saturating_sub(earlier.0)
     }
 }
 
 /// `at + d`, or as far as the clock goes: a huge configured duration means "never", not a
 /// panic.
-pub(super) fn after(at: Instant, d: Duration) -> Instant {
-    at.checked_add(d)
-        .or_else(|| at.checked_add(Duration::from_secs(u64::from(u32::MAX))))
-        .unwrap_or(at)
+pub(super) fn after(at: SimTime, d: Duration) -> SimTime {
+    SimTime(at.0.saturating_add(d))
+}
+
+/// Maps this process's tokio time to the account's virtual time, and virtual time to the
+/// timestamps answers carry.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Clock {
+    /// A tokio instant of this process ...
+    origin: Instant,
+    /// ... and the account's time then.
+    at_origin: SimTime,
+}
+
+impl Clock {
+    /// A clock on which `origin` is the account's time `at_origin`.
+    pub(super) fn new(origin: Instant, at_origin: SimTime) -> Clock {
+        Clock { origin, at_origin }
+    }
+
+    /// The account's time at a tokio instant of this process.
+    pub(super) fn sim_time(&self, at: Instant) -> SimTime {
+        after(self.at_origin, at.saturating_duration_since(self.origin))
+    }
+
+    /// The wall-clock time of a moment of the account.
+    pub(super) fn system_time(&self, at: SimTime) -> SystemTime {
+        let base = SystemTime::UNIX_EPOCH + Duration::from_secs(BASE_UNIX_SECONDS);
+        base.checked_add(at.0).unwrap_or(base)
+    }
 }
 
 /// The simulated account.
@@ -59,10 +81,10 @@ pub(super) struct State {
     pub config: SimConfig,
     /// ARN builder for the account and Region.
     pub arns: Arns,
-    /// Virtual to wall-clock time.
+    /// Tokio time to virtual time to wall-clock time.
     pub clock: Clock,
     /// The simulation's present: every event up to here has been processed.
-    pub now: Instant,
+    pub now: SimTime,
     /// Task ids, IPs, deployment ids, ARN suffixes.
     pub rng: StdRng,
     /// Calls per operation.
@@ -84,7 +106,7 @@ pub(super) struct State {
     /// Target group ARNs by name.
     pub target_group_arns: BTreeMap<String, String>,
     /// What the scheduler has to do, by time (and order of scheduling, for ties).
-    pub events: BTreeMap<(Instant, u64), Event>,
+    pub events: BTreeMap<(SimTime, u64), Event>,
     /// Next tie-breaker of `events`.
     pub next_seq: u64,
     /// Services touched by the events of the current instant, reconciled once they are all
@@ -96,12 +118,12 @@ pub(super) struct State {
 }
 
 impl State {
-    /// An empty account whose clock starts at `start`.
+    /// An empty account created at the tokio instant `start`.
     pub(super) fn new(config: SimConfig, start: Instant) -> State {
         State {
             arns: Arns::new(&config.region, &config.account_id),
-            clock: Clock::new(start),
-            now: start,
+            clock: Clock::new(start, SimTime::default()),
+            now: SimTime::default(),
             rng: StdRng::seed_from_u64(config.seed),
             calls: BTreeMap::new(),
             requests: 0,
@@ -133,14 +155,15 @@ impl State {
     }
 
     /// Queues an event.
-    pub(super) fn schedule(&mut self, at: Instant, event: Event) {
+    pub(super) fn schedule(&mut self, at: SimTime, event: Event) {
         self.next_seq += 1;
         self.events.insert((at, self.next_seq), event);
     }
 
-    /// Processes every event due up to `to` in time order, reconciling the services they
-    /// touched before time moves on, then moves the present to `to`.
+    /// Processes every event due up to the tokio instant `to` in time order, reconciling the
+    /// services they touched before time moves on, then moves the present to `to`.
     pub(super) fn advance(&mut self, to: Instant) {
+        let to = self.clock.sim_time(to);
         loop {
             let next = self
                 .events

@@ -8,8 +8,11 @@ use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
+
 use super::arn::{self, Arns};
 use super::defaults;
+use super::persist::{self, mirror};
 use super::state::State;
 use super::targets::{Target, deregistration_delay, target_health};
 use crate::cloud::error::{CloudError, CloudResult};
@@ -22,12 +25,14 @@ use crate::cloud::{MAX_DESCRIBE_TARGET_GROUPS, MAX_TAG_ARNS, MAX_TARGET_GROUP_PA
 const MAX_TAGS: usize = 50;
 
 /// A target group with what DescribeTargetGroups does not show.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(super) struct TargetGroupState {
+    #[serde(with = "mirror::one")]
     pub group: TargetGroup,
     pub attributes: BTreeMap<String, String>,
     pub tags: Tags,
     /// Targets by (IP, port).
+    #[serde(with = "persist::targets")]
     pub targets: BTreeMap<(u32, u32), Target>,
 }
 

@@ -6,6 +6,7 @@
 //! - `targets`: target registration, initial -> healthy, draining on scale-in.
 //! - `api`: AWS errors, batch limits, idempotency, paging, the defaults ECS and ELBv2 fill in.
 //! - `limits`: throttling buckets, injected faults, call counters.
+//! - `persistence`: saving the account and loading it into a new simulator.
 
 use std::time::Duration;
 
@@ -27,6 +28,7 @@ use crate::manifest::units::{TaskCpu, TaskMemory};
 
 mod api;
 mod limits;
+mod persistence;
 mod scheduler;
 mod targets;
 
