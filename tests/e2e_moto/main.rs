@@ -13,5 +13,6 @@ mod support;
 
 mod bad_input;
 mod drift;
+mod logs;
 mod ownership;
 mod sync;

@@ -143,7 +143,8 @@ impl App {
 
     /// `ecs-operator <command> --backend aws --endpoint-url <moto> --region us-east-1 <args>`
     /// with test credentials and nothing of the real credential chain (no profile, no config
-    /// files, no instance metadata) in its environment.
+    /// files, no instance metadata) in its environment, nor `NO_COLOR`: whether output is
+    /// coloured is the binary's own decision.
     pub fn run(&self, command: &str, args: &[&str]) -> Run {
         let mut c = Command::new(env!("CARGO_BIN_EXE_ecs-operator"));
         for (key, _) in std::env::vars_os() {
@@ -155,7 +156,8 @@ impl App {
         // Empty AWS config and credentials files: no profile of the machine running the tests.
         let empty = self.dir.path().join("empty-aws-config");
         std::fs::write(&empty, "").unwrap();
-        c.current_dir(self.dir.path())
+        c.env_remove("NO_COLOR")
+            .current_dir(self.dir.path())
             .env("AWS_ACCESS_KEY_ID", "test")
             .env("AWS_SECRET_ACCESS_KEY", "test")
             .env("AWS_EC2_METADATA_DISABLED", "true")

@@ -95,3 +95,32 @@ async fn diff_output_json_is_valid_json_whose_in_sync_matches_the_exit_code() {
     app.apply();
     json(&["manifests"]);
 }
+
+#[tokio::test]
+async fn apply_dry_run_prints_the_calls_and_changes_nothing() {
+    let app = App::whole().await;
+    let dry = app.run("apply", &["--dry-run", "manifests"]);
+    dry.expect_code(0);
+    for call in [
+        "would call: CreateCluster",
+        "would call: CreateTargetGroup",
+        "would call: RegisterTaskDefinition",
+        "would call: CreateService",
+    ] {
+        assert!(dry.stdout.contains(call), "{dry}\nlists {call:?}");
+    }
+    assert!(
+        dry.stdout
+            .contains("dry run: 5 to create, 0 to update, 0 blocked, 0 in sync"),
+        "{dry}"
+    );
+    let clusters = app
+        .cloud
+        .ecs
+        .describe_clusters(std::slice::from_ref(&app.names.cluster))
+        .await
+        .expect("DescribeClusters");
+    assert!(clusters.found.is_empty(), "{clusters:?}");
+    // Still everything to create.
+    app.diff().expect_code(2);
+}
