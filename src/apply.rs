@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::cloud::model::ServiceLoadBalancer;
+use crate::cloud::model::{CreateService, Service, ServiceLoadBalancer, UpdateService};
 use crate::cloud::{Cloud, CloudError};
 use crate::manifest::ResourceKey;
 use crate::observe::Observer;
@@ -237,13 +237,18 @@ async fn run(
                     .insert(TAG_TASK_DEFINITION.into(), input.task_definition.clone());
             }
             input.load_balancers = resolve(load_balancers, tg_arns)?;
-            cloud.ecs.create_service(&input).await?;
-            format!(
+            let created = cloud.ecs.create_service(&input).await?;
+            let mut line = format!(
                 "CreateService {}/{} ({})",
                 input.cluster,
                 input.name,
                 short(&input.task_definition)
-            )
+            );
+            if let Some(update) = settle(&input, &created) {
+                cloud.ecs.update_service(&update).await?;
+                line.push_str("; UpdateService to set what CreateService did not keep");
+            }
+            line
         }
         Step::UpdateService {
             input,
@@ -267,7 +272,109 @@ async fn run(
     })
 }
 
+/// The settings a create asked for that the created service does not show (an API that
+/// drops them on create, as emulators do), as an UpdateService; `None` when it kept them all,
+/// which is what AWS does, so this costs no call there.
+fn settle(input: &CreateService, created: &Service) -> Option<UpdateService> {
+    let mut update = UpdateService {
+        cluster: input.cluster.clone(),
+        name: input.name.clone(),
+        ..UpdateService::default()
+    };
+    let mut needed = false;
+    if let Some(want) = &input.deployment_configuration {
+        let have = created.deployment_configuration.clone().unwrap_or_default();
+        let lost = (want.deployment_circuit_breaker.is_some()
+            && want.deployment_circuit_breaker != have.deployment_circuit_breaker)
+            || (want.maximum_percent.is_some() && want.maximum_percent != have.maximum_percent)
+            || (want.minimum_healthy_percent.is_some()
+                && want.minimum_healthy_percent != have.minimum_healthy_percent)
+            || (want.alarms.is_some() && want.alarms != have.alarms);
+        if lost {
+            update.deployment_configuration = Some(want.clone());
+            needed = true;
+        }
+    }
+    if input.health_check_grace_period_seconds.is_some()
+        && input.health_check_grace_period_seconds != created.health_check_grace_period_seconds
+    {
+        update.health_check_grace_period_seconds = input.health_check_grace_period_seconds;
+        needed = true;
+    }
+    if let Some(want) = input.enable_execute_command
+        && want != created.enable_execute_command
+    {
+        update.enable_execute_command = Some(want);
+        needed = true;
+    }
+    if let Some(want) = input.enable_ecs_managed_tags
+        && want != created.enable_ecs_managed_tags
+    {
+        update.enable_ecs_managed_tags = Some(want);
+        needed = true;
+    }
+    if input.propagate_tags.is_some() && input.propagate_tags != created.propagate_tags {
+        update.propagate_tags = input.propagate_tags;
+        needed = true;
+    }
+    needed.then_some(update)
+}
+
 /// The readable end of an ARN (`task-definition/api:3` -> `api:3`).
 fn short(arn: &str) -> String {
     arn.rsplit('/').next().unwrap_or(arn).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cloud::model::DeploymentConfiguration;
+    use crate::manifest::service::DeploymentCircuitBreaker;
+
+    fn input() -> CreateService {
+        CreateService {
+            cluster: "shop".into(),
+            name: "api".into(),
+            deployment_configuration: Some(DeploymentConfiguration {
+                deployment_circuit_breaker: Some(DeploymentCircuitBreaker {
+                    enable: true,
+                    rollback: true,
+                }),
+                ..Default::default()
+            }),
+            health_check_grace_period_seconds: Some(60),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_create_that_kept_everything_needs_no_update() {
+        let created = Service {
+            deployment_configuration: Some(DeploymentConfiguration {
+                maximum_percent: Some(200),
+                minimum_healthy_percent: Some(100),
+                deployment_circuit_breaker: Some(DeploymentCircuitBreaker {
+                    enable: true,
+                    rollback: true,
+                }),
+                alarms: None,
+            }),
+            health_check_grace_period_seconds: Some(60),
+            ..Default::default()
+        };
+        assert_eq!(
+            settle(&input(), &created),
+            None,
+            "AWS keeps them: no extra call"
+        );
+    }
+
+    #[test]
+    fn settings_a_create_dropped_are_set_by_an_update() {
+        let u = settle(&input(), &Service::default()).expect("an update");
+        assert_eq!(u.health_check_grace_period_seconds, Some(60));
+        assert_eq!(u.deployment_configuration, input().deployment_configuration);
+        assert_eq!((u.cluster.as_str(), u.name.as_str()), ("shop", "api"));
+        assert_eq!(u.task_definition, None);
+    }
 }

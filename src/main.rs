@@ -1,5 +1,6 @@
 //! The `ecs-operator` binary: parse the command line, set up logging, run the command.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -10,8 +11,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let filter =
         EnvFilter::try_new(&cli.global.log_level).unwrap_or_else(|_| EnvFilter::new("info"));
+    // Colours only on a terminal: on Fargate stderr goes to CloudWatch Logs.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     match cli.global.log_format {
         LogFormat::Json => builder.json().init(),
