@@ -58,6 +58,14 @@ pub struct GlobalOptions {
         default_value_t = 3
     )]
     pub max_attempts: u32,
+    /// With `--backend sim`: the file the simulated account is kept in between commands.
+    #[arg(
+        long,
+        global = true,
+        env = "ECS_OPERATOR_SIM_STATE",
+        default_value = ".ecs-operator/sim-state.json"
+    )]
+    pub sim_state: PathBuf,
     /// This operator's name, written in the `ecs-operator/managed-by` tag of what it creates.
     #[arg(
         long,
@@ -76,6 +84,7 @@ impl GlobalOptions {
             region: self.region.clone(),
             endpoint_url: self.endpoint_url.clone(),
             max_attempts: self.max_attempts,
+            sim_state: Some(self.sim_state.clone()),
         }
     }
 }
@@ -131,6 +140,9 @@ pub enum CliError {
     /// A cloud call failed.
     #[error(transparent)]
     Cloud(#[from] crate::cloud::CloudError),
+    /// The backend could not be set up or its state saved.
+    #[error(transparent)]
+    Connect(#[from] crate::cloud::backend::ConnectError),
     /// Writing the report failed.
     #[error("cannot write output")]
     Write(#[from] std::io::Error),

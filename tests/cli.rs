@@ -174,3 +174,78 @@ fn the_readme_error_example_is_what_users_see() {
     }
     assert_eq!(out.lines().count(), 2, "{out}");
 }
+
+#[test]
+fn the_quick_start_applies_on_the_simulator_and_a_later_diff_sees_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("sim.json");
+    let sim = |args: &[&str]| {
+        let mut c = bin();
+        c.args(["--backend", "sim", "--sim-state"])
+            .arg(&state)
+            .args(args);
+        run(&mut c)
+    };
+    let (code, out, err) = sim(&["apply", "manifests"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("applied: 5 changed, 0 in sync, 0 blocked, 0 failed"),
+        "{out}"
+    );
+    let (code, out, _) = sim(&["diff", "manifests"]);
+    assert_eq!(code, 0, "a later process sees what apply made: {out}");
+    assert!(out.contains("5 in sync"), "{out}");
+    // An edit shows as drift with the field named.
+    let edited = dir.path().join("manifests");
+    std::fs::create_dir_all(edited.join("shop")).unwrap();
+    for name in ["cluster.yaml", "api.yaml", "web.yaml"] {
+        let text = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("manifests/shop")
+                .join(name),
+        )
+        .unwrap();
+        std::fs::write(
+            edited.join("shop").join(name),
+            text.replace("desiredCount: 2", "desiredCount: 3"),
+        )
+        .unwrap();
+    }
+    let (code, out, _) = sim(&["diff", edited.to_str().unwrap()]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("spec.desiredCount: 2 -> 3"), "{out}");
+}
+
+#[test]
+fn diff_and_apply_stop_on_bad_manifests_before_any_call() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "bad.yaml",
+        "apiVersion: ecs-operator/v1\nkind: Cluster\nmetadata: {name: a}\nspec: {bogus: 1}\n",
+    );
+    for cmd in ["diff", "apply"] {
+        // An endpoint nothing listens on: any call would fail differently (and slowly).
+        let (code, out, err) = run(bin()
+            .args([
+                "--backend",
+                "aws",
+                "--region",
+                "us-east-1",
+                "--endpoint-url",
+                "http://127.0.0.1:9",
+                cmd,
+            ])
+            .arg(dir.path()));
+        assert_eq!(code, 1, "{cmd}: {out}{err}");
+        assert!(
+            err.contains("bad.yaml:4 spec.bogus: unknown field `bogus`"),
+            "{err}"
+        );
+        assert!(
+            err.contains("nothing was read from or changed in AWS"),
+            "{err}"
+        );
+        assert!(out.is_empty(), "{out}");
+    }
+}

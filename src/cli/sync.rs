@@ -260,6 +260,7 @@ pub async fn apply(
             }
         }
         writeln!(out, "dry run: {}", summary.line())?;
+        connected.persist(&global.backend_options())?;
         return Ok(ExitCode::SUCCESS);
     }
     for p in plans.iter().filter(|p| p.status == Status::Blocked) {
@@ -312,8 +313,10 @@ pub async fn apply(
         summary.blocked,
         failed.len()
     )?;
+    connected.persist(&global.backend_options())?;
     if args.wait && ok {
         ok = wait(&connected, &applied, args, out).await?;
+        connected.persist(&global.backend_options())?;
     }
     Ok(if ok {
         ExitCode::SUCCESS
@@ -359,6 +362,8 @@ async fn wait(
         .collect();
     let deadline = tokio::time::Instant::now() + args.timeout;
     let mut ok = true;
+    let mut last: std::collections::HashMap<&ResourceKey, String> =
+        std::collections::HashMap::new();
     while !pending.is_empty() {
         let mut still = Vec::new();
         for (key, revision) in pending {
@@ -403,11 +408,15 @@ async fn wait(
                     )?;
                 }
                 _ => {
-                    writeln!(
-                        out,
+                    let line = format!(
                         "{key}: {}/{} running, {} failed",
                         primary.running_count, primary.desired_count, primary.failed_tasks
-                    )?;
+                    );
+                    // Progress is printed when it changes, not at every poll.
+                    if last.get(key) != Some(&line) {
+                        writeln!(out, "{line}")?;
+                        last.insert(key, line);
+                    }
                     still.push((key, revision));
                 }
             }

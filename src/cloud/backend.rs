@@ -1,10 +1,11 @@
 //! Choosing a backend from the command line: `aws` (the SDK, optionally against an emulator's
 //! endpoint) or `sim` (the in-process simulator).
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use super::aws::{self, AwsOptions};
-use super::sim::{Sim, SimConfig};
+use super::sim::{Sim, SimConfig, SimStateError};
 use super::{Cloud, CloudError};
 
 /// Which implementation of the cloud traits to use.
@@ -27,6 +28,9 @@ pub struct BackendOptions {
     pub endpoint_url: Option<String>,
     /// Attempts per AWS call, retries included (`aws`).
     pub max_attempts: u32,
+    /// File the simulated account is loaded from and saved to (`sim`), so that one command
+    /// sees what an earlier one did; `None` keeps it in memory only.
+    pub sim_state: Option<PathBuf>,
 }
 
 /// A connected backend: the clients, and the simulator when it is one.
@@ -38,8 +42,29 @@ pub struct Connected {
     pub sim: Option<Sim>,
 }
 
+/// Why a backend could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// The AWS configuration could not be loaded.
+    #[error(transparent)]
+    Cloud(#[from] CloudError),
+    /// The simulator's state file could not be read or written.
+    #[error(transparent)]
+    SimState(#[from] SimStateError),
+}
+
+impl Connected {
+    /// Saves the simulated account where it was loaded from (nothing for `aws`).
+    pub fn persist(&self, options: &BackendOptions) -> Result<(), ConnectError> {
+        if let (Some(sim), Some(path)) = (&self.sim, &options.sim_state) {
+            sim.save(path)?;
+        }
+        Ok(())
+    }
+}
+
 /// Connects the chosen backend.
-pub async fn connect(options: &BackendOptions) -> Result<Connected, CloudError> {
+pub async fn connect(options: &BackendOptions) -> Result<Connected, ConnectError> {
     match options.kind {
         BackendKind::Aws => {
             let aws_options = AwsOptions {
@@ -55,7 +80,14 @@ pub async fn connect(options: &BackendOptions) -> Result<Connected, CloudError> 
             })
         }
         BackendKind::Sim => {
-            let sim = Sim::new(SimConfig::default());
+            let sim = match &options.sim_state {
+                Some(path) => match Sim::load(SimConfig::default(), path) {
+                    Ok(sim) => sim,
+                    Err(SimStateError::NotFound { .. }) => Sim::new(SimConfig::default()),
+                    Err(e) => return Err(e.into()),
+                },
+                None => Sim::new(SimConfig::default()),
+            };
             Ok(Connected {
                 cloud: sim.cloud(),
                 sim: Some(sim),
