@@ -8,6 +8,7 @@
 //! - [`schema`]: JSON Schema of the manifests, and field-name suggestions drawn from it.
 //! - [`cloud`]: the ECS and ELBv2 calls the operator makes, as traits, with the `aws` (AWS SDK)
 //!   and `sim` (in-process simulator) backends.
+//! - [`controller`]: the long-running controller (work queue so far).
 //! - [`diff`]: normalization and field-by-field comparison of desired and live state (pure).
 //! - [`observe`]: batched reads of live state, with a per-process cache of task definition
 //!   revisions.
@@ -23,6 +24,7 @@
 pub mod apply;
 pub mod cli;
 pub mod cloud;
+pub mod controller;
 pub mod diff;
 pub mod manifest;
 pub mod observe;

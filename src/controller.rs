@@ -1,0 +1,7 @@
+//! The controller (`ecs-operator run`): keeps live state matching the manifests over time.
+//! Being built piece by piece:
+//!
+//! - [`queue`]: the per-resource work queue (one reconcile per key at a time, coalescing,
+//!   bounded concurrency, per-key exponential backoff with jitter).
+
+pub mod queue;

@@ -1,0 +1,1 @@
+//! Per-resource work queue (being written).
