@@ -66,6 +66,15 @@ pub struct GlobalOptions {
         default_value = ".ecs-operator/sim-state.json"
     )]
     pub sim_state: PathBuf,
+    /// With `--backend sim`: images whose reference contains this text crash on start (to see a
+    /// crash loop and the circuit breaker). Repeatable; comma-separated in the variable.
+    #[arg(
+        long,
+        global = true,
+        env = "ECS_OPERATOR_SIM_CRASH_IMAGE",
+        value_delimiter = ','
+    )]
+    pub sim_crash_image: Vec<String>,
     /// This operator's name, written in the `ecs-operator/managed-by` tag of what it creates.
     #[arg(
         long,
@@ -85,6 +94,7 @@ impl GlobalOptions {
             endpoint_url: self.endpoint_url.clone(),
             max_attempts: self.max_attempts,
             sim_state: Some(self.sim_state.clone()),
+            sim_crashing_images: self.sim_crash_image.clone(),
         }
     }
 }

@@ -14,6 +14,7 @@
 //!   revisions.
 //! - [`plan`]: per-resource plans (status, field changes, ordered steps).
 //! - [`prune`]: deleting owned resources no manifest names anymore (opt-in, bounded).
+//! - [`rollout`]: following a service's rollout to completed, failed or rolled back.
 //! - [`ratelimit`]: client-side token buckets per AWS throttling bucket, in front of a `Cloud`.
 //! - [`apply`]: runs plans, filling in ARNs created on the way.
 //! - [`cli`]: the command line (`validate`, `schema`).
@@ -32,4 +33,5 @@ pub mod observe;
 pub mod plan;
 pub mod prune;
 pub mod ratelimit;
+pub mod rollout;
 pub mod schema;

@@ -12,11 +12,11 @@ use serde::Serialize;
 use super::{CliError, GlobalOptions, OutputFormat};
 use crate::apply::{Applied, apply as apply_plans};
 use crate::cloud::backend::{self, Connected};
-use crate::cloud::model::RolloutState;
 use crate::manifest::{self, Kind, ResourceKey};
 use crate::observe::Observer;
 use crate::plan::{ResourcePlan, Status, plan_all};
 use crate::prune::{MaxPrune, PrunePlan, plan_prune, prune};
+use crate::rollout;
 
 /// `diff` options.
 #[derive(Debug, Args)]
@@ -355,87 +355,32 @@ async fn wait(
     args: &ApplyArgs,
     out: &mut impl Write,
 ) -> Result<bool, CliError> {
-    let mut pending: Vec<(&ResourceKey, String)> = applied
+    let services: Vec<(ResourceKey, String)> = applied
         .iter()
         .filter(|a| a.key.kind == Kind::Service && !a.actions.is_empty())
-        .map(|a| (&a.key, a.task_definition.clone().unwrap_or_default()))
+        .map(|a| (a.key.clone(), a.task_definition.clone().unwrap_or_default()))
         .collect();
-    let deadline = tokio::time::Instant::now() + args.timeout;
+    // Printed as it happens; a failed write only loses a progress line.
+    let result = rollout::follow(
+        &connected.cloud,
+        &services,
+        args.timeout,
+        args.poll_interval,
+        |key, status| {
+            let _ = writeln!(out, "{key}: {status}");
+        },
+    )
+    .await?;
     let mut ok = true;
-    let mut last: std::collections::HashMap<&ResourceKey, String> =
-        std::collections::HashMap::new();
-    while !pending.is_empty() {
-        let mut still = Vec::new();
-        for (key, revision) in pending {
-            let cluster = key.cluster.clone().unwrap_or_default();
-            let d = connected
-                .cloud
-                .ecs
-                .describe_services(&cluster, std::slice::from_ref(&key.name))
-                .await?;
-            let Some(s) = d.found.first() else {
-                writeln!(out, "{key}: not found while waiting")?;
-                ok = false;
-                continue;
-            };
-            let Some(primary) = s.primary() else {
-                still.push((key, revision));
-                continue;
-            };
-            let rolled_back = !revision.is_empty() && primary.task_definition != revision;
-            match primary.rollout_state {
-                _ if rolled_back => {
-                    writeln!(
-                        out,
-                        "{key}: rolled back by ECS to {} (circuit breaker)",
-                        primary.task_definition
-                    )?;
-                    ok = false;
-                }
-                Some(RolloutState::Failed) => {
-                    writeln!(
-                        out,
-                        "{key}: rollout failed: {}",
-                        primary.rollout_state_reason.clone().unwrap_or_default()
-                    )?;
-                    ok = false;
-                }
-                Some(RolloutState::Completed) if primary.running_count >= primary.desired_count => {
-                    writeln!(
-                        out,
-                        "{key}: rollout completed ({} running)",
-                        primary.running_count
-                    )?;
-                }
-                _ => {
-                    let line = format!(
-                        "{key}: {}/{} running, {} failed",
-                        primary.running_count, primary.desired_count, primary.failed_tasks
-                    );
-                    // Progress is printed when it changes, not at every poll.
-                    if last.get(key) != Some(&line) {
-                        writeln!(out, "{line}")?;
-                        last.insert(key, line);
-                    }
-                    still.push((key, revision));
-                }
-            }
+    for (key, status) in result {
+        if !status.is_final() {
+            writeln!(
+                out,
+                "{key}: still rolling out after {}",
+                humantime::format_duration(args.timeout)
+            )?;
         }
-        pending = still;
-        if pending.is_empty() {
-            break;
-        }
-        if tokio::time::Instant::now() >= deadline {
-            for (key, _) in &pending {
-                writeln!(
-                    out,
-                    "{key}: still rolling out after {}",
-                    humantime::format_duration(args.timeout)
-                )?;
-            }
-            return Ok(false);
-        }
-        tokio::time::sleep(args.poll_interval).await;
+        ok &= status.is_success();
     }
     Ok(ok)
 }

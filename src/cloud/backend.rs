@@ -31,6 +31,8 @@ pub struct BackendOptions {
     /// File the simulated account is loaded from and saved to (`sim`), so that one command
     /// sees what an earlier one did; `None` keeps it in memory only.
     pub sim_state: Option<PathBuf>,
+    /// Images that crash on start in the simulator (`sim`): substrings of the image reference.
+    pub sim_crashing_images: Vec<String>,
 }
 
 /// A connected backend: the clients, and the simulator when it is one.
@@ -80,13 +82,17 @@ pub async fn connect(options: &BackendOptions) -> Result<Connected, ConnectError
             })
         }
         BackendKind::Sim => {
+            let config = SimConfig {
+                crashing_images: options.sim_crashing_images.clone(),
+                ..SimConfig::default()
+            };
             let sim = match &options.sim_state {
-                Some(path) => match Sim::load(SimConfig::default(), path) {
+                Some(path) => match Sim::load(config.clone(), path) {
                     Ok(sim) => sim,
-                    Err(SimStateError::NotFound { .. }) => Sim::new(SimConfig::default()),
+                    Err(SimStateError::NotFound { .. }) => Sim::new(config),
                     Err(e) => return Err(e.into()),
                 },
-                None => Sim::new(SimConfig::default()),
+                None => Sim::new(config),
             };
             Ok(Connected {
                 cloud: sim.cloud(),
