@@ -291,19 +291,30 @@ async fn success_should_reset_the_backoff_to_the_base() {
         ..config(1)
     });
     queue.enqueue("a");
-    // Fails, fails, succeeds; then after a new trigger fails again.
+    // Fails twice, succeeds asking for a requeue, fails once more, succeeds; after a new trigger
+    // fails again. Every failure after a success waits the base delay.
     let h = start(&queue, |_, nth| match nth {
-        2 => (Duration::ZERO, Ok(Outcome::Done)),
+        2 => (Duration::ZERO, Ok(Outcome::RequeueAfter(secs(10)))),
+        4 | 6 => (Duration::ZERO, Ok(Outcome::Done)),
         _ => (Duration::ZERO, Err("boom".to_string())),
     });
-    sleep(secs(20)).await;
+    sleep(secs(30)).await;
     h.queue.enqueue("a");
-    sleep(secs(1) + ms(500)).await;
+    sleep(secs(10)).await;
 
-    // 0 s, +1 s, +2 s (success); 20 s fails; retried after the base (1 s), not 4 s.
+    // 0 s, +1 s, +2 s (success, requeue in 10 s); 13 s fails, retried after 1 s (not 4 s);
+    // 30 s fails, retried after 1 s.
     assert_all_near(
         &h.log().starts("a"),
-        &[secs(0), secs(1), secs(3), secs(20), secs(21)],
+        &[
+            secs(0),
+            secs(1),
+            secs(3),
+            secs(13),
+            secs(14),
+            secs(30),
+            secs(31),
+        ],
     );
 }
 
@@ -360,7 +371,11 @@ async fn shutdown_should_let_the_in_flight_run_finish_and_start_no_new_one() {
         t0,
         ..
     } = h;
-    handle.await.unwrap();
+    // Bounded like the caller would, so a queue that never stops fails instead of hanging.
+    tokio::time::timeout(secs(600), handle)
+        .await
+        .expect("run should return after shutdown")
+        .unwrap();
 
     // `run` returned when "a" finished, not before and not after.
     assert_near(elapsed_at_stop, secs(1));
