@@ -1,1 +1,449 @@
-//! Tests.
+//! Tests of the rate limits on paused tokio time, against the simulator (whose throttling
+//! simulates AWS's buckets): every wait is virtual.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+use super::*;
+use crate::cloud::ErrorKind;
+use crate::cloud::sim::{Fault, Sim, SimConfig};
+use crate::manifest::task_definition::{Compatibility, ContainerDefinition, NetworkMode};
+use crate::manifest::units::{TaskCpu, TaskMemory};
+
+/// A simulator with AWS's throttling on (the default) or off.
+fn sim(throttling: bool) -> Sim {
+    Sim::new(SimConfig {
+        throttling,
+        ..SimConfig::default()
+    })
+}
+
+/// A valid Fargate task definition of family `api`.
+fn task_definition() -> TaskDefinition {
+    TaskDefinition {
+        family: Some("api".into()),
+        requires_compatibilities: vec![Compatibility::Fargate],
+        network_mode: Some(NetworkMode::Awsvpc),
+        cpu: Some(TaskCpu(256)),
+        memory: Some(TaskMemory(512)),
+        container_definitions: vec![ContainerDefinition {
+            name: "api".into(),
+            image: "api:1".into(),
+            ..Default::default()
+        }],
+        ..Default::default()
+    }
+}
+
+/// Virtual time since `start`, to the millisecond.
+fn ms_since(start: Instant) -> u128 {
+    start.elapsed().as_millis()
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_register_task_definition_after_a_burst_of_twenty_waits_one_second() {
+    let limited = RateLimited::new(sim(true).cloud(), &RateLimits::default());
+    let stats = limited.stats();
+    let cloud = limited.cloud();
+    let start = Instant::now();
+    for i in 0..20 {
+        cloud
+            .ecs
+            .register_task_definition(&task_definition(), &Tags::new())
+            .await
+            .unwrap_or_else(|e| panic!("call {i} of the burst: {e}"));
+    }
+    assert_eq!(ms_since(start), 0, "the burst of 20 goes at once");
+    cloud
+        .ecs
+        .register_task_definition(&task_definition(), &Tags::new())
+        .await
+        .expect("the 21st call waits for a token instead of being throttled");
+    assert_eq!(ms_since(start), 1000, "the bucket refills at 1 per second");
+    cloud
+        .ecs
+        .register_task_definition(&task_definition(), &Tags::new())
+        .await
+        .expect("the 22nd call");
+    assert_eq!(ms_since(start), 2000);
+    let wait = stats.get(Bucket::TaskDefinitionModify);
+    assert_eq!(wait.calls, 22);
+    assert_eq!(wait.waited, Duration::from_secs(2));
+    assert_eq!(stats.get(Bucket::ServiceRead), BucketWait::default());
+}
+
+/// A mixed burst, all at once, over every bucket the operator drains fastest: returns how
+/// many calls AWS (the simulator) throttled, and how long the burst took.
+async fn mixed_burst(cloud: Cloud) -> (usize, Duration) {
+    let start = Instant::now();
+    let mut calls: JoinSet<Option<ErrorKind>> = JoinSet::new();
+    for _ in 0..30 {
+        let ecs = Arc::clone(&cloud.ecs);
+        calls.spawn(async move {
+            ecs.register_task_definition(&task_definition(), &Tags::new())
+                .await
+                .err()
+                .map(|e| e.kind)
+        });
+    }
+    for _ in 0..130 {
+        let ecs = Arc::clone(&cloud.ecs);
+        calls.spawn(async move {
+            ecs.describe_services("shop", &["api".into()])
+                .await
+                .err()
+                .map(|e| e.kind)
+        });
+    }
+    for _ in 0..70 {
+        let ecs = Arc::clone(&cloud.ecs);
+        calls.spawn(async move {
+            ecs.describe_clusters(&["shop".into()])
+                .await
+                .err()
+                .map(|e| e.kind)
+        });
+    }
+    for i in 0..70 {
+        let elbv2 = Arc::clone(&cloud.elbv2);
+        calls.spawn(async move {
+            let result = if i % 5 == 0 {
+                elbv2.add_tags(&["arn:tg".into()], &Tags::new()).await
+            } else {
+                elbv2.describe_target_groups(&["tg".into()]).await.map(drop)
+            };
+            result.err().map(|e| e.kind)
+        });
+    }
+    let mut throttled = 0;
+    let mut answered = 0;
+    while let Some(kind) = calls.join_next().await {
+        answered += 1;
+        if kind.expect("no call panics") == Some(ErrorKind::Throttled) {
+            throttled += 1;
+        }
+    }
+    assert_eq!(answered, 300);
+    (throttled, start.elapsed())
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_mixed_burst_is_throttled_by_aws_without_the_limits_and_never_with_them() {
+    let (throttled, _) = mixed_burst(sim(true).cloud()).await;
+    assert!(
+        throttled >= 80,
+        "without limits the simulated AWS throttles the calls past each burst: {throttled}"
+    );
+
+    let limited = RateLimited::new(sim(true).cloud(), &RateLimits::default());
+    let (throttled, took) = mixed_burst(limited.cloud()).await;
+    assert_eq!(
+        throttled, 0,
+        "the limits keep every call under AWS's buckets"
+    );
+    // The slowest bucket sets the pace: 10 RegisterTaskDefinition past the burst of 20 at 1/s.
+    assert!(
+        took >= Duration::from_secs(10) && took <= Duration::from_millis(10_500),
+        "no slower than the buckets require: {took:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn steady_state_stays_at_the_refill_rate_without_throttling() {
+    // 200 UpdateService calls, one after another, as fast as the limits let them go.
+    let limited = RateLimited::new(sim(true).cloud(), &RateLimits::default());
+    let cloud = limited.cloud();
+    let start = Instant::now();
+    for _ in 0..200 {
+        let e = cloud
+            .ecs
+            .update_service(&UpdateService {
+                cluster: "shop".into(),
+                name: "api".into(),
+                ..Default::default()
+            })
+            .await
+            .err();
+        assert_ne!(e.map(|e| e.kind), Some(ErrorKind::Throttled));
+    }
+    // 50 at once, then 150 at 5 per second.
+    assert_eq!(ms_since(start), 30_000);
+}
+
+#[tokio::test(start_paused = true)]
+async fn elbv2_calls_of_different_buckets_share_the_account_bucket() {
+    let limits = RateLimits::default().with(Bucket::Elbv2Account, "2/1".parse().unwrap());
+    let limited = RateLimited::new(sim(false).cloud(), &limits);
+    let stats = limited.stats();
+    let cloud = limited.cloud();
+    let start = Instant::now();
+    let _ = cloud.elbv2.describe_target_groups(&["tg".into()]).await;
+    let _ = cloud.elbv2.add_tags(&["arn:tg".into()], &Tags::new()).await;
+    assert_eq!(ms_since(start), 0);
+    let _ = cloud.elbv2.describe_target_health("arn:tg").await;
+    assert_eq!(
+        ms_since(start),
+        1000,
+        "the third ELBv2 call waits for the account bucket though its own has tokens"
+    );
+    let _ = cloud.ecs.describe_clusters(&["shop".into()]).await;
+    assert_eq!(ms_since(start), 1000, "ECS does not draw from it");
+    assert_eq!(
+        stats.get(Bucket::Elbv2Account),
+        BucketWait {
+            calls: 3,
+            waited: Duration::from_secs(1)
+        }
+    );
+    assert_eq!(stats.get(Bucket::Elbv2Describe).waited, Duration::ZERO);
+    assert_eq!(stats.get(Bucket::Elbv2Describe).calls, 2);
+    assert_eq!(stats.get(Bucket::Elbv2Modify).calls, 1);
+}
+
+/// Ten DescribeClusters of 1 s each, all at once, behind a cap of `cap`: the most that were
+/// in the simulator at the same time (sampled every 100 ms of virtual time).
+async fn max_concurrency(cap: usize) -> usize {
+    let sim = sim(false);
+    sim.inject("DescribeClusters", Fault::Latency(Duration::from_secs(1)));
+    let limits = RateLimits {
+        max_in_flight: cap,
+        ..RateLimits::default()
+    };
+    let cloud = RateLimited::new(sim.cloud(), &limits).cloud();
+    let done = Arc::new(AtomicUsize::new(0));
+    let mut calls = JoinSet::new();
+    for _ in 0..10 {
+        let ecs = Arc::clone(&cloud.ecs);
+        let done = Arc::clone(&done);
+        calls.spawn(async move {
+            let _ = ecs.describe_clusters(&["shop".into()]).await;
+            done.fetch_add(1, Ordering::SeqCst);
+        });
+    }
+    let mut max = 0;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    while done.load(Ordering::SeqCst) < 10 {
+        let entered = sim.calls().get("DescribeClusters").copied().unwrap_or(0) as usize;
+        max = max.max(entered - done.load(Ordering::SeqCst));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    while calls.join_next().await.is_some() {}
+    max
+}
+
+#[tokio::test(start_paused = true)]
+async fn no_more_calls_are_in_flight_than_the_cap() {
+    assert_eq!(max_concurrency(3).await, 3);
+    assert_eq!(
+        max_concurrency(16).await,
+        10,
+        "under the cap, all go at once"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_call_waiting_for_a_token_does_not_hold_an_in_flight_slot() {
+    // One slot; the task definition bucket is empty after the first call.
+    let limits = RateLimits {
+        max_in_flight: 1,
+        ..RateLimits::default()
+    }
+    .with(Bucket::TaskDefinitionModify, "1/0.1".parse().unwrap());
+    let cloud = RateLimited::new(sim(false).cloud(), &limits).cloud();
+    cloud
+        .ecs
+        .register_task_definition(&task_definition(), &Tags::new())
+        .await
+        .expect("first");
+    let start = Instant::now();
+    let ecs = Arc::clone(&cloud.ecs);
+    let waiting = tokio::spawn(async move {
+        ecs.register_task_definition(&task_definition(), &Tags::new())
+            .await
+    });
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    let _ = cloud.ecs.describe_clusters(&["shop".into()]).await;
+    assert_eq!(ms_since(start), 10, "a read goes past the waiting register");
+    waiting.await.expect("join").expect("second register");
+    assert_eq!(ms_since(start), 10_000);
+}
+
+#[test]
+fn rate_limit_flags_parse_or_say_what_is_wrong() {
+    let shape = |burst, refill_per_second| Shape {
+        burst,
+        refill_per_second,
+    };
+    let ok: &[(&str, Bucket, Shape)] = &[
+        ("service-modify=50/5", Bucket::ServiceModify, shape(50, 5.0)),
+        (
+            "task-definition-modify=10/0.5",
+            Bucket::TaskDefinitionModify,
+            shape(10, 0.5),
+        ),
+        (
+            " elbv2-account = 40 / 10 ",
+            Bucket::Elbv2Account,
+            shape(40, 10.0),
+        ),
+        (
+            "elbv2-registration=1/1",
+            Bucket::Elbv2Registration,
+            shape(1, 1.0),
+        ),
+    ];
+    for (flag, bucket, want) in ok {
+        assert_eq!(RateLimits::parse(flag), Ok((*bucket, *want)), "{flag}");
+    }
+    /// Which error a bad flag gets.
+    #[derive(Debug, PartialEq)]
+    enum Want {
+        BadFlag,
+        Unknown,
+        BadShape,
+    }
+    let bad = [
+        ("service-modify", Want::BadFlag),
+        ("service-modify:50/5", Want::BadFlag),
+        ("servise-modify=50/5", Want::Unknown),
+        ("=50/5", Want::Unknown),
+        ("service-modify=50", Want::BadShape),
+        ("service-modify=0/5", Want::BadShape),
+        ("service-modify=-1/5", Want::BadShape),
+        ("service-modify=1.5/5", Want::BadShape),
+        ("service-modify=50/0", Want::BadShape),
+        ("service-modify=50/-1", Want::BadShape),
+        ("service-modify=50/x", Want::BadShape),
+        ("service-modify=50/NaN", Want::BadShape),
+        ("service-modify=50/inf", Want::BadShape),
+    ];
+    for (flag, want) in bad {
+        let e = RateLimits::parse(flag).expect_err(flag);
+        let got = match e {
+            RateLimitError::BadFlag(_) => Want::BadFlag,
+            RateLimitError::UnknownBucket(_) => Want::Unknown,
+            RateLimitError::BadShape { .. } => Want::BadShape,
+        };
+        assert_eq!(got, want, "{flag}: {e:?}");
+        assert!(!e.to_string().is_empty());
+    }
+    let e = RateLimits::parse("servise-modify=50/5").unwrap_err();
+    assert!(
+        e.to_string().contains("service-modify"),
+        "lists the names: {e}"
+    );
+}
+
+#[test]
+fn flags_override_the_aws_defaults_and_the_last_one_wins() {
+    let limits = RateLimits::from_flags(&["service-modify=10/1", "service-modify=8/2"]).unwrap();
+    assert_eq!(limits.shape(Bucket::ServiceModify), "8/2".parse().unwrap());
+    assert_eq!(
+        limits.shape(Bucket::TaskDefinitionModify),
+        Bucket::TaskDefinitionModify.aws_default()
+    );
+    assert_eq!(limits.max_in_flight, DEFAULT_MAX_IN_FLIGHT);
+    assert!(RateLimits::from_flags(&["nope=1/1"]).is_err());
+}
+
+#[test]
+fn the_defaults_are_the_aws_buckets_of_the_facts_file() {
+    let want: &[(Bucket, u32, f64)] = &[
+        (Bucket::ServiceRead, 100, 20.0),
+        (Bucket::ServiceModify, 50, 5.0),
+        (Bucket::TaskDefinitionModify, 20, 1.0),
+        (Bucket::TaskDefinitionRead, 50, 20.0),
+        (Bucket::TagModify, 20, 10.0),
+        (Bucket::TagRead, 50, 20.0),
+        (Bucket::ClusterRead, 50, 20.0),
+        (Bucket::ClusterModify, 20, 1.0),
+        (Bucket::ClusterResourceRead, 100, 20.0),
+        (Bucket::ServiceDeploymentRead, 50, 20.0),
+        (Bucket::Elbv2Describe, 40, 10.0),
+        (Bucket::Elbv2Modify, 20, 3.0),
+        (Bucket::Elbv2Registration, 20, 4.0),
+        (Bucket::Elbv2Account, 40, 10.0),
+    ];
+    assert_eq!(want.len(), Bucket::ALL.len());
+    let limits = RateLimits::default();
+    for (bucket, burst, refill) in want {
+        assert_eq!(
+            limits.shape(*bucket),
+            Shape {
+                burst: *burst,
+                refill_per_second: *refill
+            }
+        );
+        assert_eq!(bucket.as_str().parse::<Bucket>(), Ok(*bucket));
+    }
+}
+
+#[test]
+fn every_operation_the_operator_calls_has_its_bucket_and_elbv2_also_the_account_one() {
+    let ecs = [
+        ("DescribeClusters", Bucket::ClusterRead),
+        ("CreateCluster", Bucket::ClusterModify),
+        ("UpdateCluster", Bucket::ClusterModify),
+        ("PutClusterCapacityProviders", Bucket::ClusterModify),
+        ("TagResource", Bucket::TagModify),
+        ("UntagResource", Bucket::TagModify),
+        ("ListServices", Bucket::ServiceRead),
+        ("DescribeServices", Bucket::ServiceRead),
+        ("CreateService", Bucket::ServiceModify),
+        ("UpdateService", Bucket::ServiceModify),
+        ("DeleteService", Bucket::ServiceModify),
+        ("RegisterTaskDefinition", Bucket::TaskDefinitionModify),
+        ("DeregisterTaskDefinition", Bucket::TaskDefinitionModify),
+        ("DescribeTaskDefinition", Bucket::TaskDefinitionRead),
+        ("ListTaskDefinitions", Bucket::TaskDefinitionRead),
+    ];
+    for (op, bucket) in ecs {
+        assert_eq!(buckets_of(op), &[bucket], "{op}");
+    }
+    let elbv2 = [
+        ("DescribeTargetGroups", Bucket::Elbv2Describe),
+        ("DescribeTargetGroupAttributes", Bucket::Elbv2Describe),
+        ("DescribeTags", Bucket::Elbv2Describe),
+        ("DescribeTargetHealth", Bucket::Elbv2Describe),
+        ("CreateTargetGroup", Bucket::Elbv2Modify),
+        ("ModifyTargetGroup", Bucket::Elbv2Modify),
+        ("ModifyTargetGroupAttributes", Bucket::Elbv2Modify),
+        ("AddTags", Bucket::Elbv2Modify),
+        ("RemoveTags", Bucket::Elbv2Modify),
+        ("DeleteTargetGroup", Bucket::Elbv2Modify),
+        ("RegisterTargets", Bucket::Elbv2Registration),
+    ];
+    for (op, bucket) in elbv2 {
+        assert_eq!(buckets_of(op), &[bucket, Bucket::Elbv2Account], "{op}");
+    }
+    assert!(buckets_of("SomethingNew").is_empty());
+}
+
+#[test]
+fn the_defaults_never_exceed_the_simulated_aws_buckets() {
+    let aws = crate::cloud::sim::Buckets::default();
+    let pairs = [
+        (Bucket::ServiceRead, aws.ecs_service_read),
+        (Bucket::ServiceModify, aws.ecs_service_modify),
+        (Bucket::TaskDefinitionModify, aws.ecs_task_definition_modify),
+        (Bucket::TaskDefinitionRead, aws.ecs_task_definition_read),
+        (Bucket::TagModify, aws.ecs_tag_modify),
+        (Bucket::ClusterRead, aws.ecs_cluster_read),
+        (Bucket::ClusterModify, aws.ecs_cluster_modify),
+        (Bucket::Elbv2Describe, aws.elbv2_describe),
+        (Bucket::Elbv2Modify, aws.elbv2_modify),
+        (Bucket::Elbv2Account, aws.elbv2_account),
+    ];
+    let limits = RateLimits::default();
+    for (bucket, sim) in pairs {
+        let ours = limits.shape(bucket);
+        assert!(
+            ours.burst <= sim.burst && ours.refill_per_second <= sim.refill_per_second,
+            "{bucket}: {ours} against the simulator's {sim:?}"
+        );
+    }
+}
