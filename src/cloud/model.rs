@@ -42,7 +42,8 @@ pub struct Described<T> {
 // ECS clusters
 
 /// A live ECS cluster.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Cluster {
     /// Name.
     pub name: String,
@@ -83,7 +84,9 @@ pub struct CreateCluster {
 // ECS services
 
 /// A target group attachment of a service, as ECS stores it (always by ARN).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "camelCase")]
 pub struct ServiceLoadBalancer {
     /// Target group ARN.
@@ -95,7 +98,8 @@ pub struct ServiceLoadBalancer {
 }
 
 /// Rollout state of a deployment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum RolloutState {
     /// Still replacing tasks.
     InProgress,
@@ -144,7 +148,8 @@ pub struct Deployment {
 }
 
 /// A service event message (newest first in DescribeServices).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ServiceEvent {
     /// Event id.
     pub id: String,
@@ -155,7 +160,8 @@ pub struct ServiceEvent {
 }
 
 /// A live ECS service.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Service {
     /// Name.
     pub name: String,
@@ -203,9 +209,12 @@ pub struct Service {
     pub enable_ecs_managed_tags: bool,
     /// Tags (DescribeServices with `include=[TAGS]`).
     pub tags: Tags,
-    /// Deployments, PRIMARY first.
+    /// Deployments, PRIMARY first. Not serialized: the simulator keeps deployments in its
+    /// own types and fills this in when describing.
+    #[serde(skip)]
     pub deployments: Vec<Deployment>,
-    /// Recent events, newest first (at most 100 in AWS).
+    /// Recent events, newest first (at most 100 in AWS). Not serialized, like `deployments`.
+    #[serde(skip)]
     pub events: Vec<ServiceEvent>,
     /// Creation time.
     pub created_at: Option<SystemTime>,
@@ -219,7 +228,8 @@ impl Service {
 }
 
 /// CreateService input.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CreateService {
     /// Cluster name or ARN.
     pub cluster: String,
@@ -304,7 +314,8 @@ pub struct UpdateService {
 // Task definitions
 
 /// A registered task definition revision.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct RegisteredTaskDefinition {
     /// `arn:aws:ecs:region:account:task-definition/family:revision`.
     pub arn: String,
@@ -326,7 +337,8 @@ pub struct RegisteredTaskDefinition {
 // ELBv2 target groups
 
 /// A live target group.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct TargetGroup {
     /// Name.
     pub name: String,
@@ -374,7 +386,8 @@ pub struct CreateTargetGroup {
 }
 
 /// Health of a registered target.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum TargetHealthState {
     /// Registration in progress / first health checks.
     Initial,
