@@ -447,3 +447,18 @@ fn the_defaults_never_exceed_the_simulated_aws_buckets() {
         );
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn elbv2_modify_calls_past_the_burst_go_at_three_per_second_unthrottled() {
+    // A period of 333,333,333.3 ns: the limiter rounds it up (and tokio's timer to the
+    // millisecond), so no call comes a fraction too early for AWS's bucket.
+    let cloud = RateLimited::new(sim(true).cloud(), &RateLimits::default()).cloud();
+    let start = Instant::now();
+    for i in 0..50 {
+        let e = cloud.elbv2.add_tags(&["arn:tg".into()], &Tags::new()).await;
+        let kind = e.err().map(|e| e.kind);
+        assert_ne!(kind, Some(ErrorKind::Throttled), "call {i}");
+    }
+    // 20 at once, then 30 at 3 per second.
+    assert_eq!(start.elapsed().as_secs(), 10);
+}
