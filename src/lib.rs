@@ -17,6 +17,7 @@
 //! - [`rollout`]: following a service's rollout to completed, failed or rolled back.
 //! - [`ratelimit`]: client-side token buckets per AWS throttling bucket, in front of a `Cloud`.
 //! - [`apply`]: runs plans, filling in ARNs created on the way.
+//! - [`source`]: the debounced manifest directory watcher; load snapshots and their diff.
 //! - [`cli`]: the command line (`validate`, `schema`).
 //!
 //! `main.rs` only parses the command line, sets up logging and calls [`cli::run`].
@@ -35,3 +36,4 @@ pub mod prune;
 pub mod ratelimit;
 pub mod rollout;
 pub mod schema;
+pub mod source;

@@ -1,0 +1,38 @@
+//! Manifest sources for the controller: a debounced directory watcher ([`dir`]) and a pure
+//! snapshot of a load with a diff that says which resources to reconcile ([`snapshot`]).
+//!
+//! The controller loop is: `watch(dir)`, load and [`Snapshot::of`] once, then on every
+//! [`DirWatcher::changed`] reload, [`diff`] against the previous snapshot, reconcile
+//! `changed`, delete `removed` (never `held` or `failed`) and keep
+//! [`Snapshot::carry_held`] as the next baseline.
+
+pub mod dir;
+pub mod snapshot;
+
+#[cfg(test)]
+mod tests;
+
+use std::path::PathBuf;
+
+pub use dir::{Change, DirWatcher, watch};
+pub use snapshot::{Changes, Entry, Snapshot, diff};
+
+/// Why a source could not be watched.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    /// The path to watch is not a directory.
+    #[error("{0}: not a directory")]
+    NotADirectory(PathBuf),
+    /// The operating system's file watcher refused (for example, inotify watch limit reached).
+    #[error("watching {path}: {source}")]
+    Watch {
+        /// The directory.
+        path: PathBuf,
+        /// notify's error.
+        #[source]
+        source: notify::Error,
+    },
+    /// The watcher's event channel closed (the notify thread is gone).
+    #[error("the file watcher stopped")]
+    Closed,
+}
