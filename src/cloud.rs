@@ -160,6 +160,24 @@ pub trait Elbv2: Send + Sync {
     async fn describe_target_health(&self, arn: &str) -> CloudResult<Vec<TargetHealth>>;
 }
 
+/// Follows `next_token` from the first page to the last and returns every item.
+pub async fn all_pages<T, F, Fut>(mut fetch: F) -> CloudResult<Vec<T>>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: std::future::Future<Output = CloudResult<Page<T>>>,
+{
+    let mut items = Vec::new();
+    let mut token = None;
+    loop {
+        let page = fetch(token.take()).await?;
+        items.extend(page.items);
+        match page.next_token {
+            Some(t) => token = Some(t),
+            None => return Ok(items),
+        }
+    }
+}
+
 /// Both services, as the rest of the operator holds them.
 #[derive(Clone)]
 pub struct Cloud {

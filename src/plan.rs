@@ -558,20 +558,11 @@ pub async fn resolve_task_definition(
         }
     }
     let family = desired.family.clone().unwrap_or_default();
-    let mut arns = Vec::new();
-    let mut token = None;
-    loop {
-        let page = observer
-            .cloud()
-            .ecs
-            .list_task_definitions(&family, token.as_deref())
-            .await?;
-        arns.extend(page.items);
-        token = page.next_token;
-        if token.is_none() {
-            break;
-        }
-    }
+    let (ecs, family) = (&observer.cloud().ecs, family.as_str());
+    let arns = crate::cloud::all_pages(|token| async move {
+        ecs.list_task_definitions(family, token.as_deref()).await
+    })
+    .await?;
     for arn in arns.iter().rev().take(REVISIONS_SEARCHED) {
         let rev = observer.task_definition(arn).await?;
         if normalize::task_definition(&rev.definition) == desired {

@@ -10,7 +10,9 @@ use std::collections::{BTreeSet, HashSet};
 use std::fmt;
 
 use crate::cloud::model::UpdateService;
-use crate::cloud::{Cloud, CloudError, MAX_DESCRIBE_SERVICES, MAX_TAG_ARNS, MAX_TARGET_GROUP_PAGE};
+use crate::cloud::{
+    Cloud, CloudError, MAX_DESCRIBE_SERVICES, MAX_TAG_ARNS, MAX_TARGET_GROUP_PAGE, all_pages,
+};
 use crate::diff::normalize;
 use crate::manifest::{Document, Spec};
 use crate::plan::TAG_MANAGED_BY;
@@ -150,20 +152,17 @@ pub async fn plan_prune(
     let mut plan = PrunePlan::default();
     let mut running = HashSet::new();
     for cluster in &clusters {
-        let mut arns = Vec::new();
-        let mut token = None;
-        loop {
-            let page = match cloud.ecs.list_services(cluster, token.as_deref()).await {
-                Ok(p) => p,
-                Err(e) if e.kind == crate::cloud::ErrorKind::NotFound => break,
-                Err(e) => return Err(e),
-            };
-            arns.extend(page.items);
-            token = page.next_token;
-            if token.is_none() {
-                break;
-            }
-        }
+        let listed =
+            all_pages(
+                |token| async move { cloud.ecs.list_services(cluster, token.as_deref()).await },
+            )
+            .await;
+        let arns = match listed {
+            Ok(arns) => arns,
+            // A cluster the manifests name but that does not exist has nothing to prune.
+            Err(e) if e.kind == crate::cloud::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e),
+        };
         for batch in arns.chunks(MAX_DESCRIBE_SERVICES) {
             for s in cloud.ecs.describe_services(cluster, batch).await?.found {
                 if s.status != "ACTIVE" {
@@ -180,19 +179,14 @@ pub async fn plan_prune(
             }
         }
     }
-    let mut groups = Vec::new();
-    let mut marker = None;
-    loop {
-        let page = cloud
+    let groups = all_pages(|marker| async move {
+        let size = MAX_TARGET_GROUP_PAGE as u32;
+        cloud
             .elbv2
-            .describe_target_groups_page(marker.as_deref(), MAX_TARGET_GROUP_PAGE as u32)
-            .await?;
-        groups.extend(page.items);
-        marker = page.next_token;
-        if marker.is_none() {
-            break;
-        }
-    }
+            .describe_target_groups_page(marker.as_deref(), size)
+            .await
+    })
+    .await?;
     let arns: Vec<String> = groups.iter().map(|g| g.arn.clone()).collect();
     for batch in arns.chunks(MAX_TAG_ARNS) {
         for (arn, tags) in cloud.elbv2.describe_tags(batch).await? {
@@ -208,19 +202,13 @@ pub async fn plan_prune(
         }
     }
     for family in &families {
-        let mut revisions = Vec::new();
-        let mut token = None;
-        loop {
-            let page = cloud
+        let revisions = all_pages(|token| async move {
+            cloud
                 .ecs
                 .list_task_definitions(family, token.as_deref())
-                .await?;
-            revisions.extend(page.items);
-            token = page.next_token;
-            if token.is_none() {
-                break;
-            }
-        }
+                .await
+        })
+        .await?;
         // Oldest first: everything but the newest `keep_revisions` and the running ones goes.
         let cut = revisions.len().saturating_sub(keep_revisions);
         plan.revisions.extend(

@@ -39,33 +39,6 @@ use super::state::{Clock, SimTime, State};
 use super::target_groups::TargetGroupState;
 use crate::cloud::model::{Cluster, RegisteredTaskDefinition};
 
-/// What `scheduler` and `target_groups` still name in their `#[serde(with = "mirror::...")]`
-/// attributes. The model types derive serde themselves now (with the attributes the former
-/// remote definitions had, so the file format is the same); these forward to those impls and
-/// go once the attributes are removed from those files.
-pub(super) mod mirror {
-    /// `#[serde(with = "mirror::one")]`: a model value, through its own serde impls.
-    pub(in crate::cloud::sim) mod one {
-        use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-        pub(in crate::cloud::sim) fn serialize<T: Serialize, S: Serializer>(
-            v: &T,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            v.serialize(s)
-        }
-
-        pub(in crate::cloud::sim) fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
-            d: D,
-        ) -> Result<T, D::Error> {
-            T::deserialize(d)
-        }
-    }
-
-    /// `#[serde(with = "mirror::seq")]`: a `Vec` or `VecDeque` of model values, the same.
-    pub(in crate::cloud::sim) use one as seq;
-}
-
 /// The version of the file format this build writes and reads.
 pub const FORMAT_VERSION: u32 = 1;
 

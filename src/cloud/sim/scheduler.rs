@@ -15,7 +15,7 @@ use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 
 use super::arn;
-use super::persist::{ipv4, mirror};
+use super::persist::ipv4;
 use super::state::{SimTime, State};
 use crate::cloud::model::{
     CreateService, DeploymentConfiguration, RolloutState, Service, ServiceEvent,
@@ -71,11 +71,9 @@ impl Task {
 pub(super) struct DeploymentState {
     pub id: String,
     pub task_definition: String,
-    #[serde(with = "mirror::seq")]
     pub load_balancers: Vec<ServiceLoadBalancer>,
     pub desired_count: u32,
     pub failed_tasks: u32,
-    #[serde(with = "mirror::one")]
     pub rollout_state: RolloutState,
     pub rollout_state_reason: String,
     pub created_at: SimTime,
@@ -88,7 +86,6 @@ pub(super) struct DeploymentState {
 pub(super) struct CompletedDeployment {
     pub id: String,
     pub task_definition: String,
-    #[serde(with = "mirror::seq")]
     pub load_balancers: Vec<ServiceLoadBalancer>,
 }
 
@@ -98,10 +95,8 @@ pub(super) struct CompletedDeployment {
 pub(super) struct ServiceState {
     /// The service as described, with ECS defaults filled in; counts, deployments and events
     /// are filled in by the view.
-    #[serde(with = "mirror::one")]
     pub service: Service,
     /// What created it, for CreateService idempotency.
-    #[serde(with = "mirror::one")]
     pub create_input: CreateService,
     /// PRIMARY first, then ACTIVE ones, newest first.
     pub deployments: Vec<DeploymentState>,
@@ -110,7 +105,6 @@ pub(super) struct ServiceState {
     /// Tasks launched so far.
     pub launches: u64,
     /// Newest first.
-    #[serde(with = "mirror::seq")]
     pub events: VecDeque<ServiceEvent>,
     pub last_completed: Option<CompletedDeployment>,
     /// Tasks in a row that failed to start.

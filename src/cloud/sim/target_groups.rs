@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::arn::{self, Arns};
 use super::defaults;
-use super::persist::{self, mirror};
+use super::persist;
 use super::state::State;
 use super::targets::{Target, deregistration_delay, target_health};
 use crate::cloud::error::{CloudError, CloudResult};
@@ -27,7 +27,6 @@ const MAX_TAGS: usize = 50;
 /// A target group with what DescribeTargetGroups does not show.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(super) struct TargetGroupState {
-    #[serde(with = "mirror::one")]
     pub group: TargetGroup,
     pub attributes: BTreeMap<String, String>,
     pub tags: Tags,
