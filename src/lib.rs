@@ -3,22 +3,23 @@
 //! match them. See README.md for the user's view and DESIGN.md for the product picture.
 //!
 //! # Layout
+//! In the order data flows (DESIGN.md "Flow"):
 //! - [`manifest`]: the manifest kinds, loading from directories, validation with file, line and
 //!   field for every finding.
 //! - [`schema`]: JSON Schema of the manifests, and field-name suggestions drawn from it.
+//! - [`source`]: the debounced manifest directory watcher; load snapshots and their diff.
 //! - [`cloud`]: the ECS and ELBv2 calls the operator makes, as traits, with the `aws` (AWS SDK)
 //!   and `sim` (in-process simulator) backends.
-//! - [`controller`]: the long-running controller (work queue so far).
-//! - [`diff`]: normalization and field-by-field comparison of desired and live state (pure).
+//! - [`ratelimit`]: client-side token buckets per AWS throttling bucket, in front of a `Cloud`.
 //! - [`observe`]: batched reads of live state, with a per-process cache of task definition
 //!   revisions.
+//! - [`diff`]: normalization and field-by-field comparison of desired and live state (pure).
 //! - [`plan`]: per-resource plans (status, field changes, ordered steps).
+//! - [`apply`]: runs plans, filling in ARNs created on the way.
 //! - [`prune`]: deleting owned resources no manifest names anymore (opt-in, bounded).
 //! - [`rollout`]: following a service's rollout to completed, failed or rolled back.
-//! - [`ratelimit`]: client-side token buckets per AWS throttling bucket, in front of a `Cloud`.
-//! - [`apply`]: runs plans, filling in ARNs created on the way.
-//! - [`source`]: the debounced manifest directory watcher; load snapshots and their diff.
-//! - [`cli`]: the command line (`validate`, `schema`).
+//! - [`controller`]: the long-running controller (its work queue so far; `run` is not wired yet).
+//! - [`cli`]: the command line (`validate`, `schema`, `diff`, `apply`).
 //!
 //! `main.rs` only parses the command line, sets up logging and calls [`cli::run`].
 
