@@ -9,7 +9,7 @@
 //! - [`load`]: directory walking, document splitting; failures kept apart from deletions.
 //! - `decode`: one document into a [`Manifest`], every problem collected.
 //! - [`lines`]: field path to line number.
-//! - [`validate`]: the rules; [`fargate`]: the CPU/memory matrix.
+//! - [`validate`](mod@validate): the rules; [`fargate`]: the CPU/memory matrix.
 //! - [`diagnostic`], [`path`]: what a finding looks like.
 
 pub mod cluster;
