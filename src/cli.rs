@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use crate::cloud::backend::{BackendKind, BackendOptions};
 use crate::manifest::{self, Diagnostic};
+use crate::ratelimit::{Bucket, RateLimits, Shape};
 
 /// A Kubernetes-style operator for Amazon ECS.
 #[derive(Debug, Parser)]
@@ -75,6 +76,13 @@ pub struct GlobalOptions {
         value_delimiter = ','
     )]
     pub sim_crash_image: Vec<String>,
+    /// Override a client-side rate limit: `BUCKET=BURST/REFILL_PER_SECOND`, e.g.
+    /// `service-modify=10/1` (repeatable; defaults are AWS's buckets).
+    #[arg(long = "rate-limit", global = true, env = "ECS_OPERATOR_RATE_LIMIT", value_delimiter = ',', value_parser = parse_rate_limit)]
+    pub rate_limits: Vec<(Bucket, Shape)>,
+    /// AWS calls in flight at most.
+    #[arg(long, global = true, env = "ECS_OPERATOR_MAX_IN_FLIGHT", default_value_t = crate::ratelimit::DEFAULT_MAX_IN_FLIGHT)]
+    pub max_in_flight: usize,
     /// This operator's name, written in the `ecs-operator/managed-by` tag of what it creates.
     #[arg(
         long,
@@ -85,7 +93,21 @@ pub struct GlobalOptions {
     pub instance: String,
 }
 
+fn parse_rate_limit(flag: &str) -> Result<(Bucket, Shape), String> {
+    RateLimits::parse(flag).map_err(|e| e.to_string())
+}
+
 impl GlobalOptions {
+    /// AWS's bucket shapes with the `--rate-limit` overrides applied.
+    pub fn rate_limits(&self) -> RateLimits {
+        let mut limits = RateLimits::default();
+        limits.max_in_flight = self.max_in_flight.max(1);
+        for (bucket, shape) in &self.rate_limits {
+            limits.set(*bucket, *shape);
+        }
+        limits
+    }
+
     /// The backend settings.
     pub fn backend_options(&self) -> BackendOptions {
         BackendOptions {
@@ -95,6 +117,7 @@ impl GlobalOptions {
             max_attempts: self.max_attempts,
             sim_state: Some(self.sim_state.clone()),
             sim_crashing_images: self.sim_crash_image.clone(),
+            rate_limits: self.rate_limits(),
         }
     }
 }
@@ -251,5 +274,45 @@ fn count(n: usize, noun: &str) -> String {
         format!("1 {noun}")
     } else {
         format!("{n} {noun}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rate_limit_flags_override_aws_defaults_and_the_rest_stay() {
+        let cli = Cli::try_parse_from([
+            "ecs-operator",
+            "--rate-limit",
+            "service-modify=10/1",
+            "--rate-limit",
+            "elbv2-account=5/0.5",
+            "--max-in-flight",
+            "4",
+            "validate",
+        ])
+        .unwrap();
+        let limits = cli.global.rate_limits();
+        let shape = |b| {
+            let s = limits.shape(b);
+            (s.burst, s.refill_per_second)
+        };
+        assert_eq!(shape(Bucket::ServiceModify), (10, 1.0));
+        assert_eq!(shape(Bucket::Elbv2Account), (5, 0.5));
+        assert_eq!(
+            shape(Bucket::TaskDefinitionModify),
+            (20, 1.0),
+            "AWS's default"
+        );
+        assert_eq!(limits.max_in_flight, 4);
+    }
+
+    #[test]
+    fn a_bad_rate_limit_flag_is_refused_with_the_known_names() {
+        let e = Cli::try_parse_from(["ecs-operator", "--rate-limit", "bogus=1/1", "validate"])
+            .unwrap_err();
+        assert!(e.to_string().contains("service-modify"), "{e}");
     }
 }

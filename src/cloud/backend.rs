@@ -7,6 +7,7 @@ use std::time::Duration;
 use super::aws::{self, AwsOptions};
 use super::sim::{Sim, SimConfig, SimStateError};
 use super::{Cloud, CloudError};
+use crate::ratelimit::{RateLimited, RateLimits};
 
 /// Which implementation of the cloud traits to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -33,9 +34,12 @@ pub struct BackendOptions {
     pub sim_state: Option<PathBuf>,
     /// Images that crash on start in the simulator (`sim`): substrings of the image reference.
     pub sim_crashing_images: Vec<String>,
+    /// Client-side token buckets and in-flight cap every call goes through (both backends).
+    pub rate_limits: RateLimits,
 }
 
-/// A connected backend: the clients, and the simulator when it is one.
+/// A connected backend: the clients (behind the client-side rate limits), and the simulator
+/// when it is one.
 #[derive(Debug, Clone)]
 pub struct Connected {
     /// The clients.
@@ -76,8 +80,9 @@ pub async fn connect(options: &BackendOptions) -> Result<Connected, ConnectError
                 initial_backoff: Duration::from_secs(1),
                 ..AwsOptions::default()
             };
+            let cloud = aws::connect(&aws_options).await?;
             Ok(Connected {
-                cloud: aws::connect(&aws_options).await?,
+                cloud: RateLimited::new(cloud, &options.rate_limits).cloud(),
                 sim: None,
             })
         }
@@ -95,7 +100,7 @@ pub async fn connect(options: &BackendOptions) -> Result<Connected, ConnectError
                 None => Sim::new(config),
             };
             Ok(Connected {
-                cloud: sim.cloud(),
+                cloud: RateLimited::new(sim.cloud(), &options.rate_limits).cloud(),
                 sim: Some(sim),
             })
         }
