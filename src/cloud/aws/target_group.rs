@@ -48,10 +48,41 @@ pub(super) fn attributes_from_sdk(
     super::convert::tags_from_pairs(attributes.iter().map(|a| (a.key(), a.value())))
 }
 
+/// Sets every health check field on a CreateTargetGroup or ModifyTargetGroup builder: the SDK
+/// gives both the same setters but no shared trait. Unset fields are not sent. Evaluates to the
+/// builder; `?` returns a conversion error from the enclosing function.
+macro_rules! with_health_check {
+    ($builder:expr, $hc:expr) => {{
+        let hc: &TargetGroupHealthCheck = $hc;
+        $builder
+            .set_health_check_enabled(hc.enabled)
+            .set_health_check_protocol(hc.protocol.map(protocol_to_sdk))
+            .set_health_check_port(hc.port.as_ref().map(|p| p.0.clone()))
+            .set_health_check_path(hc.path.clone())
+            .set_health_check_interval_seconds(opt_i32(
+                hc.interval_seconds,
+                "healthCheck.intervalSeconds",
+            )?)
+            .set_health_check_timeout_seconds(opt_i32(
+                hc.timeout_seconds,
+                "healthCheck.timeoutSeconds",
+            )?)
+            .set_healthy_threshold_count(opt_i32(
+                hc.healthy_threshold_count,
+                "healthCheck.healthyThresholdCount",
+            )?)
+            .set_unhealthy_threshold_count(opt_i32(
+                hc.unhealthy_threshold_count,
+                "healthCheck.unhealthyThresholdCount",
+            )?)
+            .set_matcher(hc.matcher.as_ref().map(matcher_to_sdk))
+    }};
+}
+
 /// The CreateTargetGroup request of `input`, health check flattened.
 pub(super) fn create_input(input: &CreateTargetGroup) -> Conv<CreateTargetGroupInputBuilder> {
     let hc = &input.health_check;
-    Ok(CreateTargetGroupInputBuilder::default()
+    let builder = CreateTargetGroupInputBuilder::default()
         .name(&input.name)
         .set_protocol(input.protocol.map(protocol_to_sdk))
         .set_protocol_version(
@@ -63,28 +94,8 @@ pub(super) fn create_input(input: &CreateTargetGroup) -> Conv<CreateTargetGroupI
         .set_vpc_id(input.vpc_id.clone())
         .set_target_type(input.target_type.map(target_type_to_sdk))
         .set_ip_address_type(input.ip_address_type.map(ip_address_type_to_sdk))
-        .set_health_check_enabled(hc.enabled)
-        .set_health_check_protocol(hc.protocol.map(protocol_to_sdk))
-        .set_health_check_port(hc.port.as_ref().map(|p| p.0.clone()))
-        .set_health_check_path(hc.path.clone())
-        .set_health_check_interval_seconds(opt_i32(
-            hc.interval_seconds,
-            "healthCheck.intervalSeconds",
-        )?)
-        .set_health_check_timeout_seconds(opt_i32(
-            hc.timeout_seconds,
-            "healthCheck.timeoutSeconds",
-        )?)
-        .set_healthy_threshold_count(opt_i32(
-            hc.healthy_threshold_count,
-            "healthCheck.healthyThresholdCount",
-        )?)
-        .set_unhealthy_threshold_count(opt_i32(
-            hc.unhealthy_threshold_count,
-            "healthCheck.unhealthyThresholdCount",
-        )?)
-        .set_matcher(hc.matcher.as_ref().map(matcher_to_sdk))
-        .set_tags(super::convert::non_empty(elb_tags(&input.tags))))
+        .set_tags(super::convert::non_empty(elb_tags(&input.tags)));
+    Ok(with_health_check!(builder, hc))
 }
 
 /// The ModifyTargetGroup request: only the health check fields that are `Some` are sent.
@@ -92,29 +103,8 @@ pub(super) fn modify_input(
     arn: &str,
     hc: &TargetGroupHealthCheck,
 ) -> Conv<ModifyTargetGroupInputBuilder> {
-    Ok(ModifyTargetGroupInputBuilder::default()
-        .target_group_arn(arn)
-        .set_health_check_enabled(hc.enabled)
-        .set_health_check_protocol(hc.protocol.map(protocol_to_sdk))
-        .set_health_check_port(hc.port.as_ref().map(|p| p.0.clone()))
-        .set_health_check_path(hc.path.clone())
-        .set_health_check_interval_seconds(opt_i32(
-            hc.interval_seconds,
-            "healthCheck.intervalSeconds",
-        )?)
-        .set_health_check_timeout_seconds(opt_i32(
-            hc.timeout_seconds,
-            "healthCheck.timeoutSeconds",
-        )?)
-        .set_healthy_threshold_count(opt_i32(
-            hc.healthy_threshold_count,
-            "healthCheck.healthyThresholdCount",
-        )?)
-        .set_unhealthy_threshold_count(opt_i32(
-            hc.unhealthy_threshold_count,
-            "healthCheck.unhealthyThresholdCount",
-        )?)
-        .set_matcher(hc.matcher.as_ref().map(matcher_to_sdk)))
+    let builder = ModifyTargetGroupInputBuilder::default().target_group_arn(arn);
+    Ok(with_health_check!(builder, hc))
 }
 
 fn matcher_to_sdk(m: &Matcher) -> sdk::Matcher {
