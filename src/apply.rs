@@ -102,18 +102,8 @@ fn resolve(
 ) -> Result<Vec<ServiceLoadBalancer>, ApplyError> {
     refs.iter()
         .map(|r| {
-            let arn = if r.target_group.starts_with("arn:") {
-                r.target_group.clone()
-            } else {
-                arns.get(&r.target_group)
-                    .cloned()
-                    .ok_or_else(|| ApplyError::MissingTargetGroup(r.target_group.clone()))?
-            };
-            Ok(ServiceLoadBalancer {
-                target_group_arn: arn,
-                container_name: r.container_name.clone(),
-                container_port: r.container_port,
-            })
+            r.resolve(arns)
+                .ok_or_else(|| ApplyError::MissingTargetGroup(r.target_group.clone()))
         })
         .collect()
 }

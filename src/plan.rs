@@ -164,7 +164,8 @@ pub struct LoadBalancerRef {
 }
 
 impl LoadBalancerRef {
-    fn resolve(&self, arns: &BTreeMap<String, String>) -> Option<ServiceLoadBalancer> {
+    /// The attachment with its ARN, when the target group's ARN is known.
+    pub(crate) fn resolve(&self, arns: &BTreeMap<String, String>) -> Option<ServiceLoadBalancer> {
         let arn = if self.target_group.starts_with("arn:") {
             self.target_group.clone()
         } else {
@@ -310,16 +311,18 @@ fn prefixed(changes: Vec<FieldChange>, prefix: &str) -> Vec<FieldChange> {
         .collect()
 }
 
-/// Tag changes as (to set, keys to remove).
-fn tag_delta(live: &Tags, desired: &Tags) -> (Tags, Vec<String>) {
-    let set: Tags = desired
+/// Tag changes as (to set, keys to remove), over the keys the operator manages: those of
+/// `managed` (the manifest's and the ownership tags) and every `ecs-operator/*` key.
+fn tag_delta(live: &Tags, want: &Tags, managed: &Tags) -> (Tags, Vec<String>) {
+    let set: Tags = want
         .iter()
         .filter(|(k, v)| live.get(*k) != Some(*v))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     let remove: Vec<String> = live
         .keys()
-        .filter(|k| !desired.contains_key(*k))
+        .filter(|k| managed.contains_key(*k) || k.starts_with(views::OWN_TAG_PREFIX))
+        .filter(|k| !want.contains_key(*k))
         .cloned()
         .collect();
     (set, remove)
@@ -388,12 +391,7 @@ pub fn plan_cluster(
 
 /// Tag steps for an ECS resource: set what differs, remove managed keys that went away.
 fn push_ecs_tags(p: &mut ResourcePlan, arn: &str, live: &Tags, want: &Tags, managed: &Tags) {
-    let managed_live: Tags = live
-        .iter()
-        .filter(|(k, _)| managed.contains_key(*k) || k.starts_with(views::OWN_TAG_PREFIX))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let (set, remove) = tag_delta(&managed_live, want);
+    let (set, remove) = tag_delta(live, want, managed);
     if !set.is_empty() {
         p.steps.push(Step::TagEcs {
             arn: arn.into(),
@@ -471,13 +469,7 @@ pub fn plan_target_group(
             attributes: desired.attributes.clone(),
         });
     }
-    let managed_live: Tags = live
-        .tags
-        .iter()
-        .filter(|(k, _)| desired.tags.contains_key(*k) || k.starts_with(views::OWN_TAG_PREFIX))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let (set, remove) = tag_delta(&managed_live, &want_tags);
+    let (set, remove) = tag_delta(&live.tags, &want_tags, &desired.tags);
     if !set.is_empty() {
         p.steps.push(Step::AddTargetGroupTags {
             arn: arn.clone(),
@@ -582,6 +574,38 @@ pub async fn resolve_task_definition(
     })
 }
 
+/// The plan of a Service that is left alone or cannot be applied (suspended, a missing
+/// cluster no manifest declares, not ours), decided from observed state alone, so that no task
+/// definition is read for it.
+fn service_held(
+    ctx: &PlanContext,
+    doc: &Document,
+    spec: &ServiceSpec,
+    observed: &Observed,
+) -> Option<ResourcePlan> {
+    if doc.manifest.metadata.flag(ANNOTATION_SUSPEND) {
+        return Some(ResourcePlan::new(doc, Status::Suspended));
+    }
+    let key = (spec.cluster.clone(), doc.manifest.metadata.name.clone());
+    match observed.services.get(&key) {
+        Some(live) => {
+            ownership_problem(ctx, doc, &live.tags).map(|r| ResourcePlan::blocked(doc, r))
+        }
+        None if !observed.clusters.contains_key(&spec.cluster)
+            && !ctx.declared_clusters.contains(&spec.cluster) =>
+        {
+            Some(ResourcePlan::blocked(
+                doc,
+                format!(
+                    "cluster {:?} does not exist and no Cluster manifest declares it",
+                    spec.cluster
+                ),
+            ))
+        }
+        None => None,
+    }
+}
+
 /// The plan of a Service manifest, given its task definition plan.
 pub fn plan_service(
     ctx: &PlanContext,
@@ -590,8 +614,8 @@ pub fn plan_service(
     observed: &Observed,
     td: &TaskDefinitionPlan,
 ) -> ResourcePlan {
-    if doc.manifest.metadata.flag(ANNOTATION_SUSPEND) {
-        return ResourcePlan::new(doc, Status::Suspended);
+    if let Some(held) = service_held(ctx, doc, spec, observed) {
+        return held;
     }
     let name = &doc.manifest.metadata.name;
     let refs: Vec<LoadBalancerRef> = spec
@@ -627,17 +651,6 @@ pub fn plan_service(
     let spec_hash = hash(&(&desired, &td.hash));
     let live = observed.services.get(&(spec.cluster.clone(), name.clone()));
     let Some(live) = live else {
-        if !observed.clusters.contains_key(&spec.cluster)
-            && !ctx.declared_clusters.contains(&spec.cluster)
-        {
-            return ResourcePlan::blocked(
-                doc,
-                format!(
-                    "cluster {:?} does not exist and no Cluster manifest declares it",
-                    spec.cluster
-                ),
-            );
-        }
         let mut p = ResourcePlan::new(doc, Status::Create);
         let task_definition = match &td.target {
             TaskDefinitionTarget::Register => {
@@ -680,9 +693,6 @@ pub fn plan_service(
             .extend(prefixed(creation(&td.desired), "taskDefinition"));
         return p;
     };
-    if let Some(reason) = ownership_problem(ctx, doc, &live.tags) {
-        return ResourcePlan::blocked(doc, reason);
-    }
     let live_view = views::live_service(live, &desired);
     let mut changes = compare(&live_view, &desired);
     if let Some(reason) = replacement_problem(&changes, SERVICE_IMMUTABLE, "spec.") {
@@ -835,16 +845,16 @@ pub async fn plan_all(
         plans.push(match &doc.manifest.spec {
             Spec::Cluster(c) => plan_cluster(&ctx, doc, c, &observed),
             Spec::TargetGroup(t) => plan_target_group(&ctx, doc, t, &observed),
-            Spec::Service(_) if doc.manifest.metadata.flag(ANNOTATION_SUSPEND) => {
-                ResourcePlan::new(doc, Status::Suspended)
-            }
-            Spec::Service(s) => {
-                let live = observed
-                    .services
-                    .get(&(s.cluster.clone(), doc.manifest.metadata.name.clone()));
-                let td = resolve_task_definition(observer, doc, s, live).await?;
-                plan_service(&ctx, doc, s, &observed, &td)
-            }
+            Spec::Service(s) => match service_held(&ctx, doc, s, &observed) {
+                Some(held) => held,
+                None => {
+                    let live = observed
+                        .services
+                        .get(&(s.cluster.clone(), doc.manifest.metadata.name.clone()));
+                    let td = resolve_task_definition(observer, doc, s, live).await?;
+                    plan_service(&ctx, doc, s, &observed, &td)
+                }
+            },
         });
     }
     Ok((plans, ctx.target_group_arns))

@@ -476,3 +476,49 @@ fn prune_keeps_the_newest_revisions_and_the_running_one() {
         );
     });
 }
+
+#[test]
+fn a_service_the_operator_may_not_touch_costs_no_task_definition_read() {
+    let docs = documents(&render(&[simple(0, false)]));
+    runtime().block_on(async {
+        let sim = sim();
+        let cloud = sim.cloud();
+        // Someone else's service of the same name, made before the operator ever ran.
+        apply_once(&sim, &docs[..1]).await; // the cluster only
+        let td = cloud
+            .ecs
+            .register_task_definition(
+                &ecs_operator::diff::normalize::desired_task_definition(
+                    "svc-0",
+                    docs[1].manifest.as_service().unwrap(),
+                ),
+                &Default::default(),
+            )
+            .await
+            .unwrap();
+        let spec = docs[1].manifest.as_service().unwrap();
+        cloud
+            .ecs
+            .create_service(&ecs_operator::cloud::model::CreateService {
+                cluster: "c0".into(),
+                name: "svc-0".into(),
+                task_definition: td.arn,
+                network_configuration: spec.network_configuration.clone(),
+                client_token: "theirs".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        sim.reset_calls();
+        let observer = Observer::new(sim.cloud());
+        let (plans, _) = plan_all(&observer, &docs, INSTANCE).await.unwrap();
+        let svc = plans.iter().find(|p| p.key.name == "svc-0").unwrap();
+        assert_eq!(svc.status, Status::Blocked);
+        let calls = sim.calls();
+        assert!(
+            !calls.contains_key("DescribeTaskDefinition")
+                && !calls.contains_key("ListTaskDefinitions"),
+            "{calls:?}"
+        );
+    });
+}
