@@ -152,6 +152,27 @@ pub enum Step {
     },
 }
 
+impl Step {
+    /// The AWS operation the step starts with (`CreateTargetGroup`, `UpdateService`, ...).
+    pub fn operation(&self) -> &'static str {
+        match self {
+            Step::CreateCluster(_) => "CreateCluster",
+            Step::UpdateClusterSettings { .. } => "UpdateCluster",
+            Step::PutClusterCapacityProviders { .. } => "PutClusterCapacityProviders",
+            Step::TagEcs { .. } => "TagResource",
+            Step::UntagEcs { .. } => "UntagResource",
+            Step::CreateTargetGroup { .. } => "CreateTargetGroup",
+            Step::ModifyTargetGroup { .. } => "ModifyTargetGroup",
+            Step::ModifyTargetGroupAttributes { .. } => "ModifyTargetGroupAttributes",
+            Step::AddTargetGroupTags { .. } => "AddTags",
+            Step::RemoveTargetGroupTags { .. } => "RemoveTags",
+            Step::RegisterTaskDefinition { .. } => "RegisterTaskDefinition",
+            Step::CreateService { .. } => "CreateService",
+            Step::UpdateService { .. } => "UpdateService",
+        }
+    }
+}
+
 /// A service's target group attachment before ARNs are known.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoadBalancerRef {

@@ -262,6 +262,13 @@ mod tests {
         })
     }
 
+    /// The final status of one rollout, polled every 5 s for at most `limit_secs`.
+    async fn outcome(sim: &Sim, target: (ResourceKey, String), limit_secs: u64) -> RolloutStatus {
+        let (cloud, limit) = (sim.cloud(), Duration::from_secs(limit_secs));
+        let out = follow(&cloud, &[target], limit, Duration::from_secs(5), |_, _| {}).await;
+        out.unwrap().remove(0).1
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_good_image_completes() {
         let sim = sim();
@@ -287,19 +294,10 @@ mod tests {
     async fn a_crash_loop_with_rollback_is_reported_as_rolled_back() {
         let sim = sim();
         let target = updated_to(&sim, "api:crash", true).await;
-        let out = follow(
-            &sim.cloud(),
-            &[target],
-            Duration::from_secs(3600),
-            Duration::from_secs(5),
-            |_, _| {},
-        )
-        .await
-        .unwrap();
+        let status = outcome(&sim, target, 3600).await;
         assert!(
-            matches!(&out[0].1, RolloutStatus::RolledBack { to } if to.ends_with("api:1")),
-            "{:?}",
-            out[0].1
+            matches!(&status, RolloutStatus::RolledBack { to } if to.ends_with("api:1")),
+            "{status:?}"
         );
     }
 
@@ -307,20 +305,8 @@ mod tests {
     async fn a_crash_loop_without_rollback_is_reported_as_failed() {
         let sim = sim();
         let target = updated_to(&sim, "api:crash", false).await;
-        let out = follow(
-            &sim.cloud(),
-            &[target],
-            Duration::from_secs(3600),
-            Duration::from_secs(5),
-            |_, _| {},
-        )
-        .await
-        .unwrap();
-        assert!(
-            matches!(out[0].1, RolloutStatus::Failed { .. }),
-            "{:?}",
-            out[0].1
-        );
+        let status = outcome(&sim, target, 3600).await;
+        assert!(matches!(status, RolloutStatus::Failed { .. }), "{status:?}");
     }
 
     #[tokio::test(start_paused = true)]

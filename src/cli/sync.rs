@@ -256,7 +256,7 @@ pub async fn apply(
         for p in &plans {
             print_plan(out, &style, p)?;
             for step in &p.steps {
-                writeln!(out, "    would call: {}", step_name(step))?;
+                writeln!(out, "    would call: {}", step.operation())?;
             }
         }
         writeln!(out, "dry run: {}", summary.line())?;
@@ -337,14 +337,6 @@ fn prune_lines(p: &PrunePlan) -> Vec<String> {
         .iter()
         .map(|a| format!("TaskDefinition {}", a.rsplit('/').next().unwrap_or(a)));
     services.chain(groups).chain(revisions).collect()
-}
-
-fn step_name(step: &crate::plan::Step) -> String {
-    format!("{step:?}")
-        .split([' ', '(', '{'])
-        .next()
-        .unwrap_or("")
-        .to_string()
 }
 
 /// Follows each changed service until its PRIMARY deployment runs the revision apply set and

@@ -160,9 +160,18 @@ async fn target_group(b: &Backend) -> TargetGroup {
         .expect("create target group")
 }
 
-/// True when a call was rejected as invalid (what AWS answers past a batch limit).
-fn is_invalid<T>(r: &Result<T, ecs_operator::cloud::CloudError>) -> bool {
-    matches!(r, Err(e) if e.kind == ErrorKind::Invalid)
+/// AWS rejects a call past its batch limit as invalid; moto answers anything else (the gap
+/// named by `gap`).
+fn assert_batch_limit_enforced<T: std::fmt::Debug>(
+    b: &Backend,
+    r: Result<T, ecs_operator::cloud::CloudError>,
+    gap: &str,
+) {
+    let invalid = matches!(&r, Err(e) if e.kind == ErrorKind::Invalid);
+    if !invalid && b.moto_gap(gap) {
+        return;
+    }
+    assert_eq!(r.unwrap_err().kind, ErrorKind::Invalid);
 }
 
 fn names(n: usize, prefix: &str) -> Vec<String> {
@@ -312,10 +321,7 @@ pub async fn tag_and_untag_a_cluster(b: &Backend) {
 
 pub async fn describe_clusters_rejects_more_than_100_names(b: &Backend) {
     let r = b.cloud.ecs.describe_clusters(&names(101, "c")).await;
-    if !is_invalid(&r) && b.moto_gap("DescribeClusters does not enforce its 100-name limit") {
-        return;
-    }
-    assert_eq!(r.unwrap_err().kind, ErrorKind::Invalid);
+    assert_batch_limit_enforced(b, r, "DescribeClusters does not enforce its 100-name limit");
 }
 
 // ---- task definitions ---------------------------------------------------------------------
@@ -533,10 +539,11 @@ pub async fn describe_services_rejects_more_than_10_names(b: &Backend) {
         .ecs
         .describe_services(&c.name, &names(11, "s"))
         .await;
-    if !is_invalid(&r) && b.moto_gap("DescribeServices does not enforce its 10-service limit") {
-        return;
-    }
-    assert_eq!(r.unwrap_err().kind, ErrorKind::Invalid);
+    assert_batch_limit_enforced(
+        b,
+        r,
+        "DescribeServices does not enforce its 10-service limit",
+    );
 }
 
 pub async fn create_service_retried_with_the_same_token_creates_one_service(b: &Backend) {
@@ -756,10 +763,11 @@ pub async fn describe_target_groups_fails_whole_when_a_name_is_missing(b: &Backe
 
 pub async fn describe_target_groups_rejects_more_than_20_names(b: &Backend) {
     let r = b.cloud.elbv2.describe_target_groups(&names(21, "tg")).await;
-    if !is_invalid(&r) && b.moto_gap("DescribeTargetGroups does not enforce its 20-name limit") {
-        return;
-    }
-    assert_eq!(r.unwrap_err().kind, ErrorKind::Invalid);
+    assert_batch_limit_enforced(
+        b,
+        r,
+        "DescribeTargetGroups does not enforce its 20-name limit",
+    );
 }
 
 pub async fn describe_target_groups_by_page_lists_every_group(b: &Backend) {
@@ -900,10 +908,7 @@ pub async fn describe_tags_rejects_more_than_20_arns(b: &Backend) {
     let tg = target_group(b).await;
     let arns = vec![tg.arn.clone(); 21];
     let r = b.cloud.elbv2.describe_tags(&arns).await;
-    if !is_invalid(&r) && b.moto_gap("DescribeTags does not enforce its 20-ARN limit") {
-        return;
-    }
-    assert_eq!(r.unwrap_err().kind, ErrorKind::Invalid);
+    assert_batch_limit_enforced(b, r, "DescribeTags does not enforce its 20-ARN limit");
 }
 
 pub async fn delete_target_group_removes_it(b: &Backend) {
