@@ -19,6 +19,8 @@ pub struct Applied {
     pub actions: Vec<String>,
     /// The task definition revision the service was set to, when it was.
     pub task_definition: Option<String>,
+    /// The ARN of the target group created, when one was.
+    pub target_group_arn: Option<String>,
     /// Why it stopped, if it did.
     pub error: Option<ApplyError>,
 }
@@ -52,6 +54,7 @@ pub async fn apply(
             key: plan.key.clone(),
             actions: Vec::new(),
             task_definition: None,
+            target_group_arn: None,
             error: None,
         };
         let mut registered: Option<String> = None;
@@ -68,6 +71,9 @@ pub async fn apply(
                 Ok(action) => {
                     on_action(&plan.key, &action);
                     applied.actions.push(action);
+                    if let Step::CreateTargetGroup { input, .. } = step {
+                        applied.target_group_arn = target_group_arns.get(&input.name).cloned();
+                    }
                     if let Step::CreateService { input, .. } = step {
                         applied.task_definition = Some(fill(&input.task_definition, &registered));
                     }

@@ -3,5 +3,7 @@
 //!
 //! - [`queue`]: the per-resource work queue (one reconcile per key at a time, coalescing,
 //!   bounded concurrency, per-key exponential backoff with jitter).
+//! - [`status`]: per-resource sync/health status and the board `/status` serves.
 
 pub mod queue;
+pub mod status;

@@ -162,6 +162,19 @@ impl Observer {
         }
     }
 
+    /// ARNs of the target groups with these names that exist (no tags or attributes read).
+    pub async fn target_group_arns(
+        &self,
+        names: &BTreeSet<String>,
+    ) -> Result<BTreeMap<String, String>, CloudError> {
+        Ok(self
+            .target_groups(names)
+            .await?
+            .into_iter()
+            .map(|g| (g.name, g.arn))
+            .collect())
+    }
+
     /// A task definition revision, described once per process.
     pub async fn task_definition(&self, arn: &str) -> Result<RegisteredTaskDefinition, CloudError> {
         if let Some(r) = self.cached(arn) {

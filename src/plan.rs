@@ -826,14 +826,48 @@ pub async fn plan_all(
     documents: &[Document],
     instance: &str,
 ) -> Result<(Vec<ResourcePlan>, BTreeMap<String, String>), CloudError> {
+    let planned = plan_keys(observer, documents, None, &BTreeMap::new(), instance).await?;
+    Ok((planned.plans, planned.target_group_arns))
+}
+
+/// The result of [`plan_keys`].
+#[derive(Debug, Clone)]
+pub struct Planned {
+    /// Plans in apply order.
+    pub plans: Vec<ResourcePlan>,
+    /// Target group ARNs by manifest name: the ones given, plus the ones observed.
+    pub target_group_arns: BTreeMap<String, String>,
+    /// What was read.
+    pub observed: Observed,
+}
+
+/// Plans the documents whose key is in `keys` (all when `None`), reading only their live state
+/// in batches. `documents` is the whole manifest set: Cluster manifests in it count as declared
+/// even when not planned. Target groups a planned service names but that are not planned
+/// themselves are looked up by name (ARN only) unless `known_arns` has them.
+pub async fn plan_keys(
+    observer: &Observer,
+    documents: &[Document],
+    keys: Option<&BTreeSet<ResourceKey>>,
+    known_arns: &BTreeMap<String, String>,
+    instance: &str,
+) -> Result<Planned, CloudError> {
     use crate::manifest::Spec;
+    let selected: Vec<&Document> = documents
+        .iter()
+        .filter(|d| keys.is_none_or(|k| k.contains(&d.manifest.key())))
+        .collect();
     let mut wanted = crate::observe::Wanted::default();
-    let mut declared_clusters = BTreeSet::new();
-    for doc in documents {
+    let declared_clusters: BTreeSet<String> = documents
+        .iter()
+        .filter(|d| matches!(d.manifest.spec, Spec::Cluster(_)))
+        .map(|d| d.manifest.metadata.name.clone())
+        .collect();
+    let mut referenced = BTreeSet::new();
+    for doc in &selected {
         let name = doc.manifest.metadata.name.clone();
         match &doc.manifest.spec {
             Spec::Cluster(_) => {
-                declared_clusters.insert(name.clone());
                 wanted.clusters.insert(name);
             }
             Spec::TargetGroup(_) => {
@@ -846,20 +880,31 @@ pub async fn plan_all(
                     .entry(s.cluster.clone())
                     .or_default()
                     .insert(name);
+                referenced.extend(s.load_balancers.iter().filter_map(|lb| lb.target_group.clone()));
             }
         }
     }
     let observed = observer.observe(&wanted).await?;
-    let ctx = PlanContext {
-        instance: instance.to_string(),
-        target_group_arns: observed
+    let mut target_group_arns = known_arns.clone();
+    target_group_arns.extend(
+        observed
             .target_groups
             .iter()
-            .map(|(name, tg)| (name.clone(), tg.group.arn.clone()))
-            .collect(),
+            .map(|(name, tg)| (name.clone(), tg.group.arn.clone())),
+    );
+    let unknown: BTreeSet<String> = referenced
+        .into_iter()
+        .filter(|name| !target_group_arns.contains_key(name))
+        .collect();
+    if !unknown.is_empty() {
+        target_group_arns.extend(observer.target_group_arns(&unknown).await?);
+    }
+    let ctx = PlanContext {
+        instance: instance.to_string(),
+        target_group_arns,
         declared_clusters,
     };
-    let mut ordered: Vec<&Document> = documents.iter().collect();
+    let mut ordered = selected;
     ordered.sort_by_key(|d| d.manifest.kind());
     let mut plans = Vec::with_capacity(ordered.len());
     for doc in ordered {
@@ -878,7 +923,11 @@ pub async fn plan_all(
             },
         });
     }
-    Ok((plans, ctx.target_group_arns))
+    Ok(Planned {
+        plans,
+        target_group_arns: ctx.target_group_arns,
+        observed,
+    })
 }
 
 #[cfg(test)]
