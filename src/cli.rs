@@ -2,6 +2,7 @@
 //! environment variable) and the commands that are not long-running. `diff` and `apply` live
 //! in `sync`.
 
+mod run;
 mod sync;
 
 use std::io::Write;
@@ -151,6 +152,10 @@ pub enum Command {
     Diff(sync::DiffArgs),
     /// Make live state match the manifests (one pass).
     Apply(sync::ApplyArgs),
+    /// Run the controller: watch the manifests and keep AWS matching them (until SIGTERM).
+    Run(run::RunArgs),
+    /// Print a running controller's per-resource status: exit 0 all synced, 2 otherwise.
+    Status(run::StatusArgs),
 }
 
 /// `validate` options.
@@ -179,6 +184,12 @@ pub enum CliError {
     /// Writing the report failed.
     #[error("cannot write output")]
     Write(#[from] std::io::Error),
+    /// The HTTP address could not be bound.
+    #[error("cannot listen on {0}")]
+    Bind(std::net::SocketAddr, #[source] std::io::Error),
+    /// The controller stopped with an error.
+    #[error(transparent)]
+    Run(#[from] crate::controller::run::RunError),
     /// Serializing the report failed.
     #[error("cannot encode output as JSON")]
     Json(#[from] serde_json::Error),
@@ -190,6 +201,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode, CliError> {
     match cli.command {
         Command::Diff(args) => sync::diff(&cli.global, &args, &mut stdout).await,
         Command::Apply(args) => sync::apply(&cli.global, &args, &mut stdout).await,
+        Command::Run(args) => run::run(&cli.global, &args, &mut stdout).await,
+        Command::Status(args) => run::status(&args, &mut stdout).await,
         Command::Validate(args) => validate(&args, &mut stdout),
         Command::Schema => {
             serde_json::to_writer_pretty(&mut stdout, crate::schema::manifest_schema())?;

@@ -5,5 +5,9 @@
 //!   bounded concurrency, per-key exponential backoff with jitter).
 //! - [`status`]: per-resource sync/health status and the board `/status` serves.
 
+pub mod desired;
 pub mod queue;
+pub mod reconcile;
+pub mod run;
+pub mod server;
 pub mod status;

@@ -18,8 +18,10 @@
 //! - [`apply`]: runs plans, filling in ARNs created on the way.
 //! - [`prune`]: deleting owned resources no manifest names anymore (opt-in, bounded).
 //! - [`rollout`]: following a service's rollout to completed, failed or rolled back.
-//! - [`controller`]: the long-running controller (its work queue so far; `run` is not wired yet).
-//! - [`cli`]: the command line (`validate`, `schema`, `diff`, `apply`).
+//! - [`controller`]: the long-running controller (`run`): desired state, per-kind work queues,
+//!   reconcile, full sync and rollout tracking, status, and its HTTP endpoints.
+//! - [`http_client`]: a minimal HTTP GET for commands that ask a running controller.
+//! - [`cli`]: the command line (`validate`, `schema`, `diff`, `apply`, `run`, `status`).
 //!
 //! `main.rs` only parses the command line, sets up logging and calls [`cli::run`].
 
@@ -30,6 +32,7 @@ pub mod cli;
 pub mod cloud;
 pub mod controller;
 pub mod diff;
+pub mod http_client;
 pub mod manifest;
 pub mod observe;
 pub mod plan;

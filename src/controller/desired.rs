@@ -1,0 +1,202 @@
+//! The desired state the controller works towards: the documents of the last load, indexed by
+//! resource key, with the source revision they came from and the keys whose manifests failed
+//! to load ("held": never treated as deleted). Replaced whole on each load; reconciles read an
+//! `Arc` of it, so a load never changes what a running reconcile sees.
+
+use std::collections::BTreeMap;
+
+use crate::manifest::{Document, Loaded, ResourceKey};
+use crate::plan::hash;
+use crate::source::{Changes, Snapshot};
+
+/// One load of the manifests.
+#[derive(Debug, Default)]
+pub struct Desired {
+    /// Bumped on every load; a plan made under an older generation is not applied.
+    pub generation: u64,
+    /// Git commit SHA, or `sha256:<12 hex>` of a directory's manifests.
+    pub revision: String,
+    /// Every document that loaded.
+    pub documents: Vec<Document>,
+    /// Position in `documents` of each key's first document.
+    index: BTreeMap<ResourceKey, usize>,
+    /// The load reduced for diffing (content hash per key).
+    pub snapshot: Snapshot,
+    /// Keys whose manifest failed to load, with the load error, kept as they were.
+    pub held: BTreeMap<ResourceKey, String>,
+    /// Documents that failed to load.
+    pub manifest_errors: usize,
+}
+
+impl Desired {
+    /// The desired state of `loaded`, following `previous`. `revision` names the source
+    /// revision; `None` derives one from the content. Returns it with what changed.
+    pub fn next(
+        previous: &Desired,
+        loaded: Loaded,
+        revision: Option<String>,
+    ) -> (Desired, Changes) {
+        let snapshot = Snapshot::of(&loaded);
+        let changes = crate::source::diff(&previous.snapshot, &snapshot);
+        let snapshot = snapshot.carry_held(&previous.snapshot, &changes);
+        let mut held = BTreeMap::new();
+        for key in &changes.held {
+            held.insert(
+                key.clone(),
+                "its manifest failed to load; left as it is until it loads again".to_string(),
+            );
+        }
+        // Keys held before and still absent from the documents stay held.
+        for (key, reason) in &previous.held {
+            if !changes.removed.contains(key) && !snapshot_has_document(&loaded, key) {
+                held.entry(key.clone()).or_insert_with(|| reason.clone());
+            }
+        }
+        let revision = revision.unwrap_or_else(|| content_revision(&snapshot));
+        let mut index = BTreeMap::new();
+        for (i, doc) in loaded.documents.iter().enumerate() {
+            index.entry(doc.manifest.key()).or_insert(i);
+        }
+        let desired = Desired {
+            generation: previous.generation + 1,
+            revision,
+            documents: loaded.documents,
+            index,
+            snapshot,
+            held,
+            manifest_errors: loaded.failed.len(),
+        };
+        (desired, changes)
+    }
+
+    /// The document of `key`, if it loaded.
+    pub fn document(&self, key: &ResourceKey) -> Option<&Document> {
+        self.index.get(key).map(|&i| &self.documents[i])
+    }
+
+    /// The content hash of `key`'s manifest (changes when its spec or metadata does).
+    pub fn content(&self, key: &ResourceKey) -> Option<&str> {
+        self.snapshot
+            .resources
+            .get(key)
+            .map(|entry| entry.content.as_str())
+    }
+
+    /// Every key with a document, in key order.
+    pub fn keys(&self) -> impl Iterator<Item = &ResourceKey> {
+        self.index.keys()
+    }
+}
+
+/// Validates a load and moves every document with an error (its own, or one that names it,
+/// by file and line) to `failed`: an invalid manifest is never applied, and, being failed
+/// rather than absent, never looks deleted. Every finding is logged with file and line.
+pub fn validated(mut loaded: Loaded) -> Loaded {
+    let diagnostics = crate::manifest::validate(&loaded);
+    for d in &diagnostics {
+        if d.is_error() {
+            tracing::error!(file = %d.file.display(), line = d.line, "{d}");
+        } else {
+            tracing::warn!(file = %d.file.display(), line = d.line, "{d}");
+        }
+    }
+    // The document a finding belongs to: the last one of its file starting at or before it.
+    let mut bad = std::collections::BTreeSet::new();
+    for d in diagnostics.iter().filter(|d| d.is_error()) {
+        let owner = loaded
+            .documents
+            .iter()
+            .enumerate()
+            .filter(|(_, doc)| doc.file == d.file && doc.line <= d.line.max(1))
+            .max_by_key(|(_, doc)| doc.line)
+            .map(|(i, _)| i);
+        if let Some(i) = owner {
+            bad.insert(i);
+        }
+    }
+    let documents = std::mem::take(&mut loaded.documents);
+    for (i, doc) in documents.into_iter().enumerate() {
+        if bad.contains(&i) {
+            loaded.failed.push(crate::manifest::FailedDocument {
+                file: doc.file.clone(),
+                line: doc.line,
+                identity: Some((
+                    doc.manifest.kind().as_str().to_string(),
+                    doc.manifest.metadata.name.clone(),
+                )),
+            });
+        } else {
+            loaded.documents.push(doc);
+        }
+    }
+    loaded
+}
+
+fn snapshot_has_document(loaded: &Loaded, key: &ResourceKey) -> bool {
+    loaded.documents.iter().any(|d| &d.manifest.key() == key)
+}
+
+/// `sha256:` and 12 hex digits of the manifests' content: the same set of specs gives the same
+/// revision, whatever the formatting, comments or file order.
+pub fn content_revision(snapshot: &Snapshot) -> String {
+    let contents: Vec<(&ResourceKey, &str)> = snapshot
+        .resources
+        .iter()
+        .map(|(k, e)| (k, e.content.as_str()))
+        .collect();
+    format!("sha256:{}", &hash(&contents)[..12])
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::manifest::{Kind, load_str};
+
+    const CLUSTER: &str =
+        "apiVersion: ecs-operator/v1\nkind: Cluster\nmetadata:\n  name: shop\nspec: {}\n";
+
+    fn key() -> ResourceKey {
+        ResourceKey {
+            kind: Kind::Cluster,
+            cluster: None,
+            name: "shop".into(),
+        }
+    }
+
+    #[test]
+    fn a_broken_manifest_is_held_not_removed_and_stays_held() {
+        let first = load_str(Path::new("c.yaml"), CLUSTER);
+        assert!(first.failed.is_empty(), "{:?}", first.diagnostics);
+        let (d1, c1) = Desired::next(&Desired::default(), first, None);
+        assert!(c1.changed.contains(&key()));
+        assert!(d1.document(&key()).is_some());
+        assert!(d1.revision.starts_with("sha256:"));
+
+        let broken = load_str(
+            Path::new("c.yaml"),
+            "apiVersion: ecs-operator/v1\nkind: Cluster\nmetadata:\n  name: shop\nspec:\n  nope: 1\n",
+        );
+        let (d2, c2) = Desired::next(&d1, broken, None);
+        assert!(c2.removed.is_empty());
+        assert!(d2.held.contains_key(&key()));
+        assert!(d2.document(&key()).is_none());
+        assert_eq!(d2.generation, 2);
+
+        // Another unrelated reload while still broken: still held, not removed.
+        let still = load_str(
+            Path::new("c.yaml"),
+            "apiVersion: ecs-operator/v1\nkind: Cluster\nmetadata:\n  name: shop\nspec:\n  nope: 2\n",
+        );
+        let (d3, c3) = Desired::next(&d2, still, None);
+        assert!(c3.removed.is_empty());
+        assert!(d3.held.contains_key(&key()));
+
+        // Fixed: back, and no longer held.
+        let fixed = load_str(Path::new("c.yaml"), CLUSTER);
+        let (d4, _) = Desired::next(&d3, fixed, None);
+        assert!(d4.held.is_empty());
+        assert_eq!(d4.revision, d1.revision, "same content, same revision");
+    }
+}

@@ -1,0 +1,487 @@
+//! `ecs-operator run`: wires the source, the work queues (one per kind, like one Kubernetes
+//! controller per resource type, so a slow bucket of one kind never starves another), the
+//! periodic full sync, the rollout tracker and the HTTP server, and stops them on shutdown.
+//!
+//! Order of events: the source is loaded once; the first full sync plans every resource with
+//! batched reads and queues what differs; `/readyz` turns ready when each of those keys has
+//! been reconciled once. From then on a source change queues only the keys it changed, and a
+//! resync (default 5 minutes, with jitter) repeats the full sync to heal drift. On shutdown no
+//! new work starts and reconciles in flight get a bounded time to finish.
+
+use std::collections::BTreeSet;
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rand::{RngExt, SeedableRng};
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinSet;
+
+use super::desired::validated;
+use super::queue::{QueueConfig, WorkQueue};
+use super::reconcile::{Controller, Enqueue, Events, Settings};
+use super::server::{self, AppState, Liveness, MetricsText, Webhook};
+use super::status::StatusBoard;
+use crate::cloud::Cloud;
+use crate::manifest::{Kind, Loaded, ResourceKey};
+use crate::source::SourceError;
+
+/// Where manifests come from.
+pub enum SourceConfig {
+    /// A directory, watched.
+    Dir {
+        /// The directory.
+        path: PathBuf,
+        /// Quiet time after the last file event before reloading.
+        debounce: Duration,
+    },
+    /// A source the caller drives (git, tests): each value received is a new load.
+    Feed {
+        /// `git:URL` or a description, for `/status`.
+        location: String,
+        /// Loads with their revision.
+        loads: tokio::sync::mpsc::Receiver<(Loaded, Option<String>)>,
+    },
+}
+
+impl std::fmt::Debug for SourceConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SourceConfig::Dir { path, debounce } => f
+                .debug_struct("Dir")
+                .field("path", path)
+                .field("debounce", debounce)
+                .finish(),
+            SourceConfig::Feed { location, .. } => {
+                f.debug_struct("Feed").field("location", location).finish()
+            }
+        }
+    }
+}
+
+/// Settings of `run`.
+#[derive(Debug)]
+pub struct RunConfig {
+    /// The manifests.
+    pub source: SourceConfig,
+    /// Reconcile settings.
+    pub settings: Settings,
+    /// Work queue settings (concurrency is per kind).
+    pub queue: QueueConfig,
+    /// Time between full syncs.
+    pub resync: Duration,
+    /// Fraction of `resync` taken off or added at random.
+    pub resync_jitter: f64,
+    /// Time between reads of the services whose rollouts are followed.
+    pub rollout_poll: Duration,
+    /// How long reconciles in flight may take to finish after shutdown is asked for.
+    pub shutdown_timeout: Duration,
+}
+
+impl RunConfig {
+    /// Defaults around a source: 5 min resync with 10 % jitter, rollouts polled every 10 s,
+    /// 8 reconciles per kind, 20 s to finish on shutdown.
+    pub fn new(source: SourceConfig) -> RunConfig {
+        RunConfig {
+            source,
+            settings: Settings::default(),
+            queue: QueueConfig {
+                concurrency: 8,
+                ..QueueConfig::default()
+            },
+            resync: Duration::from_secs(300),
+            resync_jitter: 0.1,
+            rollout_poll: Duration::from_secs(10),
+            shutdown_timeout: Duration::from_secs(20),
+        }
+    }
+}
+
+/// The HTTP side of `run`.
+pub struct Http {
+    /// Where to serve (already bound, so the caller knows the port).
+    pub listener: tokio::net::TcpListener,
+    /// The git webhook, if any.
+    pub webhook: Option<Webhook>,
+    /// `/metrics`, if any.
+    pub metrics: Option<MetricsText>,
+}
+
+/// Why `run` stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The source could not be watched or read.
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    /// The HTTP server failed.
+    #[error("HTTP server: {0}")]
+    Http(#[source] std::io::Error),
+    /// The feed closed before the first load.
+    #[error("the manifest source closed before its first load")]
+    NoFirstLoad,
+}
+
+/// One queue per kind.
+#[derive(Clone)]
+pub struct Queues {
+    by_kind: Arc<[(Kind, WorkQueue<ResourceKey>)]>,
+}
+
+impl Queues {
+    /// Three queues with `config` each.
+    pub fn new(config: &QueueConfig) -> Queues {
+        let by_kind: Vec<(Kind, WorkQueue<ResourceKey>)> = Kind::ALL
+            .iter()
+            .enumerate()
+            .map(|(i, kind)| {
+                let mut c = config.clone();
+                c.seed = c.seed.map(|s| s.wrapping_add(i as u64));
+                (*kind, WorkQueue::new(c))
+            })
+            .collect();
+        Queues {
+            by_kind: by_kind.into(),
+        }
+    }
+
+    /// Queues `key` on its kind's queue.
+    pub fn enqueue(&self, key: ResourceKey) {
+        if let Some((_, q)) = self.by_kind.iter().find(|(k, _)| *k == key.kind) {
+            q.enqueue(key);
+        }
+    }
+
+    /// Keys waiting and retries so far, over all kinds.
+    pub fn stats(&self) -> (usize, u64) {
+        self.by_kind.iter().fold((0, 0), |(d, r), (_, q)| {
+            let s = q.stats();
+            (d + s.depth + s.in_flight, r + s.retries_total)
+        })
+    }
+}
+
+/// A handle on a running controller (for the caller and tests).
+#[derive(Clone)]
+pub struct Handle {
+    /// The controller.
+    pub controller: Arc<Controller>,
+    /// The queues.
+    pub queues: Queues,
+}
+
+/// Runs the controller until `shutdown` completes. `on_start` sees the handle once the first
+/// load is in.
+#[allow(clippy::too_many_arguments)]
+pub async fn run(
+    cloud: Cloud,
+    config: RunConfig,
+    http: Option<Http>,
+    events: Arc<dyn Events>,
+    queue_stats: impl Fn(usize, u64) + Send + Sync + 'static,
+    on_start: impl FnOnce(&Handle),
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), RunError> {
+    let RunConfig {
+        source,
+        settings,
+        queue,
+        resync,
+        resync_jitter,
+        rollout_poll,
+        shutdown_timeout,
+    } = config;
+    let status = StatusBoard::new();
+    let queues = Queues::new(&queue);
+    let enqueue: Enqueue = {
+        let queues = queues.clone();
+        Arc::new(move |key| queues.enqueue(key))
+    };
+    let initial: Arc<Mutex<Option<BTreeSet<ResourceKey>>>> = Arc::new(Mutex::new(None));
+    let controller = Arc::new(Controller::new(
+        cloud,
+        settings,
+        status.clone(),
+        enqueue,
+        events,
+    ));
+
+    // The first load, before anything else runs.
+    let mut source = Source::open(source)?;
+    status.update_source(|s| s.location = source.location());
+    let (loaded, revision) = source.next().await?.ok_or(RunError::NoFirstLoad)?;
+    let _ = controller.load(loaded, revision);
+    let handle = Handle {
+        controller: controller.clone(),
+        queues: queues.clone(),
+    };
+    on_start(&handle);
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let stopped = move || {
+        let mut rx = stop_rx.clone();
+        async move {
+            let _ = rx.wait_for(|s| *s).await;
+        }
+    };
+    let liveness = Liveness::new(Duration::from_secs(30));
+    liveness.beat();
+
+    let mut server = None;
+    if let Some(http) = http {
+        let router = server::router(AppState {
+            status: status.clone(),
+            liveness: liveness.clone(),
+            webhook: http.webhook,
+            metrics: http.metrics,
+        });
+        server = Some(tokio::spawn(server::serve(
+            http.listener,
+            router,
+            stopped(),
+        )));
+    }
+
+    // Work: one runner per kind's queue.
+    let mut workers = JoinSet::new();
+    for (_, q) in queues.by_kind.iter() {
+        let q = q.clone();
+        let controller = controller.clone();
+        let initial = initial.clone();
+        let status = status.clone();
+        let stop = stopped();
+        workers.spawn(async move {
+            q.run(
+                move |key: ResourceKey| {
+                    let controller = controller.clone();
+                    let initial = initial.clone();
+                    let status = status.clone();
+                    async move {
+                        let result = controller.reconcile(key.clone()).await;
+                        let mut pending = initial.lock().unwrap_or_else(|e| e.into_inner());
+                        if let Some(keys) = pending.as_mut() {
+                            keys.remove(&key);
+                            if keys.is_empty() {
+                                *pending = None;
+                                status.set_ready();
+                                tracing::info!("ready: first full sync done");
+                            }
+                        }
+                        result
+                    }
+                },
+                stop,
+            )
+            .await;
+        });
+    }
+
+    // Background loops: source changes, full syncs, rollouts, heartbeat.
+    let mut loops = JoinSet::new();
+    {
+        let controller = controller.clone();
+        let queues = queues.clone();
+        let mut stop = stopped_rx(&stop_tx);
+        loops.spawn(async move {
+            loop {
+                tokio::select! {
+                    () = until_stopped(&mut stop) => break,
+                    next = source.next() => match next {
+                        Ok(Some((loaded, revision))) => {
+                            for key in controller.load(loaded, revision) {
+                                queues.enqueue(key);
+                            }
+                        }
+                        Ok(None) => break,
+                        Err(e) => {
+                            tracing::error!(error = %e, "manifest source failed");
+                            controller.status().update_source(|s| s.last_error = Some(e.to_string()));
+                            break;
+                        }
+                    }
+                }
+            }
+        });
+    }
+    {
+        let controller = controller.clone();
+        let initial = initial.clone();
+        let mut stop = stopped_rx(&stop_tx);
+        loops.spawn(async move {
+            let mut rng = rand::rngs::StdRng::from_rng(&mut rand::rng());
+            let mut first = true;
+            let mut retry = Duration::from_secs(1);
+            loop {
+                let wait = match controller.full_sync().await {
+                    Ok(queued) => {
+                        if first {
+                            first = false;
+                            let mut pending = initial.lock().unwrap_or_else(|e| e.into_inner());
+                            if queued.is_empty() {
+                                controller.status().set_ready();
+                                tracing::info!("ready: first full sync found everything in sync");
+                            } else {
+                                *pending = Some(queued.clone());
+                            }
+                        }
+                        tracing::info!(queued = queued.len(), "full sync done");
+                        retry = Duration::from_secs(1);
+                        let spread = resync.as_secs_f64() * resync_jitter.clamp(0.0, 1.0);
+                        let secs = resync.as_secs_f64() + rng.random_range(-spread..=spread);
+                        Duration::from_secs_f64(secs.max(0.0))
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, retry_in = ?retry, "full sync failed");
+                        let wait = retry;
+                        retry = (retry * 2).min(resync);
+                        wait
+                    }
+                };
+                tokio::select! {
+                    () = until_stopped(&mut stop) => break,
+                    () = tokio::time::sleep(wait) => {}
+                }
+            }
+        });
+    }
+    {
+        let controller = controller.clone();
+        let mut stop = stopped_rx(&stop_tx);
+        loops.spawn(async move {
+            let mut tick = tokio::time::interval(rollout_poll);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    () = until_stopped(&mut stop) => break,
+                    _ = tick.tick() => {
+                        if controller.rollouts_followed() > 0
+                            && let Err(e) = controller.track_rollouts().await
+                        {
+                            tracing::warn!(error = %e, "reading rollouts failed");
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    // The heartbeat: beats while every worker and loop is running.
+    let mut tick = tokio::time::interval(Duration::from_secs(5));
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            () = &mut shutdown => break,
+            _ = tick.tick() => {
+                let (depth, retries) = queues.stats();
+                queue_stats(depth, retries);
+                if workers.len() == queues.by_kind.len() && loops.len() == 3 && !any_finished(&mut loops) {
+                    liveness.beat();
+                }
+            }
+        }
+    }
+
+    tracing::info!("shutting down: no new work; waiting for calls in flight");
+    let _ = stop_tx.send(true);
+    let drained = tokio::time::timeout(shutdown_timeout, async {
+        while workers.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!(timeout = ?shutdown_timeout, "reconciles still running at the shutdown timeout were stopped");
+        workers.abort_all();
+    }
+    loops.abort_all();
+    if let Some(server) = server {
+        match server.await {
+            Ok(Err(e)) => return Err(RunError::Http(e)),
+            Ok(Ok(())) | Err(_) => {}
+        }
+    }
+    Ok(())
+}
+
+async fn until_stopped(rx: &mut watch::Receiver<bool>) {
+    let _ = rx.wait_for(|s| *s).await;
+}
+
+fn stopped_rx(tx: &watch::Sender<bool>) -> watch::Receiver<bool> {
+    tx.subscribe()
+}
+
+/// True when a background loop ended (it should run until shutdown).
+fn any_finished(loops: &mut JoinSet<()>) -> bool {
+    match loops.try_join_next() {
+        Some(Ok(())) => true,
+        Some(Err(e)) => {
+            tracing::error!(error = %e, "a controller loop panicked");
+            true
+        }
+        None => false,
+    }
+}
+
+/// The source behind `run`.
+enum Source {
+    Dir {
+        path: PathBuf,
+        watcher: crate::source::DirWatcher,
+        loaded_once: bool,
+    },
+    Feed {
+        location: String,
+        loads: tokio::sync::mpsc::Receiver<(Loaded, Option<String>)>,
+    },
+}
+
+impl Source {
+    fn open(config: SourceConfig) -> Result<Source, SourceError> {
+        Ok(match config {
+            SourceConfig::Dir { path, debounce } => Source::Dir {
+                watcher: crate::source::watch(&path, debounce)?,
+                path,
+                loaded_once: false,
+            },
+            SourceConfig::Feed { location, loads } => Source::Feed { location, loads },
+        })
+    }
+
+    fn location(&self) -> String {
+        match self {
+            Source::Dir { path, .. } => format!("dir:{}", path.display()),
+            Source::Feed { location, .. } => location.clone(),
+        }
+    }
+
+    /// The next load: at once the first time, then after each change. `None` when a feed ends.
+    async fn next(&mut self) -> Result<Option<(Loaded, Option<String>)>, SourceError> {
+        match self {
+            Source::Dir {
+                path,
+                watcher,
+                loaded_once,
+            } => {
+                if *loaded_once {
+                    let change = watcher.changed().await?;
+                    tracing::debug!(
+                        paths = change.paths.len(),
+                        rescan = change.rescan,
+                        "manifests changed"
+                    );
+                }
+                *loaded_once = true;
+                let loaded = crate::manifest::load_paths(std::slice::from_ref(path));
+                Ok(Some((validated(loaded), None)))
+            }
+            Source::Feed { loads, .. } => Ok(loads
+                .recv()
+                .await
+                .map(|(loaded, revision)| (validated(loaded), revision))),
+        }
+    }
+}
+
+/// A notify handle for the git webhook.
+pub fn webhook_trigger() -> Arc<Notify> {
+    Arc::new(Notify::new())
+}

@@ -1,0 +1,167 @@
+//! The controller's HTTP endpoints (axum): `/healthz` (the loop is alive), `/readyz` (first
+//! load and first full sync done), `/status` (per-resource status as JSON), `/metrics`
+//! (Prometheus text format) and `POST /hooks/git` (a GitHub-style push webhook that triggers
+//! an immediate fetch; a wrong `X-Hub-Signature-256` gets 401 and nothing else).
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+use super::status::StatusBoard;
+
+/// The loop's heartbeat: `/healthz` fails when it is older than the allowed age.
+#[derive(Debug, Clone)]
+pub struct Liveness {
+    origin: Instant,
+    last_beat_ms: Arc<AtomicU64>,
+    max_age: Duration,
+}
+
+impl Liveness {
+    /// A heartbeat that counts as dead after `max_age` without a beat.
+    pub fn new(max_age: Duration) -> Liveness {
+        Liveness {
+            origin: Instant::now(),
+            last_beat_ms: Arc::new(AtomicU64::new(0)),
+            max_age,
+        }
+    }
+
+    /// The loop is alive now.
+    pub fn beat(&self) {
+        let ms = self.origin.elapsed().as_millis() as u64;
+        self.last_beat_ms.store(ms, Ordering::Relaxed);
+    }
+
+    /// True when the last beat is recent enough.
+    pub fn is_alive(&self) -> bool {
+        let now = self.origin.elapsed().as_millis() as u64;
+        let last = self.last_beat_ms.load(Ordering::Relaxed);
+        now.saturating_sub(last) <= self.max_age.as_millis() as u64
+    }
+}
+
+/// Checks a webhook body against its signature header: `(secret, body, header) -> valid`.
+pub type Verify = fn(&[u8], &[u8], Option<&str>) -> bool;
+
+/// The git push webhook: a valid delivery wakes the git source.
+#[derive(Clone)]
+pub struct Webhook {
+    /// The shared secret (never logged).
+    pub secret: Arc<[u8]>,
+    /// Woken on a valid delivery.
+    pub trigger: Arc<Notify>,
+    /// The signature check.
+    pub verify: Verify,
+}
+
+impl std::fmt::Debug for Webhook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Webhook")
+            .field("secret", &"<redacted>")
+            .finish_non_exhaustive()
+    }
+}
+
+/// Renders `/metrics`.
+pub type MetricsText = Arc<dyn Fn() -> String + Send + Sync>;
+
+/// What the handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    /// Per-resource status.
+    pub status: StatusBoard,
+    /// The loop's heartbeat.
+    pub liveness: Liveness,
+    /// The git webhook, when a git source with a secret is configured.
+    pub webhook: Option<Webhook>,
+    /// The metrics text, when metrics are on.
+    pub metrics: Option<MetricsText>,
+}
+
+/// The router of every endpoint.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/status", get(status))
+        .route("/metrics", get(metrics))
+        .route("/hooks/git", post(git_hook))
+        .with_state(state)
+}
+
+/// Serves `router` on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+async fn healthz(State(state): State<AppState>) -> Response {
+    if state.liveness.is_alive() {
+        (StatusCode::OK, "ok\n").into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the control loop is stuck\n",
+        )
+            .into_response()
+    }
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    if state.status.is_ready() {
+        (StatusCode::OK, "ready\n").into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not ready: the first load and full sync are not done\n",
+        )
+            .into_response()
+    }
+}
+
+async fn status(State(state): State<AppState>) -> Response {
+    axum::Json(state.status.report()).into_response()
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
+    match &state.metrics {
+        Some(render) => (
+            [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+            render(),
+        )
+            .into_response(),
+        None => (StatusCode::NOT_FOUND, "metrics are off\n").into_response(),
+    }
+}
+
+async fn git_hook(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let Some(hook) = &state.webhook else {
+        return (StatusCode::NOT_FOUND, "no git webhook is configured\n").into_response();
+    };
+    let signature = headers
+        .get("x-hub-signature-256")
+        .and_then(|v| v.to_str().ok());
+    if !(hook.verify)(&hook.secret, &body, signature) {
+        tracing::warn!("git webhook: bad signature, ignored");
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    tracing::info!("git webhook: fetch requested");
+    hook.trigger.notify_one();
+    (StatusCode::ACCEPTED, "fetch requested\n").into_response()
+}

@@ -1,0 +1,484 @@
+//! The controller (`run`) against the simulator on paused tokio time: convergence and
+//! readiness, a change reconciling only its resources, coalescing, a failing key backing off
+//! while the others proceed, crash-loop rollback that is not retried, and drift healed at the
+//! next resync. Waiting is done by advancing virtual time until a condition holds.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use ecs_operator::cloud::ErrorKind;
+use ecs_operator::cloud::model::UpdateService;
+use ecs_operator::cloud::sim::{Fault, Sim, SimConfig};
+use ecs_operator::controller::reconcile::{Events, ReconcileResult};
+use ecs_operator::controller::run::{Handle, RunConfig, RunError, SourceConfig, run};
+use ecs_operator::controller::status::{Health, ResourceStatus, SyncStatus};
+use ecs_operator::manifest::{Kind, Loaded, ResourceKey, load_str};
+use tokio::sync::{mpsc, oneshot};
+
+const CLUSTER: &str =
+    "apiVersion: ecs-operator/v1\nkind: Cluster\nmetadata:\n  name: shop\nspec: {}\n";
+
+fn tg(name: &str) -> String {
+    format!(
+        "apiVersion: ecs-operator/v1\nkind: TargetGroup\nmetadata:\n  name: {name}\nspec:\n  protocol: HTTP\n  port: 8000\n  vpcId: vpc-1\n  targetType: ip\n"
+    )
+}
+
+fn service(name: &str, image: &str, count: u32, target_group: Option<&str>) -> String {
+    let lb = match target_group {
+        Some(tg) => format!(
+            "  loadBalancers:\n    - {{targetGroup: {tg}, containerName: app, containerPort: 8000}}\n"
+        ),
+        None => String::new(),
+    };
+    format!(
+        "apiVersion: ecs-operator/v1\nkind: Service\nmetadata:\n  name: {name}\nspec:\n  cluster: shop\n  desiredCount: {count}\n  launchType: FARGATE\n{lb}  networkConfiguration:\n    awsvpcConfiguration:\n      subnets: [subnet-1]\n  taskDefinition:\n    cpu: \"256\"\n    memory: \"512\"\n    networkMode: awsvpc\n    containerDefinitions:\n      - name: app\n        image: {image}\n        portMappings:\n          - containerPort: 8000\n"
+    )
+}
+
+fn load(files: &[(&str, String)]) -> Loaded {
+    let mut all = Loaded::default();
+    for (name, text) in files {
+        let one = load_str(Path::new(name), text);
+        assert!(one.failed.is_empty(), "{name}: {:?}", one.diagnostics);
+        all.files += one.files;
+        all.documents.extend(one.documents);
+        all.diagnostics.extend(one.diagnostics);
+    }
+    all
+}
+
+/// Counts what the controller reports.
+#[derive(Default)]
+struct Counts {
+    reconciles: Mutex<BTreeMap<(Kind, String), u64>>,
+    drift: AtomicU64,
+    rollouts: Mutex<BTreeMap<&'static str, u64>>,
+}
+
+impl Events for Counts {
+    fn reconciled(&self, kind: Kind, result: ReconcileResult, _took: Duration) {
+        *self
+            .reconciles
+            .lock()
+            .unwrap()
+            .entry((kind, format!("{result:?}")))
+            .or_default() += 1;
+    }
+    fn drift(&self, _kind: Kind) {
+        self.drift.fetch_add(1, Ordering::SeqCst);
+    }
+    fn rollout(&self, result: &'static str) {
+        *self.rollouts.lock().unwrap().entry(result).or_default() += 1;
+    }
+}
+
+struct Harness {
+    sim: Sim,
+    feed: mpsc::Sender<(Loaded, Option<String>)>,
+    handle: Handle,
+    counts: Arc<Counts>,
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<Result<(), RunError>>,
+}
+
+impl Harness {
+    async fn start(sim: Sim, first: Loaded, tweak: impl FnOnce(&mut RunConfig)) -> Harness {
+        let (feed, loads) = mpsc::channel(16);
+        feed.send((first, Some("rev-1".into()))).await.unwrap();
+        let mut config = RunConfig::new(SourceConfig::Feed {
+            location: "test".into(),
+            loads,
+        });
+        config.settings.instance = "test-operator".into();
+        config.queue.seed = Some(7);
+        tweak(&mut config);
+        let counts = Arc::new(Counts::default());
+        let (stop, stopped) = oneshot::channel::<()>();
+        let (handle_tx, handle_rx) = oneshot::channel();
+        let cloud = sim.cloud();
+        let events = counts.clone();
+        let task = tokio::spawn(async move {
+            run(
+                cloud,
+                config,
+                None,
+                events,
+                |_, _| {},
+                move |h| {
+                    let _ = handle_tx.send(h.clone());
+                },
+                async move {
+                    let _ = stopped.await;
+                },
+            )
+            .await
+        });
+        let handle = handle_rx.await.expect("run started");
+        Harness {
+            sim,
+            feed,
+            handle,
+            counts,
+            stop: Some(stop),
+            task,
+        }
+    }
+
+    fn status(&self, key: &ResourceKey) -> Option<ResourceStatus> {
+        self.handle.controller.status().get(key)
+    }
+
+    fn all(&self) -> Vec<ResourceStatus> {
+        self.handle.controller.status().report().resources
+    }
+
+    /// Advances virtual time a second at a time until `done` holds (at most `limit`).
+    async fn until(&self, limit: Duration, what: &str, done: impl Fn(&Harness) -> bool) {
+        let start = tokio::time::Instant::now();
+        while !done(self) {
+            assert!(
+                start.elapsed() < limit,
+                "not {what} after {limit:?}: {:#?}",
+                self.all()
+            );
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }
+
+    async fn converged(&self) {
+        self.until(Duration::from_secs(300), "converged", |h| {
+            h.handle.controller.status().is_ready()
+                && h.all()
+                    .iter()
+                    .all(|s| s.sync == SyncStatus::Synced && s.health == Health::Healthy)
+        })
+        .await;
+    }
+
+    async fn stop(mut self) {
+        let _ = self.stop.take().unwrap().send(());
+        self.task.await.unwrap().unwrap();
+    }
+
+    fn mutating(&self) -> BTreeMap<String, u64> {
+        self.sim
+            .calls()
+            .into_iter()
+            .filter(|(op, _)| !op.starts_with("Describe") && !op.starts_with("List"))
+            .collect()
+    }
+}
+
+fn key(kind: Kind, name: &str) -> ResourceKey {
+    ResourceKey {
+        kind,
+        cluster: (kind == Kind::Service).then(|| "shop".to_string()),
+        name: name.into(),
+    }
+}
+
+fn sim() -> Sim {
+    Sim::new(SimConfig {
+        throttling: false,
+        ..SimConfig::default()
+    })
+}
+
+fn shop(api_image: &str, api_count: u32) -> Loaded {
+    load(&[
+        ("cluster.yaml", CLUSTER.to_string()),
+        (
+            "api.yaml",
+            format!(
+                "{}---\n{}",
+                tg("shop-api"),
+                service("api", api_image, api_count, Some("shop-api"))
+            ),
+        ),
+        ("worker.yaml", service("worker", "worker:1", 1, None)),
+    ])
+}
+
+#[tokio::test(start_paused = true)]
+async fn converges_becomes_ready_and_a_quiet_resync_changes_nothing() {
+    let h = Harness::start(sim(), shop("api:1", 2), |_| {}).await;
+    h.converged().await;
+    assert_eq!(h.all().len(), 4);
+    let api = h.status(&key(Kind::Service, "api")).unwrap();
+    assert_eq!(api.revision.as_deref(), Some("rev-1"));
+    assert!(
+        api.task_definition
+            .as_deref()
+            .unwrap()
+            .contains(":task-definition/api:1"),
+        "{api:?}"
+    );
+    assert_eq!(h.counts.rollouts.lock().unwrap().get("completed"), Some(&2));
+
+    // A full resync later: everything read again, nothing changed, no drift.
+    h.sim.reset_calls();
+    tokio::time::sleep(Duration::from_secs(6 * 60)).await;
+    assert!(h.mutating().is_empty(), "{:?}", h.mutating());
+    assert!(h.sim.calls().get("DescribeServices").copied().unwrap_or(0) >= 1);
+    assert_eq!(h.counts.drift.load(Ordering::SeqCst), 0);
+    h.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_change_reconciles_only_its_resource() {
+    let h = Harness::start(sim(), shop("api:1", 2), |_| {}).await;
+    h.converged().await;
+    h.sim.reset_calls();
+    h.feed
+        .send((shop("api:1", 3), Some("rev-2".into())))
+        .await
+        .unwrap();
+    h.until(Duration::from_secs(60), "api at rev-2", |h| {
+        h.status(&key(Kind::Service, "api"))
+            .unwrap()
+            .revision
+            .as_deref()
+            == Some("rev-2")
+    })
+    .await;
+    let calls = h.sim.calls();
+    // Only the api service was read and updated: one cluster read, one service read.
+    assert_eq!(calls.get("UpdateService"), Some(&1), "{calls:?}");
+    assert_eq!(calls.get("DescribeServices"), Some(&1), "{calls:?}");
+    assert_eq!(calls.get("DescribeClusters"), Some(&1), "{calls:?}");
+    assert_eq!(
+        calls.get("DescribeTargetGroupAttributes"),
+        None,
+        "{calls:?}"
+    );
+    assert_eq!(
+        calls.get("RegisterTaskDefinition"),
+        None,
+        "same image: no new revision"
+    );
+    // The others keep the revision they were last applied at.
+    let worker = h.status(&key(Kind::Service, "worker")).unwrap();
+    assert_eq!(worker.revision.as_deref(), Some("rev-1"));
+    h.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn triggers_for_one_key_coalesce() {
+    let h = Harness::start(sim(), shop("api:1", 2), |_| {}).await;
+    h.converged().await;
+    h.sim.reset_calls();
+    // Five loads in a row before the queue runs: the api key runs once, at the last one.
+    for count in 3..8 {
+        h.feed
+            .send((shop("api:1", count), Some(format!("rev-{count}"))))
+            .await
+            .unwrap();
+    }
+    h.until(Duration::from_secs(60), "api at rev-7", |h| {
+        h.status(&key(Kind::Service, "api"))
+            .unwrap()
+            .revision
+            .as_deref()
+            == Some("rev-7")
+    })
+    .await;
+    let updates = h.sim.calls().get("UpdateService").copied().unwrap_or(0);
+    assert!(updates <= 2, "{updates} UpdateService calls for 5 triggers");
+    let desired = h
+        .sim
+        .cloud()
+        .ecs
+        .describe_services("shop", &["api".to_string()])
+        .await
+        .unwrap()
+        .found[0]
+        .desired_count;
+    assert_eq!(desired, 7);
+    h.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failing_key_backs_off_while_the_others_proceed() {
+    let s = sim();
+    // The target group cannot be created 3 times in a row.
+    s.inject(
+        "CreateTargetGroup",
+        Fault::FailNext(3, ErrorKind::Transient),
+    );
+    let h = Harness::start(s, shop("api:1", 2), |_| {}).await;
+    // The worker (no target group) converges while the group is failing.
+    h.until(Duration::from_secs(60), "worker synced", |h| {
+        h.status(&key(Kind::Service, "worker"))
+            .is_some_and(|s| s.sync == SyncStatus::Synced)
+    })
+    .await;
+    let tg = h.status(&key(Kind::TargetGroup, "shop-api")).unwrap();
+    assert_eq!(tg.sync, SyncStatus::OutOfSync);
+    assert!(tg.last_error.is_some(), "{tg:?}");
+    // Backoff 1 s, 2 s, 4 s: then it works, and the api service follows.
+    h.converged().await;
+    let (_, retries) = h.handle.queues.stats();
+    assert_eq!(retries, 3);
+    assert_eq!(h.sim.calls().get("CreateTargetGroup"), Some(&4));
+    h.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_crash_loop_is_rolled_back_and_not_retried_until_the_manifest_changes() {
+    let s = sim();
+    s.set_crashing_images(vec!["api:bad".into()]);
+    let h = Harness::start(s, shop("api:1", 2), |c| {
+        c.rollout_poll = Duration::from_secs(5);
+    })
+    .await;
+    h.converged().await;
+    let good = h
+        .status(&key(Kind::Service, "api"))
+        .unwrap()
+        .task_definition
+        .unwrap();
+
+    h.feed
+        .send((shop("api:bad", 2), Some("rev-bad".into())))
+        .await
+        .unwrap();
+    h.until(Duration::from_secs(300), "rolled back", |h| {
+        let api = h.status(&key(Kind::Service, "api")).unwrap();
+        api.health == Health::Degraded
+            && api.message.as_deref().unwrap_or("").contains("rolled back")
+            && api.task_definition.as_deref() == Some(good.as_str())
+    })
+    .await;
+    assert_eq!(
+        h.counts.rollouts.lock().unwrap().get("rolled_back"),
+        Some(&1)
+    );
+    let live = h
+        .sim
+        .cloud()
+        .ecs
+        .describe_services("shop", &["api".to_string()])
+        .await
+        .unwrap()
+        .found
+        .remove(0);
+    assert_eq!(
+        live.task_definition, good,
+        "the service runs the last good revision"
+    );
+
+    // Resyncs come and go: the bad spec is not applied again.
+    let updates = h.sim.calls().get("UpdateService").copied().unwrap_or(0);
+    tokio::time::sleep(Duration::from_secs(11 * 60)).await;
+    assert_eq!(
+        h.sim.calls().get("UpdateService").copied().unwrap_or(0),
+        updates
+    );
+    let api = h.status(&key(Kind::Service, "api")).unwrap();
+    assert_eq!(api.sync, SyncStatus::OutOfSync);
+    assert_eq!(api.health, Health::Degraded);
+
+    // A fixed manifest rolls forward.
+    h.feed
+        .send((shop("api:2", 2), Some("rev-fixed".into())))
+        .await
+        .unwrap();
+    h.converged().await;
+    let api = h.status(&key(Kind::Service, "api")).unwrap();
+    assert_eq!(api.revision.as_deref(), Some("rev-fixed"));
+    assert_ne!(api.task_definition.as_deref(), Some(good.as_str()));
+    h.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn drift_made_behind_the_controllers_back_is_healed_at_the_next_resync() {
+    let h = Harness::start(sim(), shop("api:1", 2), |c| {
+        c.resync = Duration::from_secs(60);
+    })
+    .await;
+    h.converged().await;
+    h.sim
+        .cloud()
+        .ecs
+        .update_service(&UpdateService {
+            cluster: "shop".into(),
+            name: "api".into(),
+            desired_count: Some(5),
+            ..UpdateService::default()
+        })
+        .await
+        .unwrap();
+    let desired = || async {
+        h.sim
+            .cloud()
+            .ecs
+            .describe_services("shop", &["api".to_string()])
+            .await
+            .unwrap()
+            .found[0]
+            .desired_count
+    };
+    assert_eq!(desired().await, 5);
+    tokio::time::sleep(Duration::from_secs(70)).await;
+    assert_eq!(desired().await, 2, "healed at the resync");
+    assert_eq!(h.counts.drift.load(Ordering::SeqCst), 1);
+    h.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_broken_manifest_is_held_and_nothing_is_deleted_or_changed() {
+    let h = Harness::start(sim(), shop("api:1", 2), |_| {}).await;
+    h.converged().await;
+    h.sim.reset_calls();
+    // The api file breaks: its resources are held (Unknown), not removed.
+    let mut broken = load(&[
+        ("cluster.yaml", CLUSTER.to_string()),
+        ("worker.yaml", service("worker", "worker:1", 1, None)),
+    ]);
+    let bad = load_str(
+        Path::new("api.yaml"),
+        "apiVersion: ecs-operator/v1\nkind: Service\nmetadata:\n  name: api\nspec:\n  cluster: shop\n  desiredCount: two\n",
+    );
+    assert_eq!(bad.failed.len(), 1);
+    broken.failed.extend(bad.failed);
+    h.feed
+        .send((broken, Some("rev-broken".into())))
+        .await
+        .unwrap();
+    h.until(Duration::from_secs(30), "api held", |h| {
+        h.status(&key(Kind::Service, "api"))
+            .is_some_and(|s| s.sync == SyncStatus::Unknown)
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    assert!(h.mutating().is_empty(), "{:?}", h.mutating());
+    h.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn shutdown_waits_for_calls_in_flight_within_the_bound() {
+    let s = sim();
+    let h = Harness::start(s, shop("api:1", 2), |c| {
+        c.shutdown_timeout = Duration::from_secs(5);
+    })
+    .await;
+    h.converged().await;
+    // The next UpdateService hangs: shutdown still returns, after the bound.
+    h.sim.inject("UpdateService", Fault::Hang);
+    h.feed
+        .send((shop("api:1", 4), Some("rev-2".into())))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let before = tokio::time::Instant::now();
+    h.stop().await;
+    let took = before.elapsed();
+    assert!(
+        took >= Duration::from_secs(5) && took < Duration::from_secs(7),
+        "{took:?}"
+    );
+}
