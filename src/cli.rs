@@ -2,6 +2,8 @@
 //! environment variable) and the commands that are not long-running. `diff` and `apply` live
 //! in `sync`.
 
+mod healthcheck;
+mod import;
 mod sync;
 
 use std::io::Write;
@@ -151,6 +153,10 @@ pub enum Command {
     Diff(sync::DiffArgs),
     /// Make live state match the manifests (one pass).
     Apply(sync::ApplyArgs),
+    /// Write manifests for the live services of a cluster (and its target groups and itself).
+    Import(import::ImportArgs),
+    /// Probe the controller's /healthz: exit 0 on 2xx, 1 otherwise (the container health check).
+    Healthcheck(healthcheck::HealthcheckArgs),
 }
 
 /// `validate` options.
@@ -191,6 +197,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Diff(args) => sync::diff(&cli.global, &args, &mut stdout).await,
         Command::Apply(args) => sync::apply(&cli.global, &args, &mut stdout).await,
         Command::Validate(args) => validate(&args, &mut stdout),
+        Command::Import(args) => import::import(&cli.global, &args, &mut stdout).await,
+        Command::Healthcheck(args) => healthcheck::healthcheck(&args, &mut stdout).await,
         Command::Schema => {
             serde_json::to_writer_pretty(&mut stdout, crate::schema::manifest_schema())?;
             writeln!(stdout)?;

@@ -18,6 +18,8 @@
 //! - [`apply`]: runs plans, filling in ARNs created on the way.
 //! - [`prune`]: deleting owned resources no manifest names anymore (opt-in, bounded).
 //! - [`rollout`]: following a service's rollout to completed, failed or rolled back.
+//! - [`import`]: manifests from live services (`ecs-operator import`), with the defaults stripped
+//!   so that a diff right after reports nothing.
 //! - [`controller`]: the long-running controller (its work queue so far; `run` is not wired yet).
 //! - [`cli`]: the command line (`validate`, `schema`, `diff`, `apply`).
 //!
@@ -30,6 +32,7 @@ pub mod cli;
 pub mod cloud;
 pub mod controller;
 pub mod diff;
+pub mod import;
 pub mod manifest;
 pub mod observe;
 pub mod plan;
