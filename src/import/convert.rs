@@ -426,6 +426,15 @@ fn shorthand(value: &mut serde_yaml::Value) {
         Value::Mapping(m) => {
             for (k, v) in m.iter_mut() {
                 let field = k.as_str().unwrap_or_default();
+                // A matcher of HTTP codes only is written as the string (`matcher: "200-299"`).
+                if field == "matcher"
+                    && let Value::Mapping(fields) = &*v
+                    && fields.len() == 1
+                    && let Some(codes) = fields.get("httpCode")
+                {
+                    *v = codes.clone();
+                    continue;
+                }
                 if let (Some((_, name, val)), Value::Sequence(items)) =
                     (SHORTHANDS.iter().find(|(f, _, _)| *f == field), &*v)
                 {
@@ -746,9 +755,9 @@ mod tests {
         assert!(e.to_string().contains("CODE_DEPLOY"), "{e}");
     }
 
-    #[test]
-    fn target_group_defaults_are_dropped_and_the_rest_round_trips() {
-        let live = model::TargetGroup {
+    /// An HTTP target group as DescribeTargetGroups returns it.
+    fn fargate_target_group() -> model::TargetGroup {
+        model::TargetGroup {
             name: "shop-api".into(),
             arn: TG_ARN.into(),
             protocol: Some(TargetGroupProtocol::Http),
@@ -772,7 +781,12 @@ mod tests {
                 }),
             },
             load_balancer_arns: vec![],
-        };
+        }
+    }
+
+    #[test]
+    fn target_group_defaults_are_dropped_and_the_rest_round_trips() {
+        let live = fargate_target_group();
         let attrs: BTreeMap<String, String> = [
             ("deregistration_delay.timeout_seconds", "30"),
             ("stickiness.enabled", "false"),
@@ -828,6 +842,15 @@ mod tests {
             "{yaml}"
         );
         assert!(yaml.contains("team: shop"), "{yaml}");
+        let tg = fargate_target_group();
+        let tg_yaml = render(&target_group(&tg, &BTreeMap::new(), &Tags::new(), false)).unwrap();
+        assert!(tg_yaml.contains("matcher: 200-299"), "{tg_yaml}");
+        let loaded = crate::manifest::load_str(std::path::Path::new("tg.yaml"), &tg_yaml);
+        assert!(
+            loaded.diagnostics.is_empty(),
+            "{:?}\n{tg_yaml}",
+            loaded.diagnostics
+        );
         let loaded = crate::manifest::load_str(std::path::Path::new("api.yaml"), &yaml);
         assert!(
             loaded.diagnostics.is_empty(),
