@@ -2,7 +2,7 @@
 //! environment variable) and the commands that are not long-running. `diff` and `apply` live
 //! in `sync`.
 
-mod healthcheck;
+pub mod healthcheck;
 mod import;
 mod sync;
 
