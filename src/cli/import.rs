@@ -14,19 +14,19 @@ use crate::import::{self, ImportError, ImportRequest};
 #[derive(Debug, Args)]
 pub struct ImportArgs {
     /// The ECS cluster to import.
-    #[arg(long, env = "ECS_OPERATOR_IMPORT_CLUSTER")]
+    #[arg(long, env = "ECS_OPERATOR_CLUSTER")]
     pub cluster: String,
     /// A service to import (repeatable); default: every service of the cluster.
-    #[arg(long = "service")]
+    #[arg(long = "service", env = "ECS_OPERATOR_SERVICE", value_delimiter = ',')]
     pub services: Vec<String>,
     /// Directory the manifests are written to (`<out>/<cluster>/...`).
-    #[arg(long, default_value = "imported")]
+    #[arg(long, env = "ECS_OPERATOR_OUT", default_value = "imported")]
     pub out: PathBuf,
     /// Add `ecs-operator/adopt: "true"` so that `apply` takes the resources over.
-    #[arg(long)]
+    #[arg(long, env = "ECS_OPERATOR_ADOPT")]
     pub adopt: bool,
     /// Overwrite files that exist already.
-    #[arg(long)]
+    #[arg(long, env = "ECS_OPERATOR_FORCE")]
     pub force: bool,
 }
 
