@@ -1,15 +1,21 @@
 //! deploy/: the operator's own manifests validate and keep a running operator through a
-//! rollout, and the Dockerfile, the manifests and the binary agree on names, paths and ports
+//! rollout (a broken image included, on the simulator), and the Dockerfile, the manifests and the binary agree on names, paths and ports
 //! (no container engine runs here, so this is what can be checked without building the image).
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use clap::Parser;
+use ecs_operator::apply::apply;
 use ecs_operator::cli::Cli;
 use ecs_operator::cli::healthcheck::DEFAULT_URL;
+use ecs_operator::cloud::Cloud;
+use ecs_operator::cloud::sim::{Sim, SimConfig};
 use ecs_operator::manifest::service::ServiceSpec;
-use ecs_operator::manifest::{load_paths, validate};
+use ecs_operator::manifest::{Document, load_paths, load_str, validate};
+use ecs_operator::observe::Observer;
+use ecs_operator::plan::plan_all;
+use ecs_operator::rollout::{RolloutStatus, assess};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
@@ -134,4 +140,105 @@ fn the_port_is_the_same_in_the_image_the_task_and_the_healthcheck() {
         "the image tag is this release: {}",
         container.image
     );
+}
+
+/// The operator's manifests with another image tag, as one would commit them.
+fn operator_documents(tag: &str) -> Vec<Document> {
+    let dir = Path::new(ROOT).join("deploy/operator");
+    let mut text = String::new();
+    for file in ["cluster.yaml", "ecs-operator.yaml"] {
+        if !text.is_empty() {
+            text.push_str("---\n");
+        }
+        text.push_str(&std::fs::read_to_string(dir.join(file)).unwrap());
+    }
+    let text = text.replace("ecs-operator:0.1.0", &format!("ecs-operator:{tag}"));
+    let loaded = load_str(Path::new("deploy/operator/all.yaml"), &text);
+    assert!(validate(&loaded).iter().all(|d| !d.is_error()), "{text}");
+    loaded.documents
+}
+
+async fn apply_documents(cloud: &Cloud, docs: &[Document]) -> String {
+    let observer = Observer::new(cloud.clone());
+    let (plans, arns) = plan_all(&observer, docs, "ecs-operator").await.unwrap();
+    let applied = apply(cloud, &observer, &plans, arns, |_, _| {}).await;
+    let mut revision = String::new();
+    for a in applied {
+        assert!(a.error.is_none(), "{}: {:?}", a.key, a.error);
+        if let Some(td) = a.task_definition {
+            revision = td;
+        }
+    }
+    revision
+}
+
+/// Polls the operator's service every 5 virtual seconds until its rollout of `revision` is
+/// final; no poll may see more than two tasks (maximumPercent 200 of one).
+async fn follow_keeping_one_running(cloud: &Cloud, revision: &str) -> RolloutStatus {
+    for _ in 0..720 {
+        tokio::time::advance(std::time::Duration::from_secs(5)).await;
+        let d = cloud
+            .ecs
+            .describe_services("ops", &["ecs-operator".to_string()])
+            .await
+            .unwrap();
+        let service = d.found.first();
+        let status = assess(service, revision);
+        if let Some(s) = service {
+            assert!(s.running_count <= 2, "maximumPercent 200: {s:?}");
+        }
+        if status.is_final() {
+            return status;
+        }
+    }
+    panic!("no final rollout state within an hour");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_broken_operator_image_is_rolled_back_and_an_operator_runs_throughout() {
+    let sim = Sim::new(SimConfig {
+        throttling: false,
+        crashing_images: vec!["broken".into()],
+        ..SimConfig::default()
+    });
+    let cloud = sim.cloud();
+    let first = apply_documents(&cloud, &operator_documents("0.1.0")).await;
+    let status = follow_keeping_one_running(&cloud, &first).await;
+    assert!(status.is_success(), "{status:?}");
+
+    let broken = apply_documents(&cloud, &operator_documents("0.2.0-broken")).await;
+    assert_ne!(broken, first);
+    // From here on the running operator must never go away.
+    let mut rolled_back = None;
+    for _ in 0..720 {
+        tokio::time::advance(std::time::Duration::from_secs(5)).await;
+        let d = cloud
+            .ecs
+            .describe_services("ops", &["ecs-operator".to_string()])
+            .await
+            .unwrap();
+        let s = &d.found[0];
+        let running_old: u32 = s
+            .deployments
+            .iter()
+            .filter(|d| d.task_definition == first)
+            .map(|d| d.running_count)
+            .sum();
+        assert!(
+            running_old >= 1,
+            "the working operator keeps running during the broken rollout: {:#?}",
+            s.deployments
+        );
+        if let RolloutStatus::RolledBack { to } = assess(Some(s), &broken) {
+            rolled_back = Some(to);
+            break;
+        }
+    }
+    assert_eq!(
+        rolled_back.as_deref(),
+        Some(first.as_str()),
+        "circuit breaker rolls back"
+    );
+    let status = follow_keeping_one_running(&cloud, &first).await;
+    assert!(status.is_success(), "{status:?}");
 }
