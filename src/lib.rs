@@ -21,7 +21,7 @@
 //! - [`import`]: manifests from live services (`ecs-operator import`), with the defaults stripped
 //!   so that a diff right after reports nothing.
 //! - [`controller`]: the long-running controller (its work queue so far; `run` is not wired yet).
-//! - [`cli`]: the command line (`validate`, `schema`, `diff`, `apply`).
+//! - [`cli`]: the command line (`validate`, `schema`, `diff`, `apply`, `import`, `healthcheck`).
 //!
 //! `main.rs` only parses the command line, sets up logging and calls [`cli::run`].
 
