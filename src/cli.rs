@@ -2,6 +2,8 @@
 //! environment variable) and the commands that are not long-running. `diff` and `apply` live
 //! in `sync`.
 
+pub mod healthcheck;
+mod import;
 mod run;
 mod sync;
 
@@ -156,6 +158,10 @@ pub enum Command {
     Run(run::RunArgs),
     /// Print a running controller's per-resource status: exit 0 all synced, 2 otherwise.
     Status(run::StatusArgs),
+    /// Write manifests for the live services of a cluster (and its target groups and itself).
+    Import(import::ImportArgs),
+    /// Probe the controller's /healthz: exit 0 on 2xx, 1 otherwise (the container health check).
+    Healthcheck(healthcheck::HealthcheckArgs),
 }
 
 /// `validate` options.
@@ -204,6 +210,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Run(args) => run::run(&cli.global, &args, &mut stdout).await,
         Command::Status(args) => run::status(&args, &mut stdout).await,
         Command::Validate(args) => validate(&args, &mut stdout),
+        Command::Import(args) => import::import(&cli.global, &args, &mut stdout).await,
+        Command::Healthcheck(args) => healthcheck::healthcheck(&args, &mut stdout).await,
         Command::Schema => {
             serde_json::to_writer_pretty(&mut stdout, crate::schema::manifest_schema())?;
             writeln!(stdout)?;

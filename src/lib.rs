@@ -18,10 +18,13 @@
 //! - [`apply`]: runs plans, filling in ARNs created on the way.
 //! - [`prune`]: deleting owned resources no manifest names anymore (opt-in, bounded).
 //! - [`rollout`]: following a service's rollout to completed, failed or rolled back.
+//! - [`import`]: manifests from live services (`ecs-operator import`), with the defaults stripped
+//!   so that a diff right after reports nothing.
 //! - [`controller`]: the long-running controller (`run`): desired state, per-kind work queues,
 //!   reconcile, full sync and rollout tracking, status, and its HTTP endpoints.
 //! - [`http_client`]: a minimal HTTP GET for commands that ask a running controller.
-//! - [`cli`]: the command line (`validate`, `schema`, `diff`, `apply`, `run`, `status`).
+//! - [`cli`]: the command line (`validate`, `schema`, `diff`, `apply`, `run`, `status`,
+//!   `import`, `healthcheck`).
 //!
 //! `main.rs` only parses the command line, sets up logging and calls [`cli::run`].
 
@@ -33,6 +36,7 @@ pub mod cloud;
 pub mod controller;
 pub mod diff;
 pub mod http_client;
+pub mod import;
 pub mod manifest;
 pub mod observe;
 pub mod plan;

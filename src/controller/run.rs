@@ -392,11 +392,10 @@ pub async fn run(
         workers.abort_all();
     }
     loops.abort_all();
-    if let Some(server) = server {
-        match server.await {
-            Ok(Err(e)) => return Err(RunError::Http(e)),
-            Ok(Ok(())) | Err(_) => {}
-        }
+    if let Some(server) = server
+        && let Ok(Err(e)) = server.await
+    {
+        return Err(RunError::Http(e));
     }
     Ok(())
 }

@@ -13,6 +13,7 @@ mod support;
 
 mod bad_input;
 mod drift;
+mod import;
 mod logs;
 mod ownership;
 mod sync;

@@ -1,0 +1,335 @@
+//! `import`: manifests from live state. Reads a cluster, its services (all, or those named),
+//! the task definition revision each runs and the target groups they use, and writes them as
+//! manifests, so that `diff` right after an import reports nothing to change (with `adopt`,
+//! nothing but the ownership tags an `apply` then sets).
+//!
+//! - [`convert`]: live objects to manifests and YAML (pure).
+//! - here: the reads ([`read`], batched like the observer's) and the files ([`write`]).
+//!
+//! Secrets stay what ECS stores: ARNs in `secrets`. No secret value is ever read.
+
+pub mod convert;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use crate::cloud::model::{RegisteredTaskDefinition, Service, TargetGroup};
+use crate::cloud::{
+    Cloud, CloudError, ErrorKind, MAX_DESCRIBE_SERVICES, MAX_DESCRIBE_TARGET_GROUPS, MAX_TAG_ARNS,
+    all_pages,
+};
+use crate::manifest::Manifest;
+
+/// Why an import failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// A read from AWS failed.
+    #[error(transparent)]
+    Cloud(#[from] CloudError),
+    /// The cluster does not exist (or is INACTIVE).
+    #[error("cluster {0:?} does not exist")]
+    ClusterNotFound(String),
+    /// Services named on the command line do not exist in the cluster.
+    #[error("no service {services:?} in cluster {cluster:?}")]
+    ServicesNotFound {
+        /// The cluster.
+        cluster: String,
+        /// The missing names.
+        services: Vec<String>,
+    },
+    /// Files to write exist already (nothing was written).
+    #[error(
+        "{} exist already; nothing was written (--force overwrites)",
+        .0.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+    )]
+    FilesExist(Vec<PathBuf>),
+    /// A manifest could not be rendered.
+    #[error(transparent)]
+    Render(#[from] convert::RenderError),
+    /// A file or directory could not be written.
+    #[error("cannot write {}", .path.display())]
+    Write {
+        /// The file or directory.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// One file of an import: its path under the output directory and its manifests.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportedFile {
+    /// Relative to the output directory: `<cluster>/cluster.yaml`, `<cluster>/<service>.yaml`,
+    /// `<cluster>/target-groups/<name>.yaml`.
+    pub path: PathBuf,
+    /// Its documents.
+    pub manifests: Vec<Manifest>,
+}
+
+/// What an import read.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Import {
+    /// The files to write, cluster first, then target groups, then services.
+    pub files: Vec<ImportedFile>,
+    /// Services left out, with why (`Service/shop/api`, reason).
+    pub skipped: Vec<(String, String)>,
+}
+
+/// What to import.
+#[derive(Debug, Clone, Default)]
+pub struct ImportRequest {
+    /// The cluster.
+    pub cluster: String,
+    /// Service names; empty: every service of the cluster.
+    pub services: Vec<String>,
+    /// Add `ecs-operator/adopt: "true"` to every manifest.
+    pub adopt: bool,
+}
+
+/// The name in a target group ARN (`...:targetgroup/NAME/ID`).
+fn target_group_name(arn: &str) -> Option<&str> {
+    arn.split_once(":targetgroup/")?.1.split('/').next()
+}
+
+/// The last segment of a service ARN, or the name itself.
+fn service_name(name_or_arn: &str) -> &str {
+    name_or_arn.rsplit('/').next().unwrap_or(name_or_arn)
+}
+
+/// Reads the cluster, its services, their revisions and target groups, and converts them.
+pub async fn read(cloud: &Cloud, request: &ImportRequest) -> Result<Import, ImportError> {
+    let cluster_name = &request.cluster;
+    let described = cloud
+        .ecs
+        .describe_clusters(std::slice::from_ref(cluster_name))
+        .await?;
+    let Some(cluster) = described
+        .found
+        .into_iter()
+        .find(|c| c.status != "INACTIVE" && c.name == *cluster_name)
+    else {
+        return Err(ImportError::ClusterNotFound(cluster_name.clone()));
+    };
+
+    let wanted: Vec<String> = if request.services.is_empty() {
+        let ecs = &cloud.ecs;
+        all_pages(|token| async move { ecs.list_services(cluster_name, token.as_deref()).await })
+            .await?
+    } else {
+        let unique: BTreeSet<&String> = request.services.iter().collect();
+        unique.into_iter().cloned().collect()
+    };
+    let mut services: Vec<Service> = Vec::new();
+    for batch in wanted.chunks(MAX_DESCRIBE_SERVICES) {
+        let d = cloud.ecs.describe_services(cluster_name, batch).await?;
+        services.extend(d.found.into_iter().filter(|s| s.status != "INACTIVE"));
+    }
+    if !request.services.is_empty() {
+        let found: BTreeSet<&str> = services.iter().map(|s| s.name.as_str()).collect();
+        let missing: Vec<String> = wanted
+            .iter()
+            .filter(|w| !found.contains(service_name(w)))
+            .cloned()
+            .collect();
+        if !missing.is_empty() {
+            return Err(ImportError::ServicesNotFound {
+                cluster: cluster_name.clone(),
+                services: missing,
+            });
+        }
+    }
+    services.sort_by(|a, b| a.name.cmp(&b.name));
+
+    let mut revisions: HashMap<String, RegisteredTaskDefinition> = HashMap::new();
+    for s in &services {
+        if !revisions.contains_key(&s.task_definition) {
+            let r = cloud
+                .ecs
+                .describe_task_definition(&s.task_definition)
+                .await?;
+            revisions.insert(s.task_definition.clone(), r);
+        }
+    }
+
+    let arns: BTreeSet<String> = services
+        .iter()
+        .flat_map(|s| {
+            s.load_balancers
+                .iter()
+                .map(|lb| lb.target_group_arn.clone())
+        })
+        .collect();
+    let groups = target_groups(cloud, &arns).await?;
+    let mut tags = BTreeMap::new();
+    let group_arns: Vec<String> = groups.iter().map(|g| g.arn.clone()).collect();
+    for batch in group_arns.chunks(MAX_TAG_ARNS) {
+        tags.extend(cloud.elbv2.describe_tags(batch).await?);
+    }
+
+    let mut import = Import::default();
+    let dir = PathBuf::from(cluster_name);
+    import.files.push(ImportedFile {
+        path: dir.join("cluster.yaml"),
+        manifests: vec![convert::cluster(&cluster, request.adopt)],
+    });
+    let mut names_by_arn = BTreeMap::new();
+    for g in &groups {
+        let attributes = cloud.elbv2.describe_target_group_attributes(&g.arn).await?;
+        let tags = tags.get(&g.arn).cloned().unwrap_or_default();
+        import.files.push(ImportedFile {
+            path: dir.join("target-groups").join(format!("{}.yaml", g.name)),
+            manifests: vec![convert::target_group(g, &attributes, &tags, request.adopt)],
+        });
+        names_by_arn.insert(g.arn.clone(), g.name.clone());
+    }
+    for s in &services {
+        let key = format!("Service/{cluster_name}/{}", s.name);
+        let revision = &revisions[&s.task_definition];
+        match convert::service(s, cluster_name, revision, &names_by_arn, request.adopt) {
+            Ok(m) => import.files.push(ImportedFile {
+                path: dir.join(service_file(&s.name)),
+                manifests: vec![m],
+            }),
+            Err(e) => import.skipped.push((key, e.to_string())),
+        }
+    }
+    Ok(import)
+}
+
+/// `<service>.yaml`; a service named `cluster` gets `cluster.service.yaml` so that it does not
+/// take the cluster's file.
+fn service_file(name: &str) -> String {
+    if name == "cluster" {
+        "cluster.service.yaml".into()
+    } else {
+        format!("{name}.yaml")
+    }
+}
+
+/// The target groups with these ARNs, found by the names in the ARNs, 20 per call. One
+/// missing name fails a whole DescribeTargetGroups call, so a failing batch is retried one by
+/// one; a group that no longer exists is left out (its attachment stays a `targetGroupArn`).
+async fn target_groups(
+    cloud: &Cloud,
+    arns: &BTreeSet<String>,
+) -> Result<Vec<TargetGroup>, CloudError> {
+    let names: Vec<String> = arns
+        .iter()
+        .filter_map(|a| target_group_name(a).map(str::to_owned))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut found = Vec::new();
+    for batch in names.chunks(MAX_DESCRIBE_TARGET_GROUPS) {
+        match cloud.elbv2.describe_target_groups(batch).await {
+            Ok(groups) => found.extend(groups),
+            Err(e) if e.kind == ErrorKind::NotFound => {
+                for name in batch {
+                    match cloud
+                        .elbv2
+                        .describe_target_groups(std::slice::from_ref(name))
+                        .await
+                    {
+                        Ok(groups) => found.extend(groups),
+                        Err(e) if e.kind == ErrorKind::NotFound => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    found.retain(|g| arns.contains(&g.arn));
+    found.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(found)
+}
+
+/// The text of one imported file.
+pub fn file_text(file: &ImportedFile) -> Result<String, ImportError> {
+    let mut out = String::from("# Imported from live state by `ecs-operator import`.\n");
+    for (i, m) in file.manifests.iter().enumerate() {
+        if i > 0 {
+            out.push_str("---\n");
+        }
+        out.push_str(&convert::render(m)?);
+    }
+    Ok(out)
+}
+
+/// Writes the files under `out`. Without `force`, nothing is written when any of them exists.
+/// Returns the paths written.
+pub fn write(out: &Path, import: &Import, force: bool) -> Result<Vec<PathBuf>, ImportError> {
+    let paths: Vec<PathBuf> = import.files.iter().map(|f| out.join(&f.path)).collect();
+    if !force {
+        let existing: Vec<PathBuf> = paths.iter().filter(|p| p.exists()).cloned().collect();
+        if !existing.is_empty() {
+            return Err(ImportError::FilesExist(existing));
+        }
+    }
+    let texts = import
+        .files
+        .iter()
+        .map(file_text)
+        .collect::<Result<Vec<_>, _>>()?;
+    for (path, text) in paths.iter().zip(texts) {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|source| ImportError::Write {
+                path: parent.to_path_buf(),
+                source,
+            })?;
+        }
+        std::fs::write(path, text).map_err(|source| ImportError::Write {
+            path: path.clone(),
+            source,
+        })?;
+    }
+    Ok(paths)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_come_out_of_arns() {
+        assert_eq!(
+            target_group_name(
+                "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/shop-api/0123abcd"
+            ),
+            Some("shop-api")
+        );
+        assert_eq!(target_group_name("shop-api"), None);
+        assert_eq!(
+            service_name("arn:aws:ecs:us-east-1:123456789012:service/shop/api"),
+            "api"
+        );
+        assert_eq!(service_name("api"), "api");
+        assert_eq!(service_file("cluster"), "cluster.service.yaml");
+    }
+
+    #[test]
+    fn existing_files_are_not_overwritten_without_force() {
+        let dir = tempfile::tempdir().unwrap();
+        let import = Import {
+            files: vec![ImportedFile {
+                path: PathBuf::from("shop/cluster.yaml"),
+                manifests: vec![],
+            }],
+            skipped: vec![],
+        };
+        write(dir.path(), &import, false).unwrap();
+        std::fs::write(dir.path().join("shop/cluster.yaml"), "mine").unwrap();
+        let e = write(dir.path(), &import, false).unwrap_err();
+        assert!(matches!(e, ImportError::FilesExist(_)), "{e}");
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("shop/cluster.yaml")).unwrap(),
+            "mine"
+        );
+        write(dir.path(), &import, true).unwrap();
+        assert_ne!(
+            std::fs::read_to_string(dir.path().join("shop/cluster.yaml")).unwrap(),
+            "mine"
+        );
+    }
+}

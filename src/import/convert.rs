@@ -1,0 +1,862 @@
+//! Live objects to manifests: pure functions, no I/O. Each drops what ECS or ELBv2 fills in
+//! (server-side fields, and every value equal to the default the diff's normalization
+//! assumes), so that `diff` on the written manifests right after an import reports nothing,
+//! and renders the result as YAML in the manifest format, with the map shorthand for
+//! environment, secrets, tags and cluster settings.
+//!
+//! The defaults stripped here are those of [`crate::diff::normalize`] and
+//! [`crate::diff::views`]; a value is dropped only when it equals the default those fill in,
+//! so the normalized manifest equals the normalized live object (the tests check it).
+
+use std::collections::BTreeMap;
+
+use crate::cloud::model::{
+    self, DeploymentConfiguration, DeploymentControllerType, LaunchType, NetworkConfiguration,
+    PropagateTags, SchedulingStrategy, Tags, TargetGroupHealthCheck, TargetGroupProtocol,
+};
+use crate::diff::views::OWN_TAG_PREFIX;
+use crate::manifest::cluster::ClusterSpec;
+use crate::manifest::document::{ANNOTATION_ADOPT, API_VERSION};
+use crate::manifest::service::{DeploymentCircuitBreaker, LoadBalancer, ServiceSpec};
+use crate::manifest::shorthand::{self, NameValue, PairList, Scalar, Tag};
+use crate::manifest::target_group::{
+    IpAddressType, Matcher, ProtocolVersion, TargetGroupSpec, TargetType,
+};
+use crate::manifest::task_definition::{
+    Compatibility, ContainerDefinition, EnabledDisabled, NetworkMode, TaskDefinition,
+    TransportProtocol,
+};
+use crate::manifest::{Manifest, Metadata, Spec};
+
+/// Why a live service cannot become a manifest.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Unsupported {
+    /// A deployment controller other than ECS (the manifests reject it: another controller
+    /// would fight the operator).
+    #[error("its deployment controller is {0}; ecs-operator manages ECS rolling updates only")]
+    DeploymentController(&'static str),
+}
+
+/// Tags a manifest should carry: everything but the operator's own bookkeeping
+/// (`ecs-operator/*`, which apply writes itself) and AWS's reserved `aws:*` keys (nobody can
+/// set those).
+pub fn user_tags(live: &Tags) -> shorthand::Tags {
+    PairList(
+        live.iter()
+            .filter(|(k, _)| !k.starts_with(OWN_TAG_PREFIX) && !k.starts_with("aws:"))
+            .map(|(k, v)| Tag {
+                key: k.clone(),
+                value: Scalar(v.clone()),
+            })
+            .collect(),
+    )
+}
+
+fn metadata(name: &str, adopt: bool) -> Metadata {
+    let mut annotations = BTreeMap::new();
+    if adopt {
+        annotations.insert(ANNOTATION_ADOPT.to_string(), Scalar("true".into()));
+    }
+    Metadata {
+        name: name.to_string(),
+        annotations,
+    }
+}
+
+// ---- clusters ------------------------------------------------------------------------------
+
+/// The Cluster manifest of a live cluster. Settings at their default (`containerInsights:
+/// disabled`) are left out: the diff compares only the settings a manifest names.
+pub fn cluster(live: &model::Cluster, adopt: bool) -> Manifest {
+    let settings = live
+        .settings
+        .iter()
+        .filter(|(k, v)| !(k.as_str() == "containerInsights" && v.as_str() == "disabled"))
+        .map(|(k, v)| NameValue {
+            name: k.clone(),
+            value: Scalar(v.clone()),
+        })
+        .collect();
+    let mut capacity_providers = live.capacity_providers.clone();
+    capacity_providers.sort();
+    Manifest {
+        metadata: metadata(&live.name, adopt),
+        spec: Spec::Cluster(ClusterSpec {
+            settings: PairList(settings),
+            capacity_providers,
+            default_capacity_provider_strategy: live.default_capacity_provider_strategy.clone(),
+            tags: user_tags(&live.tags),
+        }),
+    }
+}
+
+// ---- target groups -------------------------------------------------------------------------
+
+/// ELBv2's default target group attributes: an attribute at its default is left out of the
+/// manifest (the diff compares only the attributes a manifest names).
+const DEFAULT_ATTRIBUTES: &[(&str, &str)] = &[
+    ("deregistration_delay.timeout_seconds", "300"),
+    (
+        "deregistration_delay.connection_termination.enabled",
+        "false",
+    ),
+    ("load_balancing.algorithm.type", "round_robin"),
+    ("load_balancing.algorithm.anomaly_mitigation", "off"),
+    (
+        "load_balancing.cross_zone.enabled",
+        "use_load_balancer_configuration",
+    ),
+    ("slow_start.duration_seconds", "0"),
+    ("stickiness.enabled", "false"),
+    ("stickiness.type", "lb_cookie"),
+    ("stickiness.lb_cookie.duration_seconds", "86400"),
+    ("stickiness.app_cookie.cookie_name", ""),
+    ("stickiness.app_cookie.duration_seconds", "86400"),
+    ("proxy_protocol_v2.enabled", "false"),
+    ("lambda.multi_value_headers.enabled", "false"),
+    (
+        "target_group_health.dns_failover.minimum_healthy_targets.count",
+        "1",
+    ),
+    (
+        "target_group_health.dns_failover.minimum_healthy_targets.percentage",
+        "off",
+    ),
+    (
+        "target_group_health.unhealthy_state_routing.minimum_healthy_targets.count",
+        "1",
+    ),
+    (
+        "target_group_health.unhealthy_state_routing.minimum_healthy_targets.percentage",
+        "off",
+    ),
+];
+
+fn is_http(p: Option<TargetGroupProtocol>) -> bool {
+    matches!(
+        p,
+        Some(TargetGroupProtocol::Http | TargetGroupProtocol::Https)
+    )
+}
+
+/// The health check without the values `diff::views` fills in as defaults.
+fn target_group_health_check(
+    live: &TargetGroupHealthCheck,
+    protocol: Option<TargetGroupProtocol>,
+) -> Option<TargetGroupHealthCheck> {
+    let mut hc = live.clone();
+    let http = is_http(protocol);
+    if hc.enabled == Some(true) {
+        hc.enabled = None;
+    }
+    let default_protocol = if http {
+        protocol
+    } else {
+        protocol.map(|_| TargetGroupProtocol::Tcp)
+    };
+    if hc.protocol.is_some() && hc.protocol == default_protocol {
+        hc.protocol = None;
+    }
+    if hc.port.as_ref().is_some_and(|p| p.0 == "traffic-port") {
+        hc.port = None;
+    }
+    if http {
+        if hc.path.as_deref() == Some("/") {
+            hc.path = None;
+        }
+        let default_matcher = Matcher {
+            http_code: Some("200".into()),
+            grpc_code: None,
+        };
+        if hc.matcher.as_ref() == Some(&default_matcher) {
+            hc.matcher = None;
+        }
+    }
+    let strip = |v: &mut Option<u32>, default: u32| {
+        if *v == Some(default) {
+            *v = None;
+        }
+    };
+    strip(&mut hc.interval_seconds, 30);
+    strip(&mut hc.timeout_seconds, 5);
+    strip(&mut hc.healthy_threshold_count, 5);
+    strip(&mut hc.unhealthy_threshold_count, 2);
+    (hc != TargetGroupHealthCheck::default()).then_some(hc)
+}
+
+/// The TargetGroup manifest of a live target group with its attributes and tags.
+pub fn target_group(
+    live: &model::TargetGroup,
+    attributes: &BTreeMap<String, String>,
+    tags: &Tags,
+    adopt: bool,
+) -> Manifest {
+    let defaults: BTreeMap<&str, &str> = DEFAULT_ATTRIBUTES.iter().copied().collect();
+    let attributes = attributes
+        .iter()
+        .filter(|(k, v)| defaults.get(k.as_str()) != Some(&v.as_str()))
+        .map(|(k, v)| (k.clone(), Scalar(v.clone())))
+        .collect();
+    let protocol_version = match live.protocol_version {
+        Some(ProtocolVersion::Http1) if is_http(live.protocol) => None,
+        other => other,
+    };
+    Manifest {
+        metadata: metadata(&live.name, adopt),
+        spec: Spec::TargetGroup(TargetGroupSpec {
+            protocol: live.protocol,
+            protocol_version,
+            port: live.port,
+            vpc_id: live.vpc_id.clone(),
+            // Kept even at its default (`instance`): validation checks it against the services.
+            target_type: Some(live.target_type.unwrap_or(TargetType::Instance)),
+            ip_address_type: live.ip_address_type.filter(|t| *t != IpAddressType::Ipv4),
+            health_check: target_group_health_check(&live.health_check, live.protocol),
+            attributes,
+            tags: user_tags(tags),
+        }),
+    }
+}
+
+// ---- services ------------------------------------------------------------------------------
+
+/// A container without the values ECS fills in at registration.
+fn container(c: &ContainerDefinition, network_mode: NetworkMode) -> ContainerDefinition {
+    let mut c = c.clone();
+    if c.cpu == Some(0) {
+        c.cpu = None;
+    }
+    if c.essential == Some(true) {
+        c.essential = None;
+    }
+    for pm in &mut c.port_mappings {
+        if pm.protocol == Some(TransportProtocol::Tcp) {
+            pm.protocol = None;
+        }
+        let default_host_port = match network_mode {
+            NetworkMode::Awsvpc | NetworkMode::Host => pm.container_port,
+            NetworkMode::Bridge | NetworkMode::None => Some(0),
+        };
+        if pm.container_port.is_some() && pm.host_port == default_host_port {
+            pm.host_port = None;
+        }
+    }
+    if let Some(hc) = &mut c.health_check {
+        let strip = |v: &mut Option<u32>, default: u32| {
+            if *v == Some(default) {
+                *v = None;
+            }
+        };
+        strip(&mut hc.interval, 30);
+        strip(&mut hc.timeout, 5);
+        strip(&mut hc.retries, 3);
+    }
+    c
+}
+
+/// The inline task definition of a Service manifest: the registered revision without the
+/// defaults ECS fills in, the family left out when it is the service's name, and
+/// `requiresCompatibilities` left out when the service's launch type implies it.
+fn task_definition(
+    live: &TaskDefinition,
+    service_name: &str,
+    spec: &ServiceSpec,
+) -> TaskDefinition {
+    let mut td = live.clone();
+    let network_mode = td.network_mode.unwrap_or(NetworkMode::Bridge);
+    td.container_definitions = td
+        .container_definitions
+        .iter()
+        .map(|c| container(c, network_mode))
+        .collect();
+    if td.family.as_deref() == Some(service_name) {
+        td.family = None;
+    }
+    let implied = if spec.launch_type == Some(LaunchType::Fargate) {
+        vec![Compatibility::Fargate]
+    } else if spec.launch_type == Some(LaunchType::Ec2) {
+        vec![Compatibility::Ec2]
+    } else {
+        Vec::new()
+    };
+    if !implied.is_empty() && td.requires_compatibilities == implied {
+        td.requires_compatibilities.clear();
+    }
+    td
+}
+
+/// Deployment configuration without ECS's defaults; `None` when nothing is left.
+fn deployment(
+    live: Option<&DeploymentConfiguration>,
+    scheduling: SchedulingStrategy,
+) -> Option<DeploymentConfiguration> {
+    let mut d = live?.clone();
+    let (max, min) = match scheduling {
+        SchedulingStrategy::Replica => (200, 100),
+        SchedulingStrategy::Daemon => (100, 0),
+    };
+    if d.maximum_percent == Some(max) {
+        d.maximum_percent = None;
+    }
+    if d.minimum_healthy_percent == Some(min) {
+        d.minimum_healthy_percent = None;
+    }
+    let off = DeploymentCircuitBreaker {
+        enable: false,
+        rollback: false,
+    };
+    if d.deployment_circuit_breaker.as_ref() == Some(&off) {
+        d.deployment_circuit_breaker = None;
+    }
+    if d.alarms
+        .as_ref()
+        .is_some_and(|a| !a.enable && a.alarm_names.is_empty())
+    {
+        d.alarms = None;
+    }
+    (d != DeploymentConfiguration::default()).then_some(d)
+}
+
+fn network(live: Option<&NetworkConfiguration>) -> Option<NetworkConfiguration> {
+    let mut n = live?.clone();
+    let c = &mut n.awsvpc_configuration;
+    c.subnets.sort();
+    c.security_groups.sort();
+    if c.assign_public_ip == Some(EnabledDisabled::Disabled) {
+        c.assign_public_ip = None;
+    }
+    Some(n)
+}
+
+/// The Service manifest of a live service and the revision it runs. `target_groups` names
+/// the target groups imported with it, by ARN: their attachments refer to the TargetGroup
+/// manifest by name; any other stays a `targetGroupArn`.
+pub fn service(
+    live: &model::Service,
+    cluster: &str,
+    revision: &model::RegisteredTaskDefinition,
+    target_groups: &BTreeMap<String, String>,
+    adopt: bool,
+) -> Result<Manifest, Unsupported> {
+    match live.deployment_controller {
+        Some(DeploymentControllerType::CodeDeploy) => {
+            return Err(Unsupported::DeploymentController("CODE_DEPLOY"));
+        }
+        Some(DeploymentControllerType::External) => {
+            return Err(Unsupported::DeploymentController("EXTERNAL"));
+        }
+        Some(DeploymentControllerType::Ecs) | None => {}
+    }
+    let scheduling = live
+        .scheduling_strategy
+        .unwrap_or(SchedulingStrategy::Replica);
+    let (launch_type, strategy) = if live.capacity_provider_strategy.is_empty() {
+        (live.launch_type, Vec::new())
+    } else {
+        (None, live.capacity_provider_strategy.clone())
+    };
+    let mut spec = ServiceSpec {
+        cluster: cluster.to_string(),
+        // A DAEMON service's count follows the instances; the manifest must not set it.
+        desired_count: (scheduling == SchedulingStrategy::Replica).then_some(live.desired_count),
+        launch_type,
+        capacity_provider_strategy: strategy,
+        platform_version: None,
+        scheduling_strategy: (scheduling != SchedulingStrategy::Replica).then_some(scheduling),
+        task_definition: TaskDefinition::default(),
+        network_configuration: network(live.network_configuration.as_ref()),
+        deployment_configuration: deployment(live.deployment_configuration.as_ref(), scheduling),
+        deployment_controller: None,
+        load_balancers: live
+            .load_balancers
+            .iter()
+            .map(|lb| {
+                let name = target_groups.get(&lb.target_group_arn);
+                LoadBalancer {
+                    target_group: name.cloned(),
+                    target_group_arn: name.is_none().then(|| lb.target_group_arn.clone()),
+                    container_name: lb.container_name.clone(),
+                    container_port: lb.container_port,
+                }
+            })
+            .collect(),
+        health_check_grace_period_seconds: live
+            .health_check_grace_period_seconds
+            .filter(|s| *s != 0),
+        placement_strategy: live.placement_strategy.clone(),
+        placement_constraints: live.placement_constraints.clone(),
+        enable_execute_command: live.enable_execute_command.then_some(true),
+        propagate_tags: live.propagate_tags.filter(|p| *p != PropagateTags::None),
+        enable_ecs_managed_tags: live.enable_ecs_managed_tags.then_some(true),
+        tags: user_tags(&live.tags),
+    };
+    spec.task_definition = task_definition(&revision.definition, &live.name, &spec);
+    let fargate = spec.is_fargate();
+    spec.platform_version = live
+        .platform_version
+        .clone()
+        .filter(|v| !(fargate && v == "LATEST"));
+    Ok(Manifest {
+        metadata: metadata(&live.name, adopt),
+        spec: Spec::Service(Box::new(spec)),
+    })
+}
+
+// ---- YAML ----------------------------------------------------------------------------------
+
+/// Why a manifest could not be rendered.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot render the manifest as YAML")]
+pub struct RenderError(#[from] serde_yaml::Error);
+
+/// Name/value lists written as maps (`{LOG_LEVEL: info}`), by field name and the item's name
+/// and value keys.
+const SHORTHANDS: &[(&str, &str, &str)] = &[
+    ("environment", "name", "value"),
+    ("secrets", "name", "valueFrom"),
+    ("tags", "key", "value"),
+    ("settings", "name", "value"),
+];
+
+/// Rewrites the name/value lists of [`SHORTHANDS`] as maps, everywhere in `value`, unless a
+/// name repeats (a map could not hold it).
+fn shorthand(value: &mut serde_yaml::Value) {
+    use serde_yaml::Value;
+    match value {
+        Value::Mapping(m) => {
+            for (k, v) in m.iter_mut() {
+                let field = k.as_str().unwrap_or_default();
+                // A matcher of HTTP codes only is written as the string (`matcher: "200-299"`).
+                if field == "matcher"
+                    && let Value::Mapping(fields) = &*v
+                    && fields.len() == 1
+                    && let Some(codes) = fields.get("httpCode")
+                {
+                    *v = codes.clone();
+                    continue;
+                }
+                if let (Some((_, name, val)), Value::Sequence(items)) =
+                    (SHORTHANDS.iter().find(|(f, _, _)| *f == field), &*v)
+                {
+                    let mut map = serde_yaml::Mapping::new();
+                    for item in items {
+                        let (Some(n), Some(x)) = (item.get(*name), item.get(*val)) else {
+                            break;
+                        };
+                        if map.insert(n.clone(), x.clone()).is_some() {
+                            break;
+                        }
+                    }
+                    if map.len() == items.len() {
+                        *v = Value::Mapping(map);
+                        continue;
+                    }
+                }
+                shorthand(v);
+            }
+        }
+        Value::Sequence(items) => items.iter_mut().for_each(shorthand),
+        _ => {}
+    }
+}
+
+/// One manifest as a YAML document (no `---`), in the manifest format: `apiVersion`, `kind`,
+/// `metadata`, `spec`, camelCase, map shorthands.
+pub fn render(manifest: &Manifest) -> Result<String, RenderError> {
+    let spec = match &manifest.spec {
+        Spec::Cluster(s) => serde_yaml::to_value(s)?,
+        Spec::TargetGroup(s) => serde_yaml::to_value(s)?,
+        Spec::Service(s) => serde_yaml::to_value(s)?,
+    };
+    let mut doc = serde_yaml::Mapping::new();
+    doc.insert("apiVersion".into(), API_VERSION.into());
+    doc.insert("kind".into(), manifest.kind().as_str().into());
+    doc.insert("metadata".into(), serde_yaml::to_value(&manifest.metadata)?);
+    doc.insert("spec".into(), spec);
+    let mut doc = serde_yaml::Value::Mapping(doc);
+    shorthand(&mut doc);
+    Ok(serde_yaml::to_string(&doc)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diff::{compare, normalize, views};
+    use crate::manifest::service::AwsVpcConfiguration;
+    use crate::manifest::shorthand::Secret;
+    use crate::manifest::task_definition::{HealthCheck, PortMapping};
+    use crate::manifest::units::{TaskCpu, TaskMemory};
+
+    fn port(p: u32) -> PortMapping {
+        PortMapping {
+            name: None,
+            container_port: Some(p),
+            host_port: None,
+            protocol: None,
+            app_protocol: None,
+            container_port_range: None,
+        }
+    }
+
+    /// A Fargate revision as ECS describes it: defaults filled in.
+    fn fargate_revision(family: &str) -> model::RegisteredTaskDefinition {
+        let mut p = port(8000);
+        p.host_port = Some(8000);
+        p.protocol = Some(TransportProtocol::Tcp);
+        model::RegisteredTaskDefinition {
+            arn: format!("arn:aws:ecs:us-east-1:123456789012:task-definition/{family}:3"),
+            family: family.into(),
+            revision: 3,
+            status: "ACTIVE".into(),
+            definition: TaskDefinition {
+                family: Some(family.into()),
+                requires_compatibilities: vec![Compatibility::Fargate],
+                network_mode: Some(NetworkMode::Awsvpc),
+                cpu: Some(TaskCpu(256)),
+                memory: Some(TaskMemory(512)),
+                execution_role_arn: Some("arn:aws:iam::123456789012:role/exec".into()),
+                container_definitions: vec![ContainerDefinition {
+                    name: "api".into(),
+                    image: "api:1.4.2".into(),
+                    cpu: Some(0),
+                    essential: Some(true),
+                    port_mappings: vec![p],
+                    environment: PairList(vec![NameValue {
+                        name: "LOG_LEVEL".into(),
+                        value: Scalar("info".into()),
+                    }]),
+                    secrets: PairList(vec![Secret {
+                        name: "DB_URL".into(),
+                        value_from: "arn:aws:ssm:us-east-1:123456789012:parameter/db".into(),
+                    }]),
+                    health_check: Some(HealthCheck {
+                        command: vec!["CMD".into(), "/bin/check".into()],
+                        interval: Some(30),
+                        timeout: Some(5),
+                        retries: Some(3),
+                        start_period: Some(10),
+                    }),
+                    ..ContainerDefinition::default()
+                }],
+                ..TaskDefinition::default()
+            },
+            tags: Tags::new(),
+            registered_at: None,
+        }
+    }
+
+    const TG_ARN: &str =
+        "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/shop-api/0123456789abcdef";
+
+    /// A Fargate service as DescribeServices returns it.
+    fn fargate_service() -> model::Service {
+        model::Service {
+            name: "api".into(),
+            arn: "arn:aws:ecs:us-east-1:123456789012:service/shop/api".into(),
+            status: "ACTIVE".into(),
+            desired_count: 2,
+            task_definition: "arn:aws:ecs:us-east-1:123456789012:task-definition/api:3".into(),
+            launch_type: Some(LaunchType::Fargate),
+            platform_version: Some("LATEST".into()),
+            scheduling_strategy: Some(SchedulingStrategy::Replica),
+            network_configuration: Some(NetworkConfiguration {
+                awsvpc_configuration: AwsVpcConfiguration {
+                    subnets: vec!["subnet-b".into(), "subnet-a".into()],
+                    security_groups: vec!["sg-1".into()],
+                    assign_public_ip: Some(EnabledDisabled::Disabled),
+                },
+            }),
+            deployment_configuration: Some(DeploymentConfiguration {
+                maximum_percent: Some(200),
+                minimum_healthy_percent: Some(100),
+                deployment_circuit_breaker: Some(DeploymentCircuitBreaker {
+                    enable: true,
+                    rollback: true,
+                }),
+                alarms: None,
+            }),
+            deployment_controller: Some(DeploymentControllerType::Ecs),
+            load_balancers: vec![model::ServiceLoadBalancer {
+                target_group_arn: TG_ARN.into(),
+                container_name: "api".into(),
+                container_port: 8000,
+            }],
+            health_check_grace_period_seconds: Some(0),
+            tags: [
+                ("team".to_string(), "shop".to_string()),
+                ("ecs-operator/managed-by".into(), "someone".into()),
+                ("aws:cloudformation:stack-name".into(), "x".into()),
+            ]
+            .into(),
+            ..model::Service::default()
+        }
+    }
+
+    fn service_spec(m: &Manifest) -> &ServiceSpec {
+        m.as_service().expect("a Service")
+    }
+
+    /// What the plan compares: the normalized task definitions and the service views of the
+    /// manifest and of the live service are equal, tags aside (the ownership tags are what
+    /// adopting adds).
+    fn assert_round_trips(
+        case: &str,
+        live: &model::Service,
+        revision: &model::RegisteredTaskDefinition,
+    ) {
+        let tgs: BTreeMap<String, String> = [(TG_ARN.to_string(), "shop-api".to_string())].into();
+        let m = service(live, "shop", revision, &tgs, false).unwrap();
+        let spec = service_spec(&m);
+        let desired_td =
+            normalize::task_definition(&normalize::desired_task_definition(&m.metadata.name, spec));
+        assert_eq!(
+            compare(
+                &normalize::task_definition(&revision.definition),
+                &desired_td
+            ),
+            vec![],
+            "{case}: task definition"
+        );
+        let lbs = live.load_balancers.clone();
+        let tags = views::tag_map(&spec.tags);
+        let desired = views::desired_service(spec, lbs, tags);
+        assert_eq!(
+            compare(&views::live_service(live, &desired), &desired),
+            vec![],
+            "{case}: service"
+        );
+    }
+
+    #[test]
+    fn a_fargate_service_loses_every_default_and_round_trips() {
+        let live = fargate_service();
+        let revision = fargate_revision("api");
+        let tgs: BTreeMap<String, String> = [(TG_ARN.to_string(), "shop-api".to_string())].into();
+        let m = service(&live, "shop", &revision, &tgs, false).unwrap();
+        let spec = service_spec(&m);
+        assert_eq!(spec.platform_version, None, "LATEST is the Fargate default");
+        assert_eq!(spec.health_check_grace_period_seconds, None);
+        assert_eq!(spec.desired_count, Some(2));
+        let dc = spec.deployment_configuration.as_ref().unwrap();
+        assert_eq!(
+            (dc.maximum_percent, dc.minimum_healthy_percent),
+            (None, None)
+        );
+        assert!(dc.deployment_circuit_breaker.is_some(), "not the default");
+        let net = &spec
+            .network_configuration
+            .as_ref()
+            .unwrap()
+            .awsvpc_configuration;
+        assert_eq!(net.subnets, ["subnet-a", "subnet-b"]);
+        assert_eq!(net.assign_public_ip, None);
+        assert_eq!(
+            spec.load_balancers[0].target_group.as_deref(),
+            Some("shop-api")
+        );
+        assert_eq!(spec.load_balancers[0].target_group_arn, None);
+        let td = &spec.task_definition;
+        assert_eq!(td.family, None, "the service's name");
+        assert!(td.requires_compatibilities.is_empty(), "implied by FARGATE");
+        let c = &td.container_definitions[0];
+        assert_eq!((c.cpu, c.essential), (None, None));
+        assert_eq!(c.port_mappings, [port(8000)]);
+        let hc = c.health_check.as_ref().unwrap();
+        assert_eq!((hc.interval, hc.timeout, hc.retries), (None, None, None));
+        assert_eq!(hc.start_period, Some(10));
+        assert_eq!(
+            c.secrets.0[0].value_from,
+            "arn:aws:ssm:us-east-1:123456789012:parameter/db"
+        );
+        let tag_keys: Vec<&str> = spec.tags.iter().map(|t| t.key.as_str()).collect();
+        assert_eq!(
+            tag_keys,
+            ["team"],
+            "ownership and aws: tags are not written"
+        );
+        assert_round_trips("fargate", &live, &revision);
+    }
+
+    #[test]
+    fn conversion_table_round_trips_through_the_diff_normalization() {
+        type Edit = fn(&mut model::Service, &mut model::RegisteredTaskDefinition);
+        let cases: &[(&str, Edit)] = &[
+            ("as described", |_, _| {}),
+            ("another family", |_, r| {
+                r.definition.family = Some("api-legacy".into())
+            }),
+            ("no load balancer", |s, _| s.load_balancers.clear()),
+            ("public IP, other percentages", |s, _| {
+                let n = s.network_configuration.as_mut().unwrap();
+                n.awsvpc_configuration.assign_public_ip = Some(EnabledDisabled::Enabled);
+                let d = s.deployment_configuration.as_mut().unwrap();
+                d.maximum_percent = Some(150);
+                d.minimum_healthy_percent = Some(50);
+            }),
+            ("pinned platform, grace period, exec", |s, _| {
+                s.platform_version = Some("1.4.0".into());
+                s.health_check_grace_period_seconds = Some(60);
+                s.enable_execute_command = true;
+                s.propagate_tags = Some(PropagateTags::Service);
+            }),
+            ("capacity providers", |s, _| {
+                s.launch_type = None;
+                s.capacity_provider_strategy = vec![model::CapacityProviderStrategyItem {
+                    capacity_provider: "FARGATE_SPOT".into(),
+                    weight: Some(1),
+                    base: Some(0),
+                }];
+            }),
+            ("EC2 bridge, dynamic host port", |s, r| {
+                s.launch_type = Some(LaunchType::Ec2);
+                s.network_configuration = None;
+                s.platform_version = None;
+                r.definition.requires_compatibilities = vec![Compatibility::Ec2];
+                r.definition.network_mode = Some(NetworkMode::Bridge);
+                r.definition.cpu = None;
+                r.definition.memory = None;
+                let c = &mut r.definition.container_definitions[0];
+                c.memory = Some(256);
+                c.port_mappings[0].host_port = Some(0);
+            }),
+            ("a custom container health check", |_, r| {
+                let hc = r.definition.container_definitions[0]
+                    .health_check
+                    .as_mut()
+                    .unwrap();
+                hc.interval = Some(10);
+                hc.retries = Some(5);
+            }),
+            ("a target group managed elsewhere", |s, _| {
+                s.load_balancers[0].target_group_arn =
+                    "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/other/1".into();
+            }),
+        ];
+        for (name, edit) in cases {
+            let mut live = fargate_service();
+            let mut revision = fargate_revision("api");
+            edit(&mut live, &mut revision);
+            assert_round_trips(name, &live, &revision);
+        }
+    }
+
+    #[test]
+    fn a_code_deploy_service_is_not_imported() {
+        let mut live = fargate_service();
+        live.deployment_controller = Some(DeploymentControllerType::CodeDeploy);
+        let e = service(
+            &live,
+            "shop",
+            &fargate_revision("api"),
+            &BTreeMap::new(),
+            false,
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("CODE_DEPLOY"), "{e}");
+    }
+
+    /// An HTTP target group as DescribeTargetGroups returns it.
+    fn fargate_target_group() -> model::TargetGroup {
+        model::TargetGroup {
+            name: "shop-api".into(),
+            arn: TG_ARN.into(),
+            protocol: Some(TargetGroupProtocol::Http),
+            protocol_version: Some(ProtocolVersion::Http1),
+            port: Some(8000),
+            vpc_id: Some("vpc-1".into()),
+            target_type: Some(TargetType::Ip),
+            ip_address_type: Some(IpAddressType::Ipv4),
+            health_check: TargetGroupHealthCheck {
+                enabled: Some(true),
+                protocol: Some(TargetGroupProtocol::Http),
+                port: Some(Scalar("traffic-port".into())),
+                path: Some("/health".into()),
+                interval_seconds: Some(15),
+                timeout_seconds: Some(5),
+                healthy_threshold_count: Some(2),
+                unhealthy_threshold_count: Some(2),
+                matcher: Some(Matcher {
+                    http_code: Some("200-299".into()),
+                    grpc_code: None,
+                }),
+            },
+            load_balancer_arns: vec![],
+        }
+    }
+
+    #[test]
+    fn target_group_defaults_are_dropped_and_the_rest_round_trips() {
+        let live = fargate_target_group();
+        let attrs: BTreeMap<String, String> = [
+            ("deregistration_delay.timeout_seconds", "30"),
+            ("stickiness.enabled", "false"),
+            ("slow_start.duration_seconds", "0"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let tags: Tags = [
+            ("team".to_string(), "shop".to_string()),
+            ("ecs-operator/source".into(), "x.yaml".into()),
+        ]
+        .into();
+        let m = target_group(&live, &attrs, &tags, true);
+        let spec = m.as_target_group().unwrap();
+        assert_eq!(spec.protocol_version, None);
+        assert_eq!(spec.ip_address_type, None);
+        let hc = spec.health_check.as_ref().unwrap();
+        assert_eq!(hc.path.as_deref(), Some("/health"));
+        assert_eq!(hc.interval_seconds, Some(15));
+        assert_eq!(
+            (hc.enabled, hc.timeout_seconds, hc.port.as_ref()),
+            (None, None, None)
+        );
+        let keys: Vec<&String> = spec.attributes.keys().collect();
+        assert_eq!(keys, ["deregistration_delay.timeout_seconds"]);
+        assert_eq!(m.metadata.annotations[ANNOTATION_ADOPT].0, "true");
+        let desired = views::desired_target_group(spec, views::tag_map(&spec.tags));
+        let live_view = views::live_target_group(&live, &attrs, &tags, &desired);
+        assert_eq!(compare(&live_view, &desired), vec![]);
+    }
+
+    #[test]
+    fn rendering_uses_the_manifest_format_and_map_shorthands_and_loads_back() {
+        let tgs: BTreeMap<String, String> = [(TG_ARN.to_string(), "shop-api".to_string())].into();
+        let m = service(
+            &fargate_service(),
+            "shop",
+            &fargate_revision("api"),
+            &tgs,
+            true,
+        )
+        .unwrap();
+        let yaml = render(&m).unwrap();
+        assert!(
+            yaml.starts_with("apiVersion: ecs-operator/v1\nkind: Service\n"),
+            "{yaml}"
+        );
+        assert!(yaml.contains("ecs-operator/adopt: 'true'"), "{yaml}");
+        assert!(yaml.contains("LOG_LEVEL: info"), "{yaml}");
+        assert!(
+            yaml.contains("DB_URL: arn:aws:ssm:us-east-1:123456789012:parameter/db"),
+            "{yaml}"
+        );
+        assert!(yaml.contains("team: shop"), "{yaml}");
+        let tg = fargate_target_group();
+        let tg_yaml = render(&target_group(&tg, &BTreeMap::new(), &Tags::new(), false)).unwrap();
+        assert!(tg_yaml.contains("matcher: 200-299"), "{tg_yaml}");
+        let loaded = crate::manifest::load_str(std::path::Path::new("tg.yaml"), &tg_yaml);
+        assert!(
+            loaded.diagnostics.is_empty(),
+            "{:?}\n{tg_yaml}",
+            loaded.diagnostics
+        );
+        let loaded = crate::manifest::load_str(std::path::Path::new("api.yaml"), &yaml);
+        assert!(
+            loaded.diagnostics.is_empty(),
+            "{:?}\n{yaml}",
+            loaded.diagnostics
+        );
+        assert_eq!(loaded.documents[0].manifest, m);
+    }
+}
