@@ -552,7 +552,8 @@ impl Controller {
     }
 
     /// One full pass: reads every resource in batches, refreshes the status of what is in
-    /// sync and queues the rest with the plan just made. Returns the keys queued.
+    /// sync and keeps the plan just made for the rest. Returns those keys, for the caller to
+    /// queue.
     pub async fn full_sync(&self) -> Result<BTreeSet<ResourceKey>, CloudError> {
         let desired = self.desired();
         let known = lock(&self.target_group_arns).clone();
@@ -633,8 +634,7 @@ impl Controller {
                     observed: observed.clone(),
                 },
             );
-            queued.insert(key.clone());
-            (self.enqueue)(key);
+            queued.insert(key);
         }
         self.status
             .update_source(|s| s.last_sync = Some(now_rfc3339()));

@@ -306,6 +306,7 @@ pub async fn run(
     {
         let controller = controller.clone();
         let initial = initial.clone();
+        let queues = queues.clone();
         let mut stop = stopped_rx(&stop_tx);
         loops.spawn(async move {
             let mut rng = rand::rngs::StdRng::from_rng(&mut rand::rng());
@@ -316,15 +317,19 @@ pub async fn run(
                     Ok(queued) => {
                         if first {
                             first = false;
-                            let mut pending = initial.lock().unwrap_or_else(|e| e.into_inner());
                             if queued.is_empty() {
                                 controller.status().set_ready();
                                 tracing::info!("ready: first full sync found everything in sync");
                             } else {
-                                *pending = Some(queued.clone());
+                                // Set before queueing, so no reconcile can end before it.
+                                *initial.lock().unwrap_or_else(|e| e.into_inner()) =
+                                    Some(queued.clone());
                             }
                         }
                         tracing::info!(queued = queued.len(), "full sync done");
+                        for key in &queued {
+                            queues.enqueue(key.clone());
+                        }
                         retry = Duration::from_secs(1);
                         let spread = resync.as_secs_f64() * resync_jitter.clamp(0.0, 1.0);
                         let secs = resync.as_secs_f64() + rng.random_range(-spread..=spread);

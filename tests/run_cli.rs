@@ -1,0 +1,189 @@
+//! `ecs-operator run` as a process, on the simulator: it prints where it serves, turns ready,
+//! answers `/status` and `ecs-operator status`, reconciles a manifest edited on disk (notify,
+//! real time), and on SIGTERM stops taking work and exits 0.
+//!
+//! Waits poll a condition with a deadline (the controller runs in real time here); nothing
+//! sleeps a fixed time to hide a race.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use ecs_operator::controller::status::{StatusReport, SyncStatus};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_ecs-operator"));
+    c.current_dir(env!("CARGO_MANIFEST_DIR"));
+    c
+}
+
+struct Running {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+fn start(dir: &Path, manifests: &Path) -> Running {
+    let mut child = bin()
+        .args(["--backend", "sim", "--sim-state"])
+        .arg(dir.join("sim-state.json"))
+        .args(["--log-level", "warn", "run", "--manifests"])
+        .arg(manifests)
+        .args(["--metrics-addr", "127.0.0.1:0", "--debounce", "50ms"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("binary starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no URL in {line:?}"))
+        .to_string();
+    Running { child, base }
+}
+
+fn get(url: &str) -> Option<(u16, String)> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(ecs_operator::http_client::get(url, Duration::from_secs(5)))
+        .ok()
+}
+
+fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(start.elapsed() < limit, "not {what} within {limit:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn status(base: &str) -> StatusReport {
+    let (code, body) = get(&format!("{base}/status")).expect("status answers");
+    assert_eq!(code, 200);
+    serde_json::from_str(&body).unwrap()
+}
+
+#[test]
+fn run_serves_status_follows_edits_and_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifests = dir.path().join("manifests");
+    copy_dir(Path::new("manifests"), &manifests);
+    let mut running = start(dir.path(), &manifests);
+    let base = running.base.clone();
+
+    assert_eq!(get(&format!("{base}/healthz")).unwrap().0, 200);
+    wait_for("ready", Duration::from_secs(60), || {
+        get(&format!("{base}/readyz")).is_some_and(|(code, _)| code == 200)
+    });
+    // Services wait for their cluster to be created: synced shortly after ready.
+    wait_for("all synced", Duration::from_secs(30), || {
+        let report = status(&base);
+        report.resources.len() == 5
+            && report
+                .resources
+                .iter()
+                .all(|r| r.sync == SyncStatus::Synced)
+    });
+    let report = status(&base);
+    let first = report.source.revision.clone().unwrap();
+    assert!(first.starts_with("sha256:"), "{first}");
+
+    // `ecs-operator status` prints the same as a table.
+    let out = bin()
+        .args(["status", "--url", &base])
+        .output()
+        .expect("status runs");
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        table.lines().any(|l| l.starts_with("Service")
+            && l.contains("shop")
+            && l.contains("api")
+            && l.contains("Synced")),
+        "{table}"
+    );
+
+    // Edit a manifest: the controller reloads and applies the new revision.
+    let api = manifests.join("shop/api.yaml");
+    let text = std::fs::read_to_string(&api).unwrap();
+    assert!(text.contains("desiredCount: 2"));
+    std::fs::write(&api, text.replace("desiredCount: 2", "desiredCount: 3")).unwrap();
+    wait_for("the edit applied", Duration::from_secs(30), || {
+        let report = status(&base);
+        report.source.revision.as_deref() != Some(first.as_str())
+            && report.resources.iter().any(|r| {
+                r.name == "api"
+                    && r.sync == SyncStatus::Synced
+                    && r.revision == report.source.revision
+            })
+    });
+
+    // SIGTERM: exit 0, saying so.
+    let pid = running.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let exit = running.child.wait().unwrap();
+    assert_eq!(exit.code(), Some(0), "{exit:?}");
+    let mut rest = String::new();
+    std::io::Read::read_to_string(running.child.stdout.as_mut().unwrap(), &mut rest).unwrap();
+    assert!(rest.contains("stopped"), "{rest}");
+
+    // The simulator's state was saved: a one-shot diff agrees nothing is left to do.
+    let diff = bin()
+        .args(["--backend", "sim", "--sim-state"])
+        .arg(dir.path().join("sim-state.json"))
+        .arg("diff")
+        .arg(&manifests)
+        .output()
+        .unwrap();
+    assert_eq!(
+        diff.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&diff.stdout)
+    );
+}
+
+#[test]
+fn status_without_a_controller_exits_1() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = bin()
+        .args(["status", "--url", &format!("http://127.0.0.1:{port}")])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+}
