@@ -16,4 +16,5 @@ mod drift;
 mod import;
 mod logs;
 mod ownership;
+mod run;
 mod sync;

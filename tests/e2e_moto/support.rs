@@ -145,7 +145,7 @@ impl App {
     /// with test credentials and nothing of the real credential chain (no profile, no config
     /// files, no instance metadata) in its environment, nor `NO_COLOR`: whether output is
     /// coloured is the binary's own decision.
-    pub fn run(&self, command: &str, args: &[&str]) -> Run {
+    pub fn command(&self, command: &str, args: &[&str]) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_ecs-operator"));
         for (key, _) in std::env::vars_os() {
             let k = key.to_string_lossy();
@@ -167,6 +167,12 @@ impl App {
             .args(["--backend", "aws", "--endpoint-url", &self.server.url])
             .args(["--region", "us-east-1"])
             .args(args);
+        c
+    }
+
+    /// Runs [`App::command`] to completion.
+    pub fn run(&self, command: &str, args: &[&str]) -> Run {
+        let mut c = self.command(command, args);
         let out = c.output().expect("ecs-operator runs");
         Run {
             command: format!("ecs-operator {command} {}", args.join(" ")),

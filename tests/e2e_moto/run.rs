@@ -1,0 +1,116 @@
+//! `ecs-operator run --backend aws` against moto: the controller converges the example
+//! manifests (every resource Synced in `/status`, then `diff` agrees), heals a desiredCount
+//! changed behind its back at the next resync, and exits 0 on SIGTERM.
+//!
+//! moto never completes a deployment (rolloutState stays IN_PROGRESS), so health stays
+//! Progressing here; sync is what is checked. Waits poll with a deadline (real time).
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use ecs_operator::cloud::model::UpdateService;
+use ecs_operator::controller::status::{StatusReport, SyncStatus};
+
+use crate::support::App;
+
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn status(base: &str) -> Option<StatusReport> {
+    let (code, body) =
+        ecs_operator::http_client::get(&format!("{base}/status"), Duration::from_secs(5))
+            .await
+            .ok()?;
+    (code == 200).then(|| serde_json::from_str(&body).expect("status JSON"))
+}
+
+async fn wait_for<F: Future<Output = bool>>(
+    what: &str,
+    limit: Duration,
+    mut done: impl FnMut() -> F,
+) {
+    let start = Instant::now();
+    while !done().await {
+        assert!(start.elapsed() < limit, "not {what} within {limit:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn run_converges_the_examples_and_heals_drift() {
+    let app = App::whole().await;
+    let n = &app.names;
+    let mut child = app
+        .command(
+            "run",
+            &[
+                "--manifests",
+                "manifests",
+                "--metrics-addr",
+                "127.0.0.1:0",
+                "--resync",
+                "3s",
+                "--log-level",
+                "warn",
+            ],
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("run starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no URL in {line:?}"))
+        .to_string();
+    let mut child = Killed(child);
+
+    wait_for("all synced", Duration::from_secs(60), || async {
+        status(&base).await.is_some_and(|r| {
+            r.ready
+                && r.resources.len() == 5
+                && r.resources.iter().all(|s| s.sync == SyncStatus::Synced)
+        })
+    })
+    .await;
+    assert_eq!(app.api_service().await.desired_count, 2);
+
+    // Drift: someone scales the API by hand. The next resync (3 s) puts it back.
+    app.cloud
+        .ecs
+        .update_service(&UpdateService {
+            cluster: n.cluster.clone(),
+            name: n.api.clone(),
+            desired_count: Some(7),
+            ..UpdateService::default()
+        })
+        .await
+        .expect("UpdateService");
+    wait_for("drift healed", Duration::from_secs(30), || async {
+        app.api_service().await.desired_count == 2
+    })
+    .await;
+
+    let pid = child.0.id().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let exit = child.0.wait().unwrap();
+    assert_eq!(exit.code(), Some(0), "{exit:?}");
+    app.diff().expect_code(0);
+}
