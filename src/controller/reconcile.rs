@@ -33,6 +33,9 @@ use crate::observe::{Observed, Observer};
 use crate::plan::{Planned, ResourcePlan, Status, plan_keys};
 use crate::rollout::{RolloutStatus, assess};
 
+/// Services planned per phase of a full sync.
+pub const FULL_SYNC_SERVICE_CHUNK: usize = 100;
+
 /// Tuning of the controller's reconciles.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
@@ -551,16 +554,17 @@ impl Controller {
         Ok((Outcome::Done, ReconcileResult::Applied))
     }
 
-    /// One full pass: reads every resource in batches, refreshes the status of what is in
-    /// sync and keeps the plan just made for the rest. Returns those keys, for the caller to
-    /// queue.
-    pub async fn full_sync(&self) -> Result<BTreeSet<ResourceKey>, CloudError> {
-        let desired = self.desired();
+    /// Plans `keys` with batched reads; returns those not in sync (their plans kept).
+    async fn sync_phase(
+        &self,
+        desired: &Desired,
+        keys: &BTreeSet<ResourceKey>,
+    ) -> Result<BTreeSet<ResourceKey>, CloudError> {
         let known = lock(&self.target_group_arns).clone();
         let planned = plan_keys(
             &self.observer,
             &desired.documents,
-            None,
+            Some(keys),
             &known,
             &self.settings.instance,
         )
@@ -635,6 +639,35 @@ impl Controller {
                 },
             );
             queued.insert(key);
+        }
+        Ok(queued)
+    }
+
+    /// One full pass: reads every resource in batches, refreshes the status of what is in
+    /// sync and keeps the plan just made for the rest, handing their keys to `queue` as each
+    /// phase is planned: clusters and target groups first, then services by
+    /// [`FULL_SYNC_SERVICE_CHUNK`], so registrations (1 per second on AWS) start while later
+    /// services are still being read. Returns every key handed over.
+    pub async fn full_sync(
+        &self,
+        mut queue: impl FnMut(&BTreeSet<ResourceKey>),
+    ) -> Result<BTreeSet<ResourceKey>, CloudError> {
+        let desired = self.desired();
+        let (services, others): (Vec<ResourceKey>, Vec<ResourceKey>) = desired
+            .keys()
+            .cloned()
+            .partition(|k| k.kind == Kind::Service);
+        let mut phases: Vec<BTreeSet<ResourceKey>> = vec![others.into_iter().collect()];
+        phases.extend(
+            services
+                .chunks(FULL_SYNC_SERVICE_CHUNK)
+                .map(|c| c.iter().cloned().collect()),
+        );
+        let mut queued = BTreeSet::new();
+        for phase in phases.iter().filter(|p| !p.is_empty()) {
+            let mine = self.sync_phase(&desired, phase).await?;
+            queue(&mine);
+            queued.extend(mine);
         }
         self.status
             .update_source(|s| s.last_sync = Some(now_rfc3339()));

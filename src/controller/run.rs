@@ -197,7 +197,10 @@ pub async fn run(
         let queues = queues.clone();
         Arc::new(move |key| queues.enqueue(key))
     };
-    let initial: Arc<Mutex<Option<BTreeSet<ResourceKey>>>> = Arc::new(Mutex::new(None));
+    let initial = Arc::new(Mutex::new(Initial {
+        planning: true,
+        ..Initial::default()
+    }));
     let controller = Arc::new(Controller::new(
         cloud,
         settings,
@@ -258,15 +261,17 @@ pub async fn run(
                     let status = status.clone();
                     async move {
                         let result = controller.reconcile(key.clone()).await;
-                        let mut pending = initial.lock().unwrap_or_else(|e| e.into_inner());
-                        if let Some(keys) = pending.as_mut() {
-                            keys.remove(&key);
-                            if keys.is_empty() {
-                                *pending = None;
-                                status.set_ready();
-                                tracing::info!("ready: first full sync done");
-                            }
+                        let mut initial = lock(&initial);
+                        if initial.pending.remove(&key)
+                            && initial.pending.is_empty()
+                            && !initial.planning
+                            && !initial.fired
+                        {
+                            initial.fired = true;
+                            status.set_ready();
+                            tracing::info!("ready: first full sync done");
                         }
+                        drop(initial);
                         result
                     }
                 },
@@ -313,23 +318,31 @@ pub async fn run(
             let mut first = true;
             let mut retry = Duration::from_secs(1);
             loop {
-                let wait = match controller.full_sync().await {
+                let first_sync = first;
+                let result = controller
+                    .full_sync(|keys| {
+                        if first_sync {
+                            // Recorded before queueing, so no reconcile can end before it.
+                            lock(&initial).pending.extend(keys.iter().cloned());
+                        }
+                        for key in keys {
+                            queues.enqueue(key.clone());
+                        }
+                    })
+                    .await;
+                let wait = match result {
                     Ok(queued) => {
                         if first {
                             first = false;
-                            if queued.is_empty() {
+                            let mut initial = lock(&initial);
+                            initial.planning = false;
+                            if initial.pending.is_empty() && !initial.fired {
+                                initial.fired = true;
                                 controller.status().set_ready();
-                                tracing::info!("ready: first full sync found everything in sync");
-                            } else {
-                                // Set before queueing, so no reconcile can end before it.
-                                *initial.lock().unwrap_or_else(|e| e.into_inner()) =
-                                    Some(queued.clone());
+                                tracing::info!("ready: first full sync done");
                             }
                         }
                         tracing::info!(queued = queued.len(), "full sync done");
-                        for key in &queued {
-                            queues.enqueue(key.clone());
-                        }
                         retry = Duration::from_secs(1);
                         let spread = resync.as_secs_f64() * resync_jitter.clamp(0.0, 1.0);
                         let secs = resync.as_secs_f64() + rng.random_range(-spread..=spread);
@@ -423,6 +436,20 @@ fn any_finished(loops: &mut JoinSet<()>) -> bool {
         }
         None => false,
     }
+}
+
+/// Readiness: the keys the first full sync queued that have not been reconciled yet.
+#[derive(Debug, Default)]
+struct Initial {
+    pending: BTreeSet<ResourceKey>,
+    /// The first full sync is still planning (more keys may come).
+    planning: bool,
+    /// Ready was set.
+    fired: bool,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// The source behind `run`.
