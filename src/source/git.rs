@@ -242,7 +242,7 @@ pub fn verify_signature(secret: &[u8], body: &[u8], header: Option<&str>) -> boo
 }
 
 fn decode_hex(hex: &str) -> Option<Vec<u8>> {
-    if hex.len() % 2 != 0 {
+    if !hex.len().is_multiple_of(2) {
         return None;
     }
     hex.as_bytes()
@@ -276,8 +276,8 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     /// `error`'s text (with its causes), with the raw URL, its password and the token replaced.
-    fn scrub(&self, error: impl fmt::Display) -> String {
-        let mut text = format!("{error:#}");
+    fn scrub(&self, error: &(dyn std::error::Error + 'static)) -> String {
+        let mut text = chain(error);
         let raw = &self.options.url;
         if raw != &self.url {
             text = text.replace(raw.as_str(), &self.url);
@@ -295,29 +295,45 @@ impl Ctx<'_> {
         text
     }
 
-    fn fetch_error(&self, error: impl fmt::Display) -> GitError {
+    fn fetch_error(&self, error: impl std::error::Error + 'static) -> GitError {
         GitError::Fetch {
             url: self.url.clone(),
             reference: self.options.reference.clone(),
-            message: self.scrub(error),
+            message: self.scrub(&error),
         }
     }
 
-    fn read_error(&self, error: impl fmt::Display) -> GitError {
+    fn read_error(&self, error: impl std::error::Error + 'static) -> GitError {
         GitError::Read {
             url: self.url.clone(),
             reference: self.options.reference.clone(),
-            message: self.scrub(error),
+            message: self.scrub(&error),
         }
     }
 
-    fn cache_error(&self, error: impl fmt::Display) -> GitError {
+    fn cache_error(&self, error: impl std::error::Error + 'static) -> GitError {
         GitError::Cache {
             url: self.url.clone(),
             dir: self.options.cache_dir.clone(),
-            message: self.scrub(error),
+            message: self.scrub(&error),
         }
     }
+}
+
+/// An error and its causes on one line, `a: b: c`, skipping a cause whose text the line
+/// already ends with (wrappers often repeat their source).
+fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        let next = e.to_string();
+        if !next.is_empty() && !text.ends_with(&next) {
+            text.push_str(": ");
+            text.push_str(&next);
+        }
+        cause = e.source();
+    }
+    text
 }
 
 fn url_password(url: &str) -> Option<&str> {
