@@ -439,6 +439,11 @@ fn fetch_refs(
                     next: context.into(),
                 }))
             }
+            (gix::credentials::helper::Action::Get(_), None) => Err(gix::error::message(
+                "the server asks for credentials and no token is configured",
+            )
+            .unauthenticated_error()),
+            // Store/Erase: nothing is kept between fetches.
             _ => Ok(None),
         });
     let outcome = connection

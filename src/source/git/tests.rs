@@ -349,6 +349,31 @@ async fn diagnostics_of_loaded_texts_name_the_repository_relative_path_and_line(
 }
 
 #[tokio::test]
+async fn a_commit_touching_one_file_changes_only_its_resources_in_the_snapshot_diff() {
+    // The controller's loop: fetch, load_texts, Snapshot::of, and diff against the previous.
+    use crate::source::{Snapshot, diff};
+    let up = Upstream::new();
+    up.write("manifests/a.yaml", cluster("a"));
+    up.write("manifests/b.yaml", cluster("b"));
+    up.commit("two clusters");
+    let cache = tempfile::tempdir().unwrap();
+    let mut src = source(&up, &cache, "manifests");
+    let before = Snapshot::of(&load_texts(&src.fetch().await.unwrap().files));
+    assert_eq!(before.resources.len(), 2);
+
+    up.write(
+        "manifests/b.yaml",
+        cluster("b").replace("spec: {}", "spec: {capacityProviders: [FARGATE]}"),
+    );
+    up.commit("b uses Fargate");
+    let after = Snapshot::of(&load_texts(&src.fetch().await.unwrap().files));
+    let changes = diff(&before, &after);
+    let changed: Vec<&str> = changes.changed.iter().map(|k| k.name.as_str()).collect();
+    assert_eq!(changed, ["b"]);
+    assert!(changes.removed.is_empty());
+}
+
+#[tokio::test]
 async fn the_token_never_shows_in_debug_or_errors() {
     const TOKEN: &str = "ghp_s3cr3tT0kenValue";
     const URL_PASSWORD: &str = "urlPa55word";
