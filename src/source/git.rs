@@ -20,7 +20,8 @@ mod tests;
 
 use std::fmt;
 use std::path::{Component, Path, PathBuf};
-use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use gix::bstr::ByteSlice;
 use gix::remote::Direction;
@@ -205,9 +206,14 @@ impl GitSource {
     /// Creates the cache on the first call, fetches branches and tags, resolves the reference
     /// to a commit and reads the manifest files from its tree. The gix work runs on
     /// `tokio::task::spawn_blocking`.
+    ///
+    /// Dropping the future (a timeout, shutdown) asks gix to stop receiving the pack; the
+    /// connection itself is bounded by gix's 20 s connect timeout.
     pub async fn fetch(&mut self) -> Result<GitSnapshot, GitError> {
         let options = self.options.clone();
-        let snapshot = tokio::task::spawn_blocking(move || fetch_blocking(&options))
+        let interrupt = Arc::new(AtomicBool::new(false));
+        let _interrupt_on_drop = InterruptOnDrop(interrupt.clone());
+        let snapshot = tokio::task::spawn_blocking(move || fetch_blocking(&options, &interrupt))
             .await
             .map_err(|e| GitError::Task {
                 url: display_url(&self.options.url),
@@ -220,6 +226,15 @@ impl GitSource {
     /// The SHA of the last successful fetch, if any.
     pub fn last_sha(&self) -> Option<&str> {
         self.last_sha.as_deref()
+    }
+}
+
+/// Sets the flag gix polls while receiving, when the fetch future is dropped (or completes).
+struct InterruptOnDrop(Arc<AtomicBool>);
+
+impl Drop for InterruptOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
     }
 }
 
@@ -343,14 +358,14 @@ fn url_password(url: &str) -> Option<&str> {
     userinfo.split_once(':').map(|(_, password)| password)
 }
 
-fn fetch_blocking(options: &GitOptions) -> Result<GitSnapshot, GitError> {
+fn fetch_blocking(options: &GitOptions, interrupt: &AtomicBool) -> Result<GitSnapshot, GitError> {
     let ctx = Ctx {
         options,
         url: display_url(&options.url),
     };
     let prefix = manifest_prefix(&ctx)?;
     let repo = open_cache(&ctx)?;
-    let advertised = fetch_refs(&ctx, &repo)?;
+    let advertised = fetch_refs(&ctx, &repo, interrupt)?;
     let commit = resolve(&ctx, &repo, &advertised)?;
     let sha = commit.id.to_string();
     let tree = commit.tree().map_err(|e| ctx.read_error(e))?;
@@ -415,6 +430,7 @@ fn open_cache(ctx: &Ctx<'_>) -> Result<gix::Repository, GitError> {
 fn fetch_refs(
     ctx: &Ctx<'_>,
     repo: &gix::Repository,
+    interrupt: &AtomicBool,
 ) -> Result<Vec<(String, gix::ObjectId)>, GitError> {
     let remote = repo
         .remote_at(ctx.options.url.as_str())
@@ -449,7 +465,7 @@ fn fetch_refs(
     let outcome = connection
         .prepare_fetch(gix::progress::Discard, Default::default())
         .map_err(|e| ctx.fetch_error(e))?
-        .receive(gix::progress::Discard, &AtomicBool::new(false))
+        .receive(gix::progress::Discard, interrupt)
         .map_err(|e| ctx.fetch_error(e))?;
     Ok(outcome
         .ref_map
