@@ -1,5 +1,7 @@
-//! Manifest sources for the controller: a debounced directory watcher ([`dir`]) and a pure
-//! snapshot of a load with a diff that says which resources to reconcile ([`snapshot`]).
+//! Manifest sources for the controller: a debounced directory watcher ([`dir`]), a git
+//! repository fetched into a bare cache with gix plus the webhook signature check ([`git`]),
+//! and a pure snapshot of a load with a diff that says which resources to reconcile
+//! ([`snapshot`]).
 //!
 //! The controller loop is: `watch(dir)`, load and [`Snapshot::of`] once, then on every
 //! [`DirWatcher::changed`] reload, [`diff`] against the previous snapshot, reconcile
@@ -7,6 +9,7 @@
 //! [`Snapshot::carry_held`] as the next baseline.
 
 pub mod dir;
+pub mod git;
 pub mod snapshot;
 
 #[cfg(test)]
@@ -15,6 +18,7 @@ mod tests;
 use std::path::PathBuf;
 
 pub use dir::{Change, DirWatcher, watch};
+pub use git::{GitError, GitOptions, GitSnapshot, GitSource, verify_signature};
 pub use snapshot::{Changes, Entry, Snapshot, diff};
 
 /// Why a source could not be watched.

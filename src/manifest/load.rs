@@ -150,6 +150,17 @@ pub fn load_str(file: &Path, text: &str) -> Loaded {
     out
 }
 
+/// Loads the documents of several files' texts, in the given order, into one [`Loaded`]:
+/// what a git source reads from a commit's tree. Diagnostics name each `path` as given
+/// (repository-relative for git).
+pub fn load_texts(files: &[(PathBuf, String)]) -> Loaded {
+    let mut out = Loaded::default();
+    for (path, text) in files {
+        load_str_into(path, text, &mut out);
+    }
+    out
+}
+
 fn load_str_into(file: &Path, text: &str, out: &mut Loaded) {
     out.files += 1;
     let text: Arc<str> = Arc::from(text.strip_prefix('\u{feff}').unwrap_or(text));
