@@ -1,10 +1,10 @@
-//! A minimal HTTP/1.1 GET over hyper (already in the dependency tree through the AWS SDK), for
+//! A minimal HTTP/1.1 client (GET, POST) over hyper (already in the dependency tree through the AWS SDK), for
 //! the commands that talk to a running controller: `status` and `healthcheck`. Plain `http://`
 //! only; the controller serves on a local or in-VPC port.
 
 use std::time::Duration;
 
-use http_body_util::{BodyExt, Empty};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
@@ -38,15 +38,41 @@ pub enum HttpError {
 
 /// GETs `url` and returns the status code and the body as text.
 pub async fn get(url: &str, timeout: Duration) -> Result<(u16, String), HttpError> {
-    let uri: hyper::Uri = url
-        .parse()
-        .map_err(|_| HttpError::BadUrl { url: url.into() })?;
+    request("GET", url, &[], Vec::new(), timeout).await
+}
+
+/// POSTs `body` with `headers` to `url` and returns the status code and the body as text.
+pub async fn post(
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Vec<u8>,
+    timeout: Duration,
+) -> Result<(u16, String), HttpError> {
+    request("POST", url, headers, body, timeout).await
+}
+
+async fn request(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Vec<u8>,
+    timeout: Duration,
+) -> Result<(u16, String), HttpError> {
+    let bad = || HttpError::BadUrl { url: url.into() };
+    let uri: hyper::Uri = url.parse().map_err(|_| bad())?;
     if uri.scheme_str() != Some("http") || uri.host().is_none() {
-        return Err(HttpError::BadUrl { url: url.into() });
+        return Err(bad());
     }
-    let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
-    let request = async {
-        let response = client.get(uri).await.map_err(|e| HttpError::Request {
+    let mut builder = hyper::Request::builder().method(method).uri(uri);
+    for (name, value) in headers {
+        builder = builder.header(*name, *value);
+    }
+    let req = builder
+        .body(Full::new(Bytes::from(body)))
+        .map_err(|_| bad())?;
+    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+    let exchange = async {
+        let response = client.request(req).await.map_err(|e| HttpError::Request {
             url: url.into(),
             message: error_chain(&e),
         })?;
@@ -62,7 +88,7 @@ pub async fn get(url: &str, timeout: Duration) -> Result<(u16, String), HttpErro
             .to_bytes();
         Ok((code, String::from_utf8_lossy(&body).into_owned()))
     };
-    tokio::time::timeout(timeout, request)
+    tokio::time::timeout(timeout, exchange)
         .await
         .map_err(|_| HttpError::Timeout {
             url: url.into(),

@@ -39,4 +39,7 @@ pub enum SourceError {
     /// The watcher's event channel closed (the notify thread is gone).
     #[error("the file watcher stopped")]
     Closed,
+    /// A git fetch failed (the controller keeps the last load and tries again).
+    #[error(transparent)]
+    Git(#[from] git::GitError),
 }

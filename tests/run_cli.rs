@@ -44,12 +44,18 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 fn start(dir: &Path, manifests: &Path) -> Running {
-    let mut child = bin()
-        .args(["--backend", "sim", "--sim-state"])
-        .arg(dir.join("sim-state.json"))
-        .args(["--log-level", "warn", "run", "--manifests"])
+    let mut c = bin();
+    c.args(["run", "--manifests"])
         .arg(manifests)
-        .args(["--metrics-addr", "127.0.0.1:0", "--debounce", "50ms"])
+        .args(["--debounce", "50ms"]);
+    spawn(dir, c)
+}
+
+fn spawn(dir: &Path, mut c: Command) -> Running {
+    c.args(["--backend", "sim", "--sim-state"])
+        .arg(dir.join("sim-state.json"))
+        .args(["--log-level", "warn", "--metrics-addr", "127.0.0.1:0"]);
+    let mut child = c
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -160,9 +166,8 @@ fn run_serves_status_follows_edits_and_stops_cleanly_on_sigterm() {
 
     // The simulator's state was saved: a one-shot diff agrees nothing is left to do.
     let diff = bin()
-        .args(["--backend", "sim", "--sim-state"])
+        .args(["diff", "--backend", "sim", "--sim-state"])
         .arg(dir.path().join("sim-state.json"))
-        .arg("diff")
         .arg(&manifests)
         .output()
         .unwrap();
@@ -186,4 +191,119 @@ fn status_without_a_controller_exits_1() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
+}
+
+fn git(repo: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .current_dir(repo)
+        .args(["-c", "user.name=test", "-c", "user.email=test@example.com"])
+        .args(args)
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+fn sign(secret: &str, body: &[u8]) -> String {
+    use hmac::{KeyInit, Mac};
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(body);
+    let hex: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("sha256={hex}")
+}
+
+fn post(url: &str, signature: &str, body: &[u8]) -> u16 {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(ecs_operator::http_client::post(
+        url,
+        &[
+            ("x-hub-signature-256", signature),
+            ("x-github-event", "push"),
+        ],
+        body.to_vec(),
+        Duration::from_secs(5),
+    ))
+    .unwrap()
+    .0
+}
+
+#[test]
+fn run_from_git_applies_commits_with_their_sha_and_the_webhook_checks_signatures() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    copy_dir(Path::new("manifests"), &repo.join("deploy"));
+    git(&repo, &["init", "-q", "-b", "main"]);
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-q", "-m", "first"]);
+    let first = git(&repo, &["rev-parse", "HEAD"]);
+
+    let mut c = bin();
+    c.env("ECS_OPERATOR_WEBHOOK_SECRET", "s3cret")
+        .args(["run", "--git-url"])
+        .arg(format!("file://{}", repo.display()))
+        .args([
+            "--git-path",
+            "deploy",
+            "--git-interval",
+            "1h",
+            "--git-cache",
+        ])
+        .arg(dir.path().join("cache"));
+    let running = spawn(dir.path(), c);
+    let base = running.base.clone();
+    wait_for(
+        "synced at the first commit",
+        Duration::from_secs(60),
+        || {
+            let r = status(&base);
+            r.source.revision.as_deref() == Some(first.as_str())
+                && r.resources.len() == 5
+                && r.resources.iter().all(|s| {
+                    s.sync == SyncStatus::Synced && s.revision.as_deref() == Some(first.as_str())
+                })
+        },
+    );
+    assert!(status(&base).source.location.starts_with("git:file://"));
+
+    // A new commit: with a one-hour interval, only the webhook can bring it in.
+    let api = repo.join("deploy/shop/api.yaml");
+    let text = std::fs::read_to_string(&api).unwrap();
+    std::fs::write(&api, text.replace("desiredCount: 2", "desiredCount: 4")).unwrap();
+    git(&repo, &["commit", "-q", "-am", "scale the api"]);
+    let second = git(&repo, &["rev-parse", "HEAD"]);
+
+    let body = br#"{"ref":"refs/heads/main"}"#;
+    let hook = format!("{base}/hooks/git");
+    assert_eq!(post(&hook, &sign("wrong", body), body), 401);
+    assert_eq!(post(&hook, "sha256=00", body), 401);
+    assert_eq!(
+        status(&base).source.revision.as_deref(),
+        Some(first.as_str())
+    );
+    assert_eq!(post(&hook, &sign("s3cret", body), body), 202);
+    wait_for("the new commit applied", Duration::from_secs(30), || {
+        let r = status(&base);
+        r.source.revision.as_deref() == Some(second.as_str())
+            && r.resources.iter().any(|s| {
+                s.name == "api"
+                    && s.sync == SyncStatus::Synced
+                    && s.revision.as_deref() == Some(second.as_str())
+            })
+    });
+    // Only the api changed: the other resources keep the first commit as their revision.
+    let r = status(&base);
+    let web = r.resources.iter().find(|s| s.name == "web").unwrap();
+    assert_eq!(web.revision.as_deref(), Some(first.as_str()));
 }

@@ -14,14 +14,41 @@ use super::{CliError, GlobalOptions, OutputFormat};
 use crate::cloud::backend;
 use crate::controller::reconcile::{NoEvents, Settings};
 use crate::controller::run::{Http, RunConfig, SourceConfig, run as run_controller};
+use crate::controller::server::Webhook;
 use crate::controller::status::StatusReport;
+use crate::source::git::{GitOptions, verify_signature};
 
 /// `run` options.
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Directory of manifests to watch.
-    #[arg(long, env = "ECS_OPERATOR_MANIFESTS", required = true)]
+    #[arg(
+        long,
+        env = "ECS_OPERATOR_MANIFESTS",
+        required_unless_present = "git_url",
+        conflicts_with = "git_url"
+    )]
     pub manifests: Option<PathBuf>,
+    /// Git repository of manifests (https://, file:// or a path). An https token is read from
+    /// ECS_OPERATOR_GIT_TOKEN (never a flag, never logged).
+    #[arg(long, env = "ECS_OPERATOR_GIT_URL")]
+    pub git_url: Option<String>,
+    /// Branch, tag or commit to apply.
+    #[arg(long, env = "ECS_OPERATOR_GIT_REF", default_value = "main")]
+    pub git_ref: String,
+    /// Directory of the repository holding the manifests.
+    #[arg(long, env = "ECS_OPERATOR_GIT_PATH", default_value = ".")]
+    pub git_path: PathBuf,
+    /// Time between fetches (a push webhook fetches at once).
+    #[arg(long, env = "ECS_OPERATOR_GIT_INTERVAL", default_value = "60s", value_parser = humantime::parse_duration)]
+    pub git_interval: Duration,
+    /// Where the repository is cached.
+    #[arg(
+        long,
+        env = "ECS_OPERATOR_GIT_CACHE",
+        default_value = ".ecs-operator/git"
+    )]
+    pub git_cache: PathBuf,
     /// Address of the HTTP endpoints (/healthz, /readyz, /status, /metrics, /hooks/git).
     #[arg(
         long,
@@ -75,12 +102,32 @@ pub async fn run(
 ) -> Result<ExitCode, CliError> {
     let options = global.backend_options();
     let connected = backend::connect(&options).await?;
-    let source = match &args.manifests {
-        Some(path) => SourceConfig::Dir {
+    let trigger = Arc::new(tokio::sync::Notify::new());
+    let source = match (&args.manifests, &args.git_url) {
+        (Some(path), _) => SourceConfig::Dir {
             path: path.clone(),
             debounce: args.debounce,
         },
-        None => unreachable!("clap requires --manifests"),
+        (None, Some(url)) => SourceConfig::Git {
+            options: GitOptions {
+                url: url.clone(),
+                reference: args.git_ref.clone(),
+                path: args.git_path.clone(),
+                cache_dir: args.git_cache.clone(),
+                token: non_empty_env(GIT_TOKEN_ENV),
+            },
+            interval: args.git_interval,
+            trigger: trigger.clone(),
+        },
+        (None, None) => unreachable!("clap requires --manifests or --git-url"),
+    };
+    let webhook = match (&args.git_url, non_empty_env(WEBHOOK_SECRET_ENV)) {
+        (Some(_), Some(secret)) => Some(Webhook {
+            secret: secret.into_bytes().into(),
+            trigger,
+            verify: verify_signature,
+        }),
+        _ => None,
     };
     let mut config = RunConfig::new(source);
     config.settings = Settings {
@@ -106,7 +153,7 @@ pub async fn run(
     out.flush()?;
     let http = Http {
         listener,
-        webhook: None,
+        webhook,
         metrics: None,
     };
     let result = run_controller(
@@ -123,6 +170,15 @@ pub async fn run(
     result?;
     writeln!(out, "ecs-operator: stopped")?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The https token of the git source.
+pub const GIT_TOKEN_ENV: &str = "ECS_OPERATOR_GIT_TOKEN";
+/// The push webhook's shared secret; without it `/hooks/git` answers 404.
+pub const WEBHOOK_SECRET_ENV: &str = "ECS_OPERATOR_WEBHOOK_SECRET";
+
+fn non_empty_env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
 /// 0.0.0.0 is where it listens; 127.0.0.1 is where a person on the machine reaches it.

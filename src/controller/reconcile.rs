@@ -343,7 +343,8 @@ impl Controller {
                 let following = self.is_following(key);
                 self.status.update(key, |s| {
                     s.sync = SyncStatus::Synced;
-                    s.revision = Some(desired.revision.clone());
+                    // Found in sync: the revision last applied stays; a first sight takes this one.
+                    s.revision.get_or_insert_with(|| desired.revision.clone());
                     s.changes.clear();
                     s.last_error = None;
                     if !following {
@@ -593,7 +594,7 @@ impl Controller {
                     if suspended {
                         s.health = Health::Suspended;
                     } else {
-                        s.revision = Some(desired.revision.clone());
+                        s.revision.get_or_insert_with(|| desired.revision.clone());
                         s.last_error = None;
                         s.changes.clear();
                         if !following {

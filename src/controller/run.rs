@@ -36,7 +36,17 @@ pub enum SourceConfig {
         /// Quiet time after the last file event before reloading.
         debounce: Duration,
     },
-    /// A source the caller drives (git, tests): each value received is a new load.
+    /// A git repository, fetched every `interval` and whenever `trigger` is notified (the
+    /// push webhook).
+    Git {
+        /// The repository.
+        options: crate::source::git::GitOptions,
+        /// Time between fetches.
+        interval: Duration,
+        /// Wakes a fetch now.
+        trigger: Arc<Notify>,
+    },
+    /// A source the caller drives (tests): each value received is a new load.
     Feed {
         /// `git:URL` or a description, for `/status`.
         location: String,
@@ -52,6 +62,13 @@ impl std::fmt::Debug for SourceConfig {
                 .debug_struct("Dir")
                 .field("path", path)
                 .field("debounce", debounce)
+                .finish(),
+            SourceConfig::Git {
+                options, interval, ..
+            } => f
+                .debug_struct("Git")
+                .field("options", options)
+                .field("interval", interval)
                 .finish(),
             SourceConfig::Feed { location, .. } => {
                 f.debug_struct("Feed").field("location", location).finish()
@@ -298,6 +315,10 @@ pub async fn run(
                             }
                         }
                         Ok(None) => break,
+                        Err(e @ SourceError::Git(_)) => {
+                            tracing::warn!(error = %e, "git fetch failed; keeping the last load");
+                            controller.status().update_source(|s| s.last_error = Some(e.to_string()));
+                        }
                         Err(e) => {
                             tracing::error!(error = %e, "manifest source failed");
                             controller.status().update_source(|s| s.last_error = Some(e.to_string()));
@@ -459,6 +480,12 @@ enum Source {
         watcher: crate::source::DirWatcher,
         loaded_once: bool,
     },
+    Git {
+        source: crate::source::git::GitSource,
+        interval: Duration,
+        trigger: Arc<Notify>,
+        loaded: Option<String>,
+    },
     Feed {
         location: String,
         loads: tokio::sync::mpsc::Receiver<(Loaded, Option<String>)>,
@@ -473,6 +500,16 @@ impl Source {
                 path,
                 loaded_once: false,
             },
+            SourceConfig::Git {
+                options,
+                interval,
+                trigger,
+            } => Source::Git {
+                source: crate::source::git::GitSource::new(options),
+                interval,
+                trigger,
+                loaded: None,
+            },
             SourceConfig::Feed { location, loads } => Source::Feed { location, loads },
         })
     }
@@ -480,6 +517,11 @@ impl Source {
     fn location(&self) -> String {
         match self {
             Source::Dir { path, .. } => format!("dir:{}", path.display()),
+            Source::Git { source, .. } => format!(
+                "git:{}@{}",
+                crate::source::git::display_url(&source.options().url),
+                source.options().reference
+            ),
             Source::Feed { location, .. } => location.clone(),
         }
     }
@@ -504,15 +546,44 @@ impl Source {
                 let loaded = crate::manifest::load_paths(std::slice::from_ref(path));
                 Ok(Some((validated(loaded), None)))
             }
+            Source::Git {
+                source,
+                interval,
+                trigger,
+                loaded,
+            } => {
+                let mut retry = Duration::from_secs(1);
+                loop {
+                    if loaded.is_some() {
+                        tokio::select! {
+                            () = tokio::time::sleep(*interval) => {}
+                            () = trigger.notified() => {}
+                        }
+                    }
+                    let snapshot = match source.fetch().await {
+                        Ok(snapshot) => snapshot,
+                        // Before the first load there is nothing to keep: try again soon.
+                        Err(e) if loaded.is_none() => {
+                            tracing::warn!(error = %e, retry_in = ?retry, "first git fetch failed");
+                            tokio::time::sleep(retry).await;
+                            retry = (retry * 2).min(*interval);
+                            continue;
+                        }
+                        Err(e) => return Err(e.into()),
+                    };
+                    if loaded.as_deref() == Some(snapshot.sha.as_str()) {
+                        continue;
+                    }
+                    tracing::info!(sha = %snapshot.sha, files = snapshot.files.len(), "git: new commit");
+                    *loaded = Some(snapshot.sha.clone());
+                    let docs = crate::manifest::load::load_texts(&snapshot.files);
+                    return Ok(Some((validated(docs), Some(snapshot.sha))));
+                }
+            }
             Source::Feed { loads, .. } => Ok(loads
                 .recv()
                 .await
                 .map(|(loaded, revision)| (validated(loaded), revision))),
         }
     }
-}
-
-/// A notify handle for the git webhook.
-pub fn webhook_trigger() -> Arc<Notify> {
-    Arc::new(Notify::new())
 }
