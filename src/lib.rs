@@ -18,6 +18,9 @@
 //! - [`apply`]: runs plans, filling in ARNs created on the way.
 //! - [`prune`]: deleting owned resources no manifest names anymore (opt-in, bounded).
 //! - [`rollout`]: following a service's rollout to completed, failed or rolled back.
+//! - [`metrics`]: the Prometheus registry of every metric the operator exports, and the
+//!   instrumentation counting and timing each AWS call.
+//! - [`page`]: the status page for people (server-rendered HTML of a status report).
 //! - [`controller`]: the long-running controller (its work queue so far; `run` is not wired yet).
 //! - [`cli`]: the command line (`validate`, `schema`, `diff`, `apply`).
 //!
@@ -31,7 +34,9 @@ pub mod cloud;
 pub mod controller;
 pub mod diff;
 pub mod manifest;
+pub mod metrics;
 pub mod observe;
+pub mod page;
 pub mod plan;
 pub mod prune;
 pub mod ratelimit;

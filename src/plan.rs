@@ -880,7 +880,11 @@ pub async fn plan_keys(
                     .entry(s.cluster.clone())
                     .or_default()
                     .insert(name);
-                referenced.extend(s.load_balancers.iter().filter_map(|lb| lb.target_group.clone()));
+                referenced.extend(
+                    s.load_balancers
+                        .iter()
+                        .filter_map(|lb| lb.target_group.clone()),
+                );
             }
         }
     }
