@@ -587,3 +587,78 @@ async fn connect_puts_the_instrumentation_inside_the_rate_limiter() {
         Some(&1)
     );
 }
+
+/// A `MakeWriter` into a shared buffer, to read what was logged.
+#[derive(Clone, Default)]
+struct LogBuffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogBuffer {
+    type Writer = LogBuffer;
+
+    fn make_writer(&'a self) -> LogBuffer {
+        self.clone()
+    }
+}
+
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+async fn apply_logs_each_mutating_call_once_at_info_without_secret_values() {
+    use crate::observe::Observer;
+    let logs = LogBuffer::default();
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .with_max_level(tracing::Level::INFO)
+        .with_writer(logs.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("manifests");
+    let documents = crate::manifest::load_paths(&[root]).documents;
+    let sim = Sim::new(SimConfig {
+        throttling: false,
+        ..SimConfig::default()
+    });
+    let observer = Observer::new(sim.cloud());
+    let (plans, arns) = crate::plan::plan_all(&observer, &documents, "test")
+        .await
+        .expect("plans");
+    let mut seen = Vec::new();
+    let applied = crate::apply::apply(&sim.cloud(), &observer, &plans, arns, |key, action| {
+        seen.push(format!("{key}: {action}"))
+    })
+    .await;
+    assert!(applied.iter().all(|a| a.error.is_none()), "{applied:?}");
+
+    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .filter(|l: &serde_json::Value| l["fields"]["message"] == "applied")
+        .collect();
+    assert_eq!(lines.len(), seen.len(), "one log line per action: {text}");
+    assert!(
+        seen.len() >= 5,
+        "the examples create clusters, groups and services"
+    );
+    for (line, action) in lines.iter().zip(&seen) {
+        assert_eq!(line["level"], "INFO");
+        let key = line["fields"]["key"].as_str().expect("key");
+        let summary = line["fields"]["summary"].as_str().expect("summary");
+        let operation = line["fields"]["action"].as_str().expect("action");
+        assert_eq!(format!("{key}: {summary}"), *action);
+        assert!(summary.starts_with(operation), "{summary} / {operation}");
+    }
+    // The example's environment values and secret references stay out of the logs.
+    assert!(!text.contains("parameter/shop/api/database-url"), "{text}");
+    assert!(!text.contains("LOG_LEVEL"), "{text}");
+}
