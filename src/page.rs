@@ -40,6 +40,7 @@ h2{font-size:1.1rem;margin:1.4rem 0 .5rem}
 table{border-collapse:collapse;width:100%;font-size:.9rem}
 th,td{border-bottom:1px solid #d0d7de;padding:.35rem .5rem;text-align:left;vertical-align:top}
 th{background:#f6f8fa}
+td.kind,td.name,td.since,td.sync,td.health{white-space:nowrap}
 dl.source{display:grid;grid-template-columns:max-content auto;gap:.2rem 1rem;margin:0}
 dl.source dt{font-weight:600}
 dl.source dd{margin:0}
@@ -213,7 +214,7 @@ fn row(html: &mut String, r: &ResourceStatus, now: SystemTime) {
         html,
         "<tr class=\"resource\" data-key=\"{key}\">\
          <td class=\"kind\">{kind}</td><td class=\"cluster\">{cluster}</td>\
-         <td class=\"name\">{name}</td>\
+         <td class=\"name\" title=\"{file}\">{name}</td>\
          <td class=\"sync\"><span class=\"badge sync-{sync}\">{sync}</span></td>\
          <td class=\"health\"><span class=\"badge health-{health}\">{health}</span></td>\
          <td class=\"revision\"><code title=\"{revision}\">{short_revision}</code></td>\
@@ -224,6 +225,12 @@ fn row(html: &mut String, r: &ResourceStatus, now: SystemTime) {
         kind = r.kind.as_str(),
         cluster = escape(r.cluster.as_deref().unwrap_or("")),
         name = escape(&r.name),
+        file = escape(
+            &r.file
+                .as_ref()
+                .map(|f| f.display().to_string())
+                .unwrap_or_default()
+        ),
         sync = r.sync.as_str(),
         health = r.health.as_str(),
         revision = escape(revision),
