@@ -69,6 +69,15 @@ pub async fn apply(
             .await;
             match result {
                 Ok(action) => {
+                    // Once per mutating call: the key, the AWS operation and the one-line
+                    // summary (names, revisions and tag or attribute keys; never values of
+                    // environment, secrets or tags).
+                    tracing::info!(
+                        key = %plan.key,
+                        action = step.operation(),
+                        summary = %action,
+                        "applied"
+                    );
                     on_action(&plan.key, &action);
                     applied.actions.push(action);
                     if let Step::CreateTargetGroup { input, .. } = step {
@@ -84,6 +93,13 @@ pub async fn apply(
                     }
                 }
                 Err(e) => {
+                    // The error's Display carries the AWS error code and request id.
+                    tracing::warn!(
+                        key = %plan.key,
+                        action = step.operation(),
+                        error = %e,
+                        "apply failed"
+                    );
                     applied.error = Some(e);
                     break;
                 }

@@ -121,6 +121,7 @@ impl GlobalOptions {
             sim_state: Some(self.sim_state.clone()),
             sim_crashing_images: self.sim_crash_image.clone(),
             rate_limits: self.rate_limits(),
+            metrics: None,
         }
     }
 }

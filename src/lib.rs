@@ -18,11 +18,14 @@
 //! - [`apply`]: runs plans, filling in ARNs created on the way.
 //! - [`prune`]: deleting owned resources no manifest names anymore (opt-in, bounded).
 //! - [`rollout`]: following a service's rollout to completed, failed or rolled back.
+//! - [`metrics`]: the Prometheus registry of every metric the operator exports, and the
+//!   instrumentation counting and timing each AWS call.
+//! - [`page`]: the status page for people (server-rendered HTML of a status report).
 //! - [`import`]: manifests from live services (`ecs-operator import`), with the defaults stripped
 //!   so that a diff right after reports nothing.
 //! - [`controller`]: the long-running controller (`run`): desired state, per-kind work queues,
 //!   reconcile, full sync and rollout tracking, status, and its HTTP endpoints.
-//! - [`http_client`]: a minimal HTTP GET for commands that ask a running controller.
+//! - [`http_client`]: a minimal HTTP client for commands that ask a running controller.
 //! - [`cli`]: the command line (`validate`, `schema`, `diff`, `apply`, `run`, `status`,
 //!   `import`, `healthcheck`).
 //!
@@ -38,7 +41,9 @@ pub mod diff;
 pub mod http_client;
 pub mod import;
 pub mod manifest;
+pub mod metrics;
 pub mod observe;
+pub mod page;
 pub mod plan;
 pub mod prune;
 pub mod ratelimit;

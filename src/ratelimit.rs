@@ -29,7 +29,10 @@
 //!
 //! # Metrics
 //! [`RateLimitStats`] keeps, per bucket, the calls that took a token and the total time
-//! they slept for it (`ecs_operator_ratelimit_wait_seconds{bucket}`).
+//! they slept for it. A [`WaitHook`] ([`RateLimited::with_wait_hook`]) is called with each
+//! wait as it ends, once per bucket the call took a token from (zero when one was there):
+//! [`Metrics::rate_limit_hook`](crate::metrics::Metrics::rate_limit_hook) feeds it to
+//! `ecs_operator_ratelimit_wait_seconds{bucket}`.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -436,6 +439,10 @@ impl RateLimitStats {
     }
 }
 
+/// Called once per bucket a call took a token from, with the time the call slept waiting for
+/// that token (zero when one was there), right before the call is sent.
+pub type WaitHook = Arc<dyn Fn(Bucket, Duration) + Send + Sync>;
+
 type Limiter = RateLimiter<NotKeyed, InMemoryState, TokioClock, NoOpMiddleware<TokioInstant>>;
 
 /// The buckets and the in-flight cap, shared by the ECS and ELBv2 halves.
@@ -443,6 +450,7 @@ struct Admission {
     buckets: BTreeMap<Bucket, Limiter>,
     in_flight: Arc<Semaphore>,
     stats: Arc<RateLimitStats>,
+    on_wait: Option<WaitHook>,
 }
 
 impl Admission {
@@ -476,6 +484,11 @@ impl Admission {
             }
             let Some((i, until)) = blocked else {
                 self.stats.record(buckets, &waited);
+                if let Some(hook) = &self.on_wait {
+                    for (bucket, waited) in buckets.iter().zip(&waited) {
+                        hook(*bucket, *waited);
+                    }
+                }
                 return permit;
             };
             drop(permit);
@@ -508,6 +521,15 @@ impl fmt::Debug for RateLimited {
 impl RateLimited {
     /// `inner` behind `limits`, with full buckets from now (tokio time).
     pub fn new(inner: Cloud, limits: &RateLimits) -> RateLimited {
+        RateLimited::build(inner, limits, None)
+    }
+
+    /// [`RateLimited::new`], calling `hook` with every token wait (see [`WaitHook`]).
+    pub fn with_wait_hook(inner: Cloud, limits: &RateLimits, hook: WaitHook) -> RateLimited {
+        RateLimited::build(inner, limits, Some(hook))
+    }
+
+    fn build(inner: Cloud, limits: &RateLimits, on_wait: Option<WaitHook>) -> RateLimited {
         let buckets = Bucket::ALL
             .into_iter()
             .map(|b| {
@@ -521,6 +543,7 @@ impl RateLimited {
                 buckets,
                 in_flight: Arc::new(Semaphore::new(limits.max_in_flight.max(1))),
                 stats: Arc::default(),
+                on_wait,
             }),
         }
     }

@@ -7,6 +7,7 @@ use std::time::Duration;
 use super::aws::{self, AwsOptions};
 use super::sim::{Sim, SimConfig, SimStateError};
 use super::{Cloud, CloudError};
+use crate::metrics::{self, Metrics};
 use crate::ratelimit::{RateLimited, RateLimits};
 
 /// Which implementation of the cloud traits to use.
@@ -36,6 +37,25 @@ pub struct BackendOptions {
     pub sim_crashing_images: Vec<String>,
     /// Client-side token buckets and in-flight cap every call goes through (both backends).
     pub rate_limits: RateLimits,
+    /// Where to count the calls and token waits (`None`: not counted). The instrumentation
+    /// sits inside the rate limiter, so it counts the calls really sent.
+    pub metrics: Option<Metrics>,
+}
+
+impl BackendOptions {
+    /// `backend` behind the instrumentation (when [`BackendOptions::metrics`] is set), then
+    /// the client-side rate limits: rate limiter, then instrumentation, then the backend.
+    fn wrap(&self, backend: Cloud) -> Cloud {
+        match &self.metrics {
+            Some(m) => RateLimited::with_wait_hook(
+                metrics::instrument(backend, m),
+                &self.rate_limits,
+                m.rate_limit_hook(),
+            )
+            .cloud(),
+            None => RateLimited::new(backend, &self.rate_limits).cloud(),
+        }
+    }
 }
 
 /// A connected backend: the clients (behind the client-side rate limits), and the simulator
@@ -82,7 +102,7 @@ pub async fn connect(options: &BackendOptions) -> Result<Connected, ConnectError
             };
             let cloud = aws::connect(&aws_options).await?;
             Ok(Connected {
-                cloud: RateLimited::new(cloud, &options.rate_limits).cloud(),
+                cloud: options.wrap(cloud),
                 sim: None,
             })
         }
@@ -100,7 +120,7 @@ pub async fn connect(options: &BackendOptions) -> Result<Connected, ConnectError
                 None => Sim::new(config),
             };
             Ok(Connected {
-                cloud: RateLimited::new(sim.cloud(), &options.rate_limits).cloud(),
+                cloud: options.wrap(sim.cloud()),
                 sim: Some(sim),
             })
         }

@@ -1,0 +1,558 @@
+//! Prometheus metrics: one [`prometheus::Registry`] holding every metric the operator exports,
+//! behind [`Metrics`], which the controller, the cloud instrumentation and the rate limiter
+//! update and the HTTP server encodes at `/metrics`.
+//!
+//! Every label set is closed (kinds, results, outcomes, buckets, sync statuses, health), except
+//! the resource identity labels of `ecs_operator_resource_info` (cluster, name) and the
+//! `revision` of `ecs_operator_source_info`. Closed label combinations are created at zero when
+//! the registry is made, so dashboards and alerts see `0` instead of an absent series.
+//!
+//! - [`instrument`]: a [`Cloud`](crate::cloud::Cloud) wrapper that counts and times every call
+//!   (`ecs_operator_api_requests_total`, `ecs_operator_api_request_duration_seconds`).
+//! - [`Metrics::rate_limit_hook`]: the hook the rate limiter calls with each token wait
+//!   (`ecs_operator_ratelimit_wait_seconds`).
+//!
+//! README.md, "Metrics, dashboard and alerts", lists every metric.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime};
+
+use prometheus::{
+    Gauge, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
+};
+
+use crate::cloud::ErrorKind;
+use crate::controller::status::{Health, ResourceStatus, SyncStatus};
+use crate::manifest::Kind;
+use crate::ratelimit::{Bucket, WaitHook};
+use crate::rollout::RolloutStatus;
+
+mod instrument;
+
+pub use instrument::{ECS_OPERATIONS, ELBV2_OPERATIONS, Instrumented, instrument};
+
+/// Every sync status, in the order of the metric label sets.
+pub const SYNC_STATUSES: [SyncStatus; 3] = [
+    SyncStatus::Synced,
+    SyncStatus::OutOfSync,
+    SyncStatus::Unknown,
+];
+
+/// Every health, in the order of the metric label sets.
+pub const HEALTHS: [Health; 5] = [
+    Health::Healthy,
+    Health::Progressing,
+    Health::Degraded,
+    Health::Missing,
+    Health::Suspended,
+];
+
+/// How one reconcile of one resource ended (`ecs_operator_reconcile_total{result}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReconcileResult {
+    /// Live already matched: nothing to do.
+    InSync,
+    /// Changes were applied.
+    Applied,
+    /// It failed (an AWS call, a missing dependency).
+    Failed,
+    /// Not reconciled: suspended, not owned, held back after a rollback, or its manifest
+    /// failed to load.
+    Skipped,
+}
+
+impl ReconcileResult {
+    /// Every result.
+    pub const ALL: [ReconcileResult; 4] = [
+        ReconcileResult::InSync,
+        ReconcileResult::Applied,
+        ReconcileResult::Failed,
+        ReconcileResult::Skipped,
+    ];
+
+    /// The label value (`in_sync`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReconcileResult::InSync => "in_sync",
+            ReconcileResult::Applied => "applied",
+            ReconcileResult::Failed => "failed",
+            ReconcileResult::Skipped => "skipped",
+        }
+    }
+}
+
+/// How a rollout ended (`ecs_operator_rollouts_total{result}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RolloutResult {
+    /// The PRIMARY deployment completed.
+    Completed,
+    /// ECS marked it failed, or the operator gave up on it.
+    Failed,
+    /// It was rolled back (by ECS's circuit breaker or by the operator).
+    RolledBack,
+}
+
+impl RolloutResult {
+    /// Every result.
+    pub const ALL: [RolloutResult; 3] = [
+        RolloutResult::Completed,
+        RolloutResult::Failed,
+        RolloutResult::RolledBack,
+    ];
+
+    /// The label value (`rolled_back`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RolloutResult::Completed => "completed",
+            RolloutResult::Failed => "failed",
+            RolloutResult::RolledBack => "rolled_back",
+        }
+    }
+
+    /// The result of a final rollout status; `None` while it is still progressing, and for a
+    /// service that disappeared (counted as failed by nobody: the caller decides).
+    pub fn from_status(status: &RolloutStatus) -> Option<RolloutResult> {
+        match status {
+            RolloutStatus::Completed { .. } => Some(RolloutResult::Completed),
+            RolloutStatus::Failed { .. } => Some(RolloutResult::Failed),
+            RolloutStatus::RolledBack { .. } => Some(RolloutResult::RolledBack),
+            RolloutStatus::Progressing { .. } | RolloutStatus::Missing => None,
+        }
+    }
+}
+
+/// The label value of an API call's outcome: `ok`, or the [`ErrorKind`] (`throttled`).
+pub fn outcome_label(error: Option<ErrorKind>) -> &'static str {
+    error.map_or("ok", ErrorKind::as_str)
+}
+
+/// Every outcome label of `ecs_operator_api_requests_total`.
+pub fn outcome_labels() -> impl Iterator<Item = &'static str> {
+    std::iter::once("ok").chain(ErrorKind::ALL.into_iter().map(ErrorKind::as_str))
+}
+
+/// The metrics could not be registered.
+#[derive(Debug, thiserror::Error)]
+pub enum MetricsError {
+    /// The prometheus crate refused a metric (a duplicate or malformed name).
+    #[error("registering metrics: {0}")]
+    Register(#[from] prometheus::Error),
+}
+
+/// Every metric of the operator in one registry. Cheap to clone: clones share the registry.
+#[derive(Clone)]
+pub struct Metrics {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Metrics")
+    }
+}
+
+struct Inner {
+    registry: Registry,
+    reconcile_total: IntCounterVec,
+    reconcile_duration: HistogramVec,
+    resource_info: IntGaugeVec,
+    resources: IntGaugeVec,
+    drift_detected: IntCounterVec,
+    api_requests: IntCounterVec,
+    api_duration: HistogramVec,
+    ratelimit_wait: HistogramVec,
+    queue_depth: IntGauge,
+    queue_retries: IntCounter,
+    /// The queue's cumulative retry count last seen by [`Metrics::set_queue`].
+    queue_retries_seen: Mutex<u64>,
+    rollouts: IntCounterVec,
+    manifest_errors: IntGauge,
+    source_info: IntGaugeVec,
+    last_sync: Gauge,
+    /// Held while a reset-then-set gauge family is rewritten and while encoding, so a scrape
+    /// never sees it half-written (empty).
+    rewrite: Mutex<()>,
+}
+
+/// Buckets of the reconcile duration histogram, in seconds.
+const RECONCILE_BUCKETS: &[f64] = &[
+    0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0,
+];
+/// Buckets of the API request duration histogram, in seconds.
+const API_BUCKETS: &[f64] = &[
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+];
+/// Buckets of the token wait histogram, in seconds (most calls wait 0).
+const WAIT_BUCKETS: &[f64] = &[
+    0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
+];
+
+fn counter_vec(
+    registry: &Registry,
+    name: &str,
+    help: &str,
+    labels: &[&str],
+) -> Result<IntCounterVec, MetricsError> {
+    let metric = IntCounterVec::new(Opts::new(name, help), labels)?;
+    registry.register(Box::new(metric.clone()))?;
+    Ok(metric)
+}
+
+fn gauge_vec(
+    registry: &Registry,
+    name: &str,
+    help: &str,
+    labels: &[&str],
+) -> Result<IntGaugeVec, MetricsError> {
+    let metric = IntGaugeVec::new(Opts::new(name, help), labels)?;
+    registry.register(Box::new(metric.clone()))?;
+    Ok(metric)
+}
+
+fn histogram_vec(
+    registry: &Registry,
+    name: &str,
+    help: &str,
+    labels: &[&str],
+    buckets: &[f64],
+) -> Result<HistogramVec, MetricsError> {
+    let opts = HistogramOpts::new(name, help).buckets(buckets.to_vec());
+    let metric = HistogramVec::new(opts, labels)?;
+    registry.register(Box::new(metric.clone()))?;
+    Ok(metric)
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}
+
+impl Metrics {
+    /// A registry with every metric registered and the closed label sets at zero.
+    ///
+    /// # Panics
+    /// Never in practice: registration fails only for duplicate or malformed names, which are
+    /// constants here (and [`Metrics::try_new`] is tested).
+    pub fn new() -> Metrics {
+        Metrics::try_new().expect("the operator's metric names are valid and distinct")
+    }
+
+    /// [`Metrics::new`], with the registration error if any.
+    pub fn try_new() -> Result<Metrics, MetricsError> {
+        let r = Registry::new();
+        let inner = Inner {
+            reconcile_total: counter_vec(
+                &r,
+                "ecs_operator_reconcile_total",
+                "Reconciles of one resource, by kind and result (in_sync, applied, failed, skipped).",
+                &["kind", "result"],
+            )?,
+            reconcile_duration: histogram_vec(
+                &r,
+                "ecs_operator_reconcile_duration_seconds",
+                "Time one reconcile of one resource took, by kind.",
+                &["kind"],
+                RECONCILE_BUCKETS,
+            )?,
+            resource_info: gauge_vec(
+                &r,
+                "ecs_operator_resource_info",
+                "1 per managed resource, labelled with its sync status and health (cluster is empty except for services).",
+                &["kind", "cluster", "name", "sync_status", "health"],
+            )?,
+            resources: gauge_vec(
+                &r,
+                "ecs_operator_resources",
+                "Resources by kind, sync status and health.",
+                &["kind", "sync_status", "health"],
+            )?,
+            drift_detected: counter_vec(
+                &r,
+                "ecs_operator_drift_detected_total",
+                "Drift found at resync (live changed outside the operator), by kind.",
+                &["kind"],
+            )?,
+            api_requests: counter_vec(
+                &r,
+                "ecs_operator_api_requests_total",
+                "AWS API calls sent, by service (ecs, elbv2), operation and outcome (ok or the error kind).",
+                &["service", "operation", "outcome"],
+            )?,
+            api_duration: histogram_vec(
+                &r,
+                "ecs_operator_api_request_duration_seconds",
+                "Time an AWS API call took (SDK retries included), by service and operation.",
+                &["service", "operation"],
+                API_BUCKETS,
+            )?,
+            ratelimit_wait: histogram_vec(
+                &r,
+                "ecs_operator_ratelimit_wait_seconds",
+                "Time a call waited for a token of a client-side rate limit bucket, by bucket.",
+                &["bucket"],
+                WAIT_BUCKETS,
+            )?,
+            queue_depth: {
+                let g = IntGauge::new(
+                    "ecs_operator_workqueue_depth",
+                    "Resources waiting in the work queue (due now or backing off).",
+                )?;
+                r.register(Box::new(g.clone()))?;
+                g
+            },
+            queue_retries: {
+                let c = IntCounter::new(
+                    "ecs_operator_workqueue_retries_total",
+                    "Failed reconciles that were scheduled for a retry with backoff.",
+                )?;
+                r.register(Box::new(c.clone()))?;
+                c
+            },
+            queue_retries_seen: Mutex::new(0),
+            rollouts: counter_vec(
+                &r,
+                "ecs_operator_rollouts_total",
+                "Service rollouts followed to the end, by result (completed, failed, rolled_back).",
+                &["result"],
+            )?,
+            manifest_errors: {
+                let g = IntGauge::new(
+                    "ecs_operator_manifest_errors",
+                    "Manifest documents that failed to load in the last load of the source.",
+                )?;
+                r.register(Box::new(g.clone()))?;
+                g
+            },
+            source_info: gauge_vec(
+                &r,
+                "ecs_operator_source_info",
+                "1, labelled with the source revision loaded last (git commit or directory content hash).",
+                &["revision"],
+            )?,
+            last_sync: {
+                let g = Gauge::new(
+                    "ecs_operator_last_sync_timestamp_seconds",
+                    "Unix time the last full sync (startup or resync) finished; 0 before the first.",
+                )?;
+                r.register(Box::new(g.clone()))?;
+                g
+            },
+            rewrite: Mutex::new(()),
+            registry: r,
+        };
+        #[cfg(target_os = "linux")]
+        inner.registry.register(Box::new(
+            prometheus::process_collector::ProcessCollector::for_self(),
+        ))?;
+
+        for kind in Kind::ALL {
+            for result in ReconcileResult::ALL {
+                inner
+                    .reconcile_total
+                    .with_label_values(&[kind.as_str(), result.as_str()]);
+            }
+            inner.reconcile_duration.with_label_values(&[kind.as_str()]);
+            inner.drift_detected.with_label_values(&[kind.as_str()]);
+            for sync in SYNC_STATUSES {
+                for health in HEALTHS {
+                    inner.resources.with_label_values(&[
+                        kind.as_str(),
+                        sync.as_str(),
+                        health.as_str(),
+                    ]);
+                }
+            }
+        }
+        for result in RolloutResult::ALL {
+            inner.rollouts.with_label_values(&[result.as_str()]);
+        }
+        for bucket in Bucket::ALL {
+            inner.ratelimit_wait.with_label_values(&[bucket.as_str()]);
+        }
+        for (service, operations) in [("ecs", ECS_OPERATIONS), ("elbv2", ELBV2_OPERATIONS)] {
+            for operation in operations {
+                // ok and throttled of every operation: the throttling panels and alert see 0.
+                for outcome in ["ok", ErrorKind::Throttled.as_str()] {
+                    inner
+                        .api_requests
+                        .with_label_values(&[service, operation, outcome]);
+                }
+            }
+        }
+        Ok(Metrics {
+            inner: Arc::new(inner),
+        })
+    }
+
+    /// The registry, to register more collectors.
+    pub fn registry(&self) -> &Registry {
+        &self.inner.registry
+    }
+
+    /// Counts one reconcile of a resource of `kind` and observes how long it took.
+    pub fn reconcile(&self, kind: Kind, result: ReconcileResult, duration: Duration) {
+        self.inner
+            .reconcile_total
+            .with_label_values(&[kind.as_str(), result.as_str()])
+            .inc();
+        self.inner
+            .reconcile_duration
+            .with_label_values(&[kind.as_str()])
+            .observe(duration.as_secs_f64());
+    }
+
+    /// Replaces `ecs_operator_resource_info` and `ecs_operator_resources` with `resources`:
+    /// both are reset first, so a resource no longer listed disappears.
+    pub fn set_resources(&self, resources: &[ResourceStatus]) {
+        let _guard = self.rewrite();
+        let inner = &self.inner;
+        inner.resource_info.reset();
+        inner.resources.reset();
+        for kind in Kind::ALL {
+            for sync in SYNC_STATUSES {
+                for health in HEALTHS {
+                    let n = resources
+                        .iter()
+                        .filter(|r| r.kind == kind && r.sync == sync && r.health == health)
+                        .count();
+                    inner
+                        .resources
+                        .with_label_values(&[kind.as_str(), sync.as_str(), health.as_str()])
+                        .set(n as i64);
+                }
+            }
+        }
+        for r in resources {
+            inner
+                .resource_info
+                .with_label_values(&[
+                    r.kind.as_str(),
+                    r.cluster.as_deref().unwrap_or(""),
+                    r.name.as_str(),
+                    r.sync.as_str(),
+                    r.health.as_str(),
+                ])
+                .set(1);
+        }
+    }
+
+    /// Counts drift found at resync on a resource of `kind`.
+    pub fn drift_detected(&self, kind: Kind) {
+        self.inner
+            .drift_detected
+            .with_label_values(&[kind.as_str()])
+            .inc();
+    }
+
+    /// Counts one AWS API call and observes how long it took. `service` is `ecs` or `elbv2`,
+    /// `operation` the AWS operation name (`DescribeServices`), `error` the kind of its error.
+    pub fn api_request(
+        &self,
+        service: &'static str,
+        operation: &'static str,
+        error: Option<ErrorKind>,
+        duration: Duration,
+    ) {
+        self.inner
+            .api_requests
+            .with_label_values(&[service, operation, outcome_label(error)])
+            .inc();
+        self.inner
+            .api_duration
+            .with_label_values(&[service, operation])
+            .observe(duration.as_secs_f64());
+    }
+
+    /// Observes one wait for a token of `bucket` (zero when one was there).
+    pub fn ratelimit_wait(&self, bucket: Bucket, waited: Duration) {
+        self.inner
+            .ratelimit_wait
+            .with_label_values(&[bucket.as_str()])
+            .observe(waited.as_secs_f64());
+    }
+
+    /// The rate limiter's hook feeding [`Metrics::ratelimit_wait`] (see
+    /// [`RateLimited::with_wait_hook`](crate::ratelimit::RateLimited::with_wait_hook)).
+    pub fn rate_limit_hook(&self) -> WaitHook {
+        let metrics = self.clone();
+        Arc::new(move |bucket, waited| metrics.ratelimit_wait(bucket, waited))
+    }
+
+    /// Sets the work queue depth, and increases the retry counter by what `retries_total` (the
+    /// queue's cumulative count) grew since the last call. A count lower than the last one
+    /// (a new queue) is taken as counted from zero.
+    pub fn set_queue(&self, depth: usize, retries_total: u64) {
+        self.inner
+            .queue_depth
+            .set(i64::try_from(depth).unwrap_or(i64::MAX));
+        let mut seen = self
+            .inner
+            .queue_retries_seen
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let delta = if retries_total >= *seen {
+            retries_total - *seen
+        } else {
+            retries_total
+        };
+        self.inner.queue_retries.inc_by(delta);
+        *seen = retries_total;
+    }
+
+    /// Counts one finished rollout.
+    pub fn rollout(&self, result: RolloutResult) {
+        self.inner
+            .rollouts
+            .with_label_values(&[result.as_str()])
+            .inc();
+    }
+
+    /// Sets the number of manifest documents that failed to load.
+    pub fn set_manifest_errors(&self, n: usize) {
+        self.inner
+            .manifest_errors
+            .set(i64::try_from(n).unwrap_or(i64::MAX));
+    }
+
+    /// Sets the source revision loaded last (the previous one disappears).
+    pub fn set_source_revision(&self, revision: &str) {
+        let _guard = self.rewrite();
+        self.inner.source_info.reset();
+        self.inner.source_info.with_label_values(&[revision]).set(1);
+    }
+
+    /// Sets when the last full sync finished.
+    pub fn set_last_sync(&self, at: SystemTime) {
+        let secs = at
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64());
+        self.inner.last_sync.set(secs);
+    }
+
+    /// Every metric in the Prometheus text exposition format (what `/metrics` serves).
+    pub fn encode(&self) -> String {
+        let families = {
+            let _guard = self.rewrite();
+            self.inner.registry.gather()
+        };
+        let mut out = String::new();
+        if let Err(e) = TextEncoder::new().encode_utf8(&families, &mut out) {
+            tracing::warn!(error = %e, "encoding metrics");
+        }
+        out
+    }
+
+    /// The content type of [`Metrics::encode`]'s output.
+    pub fn content_type() -> &'static str {
+        prometheus::TEXT_FORMAT
+    }
+
+    fn rewrite(&self) -> MutexGuard<'_, ()> {
+        self.inner.rewrite.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests;
