@@ -12,7 +12,8 @@ use std::time::Duration;
 use ecs_operator::cloud::ErrorKind;
 use ecs_operator::cloud::model::UpdateService;
 use ecs_operator::cloud::sim::{Fault, Sim, SimConfig};
-use ecs_operator::controller::reconcile::{Events, ReconcileResult};
+use ecs_operator::controller::reconcile::Events;
+use ecs_operator::metrics::{ReconcileResult, RolloutResult};
 use ecs_operator::controller::run::{Handle, RunConfig, RunError, SourceConfig, run};
 use ecs_operator::controller::status::{Health, ResourceStatus, SyncStatus};
 use ecs_operator::manifest::{Kind, Loaded, ResourceKey, load_str};
@@ -71,8 +72,8 @@ impl Events for Counts {
     fn drift(&self, _kind: Kind) {
         self.drift.fetch_add(1, Ordering::SeqCst);
     }
-    fn rollout(&self, result: &'static str) {
-        *self.rollouts.lock().unwrap().entry(result).or_default() += 1;
+    fn rollout(&self, result: RolloutResult) {
+        *self.rollouts.lock().unwrap().entry(result.as_str()).or_default() += 1;
     }
 }
 
@@ -107,7 +108,6 @@ impl Harness {
                 config,
                 None,
                 events,
-                |_, _| {},
                 move |h| {
                     let _ = handle_tx.send(h.clone());
                 },

@@ -11,8 +11,8 @@ use std::time::Duration;
 use clap::Args;
 
 use super::{CliError, GlobalOptions, OutputFormat};
-use crate::cloud::backend;
-use crate::controller::reconcile::{NoEvents, Settings};
+use crate::cloud::backend::{self, BackendOptions};
+use crate::controller::reconcile::Settings;
 use crate::controller::run::{Http, RunConfig, SourceConfig, run as run_controller};
 use crate::controller::server::Webhook;
 use crate::controller::status::StatusReport;
@@ -100,7 +100,11 @@ pub async fn run(
     args: &RunArgs,
     out: &mut impl Write,
 ) -> Result<ExitCode, CliError> {
-    let options = global.backend_options();
+    let metrics = crate::metrics::Metrics::new();
+    let options = BackendOptions {
+        metrics: Some(metrics.clone()),
+        ..global.backend_options()
+    };
     let connected = backend::connect(&options).await?;
     let trigger = Arc::new(tokio::sync::Notify::new());
     let source = match (&args.manifests, &args.git_url) {
@@ -154,14 +158,16 @@ pub async fn run(
     let http = Http {
         listener,
         webhook,
-        metrics: None,
+        metrics: Some({
+            let metrics = metrics.clone();
+            Arc::new(move || metrics.encode())
+        }),
     };
     let result = run_controller(
         connected.cloud.clone(),
         config,
         Some(http),
-        Arc::new(NoEvents),
-        |_, _| {},
+        Arc::new(metrics),
         |_| {},
         terminated(),
     )

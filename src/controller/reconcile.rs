@@ -24,10 +24,11 @@ use tokio::time::Instant;
 
 use super::desired::Desired;
 use super::queue::Outcome;
-use super::status::{Health, StatusBoard, SyncStatus};
+use super::status::{Health, StatusBoard, StatusReport, SyncStatus};
 use crate::apply::{ApplyError, apply};
 use crate::cloud::model::{Service, TargetHealthState, UpdateService};
 use crate::cloud::{Cloud, CloudError, MAX_DESCRIBE_SERVICES};
+use crate::metrics::{ReconcileResult, RolloutResult};
 use crate::manifest::{Kind, ResourceKey};
 use crate::observe::{Observed, Observer};
 use crate::plan::{Planned, ResourcePlan, Status, plan_keys};
@@ -71,19 +72,6 @@ pub enum ReconcileError {
     Apply(#[from] ApplyError),
 }
 
-/// What one reconcile did, for metrics and logs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReconcileResult {
-    /// Nothing to do.
-    InSync,
-    /// Calls were made.
-    Applied,
-    /// Left alone: suspended, blocked, held back, waiting, or its manifest failed to load.
-    Skipped,
-    /// An error.
-    Failed,
-}
-
 /// A service rollout being followed.
 #[derive(Debug, Clone, PartialEq)]
 struct Rollout {
@@ -121,14 +109,44 @@ struct Prefetched {
 /// Hands keys to the work queues.
 pub type Enqueue = Arc<dyn Fn(ResourceKey) + Send + Sync>;
 
-/// Reports what reconciles do (metrics); every method has a no-op default.
+/// Reports what the controller does (metrics); every method has a no-op default.
 pub trait Events: Send + Sync {
     /// A reconcile of `kind` ended.
     fn reconciled(&self, _kind: Kind, _result: ReconcileResult, _took: Duration) {}
     /// A full pass found drift made outside the operator.
     fn drift(&self, _kind: Kind) {}
-    /// A rollout ended: `completed`, `failed` or `rolled_back`.
-    fn rollout(&self, _result: &'static str) {}
+    /// A rollout ended.
+    fn rollout(&self, _result: RolloutResult) {}
+    /// Every few seconds: the work queue's depth and retries so far, and the status board.
+    fn tick(&self, _queue_depth: usize, _retries_total: u64, _report: &StatusReport) {}
+}
+
+impl Events for crate::metrics::Metrics {
+    fn reconciled(&self, kind: Kind, result: ReconcileResult, took: Duration) {
+        self.reconcile(kind, result, took);
+    }
+    fn drift(&self, kind: Kind) {
+        self.drift_detected(kind);
+    }
+    fn rollout(&self, result: RolloutResult) {
+        crate::metrics::Metrics::rollout(self, result);
+    }
+    fn tick(&self, queue_depth: usize, retries_total: u64, report: &StatusReport) {
+        self.set_queue(queue_depth, retries_total);
+        self.set_resources(&report.resources);
+        self.set_manifest_errors(report.source.manifest_errors);
+        if let Some(revision) = &report.source.revision {
+            self.set_source_revision(revision);
+        }
+        if let Some(at) = report
+            .source
+            .last_sync
+            .as_deref()
+            .and_then(|t| humantime::parse_rfc3339_weak(t).ok())
+        {
+            self.set_last_sync(at);
+        }
+    }
 }
 
 /// No events.
@@ -746,11 +764,11 @@ impl Controller {
                             .entry(key.clone())
                             .or_default()
                             .rollback_to = Some(to);
-                        self.events.rollout("rolled_back");
+                        self.events.rollout(RolloutResult::RolledBack);
                         (self.enqueue)(key.clone());
                     }
                     None => {
-                        self.events.rollout("failed");
+                        self.events.rollout(RolloutResult::Failed);
                         finish(
                             Health::Degraded,
                             format!(
@@ -801,7 +819,7 @@ impl Controller {
                         ),
                     );
                 } else {
-                    self.events.rollout("completed");
+                    self.events.rollout(RolloutResult::Completed);
                     finish(
                         Health::Healthy,
                         format!("rollout completed ({running} running)"),
@@ -810,7 +828,7 @@ impl Controller {
             }
             RolloutStatus::Failed { reason } => {
                 self.hold_back(key, rollout);
-                self.events.rollout("failed");
+                self.events.rollout(RolloutResult::Failed);
                 finish(Health::Degraded, format!("rollout failed: {reason}"));
             }
             RolloutStatus::RolledBack { to } => {
@@ -819,7 +837,7 @@ impl Controller {
                     .entry(key.clone())
                     .or_default()
                     .last_completed = Some(to.clone());
-                self.events.rollout("rolled_back");
+                self.events.rollout(RolloutResult::RolledBack);
                 self.status.update(key, |s| s.sync = SyncStatus::OutOfSync);
                 finish(
                     Health::Degraded,

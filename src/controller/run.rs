@@ -195,7 +195,6 @@ pub async fn run(
     config: RunConfig,
     http: Option<Http>,
     events: Arc<dyn Events>,
-    queue_stats: impl Fn(usize, u64) + Send + Sync + 'static,
     on_start: impl FnOnce(&Handle),
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), RunError> {
@@ -223,7 +222,7 @@ pub async fn run(
         settings,
         status.clone(),
         enqueue,
-        events,
+        events.clone(),
     ));
 
     // The first load, before anything else runs.
@@ -412,7 +411,7 @@ pub async fn run(
             () = &mut shutdown => break,
             _ = tick.tick() => {
                 let (depth, retries) = queues.stats();
-                queue_stats(depth, retries);
+                events.tick(depth, retries, &status.report());
                 if workers.len() == queues.by_kind.len() && loops.len() == 3 && !any_finished(&mut loops) {
                     liveness.beat();
                 }

@@ -1,4 +1,4 @@
-//! The controller's HTTP endpoints (axum): `/healthz` (the loop is alive), `/readyz` (first
+//! The controller's HTTP endpoints (axum): `/` (the status page for people), `/healthz` (the loop is alive), `/readyz` (first
 //! load and first full sync done), `/status` (per-resource status as JSON), `/metrics`
 //! (Prometheus text format) and `POST /hooks/git` (a GitHub-style push webhook that triggers
 //! an immediate fetch; a wrong `X-Hub-Signature-256` gets 401 and nothing else).
@@ -92,6 +92,7 @@ pub struct AppState {
 /// The router of every endpoint.
 pub fn router(state: AppState) -> Router {
     Router::new()
+        .route("/", get(page))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/status", get(status))
@@ -109,6 +110,14 @@ pub async fn serve(
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+async fn page(State(state): State<AppState>) -> Response {
+    axum::response::Html(crate::page::render(
+        &state.status.report(),
+        std::time::SystemTime::now(),
+    ))
+    .into_response()
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {
