@@ -13,10 +13,10 @@ use ecs_operator::cloud::ErrorKind;
 use ecs_operator::cloud::model::UpdateService;
 use ecs_operator::cloud::sim::{Fault, Sim, SimConfig};
 use ecs_operator::controller::reconcile::Events;
-use ecs_operator::metrics::{ReconcileResult, RolloutResult};
 use ecs_operator::controller::run::{Handle, RunConfig, RunError, SourceConfig, run};
 use ecs_operator::controller::status::{Health, ResourceStatus, SyncStatus};
 use ecs_operator::manifest::{Kind, Loaded, ResourceKey, load_str};
+use ecs_operator::metrics::{ReconcileResult, RolloutResult};
 use tokio::sync::{mpsc, oneshot};
 
 const CLUSTER: &str =
@@ -73,7 +73,12 @@ impl Events for Counts {
         self.drift.fetch_add(1, Ordering::SeqCst);
     }
     fn rollout(&self, result: RolloutResult) {
-        *self.rollouts.lock().unwrap().entry(result.as_str()).or_default() += 1;
+        *self
+            .rollouts
+            .lock()
+            .unwrap()
+            .entry(result.as_str())
+            .or_default() += 1;
     }
 }
 
