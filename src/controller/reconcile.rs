@@ -417,7 +417,8 @@ impl Controller {
             &self.observer,
             std::slice::from_ref(&plan),
             known,
-            |key, action| tracing::info!(key = %key, action, "applied"),
+            // apply logs each call at info with the key; nothing more to say here.
+            |_, _| {},
         )
         .await
         .pop();
