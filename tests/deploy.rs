@@ -242,3 +242,97 @@ async fn a_broken_operator_image_is_rolled_back_and_an_operator_runs_throughout(
     let status = follow_keeping_one_running(&cloud, &first).await;
     assert!(status.is_success(), "{status:?}");
 }
+
+/// The controller managing its own service from deploy/operator: a crash-looping operator
+/// image is rolled back (by the controller or by ECS's circuit breaker, whichever comes first),
+/// an operator task is RUNNING at every virtual second, and the broken manifest is not applied
+/// again. `run` never deletes (no prune), so the service itself cannot disappear.
+#[tokio::test(start_paused = true)]
+async fn the_controller_managing_itself_never_leaves_no_operator_running() {
+    use ecs_operator::cloud::sim::SimTaskStatus;
+    use ecs_operator::controller::run::{RunConfig, SourceConfig, run};
+    use ecs_operator::controller::status::Health;
+    use ecs_operator::manifest::{Kind, Loaded, ResourceKey};
+
+    let sim = Sim::new(SimConfig {
+        throttling: false,
+        crashing_images: vec!["broken".into()],
+        ..SimConfig::default()
+    });
+    let as_loaded = |tag: &str| Loaded {
+        documents: operator_documents(tag),
+        ..Loaded::default()
+    };
+    let (feed, loads) = tokio::sync::mpsc::channel(2);
+    feed.send((as_loaded("0.1.0"), Some("good".into())))
+        .await
+        .unwrap();
+    let mut config = RunConfig::new(SourceConfig::Feed {
+        location: "test".into(),
+        loads,
+    });
+    config.rollout_poll = std::time::Duration::from_secs(5);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let (handle_tx, handle_rx) = tokio::sync::oneshot::channel();
+    let cloud = sim.cloud();
+    let task = tokio::spawn(async move {
+        run(
+            cloud,
+            config,
+            None,
+            std::sync::Arc::new(ecs_operator::controller::reconcile::NoEvents),
+            move |h| {
+                let _ = handle_tx.send(h.clone());
+            },
+            async move {
+                let _ = stopped.await;
+            },
+        )
+        .await
+    });
+    let handle: ecs_operator::controller::run::Handle = handle_rx.await.unwrap();
+    let key = ResourceKey {
+        kind: Kind::Service,
+        cluster: Some("ops".into()),
+        name: "ecs-operator".into(),
+    };
+    let status = handle.controller.status().clone();
+    let running = || {
+        sim.tasks("ops", "ecs-operator")
+            .iter()
+            .filter(|t| t.status == SimTaskStatus::Running)
+            .count()
+    };
+    let mut waited = 0;
+    while status.get(&key).is_none_or(|s| s.health != Health::Healthy) {
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        waited += 1;
+        assert!(waited < 600, "the operator never became healthy");
+    }
+    let good = status.get(&key).unwrap().task_definition.unwrap();
+
+    feed.send((as_loaded("0.2.0-broken"), Some("broken".into())))
+        .await
+        .unwrap();
+    let mut rolled_back = false;
+    for _ in 0..1800 {
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        assert!(running() >= 1, "no operator task running");
+        let s = status.get(&key).unwrap();
+        if s.health == Health::Degraded && s.message.as_deref().unwrap_or("").contains("back") {
+            rolled_back = true;
+        }
+    }
+    assert!(rolled_back, "{:?}", status.get(&key));
+    let live = sim
+        .cloud()
+        .ecs
+        .describe_services("ops", &["ecs-operator".to_string()])
+        .await
+        .unwrap()
+        .found
+        .remove(0);
+    assert_eq!(live.task_definition, good, "back on the last good revision");
+    let _ = stop.send(());
+    task.await.unwrap().unwrap();
+}
