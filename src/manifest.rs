@@ -29,6 +29,8 @@ pub mod validate;
 
 pub use diagnostic::{Diagnostic, Severity};
 pub use document::{Kind, Manifest, Metadata, ResourceKey, Spec};
-pub use load::{Document, FailedDocument, Loaded, load_paths, load_str};
+pub use load::{
+    Document, FailedDocument, LoadCache, Loaded, load_dir_cached, load_paths, load_str,
+};
 pub use path::FieldPath;
 pub use validate::validate;

@@ -478,6 +478,7 @@ enum Source {
         path: PathBuf,
         watcher: crate::source::DirWatcher,
         loaded_once: bool,
+        cache: crate::manifest::LoadCache,
     },
     Git {
         source: crate::source::git::GitSource,
@@ -498,6 +499,7 @@ impl Source {
                 watcher: crate::source::watch(&path, debounce)?,
                 path,
                 loaded_once: false,
+                cache: crate::manifest::LoadCache::default(),
             },
             SourceConfig::Git {
                 options,
@@ -532,6 +534,7 @@ impl Source {
                 path,
                 watcher,
                 loaded_once,
+                cache,
             } => {
                 if *loaded_once {
                     let change = watcher.changed().await?;
@@ -542,7 +545,7 @@ impl Source {
                     );
                 }
                 *loaded_once = true;
-                let loaded = crate::manifest::load_paths(std::slice::from_ref(path));
+                let loaded = crate::manifest::load_dir_cached(path, cache);
                 Ok(Some((validated(loaded), None)))
             }
             Source::Git {

@@ -15,7 +15,7 @@ use super::lines::LineIndex;
 use super::path::FieldPath;
 
 /// A document that decoded into a manifest, with where it came from.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Document {
     /// The file it was read from.
     pub file: PathBuf,
@@ -130,6 +130,71 @@ pub fn load_paths(paths: &[PathBuf]) -> Loaded {
             }
         }
     }
+    out
+}
+
+/// Per-file results of earlier loads of a directory, for [`load_dir_cached`].
+#[derive(Debug, Default)]
+pub struct LoadCache {
+    files: std::collections::BTreeMap<PathBuf, CachedFile>,
+}
+
+#[derive(Debug)]
+struct CachedFile {
+    modified: Option<std::time::SystemTime>,
+    len: u64,
+    loaded: Loaded,
+}
+
+/// [`load_paths`] of one directory, re-reading only the files whose modification time or size
+/// changed since the last call with the same cache (the controller reloads on every save; a
+/// large repository should not be parsed again for one file). Same result as `load_paths`.
+pub fn load_dir_cached(root: &Path, cache: &mut LoadCache) -> Loaded {
+    if !root.is_dir() {
+        cache.files.clear();
+        return load_paths(&[root.to_path_buf()]);
+    }
+    let mut out = Loaded::default();
+    let mut seen = std::collections::BTreeMap::new();
+    let walker = walkdir::WalkDir::new(root)
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+    for entry in walker {
+        match entry {
+            Ok(e) if e.file_type().is_file() && is_manifest_file(e.path()) => {
+                let meta = e.metadata().ok();
+                let modified = meta.as_ref().and_then(|m| m.modified().ok());
+                let len = meta.as_ref().map_or(0, |m| m.len());
+                let path = e.path().to_path_buf();
+                let file = match cache.files.remove(&path) {
+                    Some(c) if c.modified.is_some() && c.modified == modified && c.len == len => c,
+                    _ => {
+                        let mut loaded = Loaded::default();
+                        load_file(&path, &mut loaded);
+                        CachedFile {
+                            modified,
+                            len,
+                            loaded,
+                        }
+                    }
+                };
+                out.files += file.loaded.files;
+                out.documents.extend(file.loaded.documents.iter().cloned());
+                out.failed.extend(file.loaded.failed.iter().cloned());
+                out.diagnostics
+                    .extend(file.loaded.diagnostics.iter().cloned());
+                seen.insert(path, file);
+            }
+            Ok(_) => {}
+            Err(e) => {
+                let p = e.path().unwrap_or(root).to_path_buf();
+                out.fail_file(&p, format!("cannot read: {e}"));
+            }
+        }
+    }
+    cache.files = seen;
     out
 }
 
@@ -301,6 +366,59 @@ fn first_content_line(body: &str) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    type Summary = (usize, Vec<(PathBuf, u32, String)>, Vec<String>, usize);
+
+    fn summary(l: &Loaded) -> Summary {
+        (
+            l.files,
+            l.documents
+                .iter()
+                .map(|d| (d.file.clone(), d.line, d.manifest.metadata.name.clone()))
+                .collect(),
+            l.diagnostics.iter().map(|d| d.to_string()).collect(),
+            l.failed.len(),
+        )
+    }
+
+    #[test]
+    fn the_cached_directory_load_equals_a_fresh_one_through_edits() {
+        let dir = tempfile::tempdir().unwrap();
+        let doc = |name: &str| {
+            format!(
+                "apiVersion: ecs-operator/v1\nkind: Cluster\nmetadata:\n  name: {name}\nspec: {{}}\n"
+            )
+        };
+        std::fs::write(dir.path().join("a.yaml"), doc("a")).unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        std::fs::write(dir.path().join("sub/b.yaml"), doc("b")).unwrap();
+        std::fs::write(dir.path().join(".hidden.yaml"), doc("h")).unwrap();
+        let mut cache = LoadCache::default();
+        let root = dir.path().to_path_buf();
+        let check = |cache: &mut LoadCache| {
+            let cached = load_dir_cached(&root, cache);
+            let fresh = load_paths(std::slice::from_ref(&root));
+            assert_eq!(summary(&cached), summary(&fresh));
+            cached
+        };
+        assert_eq!(check(&mut cache).documents.len(), 2);
+        // Edit one (a different size, so even a coarse clock sees it), add one, break one.
+        std::fs::write(dir.path().join("a.yaml"), doc("a-renamed")).unwrap();
+        std::fs::write(dir.path().join("c.yml"), doc("c")).unwrap();
+        std::fs::write(dir.path().join("sub/b.yaml"), "kind: [").unwrap();
+        let l = check(&mut cache);
+        assert_eq!(l.documents.len(), 2);
+        assert!(
+            l.documents
+                .iter()
+                .any(|d| d.manifest.metadata.name == "a-renamed")
+        );
+        assert_eq!(l.failed.len(), 1);
+        // Remove one: gone from the load and from the cache.
+        std::fs::remove_file(dir.path().join("c.yml")).unwrap();
+        assert_eq!(check(&mut cache).documents.len(), 1);
+        assert_eq!(cache.files.len(), 2);
+    }
 
     fn ranges(text: &str) -> Vec<(String, u32)> {
         split_documents(text)
