@@ -307,3 +307,31 @@ fn run_from_git_applies_commits_with_their_sha_and_the_webhook_checks_signatures
     let web = r.resources.iter().find(|s| s.name == "web").unwrap();
     assert_eq!(web.revision.as_deref(), Some(first.as_str()));
 }
+
+#[test]
+fn with_an_unreachable_git_remote_it_is_alive_not_ready_and_still_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = bin();
+    c.args(["run", "--git-url"])
+        .arg(format!(
+            "file://{}",
+            dir.path().join("no-such-repo").display()
+        ))
+        .args(["--git-cache"])
+        .arg(dir.path().join("cache"));
+    let mut running = spawn(dir.path(), c);
+    let base = running.base.clone();
+    assert_eq!(get(&format!("{base}/healthz")).unwrap().0, 200);
+    assert_eq!(get(&format!("{base}/readyz")).unwrap().0, 503);
+    let report = status(&base);
+    assert!(!report.ready && report.resources.is_empty());
+    let pid = running.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    assert_eq!(running.child.wait().unwrap().code(), Some(0));
+}

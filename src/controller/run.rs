@@ -225,17 +225,6 @@ pub async fn run(
         events.clone(),
     ));
 
-    // The first load, before anything else runs.
-    let mut source = Source::open(source)?;
-    status.update_source(|s| s.location = source.location());
-    let (loaded, revision) = source.next().await?.ok_or(RunError::NoFirstLoad)?;
-    let _ = controller.load(loaded, revision);
-    let handle = Handle {
-        controller: controller.clone(),
-        queues: queues.clone(),
-    };
-    on_start(&handle);
-
     let (stop_tx, stop_rx) = watch::channel(false);
     let stopped = move || {
         let mut rx = stop_rx.clone();
@@ -245,7 +234,11 @@ pub async fn run(
     };
     let liveness = Liveness::new(Duration::from_secs(30));
     liveness.beat();
+    let mut tick = tokio::time::interval(Duration::from_secs(5));
+    tokio::pin!(shutdown);
 
+    // The server first: /healthz answers (and /readyz says not ready) while the first load is
+    // still coming, which can take a while when a git remote is unreachable.
     let mut server = None;
     if let Some(http) = http {
         let router = server::router(AppState {
@@ -260,6 +253,35 @@ pub async fn run(
             stopped(),
         )));
     }
+
+    // The first load, before any work.
+    let mut source = Source::open(source)?;
+    status.update_source(|s| s.location = source.location());
+    let first = {
+        let next = source.next();
+        tokio::pin!(next);
+        loop {
+            tokio::select! {
+                first = &mut next => break Some(first),
+                () = &mut shutdown => break None,
+                _ = tick.tick() => liveness.beat(),
+            }
+        }
+    };
+    let Some(first) = first else {
+        let _ = stop_tx.send(true);
+        if let Some(server) = server {
+            let _ = server.await;
+        }
+        return Ok(());
+    };
+    let (loaded, revision) = first?.ok_or(RunError::NoFirstLoad)?;
+    let _ = controller.load(loaded, revision);
+    let handle = Handle {
+        controller: controller.clone(),
+        queues: queues.clone(),
+    };
+    on_start(&handle);
 
     // Work: one runner per kind's queue.
     let mut workers = JoinSet::new();
@@ -404,8 +426,6 @@ pub async fn run(
     }
 
     // The heartbeat: beats while every worker and loop is running.
-    let mut tick = tokio::time::interval(Duration::from_secs(5));
-    tokio::pin!(shutdown);
     loop {
         tokio::select! {
             () = &mut shutdown => break,
