@@ -487,3 +487,99 @@ async fn shutdown_waits_for_calls_in_flight_within_the_bound() {
         "{took:?}"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_ecs_circuit_breaker_rollback_is_reported_and_the_spec_held_back() {
+    let s = sim();
+    s.set_crashing_images(vec!["api:bad".into()]);
+    let with_breaker = |image: &str| {
+        let text = service("api", image, 2, None).replace(
+            "  launchType: FARGATE\n",
+            "  launchType: FARGATE\n  deploymentConfiguration:\n    deploymentCircuitBreaker: {enable: true, rollback: true}\n",
+        );
+        load(&[("cluster.yaml", CLUSTER.to_string()), ("api.yaml", text)])
+    };
+    // The operator's own crash-loop threshold out of the way: ECS's breaker acts first.
+    let h = Harness::start(s, with_breaker("api:1"), |c| {
+        c.settings.crash_loop_threshold = 1000;
+        c.rollout_poll = Duration::from_secs(5);
+    })
+    .await;
+    h.converged().await;
+    let good = h
+        .status(&key(Kind::Service, "api"))
+        .unwrap()
+        .task_definition
+        .unwrap();
+    h.feed
+        .send((with_breaker("api:bad"), Some("rev-bad".into())))
+        .await
+        .unwrap();
+    h.until(
+        Duration::from_secs(3600),
+        "breaker rollback reported",
+        |h| {
+            h.status(&key(Kind::Service, "api")).is_some_and(|s| {
+                s.health == Health::Degraded
+                    && s.message
+                        .as_deref()
+                        .unwrap_or("")
+                        .contains("circuit breaker")
+            })
+        },
+    )
+    .await;
+    assert_eq!(
+        h.counts.rollouts.lock().unwrap().get("rolled_back"),
+        Some(&1)
+    );
+    let api = h.status(&key(Kind::Service, "api")).unwrap();
+    assert_eq!(api.sync, SyncStatus::OutOfSync);
+    // Not applied again at later resyncs.
+    let updates = h.sim.calls().get("UpdateService").copied().unwrap_or(0);
+    tokio::time::sleep(Duration::from_secs(11 * 60)).await;
+    assert_eq!(
+        h.sim.calls().get("UpdateService").copied().unwrap_or(0),
+        updates
+    );
+    let live = h
+        .sim
+        .cloud()
+        .ecs
+        .describe_services("shop", &["api".to_string()])
+        .await
+        .unwrap()
+        .found
+        .remove(0);
+    assert_eq!(live.task_definition, good);
+    h.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_suspended_resource_is_left_alone() {
+    let h = Harness::start(sim(), shop("api:1", 2), |c| {
+        c.resync = Duration::from_secs(60);
+    })
+    .await;
+    h.converged().await;
+    let suspended = shop("api:1", 5);
+    let mut docs = suspended;
+    for d in &mut docs.documents {
+        if d.manifest.metadata.name == "api" {
+            d.manifest.metadata.annotations.insert(
+                "ecs-operator/suspend".into(),
+                serde_yaml::from_str("\"true\"").unwrap(),
+            );
+        }
+    }
+    h.sim.reset_calls();
+    h.feed.send((docs, Some("rev-2".into()))).await.unwrap();
+    h.until(Duration::from_secs(30), "api suspended", |h| {
+        h.status(&key(Kind::Service, "api"))
+            .is_some_and(|s| s.health == Health::Suspended)
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(3 * 60)).await;
+    assert!(h.mutating().is_empty(), "{:?}", h.mutating());
+    h.stop().await;
+}
