@@ -1,8 +1,15 @@
 //! The controller (`ecs-operator run`): keeps live state matching the manifests over time.
-//! Being built piece by piece:
 //!
+//! - [`desired`]: the desired state of one load (documents by key, the source revision, keys
+//!   held because their manifest failed to load or validate).
 //! - [`queue`]: the per-resource work queue (one reconcile per key at a time, coalescing,
 //!   bounded concurrency, per-key exponential backoff with jitter).
+//! - [`reconcile`]: one resource's reconcile, the batched full sync (start and resync, drift
+//!   detection) and rollout tracking with crash-loop rollback.
+//! - [`run`]: wires source, queues (one per kind), full syncs, rollout tracking and the HTTP
+//!   server; stops them on shutdown.
+//! - [`server`]: the HTTP endpoints (`/`, `/healthz`, `/readyz`, `/status`, `/metrics`,
+//!   `POST /hooks/git`).
 //! - [`status`]: per-resource sync/health status and the board `/status` serves.
 
 pub mod desired;
