@@ -169,6 +169,18 @@ impl Harness {
         self.task.await.unwrap().unwrap();
     }
 
+    /// The live service `name` of cluster `shop`.
+    async fn live(&self, name: &str) -> ecs_operator::cloud::model::Service {
+        self.sim
+            .cloud()
+            .ecs
+            .describe_services("shop", &[name.to_string()])
+            .await
+            .unwrap()
+            .found
+            .remove(0)
+    }
+
     fn mutating(&self) -> BTreeMap<String, u64> {
         self.sim
             .calls()
@@ -293,15 +305,7 @@ async fn triggers_for_one_key_coalesce() {
     .await;
     let updates = h.sim.calls().get("UpdateService").copied().unwrap_or(0);
     assert!(updates <= 2, "{updates} UpdateService calls for 5 triggers");
-    let desired = h
-        .sim
-        .cloud()
-        .ecs
-        .describe_services("shop", &["api".to_string()])
-        .await
-        .unwrap()
-        .found[0]
-        .desired_count;
+    let desired = h.live("api").await.desired_count;
     assert_eq!(desired, 7);
     h.stop().await;
 }
@@ -362,15 +366,7 @@ async fn a_crash_loop_is_rolled_back_and_not_retried_until_the_manifest_changes(
         h.counts.rollouts.lock().unwrap().get("rolled_back"),
         Some(&1)
     );
-    let live = h
-        .sim
-        .cloud()
-        .ecs
-        .describe_services("shop", &["api".to_string()])
-        .await
-        .unwrap()
-        .found
-        .remove(0);
+    let live = h.live("api").await;
     assert_eq!(
         live.task_definition, good,
         "the service runs the last good revision"
@@ -417,16 +413,7 @@ async fn drift_made_behind_the_controllers_back_is_healed_at_the_next_resync() {
         })
         .await
         .unwrap();
-    let desired = || async {
-        h.sim
-            .cloud()
-            .ecs
-            .describe_services("shop", &["api".to_string()])
-            .await
-            .unwrap()
-            .found[0]
-            .desired_count
-    };
+    let desired = || async { h.live("api").await.desired_count };
     assert_eq!(desired().await, 5);
     tokio::time::sleep(Duration::from_secs(70)).await;
     assert_eq!(desired().await, 2, "healed at the resync");
@@ -542,15 +529,7 @@ async fn an_ecs_circuit_breaker_rollback_is_reported_and_the_spec_held_back() {
         h.sim.calls().get("UpdateService").copied().unwrap_or(0),
         updates
     );
-    let live = h
-        .sim
-        .cloud()
-        .ecs
-        .describe_services("shop", &["api".to_string()])
-        .await
-        .unwrap()
-        .found
-        .remove(0);
+    let live = h.live("api").await;
     assert_eq!(live.task_definition, good);
     h.stop().await;
 }

@@ -5,12 +5,14 @@
 //! Waits poll a condition with a deadline (the controller runs in real time here); nothing
 //! sleeps a fixed time to hide a race.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use ecs_operator::controller::status::{StatusReport, SyncStatus};
+
+#[path = "common/serving.rs"]
+mod serving;
 
 fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_ecs-operator"));
@@ -60,15 +62,7 @@ fn spawn(dir: &Path, mut c: Command) -> Running {
         .stderr(Stdio::inherit())
         .spawn()
         .expect("binary starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.as_mut().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("no URL in {line:?}"))
-        .to_string();
+    let base = serving::serving_url(&mut child);
     Running { child, base }
 }
 

@@ -112,12 +112,7 @@ pub fn load_paths(paths: &[PathBuf]) -> Loaded {
             out.fail_file(root, format!("{} does not exist", root.display()));
             continue;
         }
-        let walker = walkdir::WalkDir::new(root)
-            .follow_links(true)
-            .sort_by_file_name()
-            .into_iter()
-            .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
-        for entry in walker {
+        for entry in walk(root) {
             match entry {
                 Ok(e) if e.file_type().is_file() && is_manifest_file(e.path()) => {
                     load_file(e.path(), &mut out)
@@ -131,6 +126,16 @@ pub fn load_paths(paths: &[PathBuf]) -> Loaded {
         }
     }
     out
+}
+
+/// Every entry under `root`, sorted by name, hidden entries (and what is below them) skipped,
+/// links followed.
+fn walk(root: &Path) -> impl Iterator<Item = walkdir::Result<walkdir::DirEntry>> {
+    walkdir::WalkDir::new(root)
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'))
 }
 
 /// Per-file results of earlier loads of a directory, for [`load_dir_cached`].
@@ -156,12 +161,7 @@ pub fn load_dir_cached(root: &Path, cache: &mut LoadCache) -> Loaded {
     }
     let mut out = Loaded::default();
     let mut seen = std::collections::BTreeMap::new();
-    let walker = walkdir::WalkDir::new(root)
-        .follow_links(true)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
-    for entry in walker {
+    for entry in walk(root) {
         match entry {
             Ok(e) if e.file_type().is_file() && is_manifest_file(e.path()) => {
                 let meta = e.metadata().ok();

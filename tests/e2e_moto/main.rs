@@ -9,6 +9,8 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+#[path = "../common/serving.rs"]
+mod serving;
 mod support;
 
 mod bad_input;

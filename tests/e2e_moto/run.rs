@@ -5,7 +5,6 @@
 //! moto never completes a deployment (rolloutState stays IN_PROGRESS), so health stays
 //! Progressing here; sync is what is checked. Waits poll with a deadline (real time).
 
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
@@ -65,15 +64,7 @@ async fn run_converges_the_examples_and_heals_drift() {
         .stderr(Stdio::inherit())
         .spawn()
         .expect("run starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.as_mut().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("no URL in {line:?}"))
-        .to_string();
+    let base = crate::serving::serving_url(&mut child);
     let mut child = Killed(child);
 
     wait_for("all synced", Duration::from_secs(60), || async {
