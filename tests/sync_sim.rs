@@ -522,3 +522,44 @@ fn a_service_the_operator_may_not_touch_costs_no_task_definition_read() {
         );
     });
 }
+
+#[test]
+fn non_http_target_groups_converge_with_elbv2_defaults_left_out() {
+    // A TCP group checked over HTTP (ELBv2 fills matcher 200-399 and timeout 10), a plain TCP
+    // group, and a gRPC group (path /AWS.ALB/healthcheck, gRPC code 12): none names those
+    // defaults, and none may show drift after an apply.
+    let text = "\
+apiVersion: ecs-operator/v1
+kind: TargetGroup
+metadata: {name: tcp-http-check}
+spec:
+  protocol: TCP
+  port: 8000
+  vpcId: vpc-1
+  targetType: ip
+  healthCheck: {protocol: HTTP, path: /health}
+---
+apiVersion: ecs-operator/v1
+kind: TargetGroup
+metadata: {name: tcp-plain}
+spec: {protocol: TCP, port: 9000, vpcId: vpc-1, targetType: ip}
+---
+apiVersion: ecs-operator/v1
+kind: TargetGroup
+metadata: {name: grpc}
+spec: {protocol: HTTP, protocolVersion: GRPC, port: 50051, vpcId: vpc-1, targetType: ip}
+";
+    let docs = documents(text);
+    runtime().block_on(async {
+        let sim = sim();
+        apply_once(&sim, &docs).await;
+        let observer = Observer::new(sim.cloud());
+        let (plans, _) = plan_all(&observer, &docs, INSTANCE).await.unwrap();
+        for p in &plans {
+            assert_eq!(p.status, Status::InSync, "{}: {:#?}", p.key, p.changes);
+        }
+        let before = mutating_calls(&sim);
+        apply_once(&sim, &docs).await;
+        assert_eq!(mutating_calls(&sim), before);
+    });
+}

@@ -10,6 +10,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::defaults;
+
 use crate::cloud::model::{
     self, CapacityProviderStrategyItem, DeploymentConfiguration, DeploymentControllerType,
     LaunchType, NetworkConfiguration, PlacementConstraint, PlacementStrategy, PropagateTags,
@@ -17,10 +19,8 @@ use crate::cloud::model::{
 };
 use crate::manifest::cluster::ClusterSpec;
 use crate::manifest::service::{DeploymentCircuitBreaker, ServiceSpec};
-use crate::manifest::shorthand::{PairList, Scalar, Tag};
-use crate::manifest::target_group::{
-    IpAddressType, Matcher, ProtocolVersion, TargetGroupSpec, TargetType,
-};
+use crate::manifest::shorthand::{PairList, Tag};
+use crate::manifest::target_group::{IpAddressType, ProtocolVersion, TargetGroupSpec, TargetType};
 use crate::manifest::task_definition::EnabledDisabled;
 
 /// Prefix of the tags the operator writes itself.
@@ -256,12 +256,17 @@ pub const SERVICE_IMMUTABLE: &[&str] =
 pub fn desired_target_group(spec: &TargetGroupSpec, tags: Tags) -> TargetGroupView {
     TargetGroupView {
         protocol: spec.protocol,
-        protocol_version: protocol_version(spec.protocol_version, spec.protocol),
+        protocol_version: defaults::protocol_version(spec.protocol, spec.protocol_version),
         port: spec.port,
         vpc_id: spec.vpc_id.clone(),
         target_type: spec.target_type.unwrap_or(TargetType::Instance),
         ip_address_type: spec.ip_address_type.unwrap_or(IpAddressType::Ipv4),
-        health_check: health_check(spec.health_check.clone().unwrap_or_default(), spec.protocol),
+        health_check: defaults::fill_health_check(
+            spec.protocol,
+            defaults::protocol_version(spec.protocol, spec.protocol_version),
+            spec.target_type.unwrap_or(TargetType::Instance),
+            &spec.health_check.clone().unwrap_or_default(),
+        ),
         attributes: spec
             .attributes
             .iter()
@@ -280,12 +285,17 @@ pub fn live_target_group(
 ) -> TargetGroupView {
     TargetGroupView {
         protocol: live.protocol,
-        protocol_version: protocol_version(live.protocol_version, live.protocol),
+        protocol_version: defaults::protocol_version(live.protocol, live.protocol_version),
         port: live.port,
         vpc_id: live.vpc_id.clone(),
         target_type: live.target_type.unwrap_or(TargetType::Instance),
         ip_address_type: live.ip_address_type.unwrap_or(IpAddressType::Ipv4),
-        health_check: health_check(live.health_check.clone(), live.protocol),
+        health_check: defaults::fill_health_check(
+            live.protocol,
+            defaults::protocol_version(live.protocol, live.protocol_version),
+            live.target_type.unwrap_or(TargetType::Instance),
+            &live.health_check,
+        ),
         attributes: attributes
             .iter()
             .filter(|(k, _)| desired.attributes.contains_key(*k))
@@ -293,50 +303,6 @@ pub fn live_target_group(
             .collect(),
         tags: managed_tags(tags, &desired.tags),
     }
-}
-
-fn is_http(p: Option<TargetGroupProtocol>) -> bool {
-    matches!(
-        p,
-        Some(TargetGroupProtocol::Http | TargetGroupProtocol::Https)
-    )
-}
-
-fn protocol_version(
-    v: Option<ProtocolVersion>,
-    p: Option<TargetGroupProtocol>,
-) -> Option<ProtocolVersion> {
-    match v {
-        None if is_http(p) => Some(ProtocolVersion::Http1),
-        other => other,
-    }
-}
-
-fn health_check(
-    mut hc: TargetGroupHealthCheck,
-    protocol: Option<TargetGroupProtocol>,
-) -> TargetGroupHealthCheck {
-    hc.enabled.get_or_insert(true);
-    if let Some(p) = protocol {
-        hc.protocol.get_or_insert(if is_http(Some(p)) {
-            p
-        } else {
-            TargetGroupProtocol::Tcp
-        });
-    }
-    hc.port.get_or_insert(Scalar("traffic-port".into()));
-    if is_http(protocol) {
-        hc.path.get_or_insert("/".into());
-        hc.matcher.get_or_insert(Matcher {
-            http_code: Some("200".into()),
-            grpc_code: None,
-        });
-    }
-    hc.interval_seconds.get_or_insert(30);
-    hc.timeout_seconds.get_or_insert(5);
-    hc.healthy_threshold_count.get_or_insert(5);
-    hc.unhealthy_threshold_count.get_or_insert(2);
-    hc
 }
 
 // ---- clusters ----------------------------------------------------------------------------
@@ -389,6 +355,8 @@ mod tests {
     use super::*;
     use crate::diff::compare;
     use crate::manifest::service::AwsVpcConfiguration;
+    use crate::manifest::shorthand::Scalar;
+    use crate::manifest::target_group::Matcher;
 
     fn spec() -> ServiceSpec {
         ServiceSpec {

@@ -4,24 +4,23 @@
 //! and renders the result as YAML in the manifest format, with the map shorthand for
 //! environment, secrets, tags and cluster settings.
 //!
-//! The defaults stripped here are those of [`crate::diff::normalize`] and
-//! [`crate::diff::views`]; a value is dropped only when it equals the default those fill in,
+//! The defaults stripped here are those of [`crate::diff::normalize`], [`crate::diff::views`]
+//! and [`crate::diff::defaults`]; a value is dropped only when it equals the default those fill in,
 //! so the normalized manifest equals the normalized live object (the tests check it).
 
 use std::collections::BTreeMap;
 
 use crate::cloud::model::{
     self, DeploymentConfiguration, DeploymentControllerType, LaunchType, NetworkConfiguration,
-    PropagateTags, SchedulingStrategy, Tags, TargetGroupHealthCheck, TargetGroupProtocol,
+    PropagateTags, SchedulingStrategy, Tags, TargetGroupHealthCheck,
 };
+use crate::diff::defaults;
 use crate::diff::views::OWN_TAG_PREFIX;
 use crate::manifest::cluster::ClusterSpec;
 use crate::manifest::document::{ANNOTATION_ADOPT, API_VERSION};
 use crate::manifest::service::{DeploymentCircuitBreaker, LoadBalancer, ServiceSpec};
 use crate::manifest::shorthand::{self, NameValue, PairList, Scalar, Tag};
-use crate::manifest::target_group::{
-    IpAddressType, Matcher, ProtocolVersion, TargetGroupSpec, TargetType,
-};
+use crate::manifest::target_group::{IpAddressType, ProtocolVersion, TargetGroupSpec, TargetType};
 use crate::manifest::task_definition::{
     Compatibility, ContainerDefinition, EnabledDisabled, NetworkMode, TaskDefinition,
     TransportProtocol,
@@ -92,95 +91,36 @@ pub fn cluster(live: &model::Cluster, adopt: bool) -> Manifest {
 
 // ---- target groups -------------------------------------------------------------------------
 
-/// ELBv2's default target group attributes: an attribute at its default is left out of the
-/// manifest (the diff compares only the attributes a manifest names).
-const DEFAULT_ATTRIBUTES: &[(&str, &str)] = &[
-    ("deregistration_delay.timeout_seconds", "300"),
-    (
-        "deregistration_delay.connection_termination.enabled",
-        "false",
-    ),
-    ("load_balancing.algorithm.type", "round_robin"),
-    ("load_balancing.algorithm.anomaly_mitigation", "off"),
-    (
-        "load_balancing.cross_zone.enabled",
-        "use_load_balancer_configuration",
-    ),
-    ("slow_start.duration_seconds", "0"),
-    ("stickiness.enabled", "false"),
-    ("stickiness.type", "lb_cookie"),
-    ("stickiness.lb_cookie.duration_seconds", "86400"),
-    ("stickiness.app_cookie.cookie_name", ""),
-    ("stickiness.app_cookie.duration_seconds", "86400"),
-    ("proxy_protocol_v2.enabled", "false"),
-    ("lambda.multi_value_headers.enabled", "false"),
-    (
-        "target_group_health.dns_failover.minimum_healthy_targets.count",
-        "1",
-    ),
-    (
-        "target_group_health.dns_failover.minimum_healthy_targets.percentage",
-        "off",
-    ),
-    (
-        "target_group_health.unhealthy_state_routing.minimum_healthy_targets.count",
-        "1",
-    ),
-    (
-        "target_group_health.unhealthy_state_routing.minimum_healthy_targets.percentage",
-        "off",
-    ),
-];
-
-fn is_http(p: Option<TargetGroupProtocol>) -> bool {
-    matches!(
-        p,
-        Some(TargetGroupProtocol::Http | TargetGroupProtocol::Https)
-    )
-}
-
-/// The health check without the values `diff::views` fills in as defaults.
-fn target_group_health_check(
-    live: &TargetGroupHealthCheck,
-    protocol: Option<TargetGroupProtocol>,
-) -> Option<TargetGroupHealthCheck> {
-    let mut hc = live.clone();
-    let http = is_http(protocol);
-    if hc.enabled == Some(true) {
-        hc.enabled = None;
-    }
-    let default_protocol = if http {
-        protocol
-    } else {
-        protocol.map(|_| TargetGroupProtocol::Tcp)
-    };
-    if hc.protocol.is_some() && hc.protocol == default_protocol {
-        hc.protocol = None;
-    }
-    if hc.port.as_ref().is_some_and(|p| p.0 == "traffic-port") {
-        hc.port = None;
-    }
-    if http {
-        if hc.path.as_deref() == Some("/") {
-            hc.path = None;
-        }
-        let default_matcher = Matcher {
-            http_code: Some("200".into()),
-            grpc_code: None,
-        };
-        if hc.matcher.as_ref() == Some(&default_matcher) {
-            hc.matcher = None;
+/// The health check without the values ELBv2 fills in for this kind of group
+/// ([`defaults::fill_health_check`], the same table the diff normalizes with).
+fn target_group_health_check(live: &model::TargetGroup) -> Option<TargetGroupHealthCheck> {
+    let filled = defaults::fill_health_check(
+        live.protocol,
+        defaults::protocol_version(live.protocol, live.protocol_version),
+        live.target_type.unwrap_or(TargetType::Instance),
+        &TargetGroupHealthCheck::default(),
+    );
+    fn strip<T: PartialEq>(value: &mut Option<T>, default: &Option<T>) {
+        if value.is_some() && value == default {
+            *value = None;
         }
     }
-    let strip = |v: &mut Option<u32>, default: u32| {
-        if *v == Some(default) {
-            *v = None;
-        }
-    };
-    strip(&mut hc.interval_seconds, 30);
-    strip(&mut hc.timeout_seconds, 5);
-    strip(&mut hc.healthy_threshold_count, 5);
-    strip(&mut hc.unhealthy_threshold_count, 2);
+    let mut hc = live.health_check.clone();
+    strip(&mut hc.enabled, &filled.enabled);
+    strip(&mut hc.protocol, &filled.protocol);
+    strip(&mut hc.port, &filled.port);
+    strip(&mut hc.path, &filled.path);
+    strip(&mut hc.matcher, &filled.matcher);
+    strip(&mut hc.interval_seconds, &filled.interval_seconds);
+    strip(&mut hc.timeout_seconds, &filled.timeout_seconds);
+    strip(
+        &mut hc.healthy_threshold_count,
+        &filled.healthy_threshold_count,
+    );
+    strip(
+        &mut hc.unhealthy_threshold_count,
+        &filled.unhealthy_threshold_count,
+    );
     (hc != TargetGroupHealthCheck::default()).then_some(hc)
 }
 
@@ -191,14 +131,15 @@ pub fn target_group(
     tags: &Tags,
     adopt: bool,
 ) -> Manifest {
-    let defaults: BTreeMap<&str, &str> = DEFAULT_ATTRIBUTES.iter().copied().collect();
+    let target_type = live.target_type.unwrap_or(TargetType::Instance);
+    let default_attributes = defaults::target_group_attributes(live.protocol, target_type);
     let attributes = attributes
         .iter()
-        .filter(|(k, v)| defaults.get(k.as_str()) != Some(&v.as_str()))
+        .filter(|(k, v)| default_attributes.get(*k) != Some(*v))
         .map(|(k, v)| (k.clone(), Scalar(v.clone())))
         .collect();
     let protocol_version = match live.protocol_version {
-        Some(ProtocolVersion::Http1) if is_http(live.protocol) => None,
+        Some(ProtocolVersion::Http1) if defaults::is_http(live.protocol) => None,
         other => other,
     };
     Manifest {
@@ -209,9 +150,9 @@ pub fn target_group(
             port: live.port,
             vpc_id: live.vpc_id.clone(),
             // Kept even at its default (`instance`): validation checks it against the services.
-            target_type: Some(live.target_type.unwrap_or(TargetType::Instance)),
+            target_type: Some(target_type),
             ip_address_type: live.ip_address_type.filter(|t| *t != IpAddressType::Ipv4),
-            health_check: target_group_health_check(&live.health_check, live.protocol),
+            health_check: target_group_health_check(live),
             attributes,
             tags: user_tags(tags),
         }),
@@ -481,9 +422,11 @@ pub fn render(manifest: &Manifest) -> Result<String, RenderError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cloud::model::TargetGroupProtocol;
     use crate::diff::{compare, normalize, views};
     use crate::manifest::service::AwsVpcConfiguration;
     use crate::manifest::shorthand::Secret;
+    use crate::manifest::target_group::Matcher;
     use crate::manifest::task_definition::{HealthCheck, PortMapping};
     use crate::manifest::units::{TaskCpu, TaskMemory};
 
