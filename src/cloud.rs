@@ -30,6 +30,39 @@ use model::{
     TargetHealth, TaskDefinition, UpdateService,
 };
 
+/// The ECS operations the operator calls (AWS spelling): the `Ecs` trait's calls.
+pub const ECS_OPERATIONS: &[&str] = &[
+    "DescribeClusters",
+    "CreateCluster",
+    "UpdateCluster",
+    "PutClusterCapacityProviders",
+    "TagResource",
+    "UntagResource",
+    "ListServices",
+    "DescribeServices",
+    "CreateService",
+    "UpdateService",
+    "DeleteService",
+    "RegisterTaskDefinition",
+    "DescribeTaskDefinition",
+    "ListTaskDefinitions",
+    "DeregisterTaskDefinition",
+];
+
+/// The ELBv2 operations the operator calls (AWS spelling): the `Elbv2` trait's calls.
+pub const ELBV2_OPERATIONS: &[&str] = &[
+    "DescribeTargetGroups",
+    "CreateTargetGroup",
+    "ModifyTargetGroup",
+    "DescribeTargetGroupAttributes",
+    "ModifyTargetGroupAttributes",
+    "DescribeTags",
+    "AddTags",
+    "RemoveTags",
+    "DeleteTargetGroup",
+    "DescribeTargetHealth",
+];
+
 /// DescribeClusters: clusters per call.
 pub const MAX_DESCRIBE_CLUSTERS: usize = 100;
 /// DescribeServices: services per call.

@@ -324,7 +324,7 @@ pub async fn run(
     {
         let controller = controller.clone();
         let queues = queues.clone();
-        let mut stop = stopped_rx(&stop_tx);
+        let mut stop = stop_tx.subscribe();
         loops.spawn(async move {
             loop {
                 tokio::select! {
@@ -354,7 +354,7 @@ pub async fn run(
         let controller = controller.clone();
         let initial = initial.clone();
         let queues = queues.clone();
-        let mut stop = stopped_rx(&stop_tx);
+        let mut stop = stop_tx.subscribe();
         loops.spawn(async move {
             let mut rng = rand::rngs::StdRng::from_rng(&mut rand::rng());
             let mut first = true;
@@ -406,7 +406,7 @@ pub async fn run(
     }
     {
         let controller = controller.clone();
-        let mut stop = stopped_rx(&stop_tx);
+        let mut stop = stop_tx.subscribe();
         loops.spawn(async move {
             let mut tick = tokio::time::interval(rollout_poll);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -460,10 +460,6 @@ pub async fn run(
 
 async fn until_stopped(rx: &mut watch::Receiver<bool>) {
     let _ = rx.wait_for(|s| *s).await;
-}
-
-fn stopped_rx(tx: &watch::Sender<bool>) -> watch::Receiver<bool> {
-    tx.subscribe()
 }
 
 /// True when a background loop ended (it should run until shutdown).

@@ -19,39 +19,7 @@ use crate::cloud::model::{
     TargetHealth, TaskDefinition, UpdateService,
 };
 use crate::cloud::{Cloud, CloudResult, Ecs, Elbv2};
-
-/// The ECS operations the operator calls (the `operation` label values of service `ecs`).
-pub const ECS_OPERATIONS: &[&str] = &[
-    "DescribeClusters",
-    "CreateCluster",
-    "UpdateCluster",
-    "PutClusterCapacityProviders",
-    "TagResource",
-    "UntagResource",
-    "ListServices",
-    "DescribeServices",
-    "CreateService",
-    "UpdateService",
-    "DeleteService",
-    "RegisterTaskDefinition",
-    "DescribeTaskDefinition",
-    "ListTaskDefinitions",
-    "DeregisterTaskDefinition",
-];
-
-/// The ELBv2 operations the operator calls (the `operation` label values of service `elbv2`).
-pub const ELBV2_OPERATIONS: &[&str] = &[
-    "DescribeTargetGroups",
-    "CreateTargetGroup",
-    "ModifyTargetGroup",
-    "DescribeTargetGroupAttributes",
-    "ModifyTargetGroupAttributes",
-    "DescribeTags",
-    "AddTags",
-    "RemoveTags",
-    "DeleteTargetGroup",
-    "DescribeTargetHealth",
-];
+pub use crate::cloud::{ECS_OPERATIONS, ELBV2_OPERATIONS};
 
 /// A [`Cloud`] whose calls are counted and timed in [`Metrics`].
 #[derive(Clone)]

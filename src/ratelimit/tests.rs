@@ -420,6 +420,14 @@ fn every_operation_the_operator_calls_has_its_bucket_and_elbv2_also_the_account_
     for (op, bucket) in elbv2 {
         assert_eq!(buckets_of(op), &[bucket, Bucket::Elbv2Account], "{op}");
     }
+    // Every call of the traits is in the tables above: a new one without a bucket would run
+    // unlimited.
+    for op in crate::cloud::ECS_OPERATIONS {
+        assert!(ecs.iter().any(|(o, _)| o == op), "{op} has no bucket");
+    }
+    for op in crate::cloud::ELBV2_OPERATIONS {
+        assert!(elbv2.iter().any(|(o, _)| o == op), "{op} has no bucket");
+    }
     assert!(buckets_of("SomethingNew").is_empty());
 }
 

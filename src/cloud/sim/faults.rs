@@ -11,35 +11,6 @@ use rand::{RngExt, SeedableRng};
 use super::{Api, Fault};
 use crate::cloud::error::{CloudError, ErrorKind};
 
-/// Every operation the simulator answers, in AWS spelling.
-pub(super) const OPERATIONS: &[&str] = &[
-    "DescribeClusters",
-    "CreateCluster",
-    "UpdateCluster",
-    "PutClusterCapacityProviders",
-    "TagResource",
-    "UntagResource",
-    "ListServices",
-    "DescribeServices",
-    "CreateService",
-    "UpdateService",
-    "DeleteService",
-    "RegisterTaskDefinition",
-    "DescribeTaskDefinition",
-    "ListTaskDefinitions",
-    "DeregisterTaskDefinition",
-    "DescribeTargetGroups",
-    "CreateTargetGroup",
-    "ModifyTargetGroup",
-    "DescribeTargetGroupAttributes",
-    "ModifyTargetGroupAttributes",
-    "DescribeTags",
-    "AddTags",
-    "RemoveTags",
-    "DeleteTargetGroup",
-    "DescribeTargetHealth",
-];
-
 /// What the faults of an operation decided for one call.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(super) struct Decision {
@@ -70,7 +41,11 @@ impl Faults {
 
     /// Adds a fault to an operation.
     pub(super) fn inject(&mut self, operation: &str, fault: Fault) {
-        if !OPERATIONS.contains(&operation) {
+        let known = crate::cloud::ECS_OPERATIONS
+            .iter()
+            .chain(crate::cloud::ELBV2_OPERATIONS)
+            .any(|op| *op == operation);
+        if !known {
             tracing::warn!(
                 operation,
                 "fault injected into an operation the simulator never answers"
