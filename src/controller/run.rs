@@ -426,13 +426,16 @@ pub async fn run(
     }
 
     // The heartbeat: beats while every worker and loop is running.
+    let mut stalled = false;
     loop {
         tokio::select! {
             () = &mut shutdown => break,
             _ = tick.tick() => {
                 let (depth, retries) = queues.stats();
                 events.tick(depth, retries, &status.report());
-                if workers.len() == queues.by_kind.len() && loops.len() == 3 && !any_finished(&mut loops) {
+                // A worker or loop that ended before shutdown stops the heartbeat for good.
+                stalled |= any_finished(&mut workers) | any_finished(&mut loops);
+                if !stalled {
                     liveness.beat();
                 }
             }
@@ -462,9 +465,10 @@ async fn until_stopped(rx: &mut watch::Receiver<bool>) {
     let _ = rx.wait_for(|s| *s).await;
 }
 
-/// True when a background loop ended (it should run until shutdown).
-fn any_finished(loops: &mut JoinSet<()>) -> bool {
-    match loops.try_join_next() {
+/// True when a worker or background loop ended (they run until shutdown). Joins it, so each
+/// ending is seen once; the caller keeps the verdict.
+fn any_finished(tasks: &mut JoinSet<()>) -> bool {
+    match tasks.try_join_next() {
         Some(Ok(())) => true,
         Some(Err(e)) => {
             tracing::error!(error = %e, "a controller loop panicked");

@@ -174,3 +174,66 @@ async fn git_hook(State(state): State<AppState>, headers: HeaderMap, body: Bytes
     hook.trigger.notify_one();
     (StatusCode::ACCEPTED, "fetch requested\n").into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn sign(secret: &[u8], body: &[u8]) -> String {
+        use hmac::{KeyInit, Mac};
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret).unwrap();
+        mac.update(body);
+        let hex: String = mac
+            .finalize()
+            .into_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        format!("sha256={hex}")
+    }
+
+    /// A bad signature answers 401 and wakes nothing; a good one answers 202 and wakes the
+    /// git source (a `Notify` keeps the wake-up for the next waiter).
+    #[tokio::test]
+    async fn the_webhook_wakes_the_source_only_for_a_valid_signature() {
+        let trigger = Arc::new(Notify::new());
+        let router = router(AppState {
+            status: StatusBoard::new(),
+            liveness: Liveness::new(Duration::from_secs(30)),
+            webhook: Some(Webhook {
+                secret: Arc::from(&b"s3cret"[..]),
+                trigger: trigger.clone(),
+                verify: crate::source::git::verify_signature,
+            }),
+            metrics: None,
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hooks/git", listener.local_addr().unwrap());
+        let server = tokio::spawn(serve(listener, router, std::future::pending()));
+        let body = br#"{"ref":"refs/heads/main"}"#;
+        let post = |signature: String| {
+            let url = url.clone();
+            async move {
+                let headers = [("x-hub-signature-256", signature.as_str())];
+                crate::http_client::post(&url, &headers, body.to_vec(), Duration::from_secs(5))
+                    .await
+                    .unwrap()
+                    .0
+            }
+        };
+        // The handler has run by the time the response is back: a stored wake-up completes at once.
+        let woken = || tokio::time::timeout(Duration::ZERO, trigger.notified());
+
+        assert_eq!(post(sign(b"wrong", body)).await, 401);
+        assert_eq!(post("sha256=00".into()).await, 401);
+        assert!(woken().await.is_err(), "a bad signature woke the source");
+        assert_eq!(post(sign(b"s3cret", body)).await, 202);
+        assert!(
+            woken().await.is_ok(),
+            "a good signature did not wake the source"
+        );
+        server.abort();
+    }
+}
