@@ -127,11 +127,6 @@ pub fn outcome_label(error: Option<ErrorKind>) -> &'static str {
     error.map_or("ok", ErrorKind::as_str)
 }
 
-/// Every outcome label of `ecs_operator_api_requests_total`.
-pub fn outcome_labels() -> impl Iterator<Item = &'static str> {
-    std::iter::once("ok").chain(ErrorKind::ALL.into_iter().map(ErrorKind::as_str))
-}
-
 /// The metrics could not be registered.
 #[derive(Debug, thiserror::Error)]
 pub enum MetricsError {

@@ -3,11 +3,14 @@
 //! to load ("held": never treated as deleted). Replaced whole on each load; reconciles read an
 //! `Arc` of it, so a load never changes what a running reconcile sees.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::manifest::{Document, Loaded, ResourceKey};
 use crate::plan::hash;
 use crate::source::{Changes, Snapshot};
+
+/// Why a held resource is left alone (its status's last error).
+pub const HELD_REASON: &str = "its manifest failed to load; left as it is until it loads again";
 
 /// One load of the manifests.
 #[derive(Debug, Default)]
@@ -22,8 +25,8 @@ pub struct Desired {
     index: BTreeMap<ResourceKey, usize>,
     /// The load reduced for diffing (content hash per key).
     pub snapshot: Snapshot,
-    /// Keys whose manifest failed to load, with the load error, kept as they were.
-    pub held: BTreeMap<ResourceKey, String>,
+    /// Keys whose manifest failed to load or validate: kept as they are, never deleted.
+    pub held: BTreeSet<ResourceKey>,
     /// Documents that failed to load.
     pub manifest_errors: usize,
 }
@@ -39,19 +42,9 @@ impl Desired {
         let snapshot = Snapshot::of(&loaded);
         let changes = crate::source::diff(&previous.snapshot, &snapshot);
         let snapshot = snapshot.carry_held(&previous.snapshot, &changes);
-        let mut held = BTreeMap::new();
-        for key in &changes.held {
-            held.insert(
-                key.clone(),
-                "its manifest failed to load; left as it is until it loads again".to_string(),
-            );
-        }
-        // Keys held before and still absent from the documents stay held.
-        for (key, reason) in &previous.held {
-            if !changes.removed.contains(key) && !snapshot_has_document(&loaded, key) {
-                held.entry(key.clone()).or_insert_with(|| reason.clone());
-            }
-        }
+        // The snapshot carries held keys forward, so a key whose manifest still fails is in
+        // `changes.held` again at every load until it loads or is removed.
+        let held = changes.held.clone();
         let revision = revision.unwrap_or_else(|| content_revision(&snapshot));
         let mut index = BTreeMap::new();
         for (i, doc) in loaded.documents.iter().enumerate() {
@@ -132,10 +125,6 @@ pub fn validated(mut loaded: Loaded) -> Loaded {
     loaded
 }
 
-fn snapshot_has_document(loaded: &Loaded, key: &ResourceKey) -> bool {
-    loaded.documents.iter().any(|d| &d.manifest.key() == key)
-}
-
 /// `sha256:` and 12 hex digits of the manifests' content: the same set of specs gives the same
 /// revision, whatever the formatting, comments or file order.
 pub fn content_revision(snapshot: &Snapshot) -> String {
@@ -180,7 +169,7 @@ mod tests {
         );
         let (d2, c2) = Desired::next(&d1, broken, None);
         assert!(c2.removed.is_empty());
-        assert!(d2.held.contains_key(&key()));
+        assert!(d2.held.contains(&key()));
         assert!(d2.document(&key()).is_none());
         assert_eq!(d2.generation, 2);
 
@@ -191,7 +180,7 @@ mod tests {
         );
         let (d3, c3) = Desired::next(&d2, still, None);
         assert!(c3.removed.is_empty());
-        assert!(d3.held.contains_key(&key()));
+        assert!(d3.held.contains(&key()));
 
         // Fixed: back, and no longer held.
         let fixed = load_str(Path::new("c.yaml"), CLUSTER);

@@ -291,10 +291,10 @@ impl Controller {
         let desired = self.desired();
         let Some(doc) = desired.document(key) else {
             lock(&self.prefetched).remove(key);
-            if let Some(reason) = desired.held.get(key) {
+            if desired.held.contains(key) {
                 self.status.update(key, |s| {
                     s.sync = SyncStatus::Unknown;
-                    s.last_error = Some(reason.clone());
+                    s.last_error = Some(super::desired::HELD_REASON.to_string());
                 });
             } else {
                 // Gone from the manifests: no longer managed (run does not delete).
@@ -712,7 +712,11 @@ impl Controller {
                 let names: Vec<String> = batch.iter().map(|(k, _)| k.name.clone()).collect();
                 let described = self.cloud.ecs.describe_services(&cluster, &names).await?;
                 for (key, rollout) in batch {
-                    let live = described.found.iter().find(|s| s.name == key.name);
+                    // A service deleted meanwhile is described INACTIVE for a while: gone.
+                    let live = described
+                        .found
+                        .iter()
+                        .find(|s| s.name == key.name && s.status != "INACTIVE");
                     self.step_rollout(key, rollout, live).await?;
                 }
             }
@@ -888,14 +892,6 @@ impl Controller {
         lock(&self.services)
             .get(key)
             .is_some_and(|m| m.rollout.is_some())
-    }
-
-    /// Number of service rollouts being followed.
-    pub fn rollouts_followed(&self) -> usize {
-        lock(&self.services)
-            .values()
-            .filter(|m| m.rollout.is_some())
-            .count()
     }
 }
 

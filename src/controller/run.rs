@@ -414,9 +414,8 @@ pub async fn run(
                 tokio::select! {
                     () = until_stopped(&mut stop) => break,
                     _ = tick.tick() => {
-                        if controller.rollouts_followed() > 0
-                            && let Err(e) = controller.track_rollouts().await
-                        {
+                        // Nothing followed, nothing read.
+                        if let Err(e) = controller.track_rollouts().await {
                             tracing::warn!(error = %e, "reading rollouts failed");
                         }
                     }

@@ -151,7 +151,10 @@ async fn status(State(state): State<AppState>) -> Response {
 async fn metrics(State(state): State<AppState>) -> Response {
     match &state.metrics {
         Some(render) => (
-            [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+            [(
+                header::CONTENT_TYPE,
+                crate::metrics::Metrics::content_type(),
+            )],
             render(),
         )
             .into_response(),
