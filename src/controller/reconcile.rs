@@ -342,37 +342,18 @@ impl Controller {
                 (plan, Arc::new(observed))
             }
         };
-        let (health, message, task_definition) = self.live_health(key, &observed);
+        let health = self.live_health(key, &observed).0;
         let changes: Vec<String> = plan.changes.iter().map(|c| format!("spec.{c}")).collect();
 
         match plan.status {
-            Status::Suspended => {
-                self.status.update(key, |s| {
-                    s.sync = SyncStatus::Unknown;
-                    s.health = Health::Suspended;
-                    s.message = Some("ecs-operator/suspend is \"true\": not managed".into());
-                    s.changes.clear();
-                    s.last_error = None;
-                });
-                return Ok((Outcome::Done, ReconcileResult::Skipped));
-            }
-            Status::InSync => {
-                lock(&self.synced_content).insert(key.clone(), content);
-                let following = self.is_following(key);
-                self.status.update(key, |s| {
-                    s.sync = SyncStatus::Synced;
-                    // Found in sync: the revision last applied stays; a first sight takes this one.
-                    s.revision.get_or_insert_with(|| desired.revision.clone());
-                    s.changes.clear();
-                    s.last_error = None;
-                    if !following {
-                        s.health = health;
-                        s.message = message;
-                        s.task_definition = task_definition;
-                    }
-                });
-                self.note_completed(key, &observed);
-                return Ok((Outcome::Done, ReconcileResult::InSync));
+            Status::Suspended | Status::InSync => {
+                self.record_in_sync(&plan, &desired, &observed);
+                let result = if plan.status == Status::InSync {
+                    ReconcileResult::InSync
+                } else {
+                    ReconcileResult::Skipped
+                };
+                return Ok((Outcome::Done, result));
             }
             Status::Blocked => {
                 let reason = plan.reason.clone().unwrap_or_default();
@@ -519,6 +500,38 @@ impl Controller {
         }
     }
 
+    /// Records a resource found in sync (or suspended) by a reconcile or a full sync: its
+    /// status, the content now synced, and a completed deployment's revision.
+    fn record_in_sync(&self, plan: &ResourcePlan, desired: &Desired, observed: &Observed) {
+        let key = &plan.key;
+        self.note_completed(key, observed);
+        let suspended = plan.status == Status::Suspended;
+        if !suspended && let Some(content) = desired.content(key) {
+            lock(&self.synced_content).insert(key.clone(), content.to_string());
+        }
+        let (health, message, task_definition) = self.live_health(key, observed);
+        let following = self.is_following(key);
+        self.status.update(key, |s| {
+            s.file = Some(plan.file.clone());
+            s.changes.clear();
+            s.last_error = None;
+            if suspended {
+                s.sync = SyncStatus::Unknown;
+                s.health = Health::Suspended;
+                s.message = Some("ecs-operator/suspend is \"true\": not managed".into());
+                return;
+            }
+            s.sync = SyncStatus::Synced;
+            // Found in sync: the revision last applied stays; a first sight takes this one.
+            s.revision.get_or_insert_with(|| desired.revision.clone());
+            if !following {
+                s.health = health;
+                s.message = message;
+                s.task_definition = task_definition;
+            }
+        });
+    }
+
     /// Remembers the revision of a service whose deployment completed.
     fn note_completed(&self, key: &ResourceKey, observed: &Observed) {
         if key.kind != Kind::Service {
@@ -595,36 +608,11 @@ impl Controller {
         for plan in planned.plans {
             let key = plan.key.clone();
             let content = desired.content(&key).unwrap_or_default().to_string();
-            let (health, message, task_definition) = self.live_health(&key, &observed);
-            self.note_completed(&key, &observed);
             if plan.is_in_sync() {
-                if plan.status == Status::InSync {
-                    lock(&self.synced_content).insert(key.clone(), content);
-                }
-                let suspended = plan.status == Status::Suspended;
-                let following = self.is_following(&key);
-                self.status.update(&key, |s| {
-                    s.file = Some(plan.file.clone());
-                    s.sync = if suspended {
-                        SyncStatus::Unknown
-                    } else {
-                        SyncStatus::Synced
-                    };
-                    if suspended {
-                        s.health = Health::Suspended;
-                    } else {
-                        s.revision.get_or_insert_with(|| desired.revision.clone());
-                        s.last_error = None;
-                        s.changes.clear();
-                        if !following {
-                            s.health = health;
-                            s.message = message;
-                            s.task_definition = task_definition;
-                        }
-                    }
-                });
+                self.record_in_sync(&plan, desired, &observed);
                 continue;
             }
+            let health = self.live_health(&key, &observed).0;
             let held_back = lock(&self.services)
                 .get(&key)
                 .and_then(|m| m.held_back.clone());
