@@ -722,9 +722,11 @@ pub fn plan_service(
         return p;
     }
     changes.extend(prefixed(td.changes.clone(), "taskDefinition"));
+    // Setting another revision is an update even when no field difference was reported.
+    let sets_revision = !matches!(td.target, TaskDefinitionTarget::Keep(_));
     let mut p = ResourcePlan::new(
         doc,
-        if changes.is_empty() {
+        if changes.is_empty() && !sets_revision {
             Status::InSync
         } else {
             Status::Update
