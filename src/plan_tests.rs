@@ -363,7 +363,11 @@ fn a_reverted_spec_reuses_the_existing_revision() {
         &doc,
         &td_plan(&doc, TaskDefinitionTarget::Use("arn:td/api:1".into())),
     );
-    assert_eq!(p.status, Status::Update, "setting another revision is an update");
+    assert_eq!(
+        p.status,
+        Status::Update,
+        "setting another revision is an update"
+    );
     assert!(
         !p.steps
             .iter()

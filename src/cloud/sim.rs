@@ -117,7 +117,8 @@ pub enum Fault {
 }
 
 /// Where a simulated task is in its life (stopped tasks are gone from the service).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum SimTaskStatus {
     /// Provisioning; becomes RUNNING (or, with a crashing image, STOPPED) after
     /// [`SimConfig::task_start_time`].

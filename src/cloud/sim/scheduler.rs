@@ -28,13 +28,9 @@ pub(super) type ServiceKey = (String, String);
 /// Service events kept per service (AWS keeps the latest 100).
 const MAX_EVENTS: usize = 100;
 
-/// PENDING or RUNNING (stopped tasks leave the service).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub(super) enum TaskStatus {
-    Pending,
-    Running,
-}
+/// PENDING or RUNNING (stopped tasks leave the service): the status [`super::Sim::tasks`]
+/// reports, kept as is in the saved state.
+pub(super) use super::SimTaskStatus as TaskStatus;
 
 /// A live task.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -199,10 +199,7 @@ impl State {
                 arn: t.arn.clone(),
                 deployment_id: t.deployment.clone(),
                 task_definition: t.task_definition.clone(),
-                status: match t.status {
-                    TaskStatus::Pending => super::SimTaskStatus::Pending,
-                    TaskStatus::Running => super::SimTaskStatus::Running,
-                },
+                status: t.status,
                 ip: arn::ip_string(t.ip),
                 healthy: t.healthy(),
             })
