@@ -214,7 +214,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Import(args) => import::import(&cli.global, &args, &mut stdout).await,
         Command::Healthcheck(args) => healthcheck::healthcheck(&args, &mut stdout).await,
         Command::Schema => {
-            serde_json::to_writer_pretty(&mut stdout, crate::schema::manifest_schema())?;
+            serde_json::to_writer_pretty(&mut stdout, crate::manifest::schema::manifest_schema())?;
             writeln!(stdout)?;
             Ok(ExitCode::SUCCESS)
         }

@@ -13,12 +13,10 @@ pub mod convert;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
-use crate::cloud::model::{RegisteredTaskDefinition, Service, TargetGroup};
-use crate::cloud::{
-    Cloud, CloudError, ErrorKind, MAX_DESCRIBE_SERVICES, MAX_DESCRIBE_TARGET_GROUPS, MAX_TAG_ARNS,
-    all_pages,
-};
+use crate::cloud::model::RegisteredTaskDefinition;
+use crate::cloud::{Cloud, CloudError};
 use crate::manifest::Manifest;
+use crate::observe::Observer;
 
 /// Why an import failed.
 #[derive(Debug, thiserror::Error)]
@@ -87,11 +85,6 @@ pub struct ImportRequest {
     pub adopt: bool,
 }
 
-/// The name in a target group ARN (`...:targetgroup/NAME/ID`).
-fn target_group_name(arn: &str) -> Option<&str> {
-    arn.split_once(":targetgroup/")?.1.split('/').next()
-}
-
 /// The last segment of a service ARN, or the name itself.
 fn service_name(name_or_arn: &str) -> &str {
     name_or_arn.rsplit('/').next().unwrap_or(name_or_arn)
@@ -99,32 +92,22 @@ fn service_name(name_or_arn: &str) -> &str {
 
 /// Reads the cluster, its services, their revisions and target groups, and converts them.
 pub async fn read(cloud: &Cloud, request: &ImportRequest) -> Result<Import, ImportError> {
+    let observer = Observer::new(cloud.clone());
     let cluster_name = &request.cluster;
-    let described = cloud
-        .ecs
-        .describe_clusters(std::slice::from_ref(cluster_name))
-        .await?;
-    let Some(cluster) = described
-        .found
-        .into_iter()
-        .find(|c| c.status != "INACTIVE" && c.name == *cluster_name)
-    else {
+    let Some(cluster) = observer.cluster(cluster_name).await? else {
         return Err(ImportError::ClusterNotFound(cluster_name.clone()));
     };
 
     let wanted: Vec<String> = if request.services.is_empty() {
-        let ecs = &cloud.ecs;
-        all_pages(|token| async move { ecs.list_services(cluster_name, token.as_deref()).await })
+        observer
+            .service_arns(cluster_name)
             .await?
+            .unwrap_or_default()
     } else {
         let unique: BTreeSet<&String> = request.services.iter().collect();
         unique.into_iter().cloned().collect()
     };
-    let mut services: Vec<Service> = Vec::new();
-    for batch in wanted.chunks(MAX_DESCRIBE_SERVICES) {
-        let d = cloud.ecs.describe_services(cluster_name, batch).await?;
-        services.extend(d.found.into_iter().filter(|s| s.status != "INACTIVE"));
-    }
+    let mut services = observer.services(cluster_name, &wanted).await?;
     if !request.services.is_empty() {
         let found: BTreeSet<&str> = services.iter().map(|s| s.name.as_str()).collect();
         let missing: Vec<String> = wanted
@@ -144,10 +127,7 @@ pub async fn read(cloud: &Cloud, request: &ImportRequest) -> Result<Import, Impo
     let mut revisions: HashMap<String, RegisteredTaskDefinition> = HashMap::new();
     for s in &services {
         if !revisions.contains_key(&s.task_definition) {
-            let r = cloud
-                .ecs
-                .describe_task_definition(&s.task_definition)
-                .await?;
+            let r = observer.task_definition(&s.task_definition).await?;
             revisions.insert(s.task_definition.clone(), r);
         }
     }
@@ -160,12 +140,9 @@ pub async fn read(cloud: &Cloud, request: &ImportRequest) -> Result<Import, Impo
                 .map(|lb| lb.target_group_arn.clone())
         })
         .collect();
-    let groups = target_groups(cloud, &arns).await?;
-    let mut tags = BTreeMap::new();
+    let groups = observer.target_groups_with_arns(&arns).await?;
     let group_arns: Vec<String> = groups.iter().map(|g| g.arn.clone()).collect();
-    for batch in group_arns.chunks(MAX_TAG_ARNS) {
-        tags.extend(cloud.elbv2.describe_tags(batch).await?);
-    }
+    let tags = observer.target_group_tags(&group_arns).await?;
 
     let mut import = Import::default();
     let dir = PathBuf::from(cluster_name);
@@ -175,7 +152,7 @@ pub async fn read(cloud: &Cloud, request: &ImportRequest) -> Result<Import, Impo
     });
     let mut names_by_arn = BTreeMap::new();
     for g in &groups {
-        let attributes = cloud.elbv2.describe_target_group_attributes(&g.arn).await?;
+        let attributes = observer.target_group_attributes(&g.arn).await?;
         let tags = tags.get(&g.arn).cloned().unwrap_or_default();
         import.files.push(ImportedFile {
             path: dir.join("target-groups").join(format!("{}.yaml", g.name)),
@@ -205,44 +182,6 @@ fn service_file(name: &str) -> String {
     } else {
         format!("{name}.yaml")
     }
-}
-
-/// The target groups with these ARNs, found by the names in the ARNs, 20 per call. One
-/// missing name fails a whole DescribeTargetGroups call, so a failing batch is retried one by
-/// one; a group that no longer exists is left out (its attachment stays a `targetGroupArn`).
-async fn target_groups(
-    cloud: &Cloud,
-    arns: &BTreeSet<String>,
-) -> Result<Vec<TargetGroup>, CloudError> {
-    let names: Vec<String> = arns
-        .iter()
-        .filter_map(|a| target_group_name(a).map(str::to_owned))
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let mut found = Vec::new();
-    for batch in names.chunks(MAX_DESCRIBE_TARGET_GROUPS) {
-        match cloud.elbv2.describe_target_groups(batch).await {
-            Ok(groups) => found.extend(groups),
-            Err(e) if e.kind == ErrorKind::NotFound => {
-                for name in batch {
-                    match cloud
-                        .elbv2
-                        .describe_target_groups(std::slice::from_ref(name))
-                        .await
-                    {
-                        Ok(groups) => found.extend(groups),
-                        Err(e) if e.kind == ErrorKind::NotFound => {}
-                        Err(e) => return Err(e),
-                    }
-                }
-            }
-            Err(e) => return Err(e),
-        }
-    }
-    found.retain(|g| arns.contains(&g.arn));
-    found.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(found)
 }
 
 /// The text of one imported file.
@@ -290,6 +229,7 @@ pub fn write(out: &Path, import: &Import, force: bool) -> Result<Vec<PathBuf>, I
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::observe::reads::target_group_name;
 
     #[test]
     fn names_come_out_of_arns() {

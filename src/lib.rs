@@ -6,7 +6,6 @@
 //! In the order data flows (DESIGN.md "Flow"):
 //! - [`manifest`]: the manifest kinds, loading from directories, validation with file, line and
 //!   field for every finding.
-//! - [`schema`]: JSON Schema of the manifests, and field-name suggestions drawn from it.
 //! - [`source`]: the debounced manifest directory watcher; load snapshots and their diff.
 //! - [`cloud`]: the ECS and ELBv2 calls the operator makes, as traits, with the `aws` (AWS SDK)
 //!   and `sim` (in-process simulator) backends.
@@ -48,5 +47,4 @@ pub mod plan;
 pub mod prune;
 pub mod ratelimit;
 pub mod rollout;
-pub mod schema;
 pub mod source;

@@ -11,6 +11,8 @@
 //! - [`lines`]: field path to line number.
 //! - [`validate`](mod@validate): the rules; [`fargate`]: the CPU/memory matrix.
 //! - [`diagnostic`], [`path`]: what a finding looks like.
+//! - [`schema`]: JSON Schema generated from these types (for editors and `ecs-operator
+//!   schema`), and the field-name suggestions of unknown-field errors drawn from it.
 
 pub mod cluster;
 mod decode;
@@ -20,6 +22,7 @@ pub mod fargate;
 pub mod lines;
 pub mod load;
 pub mod path;
+pub mod schema;
 pub mod service;
 pub mod shorthand;
 pub mod target_group;

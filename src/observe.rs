@@ -3,9 +3,15 @@
 //! missing, the account's target groups by pages of 400), DescribeTags by 20, one attributes
 //! read per target group, and task definition revisions described once per process (a revision
 //! never changes).
+//!
+//! - here: [`Observer::observe`], the full observation of what the manifests name.
+//! - [`reads`]: the other reads (one cluster, a cluster's services, the account's target
+//!   groups, tags, attributes, a family's revisions) for `import` and `prune`.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
+
+pub mod reads;
 
 use crate::cloud::model::{Cluster, RegisteredTaskDefinition, Service, Tags, TargetGroup};
 use crate::cloud::{

@@ -4,17 +4,17 @@
 //!
 //! Found by reading, only when pruning: the services of every cluster the manifests mention
 //! (ListServices, DescribeServices by 10 with tags), every target group of the account (pages
-//! of 400, DescribeTags by 20), and the revisions of the managed task definition families.
+//! of 400, DescribeTags by 20), and the revisions of the managed task definition families,
+//! all through the [`Observer`]'s reads.
 
 use std::collections::{BTreeSet, HashSet};
 use std::fmt;
 
 use crate::cloud::model::UpdateService;
-use crate::cloud::{
-    Cloud, CloudError, MAX_DESCRIBE_SERVICES, MAX_TAG_ARNS, MAX_TARGET_GROUP_PAGE, all_pages,
-};
+use crate::cloud::{Cloud, CloudError};
 use crate::diff::normalize;
 use crate::manifest::{Document, Spec};
+use crate::observe::Observer;
 use crate::plan::TAG_MANAGED_BY;
 
 /// How much prune may do.
@@ -149,66 +149,43 @@ pub async fn plan_prune(
     }
     let ours =
         |tags: &crate::cloud::model::Tags| tags.get(TAG_MANAGED_BY).is_some_and(|v| v == instance);
+    let observer = Observer::new(cloud.clone());
     let mut plan = PrunePlan::default();
     let mut running = HashSet::new();
     for cluster in &clusters {
-        let listed =
-            all_pages(
-                |token| async move { cloud.ecs.list_services(cluster, token.as_deref()).await },
-            )
-            .await;
-        let arns = match listed {
-            Ok(arns) => arns,
-            // A cluster the manifests name but that does not exist has nothing to prune.
-            Err(e) if e.kind == crate::cloud::ErrorKind::NotFound => continue,
-            Err(e) => return Err(e),
+        // A cluster the manifests name but that does not exist has nothing to prune.
+        let Some(arns) = observer.service_arns(cluster).await? else {
+            continue;
         };
-        for batch in arns.chunks(MAX_DESCRIBE_SERVICES) {
-            for s in cloud.ecs.describe_services(cluster, batch).await?.found {
-                if s.status != "ACTIVE" {
-                    continue;
-                }
-                running.insert(s.task_definition.clone());
-                if !ours(&s.tags) {
-                    continue;
-                }
-                plan.owned += 1;
-                if !wanted_services.contains(&(cluster.clone(), s.name.clone())) {
-                    plan.services.push((cluster.clone(), s.name.clone()));
-                }
+        for s in observer.services(cluster, &arns).await? {
+            if s.is_draining() {
+                continue; // already being deleted
             }
-        }
-    }
-    let groups = all_pages(|marker| async move {
-        let size = MAX_TARGET_GROUP_PAGE as u32;
-        cloud
-            .elbv2
-            .describe_target_groups_page(marker.as_deref(), size)
-            .await
-    })
-    .await?;
-    let arns: Vec<String> = groups.iter().map(|g| g.arn.clone()).collect();
-    for batch in arns.chunks(MAX_TAG_ARNS) {
-        for (arn, tags) in cloud.elbv2.describe_tags(batch).await? {
-            if !ours(&tags) {
+            running.insert(s.task_definition.clone());
+            if !ours(&s.tags) {
                 continue;
             }
             plan.owned += 1;
-            if let Some(g) = groups.iter().find(|g| g.arn == arn)
-                && !wanted_groups.contains(&g.name)
-            {
-                plan.target_groups.push((g.name.clone(), arn));
+            if !wanted_services.contains(&(cluster.clone(), s.name.clone())) {
+                plan.services.push((cluster.clone(), s.name.clone()));
             }
         }
     }
+    let groups = observer.all_target_groups().await?;
+    let arns: Vec<String> = groups.iter().map(|g| g.arn.clone()).collect();
+    for (arn, tags) in observer.target_group_tags(&arns).await? {
+        if !ours(&tags) {
+            continue;
+        }
+        plan.owned += 1;
+        if let Some(g) = groups.iter().find(|g| g.arn == arn)
+            && !wanted_groups.contains(&g.name)
+        {
+            plan.target_groups.push((g.name.clone(), arn));
+        }
+    }
     for family in &families {
-        let revisions = all_pages(|token| async move {
-            cloud
-                .ecs
-                .list_task_definitions(family, token.as_deref())
-                .await
-        })
-        .await?;
+        let revisions = observer.revisions(family).await?;
         // Oldest first: everything but the newest `keep_revisions` and the running ones goes.
         let cut = revisions.len().saturating_sub(keep_revisions);
         plan.revisions.extend(

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use ecs_operator::schema::manifest_schema;
+use ecs_operator::manifest::schema::manifest_schema;
 
 fn documents(path: &std::path::Path) -> Vec<serde_json::Value> {
     let text = std::fs::read_to_string(path).unwrap();

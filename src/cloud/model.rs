@@ -65,6 +65,13 @@ pub struct Cluster {
     pub running_tasks_count: u32,
 }
 
+impl Cluster {
+    /// Whether the cluster exists: DescribeClusters also returns deleted (INACTIVE) clusters.
+    pub fn exists(&self) -> bool {
+        self.status != "INACTIVE"
+    }
+}
+
 /// CreateCluster input.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CreateCluster {
@@ -221,6 +228,17 @@ pub struct Service {
 }
 
 impl Service {
+    /// Whether the service exists: DescribeServices also returns deleted (INACTIVE) services.
+    /// A DRAINING service exists (it is being deleted); see [`Service::is_draining`].
+    pub fn exists(&self) -> bool {
+        self.status != "INACTIVE"
+    }
+
+    /// Whether the service is being deleted (DRAINING): it exists, but nothing should change it.
+    pub fn is_draining(&self) -> bool {
+        self.status == "DRAINING"
+    }
+
     /// The PRIMARY deployment.
     pub fn primary(&self) -> Option<&Deployment> {
         self.deployments.iter().find(|d| d.status == "PRIMARY")

@@ -231,7 +231,7 @@ fn unknown_field(path: FieldPath) -> Problem {
         };
     }
     let mut message = format!("unknown field `{field}`");
-    if let Some(s) = crate::schema::suggest_field(&path) {
+    if let Some(s) = super::schema::suggest_field(&path) {
         message.push_str(&format!(", did you mean `{s}`?"));
     }
     problem(path, "unknown-field", message)

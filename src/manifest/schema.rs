@@ -8,11 +8,11 @@ use schemars::JsonSchema;
 use schemars::generate::SchemaSettings;
 use serde_json::Value;
 
-use crate::manifest::cluster::ClusterSpec;
-use crate::manifest::document::Metadata;
-use crate::manifest::path::{FieldPath, Segment};
-use crate::manifest::service::ServiceSpec;
-use crate::manifest::target_group::TargetGroupSpec;
+use super::cluster::ClusterSpec;
+use super::document::Metadata;
+use super::path::{FieldPath, Segment};
+use super::service::ServiceSpec;
+use super::target_group::TargetGroupSpec;
 
 /// `apiVersion`: one value.
 #[derive(JsonSchema)]
