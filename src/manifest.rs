@@ -5,6 +5,7 @@
 //! - [`cluster`], [`target_group`], [`service`], [`task_definition`]: the specs, with ECS and
 //!   ELBv2 field names.
 //! - [`shorthand`]: map shorthand for name/value lists; scalars as strings.
+//! - [`hash`]: content hashes of manifests and specs.
 //! - [`units`]: `"1 vCPU"` / `"2 GB"` task sizes.
 //! - [`load`]: directory walking, document splitting; failures kept apart from deletions.
 //! - `decode`: one document into a [`Manifest`], every problem collected.
@@ -19,6 +20,7 @@ mod decode;
 pub mod diagnostic;
 pub mod document;
 pub mod fargate;
+pub mod hash;
 pub mod lines;
 pub mod load;
 pub mod path;

@@ -10,7 +10,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::cloud::CloudError;
 use crate::cloud::model::{
@@ -262,12 +261,7 @@ pub struct PlanContext {
 /// CreateService/UpdateService task definition or in the [`TAG_TASK_DEFINITION`] tag.
 pub const REGISTERED: &str = "";
 
-/// The stable short hash of a serializable value (first 16 hex digits of SHA-256 of its JSON).
-pub fn hash<T: Serialize>(value: &T) -> String {
-    let json = serde_json::to_vec(value).unwrap_or_default();
-    let digest = Sha256::digest(&json);
-    digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
-}
+pub use crate::manifest::hash::content_hash as hash;
 
 fn ownership_tags(ctx: &PlanContext, doc: &Document, mut tags: Tags) -> Tags {
     tags.insert(TAG_MANAGED_BY.into(), ctx.instance.clone());

@@ -11,8 +11,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
+use crate::manifest::hash::content_hash as hash;
 use crate::manifest::{Document, FailedDocument, Kind, Loaded, ResourceKey, Spec};
-use crate::plan::hash;
 
 /// What a snapshot knows about one resource.
 #[derive(Debug, Clone, PartialEq, Eq)]
