@@ -1,7 +1,7 @@
 //! The one catalogue of the AWS operations: each [`Operation`]'s AWS spelling, its service
 //! and the throttling [`Bucket`] it draws from, and AWS's default [`Shape`] of each bucket.
 //! The rate limiter, the simulator's throttling, the fault injection and the metrics labels
-//! all read this table; a new operation is one line of [`Operation::spec`] (plus its variant).
+//! all read this table; a new operation is one line of the `catalogue!` below.
 //!
 //! The catalogue also holds operations the traits do not make yet (ListTasks,
 //! DescribeServiceDeployments, ...): their buckets are AWS's, and the issues that add the calls
@@ -189,52 +189,6 @@ impl fmt::Display for Shape {
     }
 }
 
-/// One AWS operation (ECS or ELBv2 action).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[allow(missing_docs)] // Each variant is the AWS action of the same name.
-pub enum Operation {
-    // ECS
-    DescribeClusters,
-    ListClusters,
-    CreateCluster,
-    UpdateCluster,
-    UpdateClusterSettings,
-    PutClusterCapacityProviders,
-    DeleteCluster,
-    TagResource,
-    UntagResource,
-    ListTagsForResource,
-    ListServices,
-    DescribeServices,
-    CreateService,
-    UpdateService,
-    DeleteService,
-    RegisterTaskDefinition,
-    DescribeTaskDefinition,
-    ListTaskDefinitions,
-    ListTaskDefinitionFamilies,
-    DeregisterTaskDefinition,
-    DescribeTasks,
-    ListTasks,
-    DescribeServiceDeployments,
-    ListServiceDeployments,
-    // ELBv2
-    DescribeTargetGroups,
-    CreateTargetGroup,
-    ModifyTargetGroup,
-    DescribeTargetGroupAttributes,
-    ModifyTargetGroupAttributes,
-    DescribeTags,
-    AddTags,
-    RemoveTags,
-    DeleteTargetGroup,
-    DescribeTargetHealth,
-    DescribeListeners,
-    DescribeRules,
-    RegisterTargets,
-    DeregisterTargets,
-}
-
 /// What the catalogue knows of one operation.
 #[derive(Debug, Clone, Copy)]
 struct Spec {
@@ -245,8 +199,9 @@ struct Spec {
     called: bool,
 }
 
-/// Whether the traits make the call: see [`Spec::called`].
+/// The traits make the call: see [`Spec::called`].
 const CALLED: bool = true;
+/// In the catalogue for its bucket; the traits do not make the call yet.
 const NOT_YET: bool = false;
 
 const fn ecs(name: &'static str, bucket: Bucket, called: bool) -> Spec {
@@ -267,114 +222,78 @@ const fn elbv2(name: &'static str, bucket: Bucket, called: bool) -> Spec {
     }
 }
 
-impl Operation {
-    /// Every operation of the catalogue, those the traits make and those they do not yet.
-    pub const ALL: [Operation; 38] = {
-        use Operation::*;
-        [
-            DescribeClusters,
-            ListClusters,
-            CreateCluster,
-            UpdateCluster,
-            UpdateClusterSettings,
-            PutClusterCapacityProviders,
-            DeleteCluster,
-            TagResource,
-            UntagResource,
-            ListTagsForResource,
-            ListServices,
-            DescribeServices,
-            CreateService,
-            UpdateService,
-            DeleteService,
-            RegisterTaskDefinition,
-            DescribeTaskDefinition,
-            ListTaskDefinitions,
-            ListTaskDefinitionFamilies,
-            DeregisterTaskDefinition,
-            DescribeTasks,
-            ListTasks,
-            DescribeServiceDeployments,
-            ListServiceDeployments,
-            DescribeTargetGroups,
-            CreateTargetGroup,
-            ModifyTargetGroup,
-            DescribeTargetGroupAttributes,
-            ModifyTargetGroupAttributes,
-            DescribeTags,
-            AddTags,
-            RemoveTags,
-            DeleteTargetGroup,
-            DescribeTargetHealth,
-            DescribeListeners,
-            DescribeRules,
-            RegisterTargets,
-            DeregisterTargets,
-        ]
-    };
-
-    /// The catalogue: one line per operation.
-    const fn spec(self) -> Spec {
-        use Bucket::*;
-        use Operation as O;
-        match self {
-            O::DescribeClusters => ecs("DescribeClusters", ClusterRead, CALLED),
-            O::ListClusters => ecs("ListClusters", ClusterRead, NOT_YET),
-            O::CreateCluster => ecs("CreateCluster", ClusterModify, CALLED),
-            O::UpdateCluster => ecs("UpdateCluster", ClusterModify, CALLED),
-            O::UpdateClusterSettings => ecs("UpdateClusterSettings", ClusterModify, NOT_YET),
-            O::PutClusterCapacityProviders => {
-                ecs("PutClusterCapacityProviders", ClusterModify, CALLED)
-            }
-            O::DeleteCluster => ecs("DeleteCluster", ClusterModify, NOT_YET),
-            O::TagResource => ecs("TagResource", TagModify, CALLED),
-            O::UntagResource => ecs("UntagResource", TagModify, CALLED),
-            O::ListTagsForResource => ecs("ListTagsForResource", TagRead, NOT_YET),
-            O::ListServices => ecs("ListServices", ServiceRead, CALLED),
-            O::DescribeServices => ecs("DescribeServices", ServiceRead, CALLED),
-            O::CreateService => ecs("CreateService", ServiceModify, CALLED),
-            O::UpdateService => ecs("UpdateService", ServiceModify, CALLED),
-            O::DeleteService => ecs("DeleteService", ServiceModify, CALLED),
-            O::RegisterTaskDefinition => {
-                ecs("RegisterTaskDefinition", TaskDefinitionModify, CALLED)
-            }
-            O::DescribeTaskDefinition => ecs("DescribeTaskDefinition", TaskDefinitionRead, CALLED),
-            O::ListTaskDefinitions => ecs("ListTaskDefinitions", TaskDefinitionRead, CALLED),
-            O::ListTaskDefinitionFamilies => {
-                ecs("ListTaskDefinitionFamilies", TaskDefinitionRead, NOT_YET)
-            }
-            O::DeregisterTaskDefinition => {
-                ecs("DeregisterTaskDefinition", TaskDefinitionModify, CALLED)
-            }
-            O::DescribeTasks => ecs("DescribeTasks", ClusterResourceRead, NOT_YET),
-            O::ListTasks => ecs("ListTasks", ClusterResourceRead, NOT_YET),
-            O::DescribeServiceDeployments => {
-                ecs("DescribeServiceDeployments", ServiceDeploymentRead, NOT_YET)
-            }
-            O::ListServiceDeployments => {
-                ecs("ListServiceDeployments", ServiceDeploymentRead, NOT_YET)
-            }
-            O::DescribeTargetGroups => elbv2("DescribeTargetGroups", Elbv2Describe, CALLED),
-            O::CreateTargetGroup => elbv2("CreateTargetGroup", Elbv2Modify, CALLED),
-            O::ModifyTargetGroup => elbv2("ModifyTargetGroup", Elbv2Modify, CALLED),
-            O::DescribeTargetGroupAttributes => {
-                elbv2("DescribeTargetGroupAttributes", Elbv2Describe, CALLED)
-            }
-            O::ModifyTargetGroupAttributes => {
-                elbv2("ModifyTargetGroupAttributes", Elbv2Modify, CALLED)
-            }
-            O::DescribeTags => elbv2("DescribeTags", Elbv2Describe, CALLED),
-            O::AddTags => elbv2("AddTags", Elbv2Modify, CALLED),
-            O::RemoveTags => elbv2("RemoveTags", Elbv2Modify, CALLED),
-            O::DeleteTargetGroup => elbv2("DeleteTargetGroup", Elbv2Modify, CALLED),
-            O::DescribeTargetHealth => elbv2("DescribeTargetHealth", Elbv2Describe, CALLED),
-            O::DescribeListeners => elbv2("DescribeListeners", Elbv2Describe, NOT_YET),
-            O::DescribeRules => elbv2("DescribeRules", Elbv2Describe, NOT_YET),
-            O::RegisterTargets => elbv2("RegisterTargets", Elbv2Registration, NOT_YET),
-            O::DeregisterTargets => elbv2("DeregisterTargets", Elbv2Registration, NOT_YET),
+/// Declares [`Operation`], [`Operation::ALL`] and the catalogue from one line per operation:
+/// `AwsSpelling => service(OwnBucket, CALLED or NOT_YET)`.
+macro_rules! catalogue {
+    ($($op:ident => $service:ident($bucket:ident, $called:ident),)*) => {
+        /// One AWS operation (ECS or ELBv2 action), named as AWS spells it.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Operation {
+            $(
+                #[doc = concat!("`", stringify!($op), "`.")]
+                $op,
+            )*
         }
-    }
 
+        impl Operation {
+            /// Every operation of the catalogue, those the traits make and those they do not
+            /// yet.
+            pub const ALL: [Operation; [$(stringify!($op)),*].len()] = [$(Operation::$op),*];
+
+            /// The catalogue's line of this operation.
+            const fn spec(self) -> Spec {
+                match self {
+                    $(Operation::$op => $service(stringify!($op), Bucket::$bucket, $called),)*
+                }
+            }
+        }
+    };
+}
+
+catalogue! {
+    // ECS
+    DescribeClusters => ecs(ClusterRead, CALLED),
+    ListClusters => ecs(ClusterRead, NOT_YET),
+    CreateCluster => ecs(ClusterModify, CALLED),
+    UpdateCluster => ecs(ClusterModify, CALLED),
+    UpdateClusterSettings => ecs(ClusterModify, NOT_YET),
+    PutClusterCapacityProviders => ecs(ClusterModify, CALLED),
+    DeleteCluster => ecs(ClusterModify, NOT_YET),
+    TagResource => ecs(TagModify, CALLED),
+    UntagResource => ecs(TagModify, CALLED),
+    ListTagsForResource => ecs(TagRead, NOT_YET),
+    ListServices => ecs(ServiceRead, CALLED),
+    DescribeServices => ecs(ServiceRead, CALLED),
+    CreateService => ecs(ServiceModify, CALLED),
+    UpdateService => ecs(ServiceModify, CALLED),
+    DeleteService => ecs(ServiceModify, CALLED),
+    RegisterTaskDefinition => ecs(TaskDefinitionModify, CALLED),
+    DescribeTaskDefinition => ecs(TaskDefinitionRead, CALLED),
+    ListTaskDefinitions => ecs(TaskDefinitionRead, CALLED),
+    ListTaskDefinitionFamilies => ecs(TaskDefinitionRead, NOT_YET),
+    DeregisterTaskDefinition => ecs(TaskDefinitionModify, CALLED),
+    DescribeTasks => ecs(ClusterResourceRead, NOT_YET),
+    ListTasks => ecs(ClusterResourceRead, NOT_YET),
+    DescribeServiceDeployments => ecs(ServiceDeploymentRead, NOT_YET),
+    ListServiceDeployments => ecs(ServiceDeploymentRead, NOT_YET),
+    // ELBv2
+    DescribeTargetGroups => elbv2(Elbv2Describe, CALLED),
+    CreateTargetGroup => elbv2(Elbv2Modify, CALLED),
+    ModifyTargetGroup => elbv2(Elbv2Modify, CALLED),
+    DescribeTargetGroupAttributes => elbv2(Elbv2Describe, CALLED),
+    ModifyTargetGroupAttributes => elbv2(Elbv2Modify, CALLED),
+    DescribeTags => elbv2(Elbv2Describe, CALLED),
+    AddTags => elbv2(Elbv2Modify, CALLED),
+    RemoveTags => elbv2(Elbv2Modify, CALLED),
+    DeleteTargetGroup => elbv2(Elbv2Modify, CALLED),
+    DescribeTargetHealth => elbv2(Elbv2Describe, CALLED),
+    DescribeListeners => elbv2(Elbv2Describe, NOT_YET),
+    DescribeRules => elbv2(Elbv2Describe, NOT_YET),
+    RegisterTargets => elbv2(Elbv2Registration, NOT_YET),
+    DeregisterTargets => elbv2(Elbv2Registration, NOT_YET),
+}
+
+impl Operation {
     /// The AWS spelling (`DescribeServices`): error messages, metrics labels, call counters.
     pub const fn as_str(self) -> &'static str {
         self.spec().name

@@ -115,16 +115,6 @@ impl Default for SimConfig {
     }
 }
 
-impl SimConfig {
-    /// The shape the simulator throttles `bucket` with.
-    pub fn bucket_shape(&self, bucket: Bucket) -> Shape {
-        self.buckets
-            .get(&bucket)
-            .copied()
-            .unwrap_or_else(|| bucket.aws_default())
-    }
-}
-
 /// A fault to inject into one operation (`"DescribeServices"`, AWS spelling).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Fault {
