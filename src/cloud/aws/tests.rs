@@ -2,6 +2,9 @@
 //! configuration ([`load_sdk_config`]) with aws-smithy-mocks in place of HTTP, so retries,
 //! error parsing and conversions run as they do against AWS. The connection failure test dials
 //! a closed loopback port.
+//!
+//! Over 600 lines on purpose: one harness of mocks for every mapping of the backend (errors,
+//! services, task definitions, target groups), which split files would each repeat.
 
 use std::time::Duration;
 

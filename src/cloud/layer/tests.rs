@@ -278,3 +278,69 @@ async fn resources_are_short_names_of_what_a_call_is_about() {
         ]
     );
 }
+
+/// Log output captured in memory.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_call_is_one_short_warn_line_and_a_missing_resource_on_a_read_is_debug() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let sim = quiet_sim();
+    sim.inject(
+        "UpdateService",
+        crate::cloud::sim::Fault::FailNext(1, ErrorKind::Transient),
+    );
+    let cloud = Layered::new(sim.cloud(), vec![Arc::new(LogFailures)]).cloud();
+    let update = UpdateService {
+        cluster: "shop".into(),
+        name: "api".into(),
+        ..Default::default()
+    };
+    let err = cloud.ecs.update_service(&update).await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Transient);
+    let missing = cloud.elbv2.describe_target_groups(&["nope".into()]).await;
+    assert_eq!(missing.unwrap_err().kind, ErrorKind::NotFound);
+    cloud.ecs.describe_clusters(&["shop".into()]).await.unwrap();
+
+    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines.len(),
+        2,
+        "one line per failed call, none for success: {text}"
+    );
+    assert!(lines[0].contains(" WARN "), "{text}");
+    assert!(
+        lines[0].contains(
+            "UpdateService: transient (ServerException, request id sim-00000001): injected fault"
+        ),
+        "{text}"
+    );
+    assert!(lines[0].contains("resource=shop/api"), "{text}");
+    assert!(lines[1].contains("DEBUG"), "{text}");
+    assert!(
+        lines[1].contains("DescribeTargetGroups: not_found"),
+        "{text}"
+    );
+    assert!(lines[1].contains("resource=nope"), "{text}");
+}
