@@ -1,7 +1,7 @@
 //! Client-side rate limits: one token bucket per AWS throttling bucket (shapes from
 //! aws-api-facts.md through [`Bucket::aws_default`], overridable with
 //! `--rate-limit BUCKET=BURST/REFILL`), plus a cap on calls in flight, as a call
-//! [`Layer`](crate::cloud::layer::Layer) in front of any [`Cloud`].
+//! [`Layer`] in front of any [`Cloud`].
 //!
 //! [`Admission`] is that layer: every call first takes a token from each bucket its
 //! [`Operation`] draws from ([`Operation::buckets`]: its own bucket, and for ELBv2 also the

@@ -24,7 +24,7 @@
 //!   registration and health.
 //! - `throttle`: AWS's token buckets, of the shapes of the one catalogue
 //!   ([`Bucket::aws_default`](super::operation::Bucket::aws_default)); `faults`: injected
-//!   faults, a call [`Layer`](super::layer::Layer) ([`Faults`]) usable with any backend.
+//!   faults, a call [`Layer`] ([`Faults`]) usable with any backend.
 //! - `ecs`, `elbv2`: the [`Ecs`](super::Ecs) and [`Elbv2`](super::Elbv2) trait impls of the
 //!   simulated endpoints, one line per method: `Sim::serve` (advance, throttle, answer).
 //!
