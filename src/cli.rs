@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 
-use crate::cloud::backend::{BackendKind, BackendOptions};
+use crate::connect::{BackendKind, BackendOptions};
 use crate::manifest::{self, Diagnostic};
 use crate::ratelimit::{Bucket, RateLimits, Shape};
 
@@ -187,7 +187,7 @@ pub enum CliError {
     Cloud(#[from] crate::cloud::CloudError),
     /// The backend could not be set up or its state saved.
     #[error(transparent)]
-    Connect(#[from] crate::cloud::backend::ConnectError),
+    Connect(#[from] crate::connect::ConnectError),
     /// Writing the report failed.
     #[error("cannot write output")]
     Write(#[from] std::io::Error),

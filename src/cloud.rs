@@ -5,9 +5,14 @@
 //! - [`error`]: [`CloudError`] with its closed [`ErrorKind`].
 //! - [`model`]: the operator's own types for live objects and call inputs.
 //! - [`aws`]: aws-sdk-ecs and aws-sdk-elasticloadbalancingv2 through aws-config.
-//! - [`backend`]: choosing and connecting a backend from command-line options.
+//! - [`operation`]: the one catalogue of operations (AWS spelling, service, throttling
+//!   bucket) and AWS's bucket shapes.
+//! - [`layer`]: the one generic wrapper around every call ([`layer::Layer`], [`layer::Layered`]).
 //! - [`sim`]: the simulator (scheduler, rolling deployments, circuit breaker, target health,
-//!   throttling, fault injection, call counters).
+//!   throttling with the catalogue's buckets, fault injection as a layer, call counters).
+//!
+//! `cloud` imports nothing above it; choosing and connecting a backend (with the rate limiter
+//! and the instrumentation around it) is `crate::connect`.
 //!
 //! Batch limits are AWS's: callers split their work into batches of at most the `MAX_*`
 //! constants below. A backend given more answers [`ErrorKind::Invalid`], as AWS does.
@@ -18,9 +23,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 pub mod aws;
-pub mod backend;
 pub mod error;
+pub mod layer;
 pub mod model;
+pub mod operation;
 pub mod sim;
 
 pub use error::{CloudError, CloudResult, ErrorKind};
@@ -29,39 +35,7 @@ use model::{
     Described, Page, RegisteredTaskDefinition, Service, Tags, TargetGroup, TargetGroupHealthCheck,
     TargetHealth, TaskDefinition, UpdateService,
 };
-
-/// The ECS operations the operator calls (AWS spelling): the `Ecs` trait's calls.
-pub const ECS_OPERATIONS: &[&str] = &[
-    "DescribeClusters",
-    "CreateCluster",
-    "UpdateCluster",
-    "PutClusterCapacityProviders",
-    "TagResource",
-    "UntagResource",
-    "ListServices",
-    "DescribeServices",
-    "CreateService",
-    "UpdateService",
-    "DeleteService",
-    "RegisterTaskDefinition",
-    "DescribeTaskDefinition",
-    "ListTaskDefinitions",
-    "DeregisterTaskDefinition",
-];
-
-/// The ELBv2 operations the operator calls (AWS spelling): the `Elbv2` trait's calls.
-pub const ELBV2_OPERATIONS: &[&str] = &[
-    "DescribeTargetGroups",
-    "CreateTargetGroup",
-    "ModifyTargetGroup",
-    "DescribeTargetGroupAttributes",
-    "ModifyTargetGroupAttributes",
-    "DescribeTags",
-    "AddTags",
-    "RemoveTags",
-    "DeleteTargetGroup",
-    "DescribeTargetHealth",
-];
+pub use operation::{AwsService, ECS_OPERATIONS, ELBV2_OPERATIONS, Operation};
 
 /// DescribeClusters: clusters per call.
 pub const MAX_DESCRIBE_CLUSTERS: usize = 100;

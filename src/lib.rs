@@ -9,7 +9,8 @@
 //! - [`source`]: the debounced manifest directory watcher; load snapshots and their diff.
 //! - [`cloud`]: the ECS and ELBv2 calls the operator makes, as traits, with the `aws` (AWS SDK)
 //!   and `sim` (in-process simulator) backends.
-//! - [`ratelimit`]: client-side token buckets per AWS throttling bucket, in front of a `Cloud`.
+//! - [`ratelimit`]: client-side token buckets per AWS throttling bucket: a call layer.
+//! - [`connect`]: choosing and connecting a backend behind the call layers.
 //! - [`observe`]: batched reads of live state, with a per-process cache of task definition
 //!   revisions.
 //! - [`diff`]: normalization and field-by-field comparison of desired and live state (pure).
@@ -35,6 +36,7 @@
 pub mod apply;
 pub mod cli;
 pub mod cloud;
+pub mod connect;
 pub mod controller;
 pub mod diff;
 pub mod http_client;

@@ -7,8 +7,9 @@
 //! `revision` of `ecs_operator_source_info`. Closed label combinations are created at zero when
 //! the registry is made, so dashboards and alerts see `0` instead of an absent series.
 //!
-//! - [`instrument`]: a [`Cloud`](crate::cloud::Cloud) wrapper that counts and times every call
-//!   (`ecs_operator_api_requests_total`, `ecs_operator_api_request_duration_seconds`).
+//! - [`Instrument`]: the call layer that counts and times every call
+//!   (`ecs_operator_api_requests_total`, `ecs_operator_api_request_duration_seconds`);
+//!   [`instrument`] puts a [`Cloud`](crate::cloud::Cloud) behind it.
 //! - [`Metrics::rate_limit_hook`]: the hook the rate limiter calls with each token wait
 //!   (`ecs_operator_ratelimit_wait_seconds`).
 //!
@@ -30,7 +31,7 @@ use crate::rollout::RolloutStatus;
 
 mod instrument;
 
-pub use instrument::{ECS_OPERATIONS, ELBV2_OPERATIONS, Instrumented, instrument};
+pub use instrument::{ECS_OPERATIONS, ELBV2_OPERATIONS, Instrument, instrument};
 
 /// Every sync status, in the order of the metric label sets.
 pub const SYNC_STATUSES: [SyncStatus; 3] = [
@@ -366,14 +367,13 @@ impl Metrics {
         for bucket in Bucket::ALL {
             inner.ratelimit_wait.with_label_values(&[bucket.as_str()]);
         }
-        for (service, operations) in [("ecs", ECS_OPERATIONS), ("elbv2", ELBV2_OPERATIONS)] {
-            for operation in operations {
-                // ok and throttled of every operation: the throttling panels and alert see 0.
-                for outcome in ["ok", ErrorKind::Throttled.as_str()] {
-                    inner
-                        .api_requests
-                        .with_label_values(&[service, operation, outcome]);
-                }
+        for operation in crate::cloud::Operation::called() {
+            let (service, operation) = (operation.service().as_str(), operation.as_str());
+            // ok and throttled of every operation: the throttling panels and alert see 0.
+            for outcome in ["ok", ErrorKind::Throttled.as_str()] {
+                inner
+                    .api_requests
+                    .with_label_values(&[service, operation, outcome]);
             }
         }
         Ok(Metrics {
@@ -469,7 +469,7 @@ impl Metrics {
     }
 
     /// The rate limiter's hook feeding [`Metrics::ratelimit_wait`] (see
-    /// [`RateLimited::with_wait_hook`](crate::ratelimit::RateLimited::with_wait_hook)).
+    /// [`Admission::new`](crate::ratelimit::Admission::new)).
     pub fn rate_limit_hook(&self) -> WaitHook {
         let metrics = self.clone();
         Arc::new(move |bucket, waited| metrics.ratelimit_wait(bucket, waited))

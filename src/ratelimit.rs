@@ -1,14 +1,15 @@
 //! Client-side rate limits: one token bucket per AWS throttling bucket (shapes from
-//! aws-api-facts.md, overridable with `--rate-limit BUCKET=BURST/REFILL`), plus a cap on
-//! calls in flight, in front of any [`Cloud`].
+//! aws-api-facts.md through [`Bucket::aws_default`], overridable with
+//! `--rate-limit BUCKET=BURST/REFILL`), plus a cap on calls in flight, as a call
+//! [`Layer`] in front of any [`Cloud`].
 //!
-//! [`RateLimited`] wraps a [`Cloud`] and implements [`Ecs`] and [`Elbv2`]: every call first
-//! takes a token from each bucket its operation draws from ([`buckets_of`]: its own bucket,
-//! and for ELBv2 also the account-wide ELBv2 bucket), then runs the inner call while it holds
-//! one of [`RateLimits::max_in_flight`] permits. With the same shapes as AWS's buckets the
+//! [`Admission`] is that layer: every call first takes a token from each bucket its
+//! [`Operation`] draws from ([`Operation::buckets`]: its own bucket, and for ELBv2 also the
+//! account-wide ELBv2 bucket), then runs the inner call while it holds one of
+//! [`RateLimits::max_in_flight`] permits. With the same shapes as AWS's buckets the
 //! operator's calls conform to them by construction, so at steady state AWS never has to
 //! throttle it (the SDK's retry on throttling stays a safety net for other clients of the
-//! same account).
+//! same account). [`RateLimited`] puts a [`Cloud`] behind an [`Admission`] in one step.
 //!
 //! # Time
 //! The buckets are [governor](https://docs.rs/governor) GCRA limiters on [`TokioClock`], a
@@ -29,7 +30,7 @@
 //!
 //! # Metrics
 //! [`RateLimitStats`] keeps, per bucket, the calls that took a token and the total time
-//! they slept for it. A [`WaitHook`] ([`RateLimited::with_wait_hook`]) is called with each
+//! they slept for it. A [`WaitHook`] ([`Admission::new`]) is called with each
 //! wait as it ends, once per bucket the call took a token from (zero when one was there):
 //! [`Metrics::rate_limit_hook`](crate::metrics::Metrics::rate_limit_hook) feeds it to
 //! `ecs_operator_ratelimit_wait_seconds{bucket}`.
@@ -50,126 +51,15 @@ use governor::state::{InMemoryState, NotKeyed};
 use governor::{Quota, RateLimiter};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::cloud::model::{
-    CapacityProviderStrategyItem, Cluster, CreateCluster, CreateService, CreateTargetGroup,
-    Described, Page, RegisteredTaskDefinition, Service, Tags, TargetGroup, TargetGroupHealthCheck,
-    TargetHealth, TaskDefinition, UpdateService,
-};
-use crate::cloud::{Cloud, CloudResult, Ecs, Elbv2};
-
-/// AWS's throttling buckets (per account and Region) of the ECS and ELBv2 actions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Bucket {
-    /// DescribeServices, ListServices.
-    ServiceRead,
-    /// CreateService, UpdateService, DeleteService.
-    ServiceModify,
-    /// RegisterTaskDefinition, DeregisterTaskDefinition.
-    TaskDefinitionModify,
-    /// DescribeTaskDefinition, ListTaskDefinitions, ListTaskDefinitionFamilies.
-    TaskDefinitionRead,
-    /// TagResource, UntagResource.
-    TagModify,
-    /// ListTagsForResource.
-    TagRead,
-    /// DescribeClusters, ListClusters.
-    ClusterRead,
-    /// CreateCluster, UpdateCluster, PutClusterCapacityProviders, DeleteCluster.
-    ClusterModify,
-    /// DescribeTasks, ListTasks.
-    ClusterResourceRead,
-    /// DescribeServiceDeployments, ListServiceDeployments.
-    ServiceDeploymentRead,
-    /// ELBv2 DescribeTargetGroups, DescribeTargetHealth, DescribeTags,
-    /// DescribeTargetGroupAttributes, DescribeListeners, DescribeRules.
-    Elbv2Describe,
-    /// ELBv2 CreateTargetGroup, ModifyTargetGroup, ModifyTargetGroupAttributes, AddTags,
-    /// RemoveTags, DeleteTargetGroup.
-    Elbv2Modify,
-    /// ELBv2 RegisterTargets, DeregisterTargets.
-    Elbv2Registration,
-    /// Every ELBv2 action, on top of its own bucket.
-    Elbv2Account,
-}
-
-impl Bucket {
-    /// Every bucket.
-    pub const ALL: [Bucket; 14] = [
-        Bucket::ServiceRead,
-        Bucket::ServiceModify,
-        Bucket::TaskDefinitionModify,
-        Bucket::TaskDefinitionRead,
-        Bucket::TagModify,
-        Bucket::TagRead,
-        Bucket::ClusterRead,
-        Bucket::ClusterModify,
-        Bucket::ClusterResourceRead,
-        Bucket::ServiceDeploymentRead,
-        Bucket::Elbv2Describe,
-        Bucket::Elbv2Modify,
-        Bucket::Elbv2Registration,
-        Bucket::Elbv2Account,
-    ];
-
-    /// The name in flags and metric labels (`task-definition-modify`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Bucket::ServiceRead => "service-read",
-            Bucket::ServiceModify => "service-modify",
-            Bucket::TaskDefinitionModify => "task-definition-modify",
-            Bucket::TaskDefinitionRead => "task-definition-read",
-            Bucket::TagModify => "tag-modify",
-            Bucket::TagRead => "tag-read",
-            Bucket::ClusterRead => "cluster-read",
-            Bucket::ClusterModify => "cluster-modify",
-            Bucket::ClusterResourceRead => "cluster-resource-read",
-            Bucket::ServiceDeploymentRead => "service-deployment-read",
-            Bucket::Elbv2Describe => "elbv2-describe",
-            Bucket::Elbv2Modify => "elbv2-modify",
-            Bucket::Elbv2Registration => "elbv2-registration",
-            Bucket::Elbv2Account => "elbv2-account",
-        }
-    }
-
-    /// AWS's shape of the bucket (aws-api-facts.md).
-    pub fn aws_default(self) -> Shape {
-        let (burst, refill) = match self {
-            Bucket::ServiceRead => (100, 20.0),
-            Bucket::ServiceModify => (50, 5.0),
-            Bucket::TaskDefinitionModify => (20, 1.0),
-            Bucket::TaskDefinitionRead => (50, 20.0),
-            Bucket::TagModify => (20, 10.0),
-            Bucket::TagRead => (50, 20.0),
-            Bucket::ClusterRead => (50, 20.0),
-            Bucket::ClusterModify => (20, 1.0),
-            Bucket::ClusterResourceRead => (100, 20.0),
-            Bucket::ServiceDeploymentRead => (50, 20.0),
-            Bucket::Elbv2Describe => (40, 10.0),
-            Bucket::Elbv2Modify => (20, 3.0),
-            Bucket::Elbv2Registration => (20, 4.0),
-            Bucket::Elbv2Account => (40, 10.0),
-        };
-        Shape {
-            burst,
-            refill_per_second: refill,
-        }
-    }
-}
-
-impl fmt::Display for Bucket {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+use crate::cloud::layer::{CallInfo, Layer, Layered, Ticket};
+pub use crate::cloud::operation::{Bucket, Shape};
+use crate::cloud::{Cloud, CloudResult, Operation};
 
 impl FromStr for Bucket {
     type Err = RateLimitError;
 
     fn from_str(s: &str) -> Result<Bucket, RateLimitError> {
-        Bucket::ALL
-            .into_iter()
-            .find(|b| b.as_str() == s)
-            .ok_or_else(|| RateLimitError::UnknownBucket(s.to_string()))
+        Bucket::from_name(s).ok_or_else(|| RateLimitError::UnknownBucket(s.to_string()))
     }
 }
 
@@ -177,66 +67,17 @@ impl FromStr for Bucket {
 /// own, and for ELBv2 also [`Bucket::Elbv2Account`]. Empty for an operation the operator
 /// does not know (it is then not limited).
 pub fn buckets_of(operation: &str) -> &'static [Bucket] {
-    use Bucket::*;
-    match operation {
-        "DescribeServices" | "ListServices" => &[ServiceRead],
-        "CreateService" | "UpdateService" | "DeleteService" => &[ServiceModify],
-        "RegisterTaskDefinition" | "DeregisterTaskDefinition" => &[TaskDefinitionModify],
-        "DescribeTaskDefinition" | "ListTaskDefinitions" | "ListTaskDefinitionFamilies" => {
-            &[TaskDefinitionRead]
-        }
-        "TagResource" | "UntagResource" => &[TagModify],
-        "ListTagsForResource" => &[TagRead],
-        "DescribeClusters" | "ListClusters" => &[ClusterRead],
-        "CreateCluster"
-        | "UpdateCluster"
-        | "UpdateClusterSettings"
-        | "PutClusterCapacityProviders"
-        | "DeleteCluster" => &[ClusterModify],
-        "DescribeTasks" | "ListTasks" => &[ClusterResourceRead],
-        "DescribeServiceDeployments" | "ListServiceDeployments" => &[ServiceDeploymentRead],
-        "DescribeTargetGroups"
-        | "DescribeTargetHealth"
-        | "DescribeTags"
-        | "DescribeTargetGroupAttributes"
-        | "DescribeListeners"
-        | "DescribeRules" => &[Elbv2Describe, Elbv2Account],
-        "CreateTargetGroup"
-        | "ModifyTargetGroup"
-        | "ModifyTargetGroupAttributes"
-        | "AddTags"
-        | "RemoveTags"
-        | "DeleteTargetGroup" => &[Elbv2Modify, Elbv2Account],
-        "RegisterTargets" | "DeregisterTargets" => &[Elbv2Registration, Elbv2Account],
-        _ => &[],
-    }
+    Operation::from_name(operation).map_or(&[][..], Operation::buckets)
 }
 
-/// The size and refill rate of one bucket.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Shape {
-    /// Tokens a full bucket holds (at least 1).
-    pub burst: u32,
-    /// Tokens added per second (more than 0).
-    pub refill_per_second: f64,
-}
-
-impl Shape {
-    /// The governor quota of this shape. The period is rounded up to the nanosecond, so the
-    /// limiter is never ahead of a bucket that refills continuously at the same rate.
-    fn quota(self) -> Quota {
-        let period_ns = (1e9 / self.refill_per_second).ceil().max(1.0) as u64;
-        let burst = NonZeroU32::new(self.burst).unwrap_or(NonZeroU32::MIN);
-        Quota::with_period(Duration::from_nanos(period_ns))
-            .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
-            .allow_burst(burst)
-    }
-}
-
-impl fmt::Display for Shape {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.burst, self.refill_per_second)
-    }
+/// The governor quota of a shape. The period is rounded up to the nanosecond, so the
+/// limiter is never ahead of a bucket that refills continuously at the same rate.
+fn quota(shape: Shape) -> Quota {
+    let period_ns = (1e9 / shape.refill_per_second).ceil().max(1.0) as u64;
+    let burst = NonZeroU32::new(shape.burst).unwrap_or(NonZeroU32::MIN);
+    Quota::with_period(Duration::from_nanos(period_ns))
+        .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
+        .allow_burst(burst)
 }
 
 impl FromStr for Shape {
@@ -445,19 +286,51 @@ pub type WaitHook = Arc<dyn Fn(Bucket, Duration) + Send + Sync>;
 
 type Limiter = RateLimiter<NotKeyed, InMemoryState, TokioClock, NoOpMiddleware<TokioInstant>>;
 
-/// The buckets and the in-flight cap, shared by the ECS and ELBv2 halves.
-struct Admission {
+/// The rate limiting layer: the buckets and the in-flight cap, shared by every call of ECS
+/// and ELBv2 through it.
+pub struct Admission {
     buckets: BTreeMap<Bucket, Limiter>,
     in_flight: Arc<Semaphore>,
     stats: Arc<RateLimitStats>,
     on_wait: Option<WaitHook>,
 }
 
+impl fmt::Debug for Admission {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Admission")
+            .field("in_flight_available", &self.in_flight.available_permits())
+            .finish()
+    }
+}
+
 impl Admission {
+    /// `limits` with full buckets from now (tokio time), calling `on_wait` with every token
+    /// wait (see [`WaitHook`]).
+    pub fn new(limits: &RateLimits, on_wait: Option<WaitHook>) -> Admission {
+        let buckets = Bucket::ALL
+            .into_iter()
+            .map(|b| {
+                let limiter = RateLimiter::direct_with_clock(quota(limits.shape(b)), TokioClock);
+                (b, limiter)
+            })
+            .collect();
+        Admission {
+            buckets,
+            in_flight: Arc::new(Semaphore::new(limits.max_in_flight.max(1))),
+            stats: Arc::default(),
+            on_wait,
+        }
+    }
+
+    /// The token waits so far (shared: stays current while the layer is in use).
+    pub fn stats(&self) -> Arc<RateLimitStats> {
+        Arc::clone(&self.stats)
+    }
+
     /// Waits until `operation` may be sent: returns the in-flight permit to hold during the
     /// call, with a token of each of its buckets taken (see the module doc for the order).
-    async fn admit(&self, operation: &'static str) -> OwnedSemaphorePermit {
-        let buckets = buckets_of(operation);
+    async fn admit(&self, operation: Operation) -> OwnedSemaphorePermit {
+        let buckets = operation.buckets();
         let mut taken = vec![false; buckets.len()];
         let mut waited = vec![Duration::ZERO; buckets.len()];
         loop {
@@ -499,23 +372,19 @@ impl Admission {
     }
 }
 
-/// A [`Cloud`] behind client-side rate limits: see the module doc.
-#[derive(Clone)]
+#[async_trait]
+impl Layer for Admission {
+    /// Holds the in-flight permit in the ticket until the call answered.
+    async fn enter(&self, call: &CallInfo<'_>) -> CloudResult<Ticket> {
+        Ok(Ticket::hold(self.admit(call.operation).await))
+    }
+}
+
+/// A [`Cloud`] behind one [`Admission`] layer: see the module doc.
+#[derive(Clone, Debug)]
 pub struct RateLimited {
     inner: Cloud,
     admission: Arc<Admission>,
-}
-
-impl fmt::Debug for RateLimited {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RateLimited")
-            .field("inner", &self.inner)
-            .field(
-                "in_flight_available",
-                &self.admission.in_flight.available_permits(),
-            )
-            .finish()
-    }
 }
 
 impl RateLimited {
@@ -530,241 +399,20 @@ impl RateLimited {
     }
 
     fn build(inner: Cloud, limits: &RateLimits, on_wait: Option<WaitHook>) -> RateLimited {
-        let buckets = Bucket::ALL
-            .into_iter()
-            .map(|b| {
-                let limiter = RateLimiter::direct_with_clock(limits.shape(b).quota(), TokioClock);
-                (b, limiter)
-            })
-            .collect();
         RateLimited {
             inner,
-            admission: Arc::new(Admission {
-                buckets,
-                in_flight: Arc::new(Semaphore::new(limits.max_in_flight.max(1))),
-                stats: Arc::default(),
-                on_wait,
-            }),
+            admission: Arc::new(Admission::new(limits, on_wait)),
         }
     }
 
     /// The token waits so far (shared: stays current after [`RateLimited::cloud`]).
     pub fn stats(&self) -> Arc<RateLimitStats> {
-        Arc::clone(&self.admission.stats)
+        self.admission.stats()
     }
 
     /// The limited services as the operator's [`Cloud`].
     pub fn cloud(self) -> Cloud {
-        Cloud {
-            ecs: Arc::new(self.clone()),
-            elbv2: Arc::new(self),
-        }
-    }
-
-    /// Runs `call` (a future not polled yet) once `operation` is admitted.
-    async fn run<T>(&self, operation: &'static str, call: impl Future<Output = T>) -> T {
-        let _permit = self.admission.admit(operation).await;
-        call.await
-    }
-}
-
-#[async_trait]
-impl Ecs for RateLimited {
-    async fn describe_clusters(&self, names: &[String]) -> CloudResult<Described<Cluster>> {
-        self.run("DescribeClusters", self.inner.ecs.describe_clusters(names))
-            .await
-    }
-
-    async fn create_cluster(&self, input: &CreateCluster) -> CloudResult<Cluster> {
-        self.run("CreateCluster", self.inner.ecs.create_cluster(input))
-            .await
-    }
-
-    async fn update_cluster_settings(
-        &self,
-        cluster: &str,
-        settings: &BTreeMap<String, String>,
-    ) -> CloudResult<Cluster> {
-        let call = self.inner.ecs.update_cluster_settings(cluster, settings);
-        self.run("UpdateCluster", call).await
-    }
-
-    async fn put_cluster_capacity_providers(
-        &self,
-        cluster: &str,
-        capacity_providers: &[String],
-        default_strategy: &[CapacityProviderStrategyItem],
-    ) -> CloudResult<Cluster> {
-        let call = self.inner.ecs.put_cluster_capacity_providers(
-            cluster,
-            capacity_providers,
-            default_strategy,
-        );
-        self.run("PutClusterCapacityProviders", call).await
-    }
-
-    async fn tag_resource(&self, arn: &str, tags: &Tags) -> CloudResult<()> {
-        self.run("TagResource", self.inner.ecs.tag_resource(arn, tags))
-            .await
-    }
-
-    async fn untag_resource(&self, arn: &str, keys: &[String]) -> CloudResult<()> {
-        self.run("UntagResource", self.inner.ecs.untag_resource(arn, keys))
-            .await
-    }
-
-    async fn list_services(
-        &self,
-        cluster: &str,
-        next_token: Option<&str>,
-    ) -> CloudResult<Page<String>> {
-        let call = self.inner.ecs.list_services(cluster, next_token);
-        self.run("ListServices", call).await
-    }
-
-    async fn describe_services(
-        &self,
-        cluster: &str,
-        services: &[String],
-    ) -> CloudResult<Described<Service>> {
-        let call = self.inner.ecs.describe_services(cluster, services);
-        self.run("DescribeServices", call).await
-    }
-
-    async fn create_service(&self, input: &CreateService) -> CloudResult<Service> {
-        self.run("CreateService", self.inner.ecs.create_service(input))
-            .await
-    }
-
-    async fn update_service(&self, input: &UpdateService) -> CloudResult<Service> {
-        self.run("UpdateService", self.inner.ecs.update_service(input))
-            .await
-    }
-
-    async fn delete_service(
-        &self,
-        cluster: &str,
-        service: &str,
-        force: bool,
-    ) -> CloudResult<Service> {
-        let call = self.inner.ecs.delete_service(cluster, service, force);
-        self.run("DeleteService", call).await
-    }
-
-    async fn register_task_definition(
-        &self,
-        definition: &TaskDefinition,
-        tags: &Tags,
-    ) -> CloudResult<RegisteredTaskDefinition> {
-        let call = self.inner.ecs.register_task_definition(definition, tags);
-        self.run("RegisterTaskDefinition", call).await
-    }
-
-    async fn describe_task_definition(
-        &self,
-        task_definition: &str,
-    ) -> CloudResult<RegisteredTaskDefinition> {
-        let call = self.inner.ecs.describe_task_definition(task_definition);
-        self.run("DescribeTaskDefinition", call).await
-    }
-
-    async fn list_task_definitions(
-        &self,
-        family: &str,
-        next_token: Option<&str>,
-    ) -> CloudResult<Page<String>> {
-        let call = self.inner.ecs.list_task_definitions(family, next_token);
-        self.run("ListTaskDefinitions", call).await
-    }
-
-    async fn deregister_task_definition(
-        &self,
-        task_definition: &str,
-    ) -> CloudResult<RegisteredTaskDefinition> {
-        let call = self.inner.ecs.deregister_task_definition(task_definition);
-        self.run("DeregisterTaskDefinition", call).await
-    }
-}
-
-#[async_trait]
-impl Elbv2 for RateLimited {
-    async fn describe_target_groups(&self, names: &[String]) -> CloudResult<Vec<TargetGroup>> {
-        let call = self.inner.elbv2.describe_target_groups(names);
-        self.run("DescribeTargetGroups", call).await
-    }
-
-    async fn describe_target_groups_page(
-        &self,
-        marker: Option<&str>,
-        page_size: u32,
-    ) -> CloudResult<Page<TargetGroup>> {
-        let call = self
-            .inner
-            .elbv2
-            .describe_target_groups_page(marker, page_size);
-        self.run("DescribeTargetGroups", call).await
-    }
-
-    async fn create_target_group(&self, input: &CreateTargetGroup) -> CloudResult<TargetGroup> {
-        let call = self.inner.elbv2.create_target_group(input);
-        self.run("CreateTargetGroup", call).await
-    }
-
-    async fn modify_target_group(
-        &self,
-        arn: &str,
-        health_check: &TargetGroupHealthCheck,
-    ) -> CloudResult<TargetGroup> {
-        let call = self.inner.elbv2.modify_target_group(arn, health_check);
-        self.run("ModifyTargetGroup", call).await
-    }
-
-    async fn describe_target_group_attributes(
-        &self,
-        arn: &str,
-    ) -> CloudResult<BTreeMap<String, String>> {
-        let call = self.inner.elbv2.describe_target_group_attributes(arn);
-        self.run("DescribeTargetGroupAttributes", call).await
-    }
-
-    async fn modify_target_group_attributes(
-        &self,
-        arn: &str,
-        attributes: &BTreeMap<String, String>,
-    ) -> CloudResult<BTreeMap<String, String>> {
-        let call = self
-            .inner
-            .elbv2
-            .modify_target_group_attributes(arn, attributes);
-        self.run("ModifyTargetGroupAttributes", call).await
-    }
-
-    async fn describe_tags(&self, arns: &[String]) -> CloudResult<BTreeMap<String, Tags>> {
-        self.run("DescribeTags", self.inner.elbv2.describe_tags(arns))
-            .await
-    }
-
-    async fn add_tags(&self, arns: &[String], tags: &Tags) -> CloudResult<()> {
-        self.run("AddTags", self.inner.elbv2.add_tags(arns, tags))
-            .await
-    }
-
-    async fn remove_tags(&self, arns: &[String], keys: &[String]) -> CloudResult<()> {
-        self.run("RemoveTags", self.inner.elbv2.remove_tags(arns, keys))
-            .await
-    }
-
-    async fn delete_target_group(&self, arn: &str) -> CloudResult<()> {
-        self.run(
-            "DeleteTargetGroup",
-            self.inner.elbv2.delete_target_group(arn),
-        )
-        .await
-    }
-
-    async fn describe_target_health(&self, arn: &str) -> CloudResult<Vec<TargetHealth>> {
-        let call = self.inner.elbv2.describe_target_health(arn);
-        self.run("DescribeTargetHealth", call).await
+        Layered::new(self.inner, vec![self.admission]).cloud()
     }
 }
 

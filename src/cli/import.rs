@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::{CliError, GlobalOptions};
-use crate::cloud::backend;
+use crate::connect;
 use crate::import::{self, ImportError, ImportRequest};
 
 /// `import` options.
@@ -37,7 +37,7 @@ pub async fn import(
     args: &ImportArgs,
     out: &mut impl Write,
 ) -> Result<ExitCode, CliError> {
-    let connected = backend::connect(&global.backend_options()).await?;
+    let connected = connect::connect(&global.backend_options()).await?;
     let request = ImportRequest {
         cluster: args.cluster.clone(),
         services: args.services.clone(),

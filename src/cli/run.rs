@@ -11,7 +11,7 @@ use std::time::Duration;
 use clap::Args;
 
 use super::{CliError, GlobalOptions, OutputFormat};
-use crate::cloud::backend::{self, BackendOptions};
+use crate::connect::{self, BackendOptions};
 use crate::controller::reconcile::Settings;
 use crate::controller::run::{Http, RunConfig, SourceConfig, run as run_controller};
 use crate::controller::server::Webhook;
@@ -105,7 +105,7 @@ pub async fn run(
         metrics: Some(metrics.clone()),
         ..global.backend_options()
     };
-    let connected = backend::connect(&options).await?;
+    let connected = connect::connect(&options).await?;
     let trigger = Arc::new(tokio::sync::Notify::new());
     let source = match (&args.manifests, &args.git_url) {
         (Some(path), _) => SourceConfig::Dir {

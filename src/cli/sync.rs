@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::{CliError, GlobalOptions, OutputFormat};
 use crate::apply::{Applied, apply as apply_plans};
-use crate::cloud::backend::{self, Connected};
+use crate::connect::{self, Connected};
 use crate::manifest::{self, Kind, ResourceKey};
 use crate::observe::Observer;
 use crate::plan::{ResourcePlan, Status, plan_all};
@@ -171,7 +171,7 @@ async fn connect_and_plan(
     ),
     CliError,
 > {
-    let connected = backend::connect(&global.backend_options()).await?;
+    let connected = connect::connect(&global.backend_options()).await?;
     let observer = Observer::new(connected.cloud.clone());
     let (plans, arns) = plan_all(&observer, documents, &global.instance).await?;
     Ok((connected, observer, plans, arns))

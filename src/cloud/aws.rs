@@ -8,7 +8,7 @@
 //!   SDK call per trait method.
 //! - `task_definition`, `service`, `target_group`: model <-> SDK type conversions.
 //! - `convert`: what those share (integers, tags, times, enum tables).
-//! - `errors`: the one mapping of SDK errors into [`CloudError`].
+//! - `errors`: the one mapping of SDK errors into [`CloudError`](super::CloudError).
 //!
 //! Batch limits (`MAX_*` in [`super`]) are not enforced here: AWS enforces them and its answer
 //! is mapped like any other error. Nothing here logs above debug level; callers log.
@@ -19,10 +19,10 @@ use std::time::Duration;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_sdk_ecs::config::Credentials;
+use aws_credential_types::provider::error::CredentialsError;
+use aws_sdk_ecs::config::{Credentials, ProvideCredentials, SharedCredentialsProvider};
 
 use super::Cloud;
-use super::error::{CloudError, ErrorKind};
 
 mod convert;
 mod ecs;
@@ -70,28 +70,53 @@ impl Default for AwsOptions {
     }
 }
 
-/// The operation name of errors raised by [`connect`] itself (not an AWS API call).
-const CONNECT: &str = "Connect";
+/// Where the SDK looks for credentials, for the one line a user sees when it found none.
+pub(crate) const NO_CREDENTIALS: &str = "no AWS credentials found: set AWS_ACCESS_KEY_ID and \
+     AWS_SECRET_ACCESS_KEY, or AWS_PROFILE (~/.aws/credentials, ~/.aws/config), or run with a \
+     container or instance role";
+
+/// The AWS configuration cannot work: one clear line each.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AwsConnectError {
+    /// No region in the options, the environment or the profile.
+    #[error("no AWS region: set --region or AWS_REGION (or a region in the AWS profile)")]
+    NoRegion,
+    /// The credentials chain found nothing.
+    #[error("{NO_CREDENTIALS}")]
+    NoCredentials,
+}
 
 /// Builds both clients from the options (loads the AWS config: credentials chain, region).
 ///
-/// Fails with [`ErrorKind::Invalid`] when no region can be found: every call would fail
-/// otherwise. Credentials are resolved lazily, on the first call.
-pub async fn connect(options: &AwsOptions) -> Result<Cloud, CloudError> {
+/// Fails with [`AwsConnectError::NoRegion`] when no region can be found and with
+/// [`AwsConnectError::NoCredentials`] when the credentials chain has none: every call would
+/// fail otherwise. Other credential failures (a timeout of the instance metadata service) are
+/// left to the first call, which retries them.
+pub async fn connect(options: &AwsOptions) -> Result<Cloud, AwsConnectError> {
     let config = load_sdk_config(options).await;
     if config.region().is_none() {
-        return Err(CloudError::new(
-            ErrorKind::Invalid,
-            CONNECT,
-            "no AWS region: pass --region or set AWS_REGION (or a region in the AWS profile)",
-        ));
+        return Err(AwsConnectError::NoRegion);
     }
+    check_credentials(config.credentials_provider()).await?;
     tracing::debug!(
         region = ?config.region(),
         endpoint_url = ?config.endpoint_url(),
         "aws backend configured"
     );
     Ok(cloud_from_config(&config))
+}
+
+/// [`AwsConnectError::NoCredentials`] when `provider` is missing or loads nothing.
+async fn check_credentials(
+    provider: Option<SharedCredentialsProvider>,
+) -> Result<(), AwsConnectError> {
+    let Some(provider) = provider else {
+        return Err(AwsConnectError::NoCredentials);
+    };
+    match provider.provide_credentials().await {
+        Err(CredentialsError::CredentialsNotLoaded(_)) => Err(AwsConnectError::NoCredentials),
+        _ => Ok(()),
+    }
 }
 
 /// Loads the shared SDK configuration: defaults of the standard chain, overridden by `options`.

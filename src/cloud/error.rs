@@ -125,16 +125,16 @@ impl fmt::Display for ErrorKind {
     }
 }
 
-/// A failed cloud call.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{operation} failed: {kind}{}: {message}{}",
-    code.as_deref().map(|c| format!(" ({c})")).unwrap_or_default(),
-    request_id.as_deref().map(|r| format!(" [request id {r}]")).unwrap_or_default())]
+/// A failed cloud call. Its Display is one short line for logs and error output:
+/// `DescribeClusters: transient (HTTP 500, request id abc): <first line of the message>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CloudError {
     /// The closed kind.
     pub kind: ErrorKind,
     /// The API operation, as AWS names it (`DescribeServices`).
     pub operation: &'static str,
+    /// The HTTP status of AWS's answer, when there was one.
+    pub http_status: Option<u16>,
     /// The AWS error code, when AWS sent one.
     pub code: Option<String>,
     /// The AWS request id, for support cases and logs.
@@ -143,12 +143,45 @@ pub struct CloudError {
     pub message: String,
 }
 
+impl std::error::Error for CloudError {}
+
+/// Characters of the message Display shows at most (the first line only).
+const MESSAGE_CHARS: usize = 200;
+
+impl fmt::Display for CloudError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.operation, self.kind)?;
+        let mut details = Vec::new();
+        if let Some(status) = self.http_status {
+            details.push(format!("HTTP {status}"));
+        }
+        if let Some(code) = &self.code {
+            details.push(code.clone());
+        }
+        if let Some(id) = &self.request_id {
+            details.push(format!("request id {id}"));
+        }
+        if !details.is_empty() {
+            write!(f, " ({})", details.join(", "))?;
+        }
+        let line = self.message.lines().map(str::trim).find(|l| !l.is_empty());
+        if let Some(line) = line {
+            match line.char_indices().nth(MESSAGE_CHARS) {
+                Some((end, _)) => write!(f, ": {}...", &line[..end])?,
+                None => write!(f, ": {line}")?,
+            }
+        }
+        Ok(())
+    }
+}
+
 impl CloudError {
     /// An error of `kind` for `operation`.
     pub fn new(kind: ErrorKind, operation: &'static str, message: impl Into<String>) -> Self {
         CloudError {
             kind,
             operation,
+            http_status: None,
             code: None,
             request_id: None,
             message: message.into(),
@@ -158,6 +191,12 @@ impl CloudError {
     /// The same error with an AWS error code.
     pub fn with_code(mut self, code: impl Into<String>) -> Self {
         self.code = Some(code.into());
+        self
+    }
+
+    /// The same error with the HTTP status of AWS's answer.
+    pub fn with_http_status(mut self, status: u16) -> Self {
+        self.http_status = Some(status);
         self
     }
 
@@ -212,8 +251,30 @@ mod tests {
             .with_request_id("abc-123");
         assert_eq!(
             e.to_string(),
-            "DescribeServices failed: throttled (ThrottlingException): Rate exceeded [request id abc-123]"
+            "DescribeServices: throttled (ThrottlingException, request id abc-123): Rate exceeded"
         );
         assert!(e.is_retryable());
+        let e = e.with_http_status(400);
+        assert_eq!(
+            e.to_string(),
+            "DescribeServices: throttled (HTTP 400, ThrottlingException, request id abc-123): Rate exceeded"
+        );
+    }
+
+    #[test]
+    fn display_is_one_short_line_of_the_first_line_of_the_message() {
+        let long = format!("  \n{}\nsecond line", "x".repeat(500));
+        let e =
+            CloudError::new(ErrorKind::Transient, "DescribeClusters", long).with_http_status(500);
+        let line = e.to_string();
+        assert!(!line.contains('\n'), "{line}");
+        assert!(!line.contains("second"), "{line}");
+        assert!(
+            line.starts_with("DescribeClusters: transient (HTTP 500): xxx"),
+            "{line}"
+        );
+        assert!(line.len() < 250, "{} chars", line.len());
+        let bare = CloudError::new(ErrorKind::Other, "AddTags", "");
+        assert_eq!(bare.to_string(), "AddTags: other");
     }
 }

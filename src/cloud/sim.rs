@@ -22,9 +22,17 @@
 //! - `scheduler`: rolling deployments and rollout states; `tasks`: launching and stopping
 //!   tasks; `breaker`: the circuit breaker and the restart throttle; `targets`: target
 //!   registration and health.
-//! - `throttle`: AWS's token buckets; `faults`: injected faults.
-//! - `ecs`, `elbv2`: the [`Ecs`](super::Ecs) and [`Elbv2`](super::Elbv2) trait impls, thin
-//!   wrappers over `Sim::call`.
+//! - `throttle`: AWS's token buckets, of the shapes of the one catalogue
+//!   ([`Bucket::aws_default`](super::operation::Bucket::aws_default)); `faults`: injected
+//!   faults, a call [`Layer`] ([`Faults`]) usable with any backend.
+//! - `ecs`, `elbv2`: the [`Ecs`](super::Ecs) and [`Elbv2`](super::Elbv2) trait impls of the
+//!   simulated endpoints, one line per method: `Sim::serve` (advance, throttle, answer).
+//!
+//! # One call
+//! [`Sim::cloud`] is the endpoints behind [`Sim::layers`]: the request counter (calls per
+//! operation, request ids) and then the faults, so an injected failure or hang is counted and
+//! carries a request id as any answer of AWS does. `connect` puts the same layers inside its
+//! own (rate limiter, instrumentation, failure log) over [`Sim::endpoints`].
 //! - `persist`: [`Sim::save`] and [`Sim::load`], the account as a JSON file, so another
 //!   process goes on with it.
 
@@ -33,8 +41,12 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use async_trait::async_trait;
+
 use super::Cloud;
 use super::error::{CloudError, CloudResult, ErrorKind};
+use super::layer::{CallInfo, Layer, Layered, Ticket};
+use super::operation::{AwsService, Bucket, Operation, Shape};
 
 mod arn;
 mod breaker;
@@ -57,8 +69,8 @@ mod throttle;
 mod tests;
 
 pub use breaker::RestartThrottle;
+pub use faults::Faults;
 pub use persist::SimStateError;
-pub use throttle::{BucketShape, Buckets};
 
 use state::State;
 
@@ -80,8 +92,8 @@ pub struct SimConfig {
     pub task_start_time: Duration,
     /// How long a target takes from initial to healthy once its task runs.
     pub target_healthy_time: Duration,
-    /// The token bucket of every throttled API (used when `throttling` is on).
-    pub buckets: Buckets,
+    /// Bucket shapes other than AWS's ([`Bucket::aws_default`]), when `throttling` is on.
+    pub buckets: BTreeMap<Bucket, Shape>,
     /// ECS's service throttle: growing delays between launches of a service whose tasks keep
     /// failing to start.
     pub restart_throttle: RestartThrottle,
@@ -97,7 +109,7 @@ impl Default for SimConfig {
             seed: 1,
             task_start_time: Duration::from_secs(10),
             target_healthy_time: Duration::from_secs(15),
-            buckets: Buckets::default(),
+            buckets: BTreeMap::new(),
             restart_throttle: RestartThrottle::default(),
         }
     }
@@ -151,6 +163,7 @@ pub struct SimTask {
 #[derive(Clone)]
 pub struct Sim {
     state: Arc<Mutex<State>>,
+    faults: Arc<Faults>,
 }
 
 impl std::fmt::Debug for Sim {
@@ -166,18 +179,11 @@ impl std::fmt::Debug for Sim {
     }
 }
 
-/// Which API answers an operation: decides the error codes (ECS `ThrottlingException`,
-/// ELBv2 `Throttling`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Api {
-    Ecs,
-    Elbv2,
-}
-
 impl Sim {
     /// A new, empty simulated account.
     pub fn new(config: SimConfig) -> Sim {
         Sim {
+            faults: Arc::new(Faults::new(config.seed)),
             state: Arc::new(Mutex::new(State::new(config, tokio::time::Instant::now()))),
         }
     }
@@ -191,9 +197,11 @@ impl Sim {
     ///
     /// A missing file is [`SimStateError::NotFound`]: start with [`Sim::new`] then.
     pub fn load(config: SimConfig, path: &Path) -> Result<Sim, SimStateError> {
+        let faults = Arc::new(Faults::new(config.seed));
         let state = persist::read(config, path, tokio::time::Instant::now())?;
         Ok(Sim {
             state: Arc::new(Mutex::new(state)),
+            faults,
         })
     }
 
@@ -210,22 +218,38 @@ impl Sim {
         persist::write_atomically(path, &bytes)
     }
 
-    /// The simulator as the operator's [`Cloud`].
+    /// The simulator as the operator's [`Cloud`]: [`Sim::endpoints`] behind [`Sim::layers`].
     pub fn cloud(&self) -> Cloud {
+        Layered::new(self.endpoints(), self.layers()).cloud()
+    }
+
+    /// The simulated endpoints alone: they advance the simulation, throttle and answer, but
+    /// count nothing and inject no fault (put them behind [`Sim::layers`]).
+    pub fn endpoints(&self) -> Cloud {
         Cloud {
-            ecs: Arc::new(self.clone()),
-            elbv2: Arc::new(self.clone()),
+            ecs: Arc::new(Endpoints(self.clone())),
+            elbv2: Arc::new(Endpoints(self.clone())),
         }
+    }
+
+    /// The simulator's call layers, outermost first: the request counter, then the faults.
+    pub fn layers(&self) -> Vec<Arc<dyn Layer>> {
+        vec![Arc::new(Requests(self.clone())), self.faults.clone()]
+    }
+
+    /// The fault layer of [`Sim::inject`].
+    pub fn faults(&self) -> Arc<Faults> {
+        Arc::clone(&self.faults)
     }
 
     /// Adds a fault to an operation (faults of one operation accumulate).
     pub fn inject(&self, operation: &str, fault: Fault) {
-        self.lock().faults.inject(operation, fault);
+        self.faults.inject(operation, fault);
     }
 
     /// Removes every fault.
     pub fn clear_faults(&self) {
-        self.lock().faults.clear();
+        self.faults.clear();
     }
 
     /// Calls made so far, per operation (AWS spelling), failed ones included.
@@ -274,41 +298,51 @@ impl Sim {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Runs one API call: counts it, applies injected faults (hang, latency, failure), then
-    /// under the lock advances the simulation to now, takes a throttling token and answers
-    /// with `answer`.
-    async fn call<T>(
+    /// Answers one API call: under the lock, advances the simulation to now, takes a
+    /// throttling token of each bucket of `operation` and answers with `answer`.
+    fn serve<T>(
         &self,
-        api: Api,
-        operation: &'static str,
+        operation: Operation,
         answer: impl FnOnce(&mut State) -> CloudResult<T>,
     ) -> CloudResult<T> {
-        let (decision, request) = {
-            let mut s = self.lock();
-            let request = s.count_call(operation);
-            (s.faults.decide(operation), request)
-        };
-        if decision.hang {
-            std::future::pending::<()>().await;
-        }
-        if !decision.latency.is_zero() {
-            tokio::time::sleep(decision.latency).await;
-        }
-        if let Some(kind) = decision.fail {
-            return Err(faults::injected_error(api, operation, kind).with_request_id(request));
-        }
         let mut s = self.lock();
         let now = tokio::time::Instant::now();
         s.advance(now);
         if s.config.throttling && !s.throttle.try_acquire(operation, now) {
-            let code = match api {
-                Api::Ecs => "ThrottlingException",
-                Api::Elbv2 => "Throttling",
+            let code = match operation.service() {
+                AwsService::Ecs => "ThrottlingException",
+                AwsService::Elbv2 => "Throttling",
             };
-            return Err(
-                CloudError::from_code(operation, code, "Rate exceeded").with_request_id(request)
-            );
+            return Err(CloudError::from_code(
+                operation.as_str(),
+                code,
+                "Rate exceeded",
+            ));
         }
-        answer(&mut s).map_err(|e| e.with_request_id(request))
+        answer(&mut s)
+    }
+}
+
+/// The simulated ECS and ELBv2 endpoints (see `ecs`, `elbv2`).
+#[derive(Clone)]
+struct Endpoints(Sim);
+
+/// The request counter layer: counts every call that reaches the simulated account (failed,
+/// faulted and hanging ones included) and gives its error the request id.
+struct Requests(Sim);
+
+#[async_trait]
+impl Layer for Requests {
+    async fn enter(&self, call: &CallInfo<'_>) -> CloudResult<Ticket> {
+        let id = self.0.lock().count_call(call.operation.as_str());
+        Ok(Ticket::hold(id))
+    }
+
+    fn exit(&self, _call: &CallInfo<'_>, ticket: Ticket, outcome: Result<(), &mut CloudError>) {
+        if let (Err(e), Some(id)) = (outcome, ticket.take::<String>())
+            && e.request_id.is_none()
+        {
+            e.request_id = Some(id);
+        }
     }
 }

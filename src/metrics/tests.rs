@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 use super::*;
-use crate::cloud::backend::{BackendKind, BackendOptions, connect};
 use crate::cloud::sim::{Fault, Sim, SimConfig};
+use crate::connect::{BackendKind, BackendOptions, connect};
 use crate::manifest::ResourceKey;
 use crate::ratelimit::{RateLimits, Shape};
 

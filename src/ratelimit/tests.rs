@@ -10,6 +10,8 @@ use tokio::time::Instant;
 
 use super::*;
 use crate::cloud::ErrorKind;
+use crate::cloud::layer::tests::call;
+use crate::cloud::model::{Tags, TaskDefinition, UpdateService};
 use crate::cloud::sim::{Fault, Sim, SimConfig};
 use crate::manifest::task_definition::{Compatibility, ContainerDefinition, NetworkMode};
 use crate::manifest::units::{TaskCpu, TaskMemory};
@@ -431,28 +433,41 @@ fn every_operation_the_operator_calls_has_its_bucket_and_elbv2_also_the_account_
     assert!(buckets_of("SomethingNew").is_empty());
 }
 
-#[test]
-fn the_defaults_never_exceed_the_simulated_aws_buckets() {
-    let aws = crate::cloud::sim::Buckets::default();
-    let pairs = [
-        (Bucket::ServiceRead, aws.ecs_service_read),
-        (Bucket::ServiceModify, aws.ecs_service_modify),
-        (Bucket::TaskDefinitionModify, aws.ecs_task_definition_modify),
-        (Bucket::TaskDefinitionRead, aws.ecs_task_definition_read),
-        (Bucket::TagModify, aws.ecs_tag_modify),
-        (Bucket::ClusterRead, aws.ecs_cluster_read),
-        (Bucket::ClusterModify, aws.ecs_cluster_modify),
-        (Bucket::Elbv2Describe, aws.elbv2_describe),
-        (Bucket::Elbv2Modify, aws.elbv2_modify),
-        (Bucket::Elbv2Account, aws.elbv2_account),
-    ];
+#[tokio::test(start_paused = true)]
+async fn the_simulator_throttles_every_call_with_the_rate_limiters_shapes() {
+    // One table: the simulated AWS lets exactly the burst of the limiter's default shape
+    // through (the smallest of the call's buckets), then throttles until a token refills at
+    // the limiter's rate.
     let limits = RateLimits::default();
-    for (bucket, sim) in pairs {
-        let ours = limits.shape(bucket);
+    for op in Operation::called() {
+        let sim = sim(true);
+        let cloud = sim.cloud();
+        let shapes: Vec<Shape> = op.buckets().iter().map(|b| limits.shape(*b)).collect();
+        let burst = shapes.iter().map(|s| s.burst).min().expect("a bucket");
+        let refill = shapes
+            .iter()
+            .map(|s| s.refill_per_second)
+            .fold(f64::INFINITY, f64::min);
+        let throttled = |r: Option<CloudResult<()>>| {
+            r.expect("a call of the traits").err().map(|e| e.kind) == Some(ErrorKind::Throttled)
+        };
+        for i in 0..burst {
+            assert!(
+                !throttled(call(&cloud, op).await),
+                "{op}: call {i} of the burst"
+            );
+        }
         assert!(
-            ours.burst <= sim.burst && ours.refill_per_second <= sim.refill_per_second,
-            "{bucket}: {ours} against the simulator's {sim:?}"
+            throttled(call(&cloud, op).await),
+            "{op}: past the burst of {burst}"
         );
+        // To the millisecond above, as the limiter's period and tokio's timer round.
+        tokio::time::advance(Duration::from_millis((1000.0 / refill).ceil() as u64)).await;
+        assert!(
+            !throttled(call(&cloud, op).await),
+            "{op}: after one refill at {refill}/s"
+        );
+        assert!(throttled(call(&cloud, op).await), "{op}: one token only");
     }
 }
 

@@ -2,6 +2,9 @@
 //! configuration ([`load_sdk_config`]) with aws-smithy-mocks in place of HTTP, so retries,
 //! error parsing and conversions run as they do against AWS. The connection failure test dials
 //! a closed loopback port.
+//!
+//! Over 600 lines on purpose: one harness of mocks for every mapping of the backend (errors,
+//! services, task definitions, target groups), which split files would each repeat.
 
 use std::time::Duration;
 
@@ -14,9 +17,15 @@ use aws_sdk_ecs::types as ecs;
 use aws_sdk_elasticloadbalancingv2::types as elb;
 use aws_smithy_mocks::{MockResponseInterceptor, Rule, RuleMode, create_mock_http_client, mock};
 
+use aws_credential_types::provider::error::CredentialsError;
+use aws_credential_types::provider::future;
+use aws_sdk_ecs::config::{ProvideCredentials, SharedCredentialsProvider};
+
 use super::ecs::AwsEcs;
 use super::elbv2::AwsElbv2;
-use super::{AwsOptions, connect, load_sdk_config};
+use super::{
+    AwsConnectError, AwsOptions, NO_CREDENTIALS, check_credentials, connect, load_sdk_config,
+};
 use crate::cloud::error::ErrorKind;
 use crate::cloud::model::{
     CreateTargetGroup, IpAddressType, LaunchType, ProtocolVersion, RolloutState,
@@ -255,6 +264,116 @@ async fn a_refused_connection_is_a_transient_error_of_the_operation() {
     assert_eq!(err.code, None);
     assert_eq!(err.request_id, None);
     assert!(err.is_retryable());
+}
+
+/// An HTML error page, as moto's server answers an exception it did not model.
+fn html_500(request_id: &str) -> HttpResponse {
+    let body = "<!doctype html>\n<html lang=en>\n<title>500 Internal Server Error</title>\n\
+                <h1>Internal Server Error</h1>\n<p>The server encountered an internal error and \
+                was unable to complete your request. Either the server is overloaded or there \
+                is an error in the application.</p>\n";
+    let mut response = HttpResponse::new(500.try_into().expect("status"), body.into());
+    response.headers_mut().insert("Content-Type", "text/html");
+    response
+        .headers_mut()
+        .insert("x-amzn-RequestId", request_id.to_owned());
+    response
+}
+
+#[tokio::test]
+async fn an_html_error_page_is_one_short_line_with_status_and_request_id() {
+    let rule = mock!(aws_sdk_ecs::Client::describe_clusters)
+        .sequence()
+        .http_response(|| html_500("req-html"))
+        .times(3)
+        .build();
+    let ecs = ecs_with(&[&rule]).await;
+
+    let err = ecs
+        .describe_clusters(&["shop".into()])
+        .await
+        .expect_err("server error");
+
+    assert_eq!(err.kind, ErrorKind::Transient);
+    assert_eq!(err.http_status, Some(500));
+    assert_eq!(err.request_id.as_deref(), Some("req-html"));
+    assert!(err.message.contains("500 Internal Server Error"), "{err:?}");
+    let line = err.to_string();
+    assert!(
+        line.starts_with("DescribeClusters: transient (HTTP 500, request id req-html): "),
+        "{line}"
+    );
+    assert!(!line.contains('\n'), "{line}");
+    assert!(
+        !line.contains("ServiceError") && !line.contains('{'),
+        "{line}"
+    );
+    assert!(line.len() <= 300, "{} characters: {line}", line.len());
+}
+
+/// A credentials chain that finds nothing (as the default chain on a laptop with no
+/// profile, no environment variables and no instance role).
+#[derive(Debug)]
+struct NoCredentials;
+
+impl ProvideCredentials for NoCredentials {
+    fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        future::ProvideCredentials::ready(Err(CredentialsError::not_loaded("no provider had any")))
+    }
+}
+
+#[tokio::test]
+async fn no_credentials_is_one_clear_line_at_connect() {
+    assert_eq!(
+        check_credentials(None).await,
+        Err(AwsConnectError::NoCredentials)
+    );
+    let none = SharedCredentialsProvider::new(NoCredentials);
+    assert_eq!(
+        check_credentials(Some(none)).await,
+        Err(AwsConnectError::NoCredentials)
+    );
+    let config = load_sdk_config(&test_options()).await;
+    assert_eq!(
+        check_credentials(config.credentials_provider()).await,
+        Ok(())
+    );
+    let line = AwsConnectError::NoCredentials.to_string();
+    assert!(!line.contains('\n'));
+    for place in [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_PROFILE",
+        "~/.aws",
+        "role",
+    ] {
+        assert!(line.contains(place), "{line} names {place}");
+    }
+}
+
+#[tokio::test]
+async fn a_call_without_credentials_is_access_denied_not_transient() {
+    let config = load_sdk_config(&test_options()).await;
+    let conf = aws_sdk_ecs::config::Builder::from(&config)
+        .credentials_provider(NoCredentials)
+        .build();
+    let ecs = AwsEcs::new(aws_sdk_ecs::Client::from_conf(conf));
+
+    let err = ecs
+        .describe_clusters(&["shop".into()])
+        .await
+        .expect_err("no credentials");
+
+    assert_eq!(err.kind, ErrorKind::AccessDenied, "{err:?}");
+    assert!(!err.is_retryable());
+    assert_eq!(err.message, NO_CREDENTIALS);
+    assert_eq!(
+        err.to_string(),
+        format!("DescribeClusters: access_denied: {NO_CREDENTIALS}")
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

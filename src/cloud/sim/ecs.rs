@@ -1,28 +1,30 @@
-//! [`Ecs`] for [`Sim`]: each call goes through `Sim::call` (counters, faults, throttling,
-//! advancing virtual time) and is answered by the state's method of the same name.
+//! [`Ecs`] for the simulated endpoints: each call is `Sim::serve` (advance virtual time,
+//! throttle with the catalogue's buckets) answered by the state's method of the same name.
+//! Counting and faults are layers around it (see `Sim::layers`).
 
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 
-use super::{Api, Sim};
+use super::Endpoints;
 use crate::cloud::Ecs;
 use crate::cloud::error::CloudResult;
 use crate::cloud::model::{
     CapacityProviderStrategyItem, Cluster, CreateCluster, CreateService, Described, Page,
     RegisteredTaskDefinition, Service, Tags, TaskDefinition, UpdateService,
 };
+use crate::cloud::operation::Operation;
 
 #[async_trait]
-impl Ecs for Sim {
+impl Ecs for Endpoints {
     async fn describe_clusters(&self, names: &[String]) -> CloudResult<Described<Cluster>> {
-        self.call(Api::Ecs, "DescribeClusters", |s| s.describe_clusters(names))
-            .await
+        self.0
+            .serve(Operation::DescribeClusters, |s| s.describe_clusters(names))
     }
 
     async fn create_cluster(&self, input: &CreateCluster) -> CloudResult<Cluster> {
-        self.call(Api::Ecs, "CreateCluster", |s| s.create_cluster(input))
-            .await
+        self.0
+            .serve(Operation::CreateCluster, |s| s.create_cluster(input))
     }
 
     async fn update_cluster_settings(
@@ -30,10 +32,9 @@ impl Ecs for Sim {
         cluster: &str,
         settings: &BTreeMap<String, String>,
     ) -> CloudResult<Cluster> {
-        self.call(Api::Ecs, "UpdateCluster", |s| {
+        self.0.serve(Operation::UpdateCluster, |s| {
             s.update_cluster_settings(cluster, settings)
         })
-        .await
     }
 
     async fn put_cluster_capacity_providers(
@@ -42,20 +43,19 @@ impl Ecs for Sim {
         capacity_providers: &[String],
         default_strategy: &[CapacityProviderStrategyItem],
     ) -> CloudResult<Cluster> {
-        self.call(Api::Ecs, "PutClusterCapacityProviders", |s| {
+        self.0.serve(Operation::PutClusterCapacityProviders, |s| {
             s.put_cluster_capacity_providers(cluster, capacity_providers, default_strategy)
         })
-        .await
     }
 
     async fn tag_resource(&self, arn: &str, tags: &Tags) -> CloudResult<()> {
-        self.call(Api::Ecs, "TagResource", |s| s.tag_resource(arn, tags))
-            .await
+        self.0
+            .serve(Operation::TagResource, |s| s.tag_resource(arn, tags))
     }
 
     async fn untag_resource(&self, arn: &str, keys: &[String]) -> CloudResult<()> {
-        self.call(Api::Ecs, "UntagResource", |s| s.untag_resource(arn, keys))
-            .await
+        self.0
+            .serve(Operation::UntagResource, |s| s.untag_resource(arn, keys))
     }
 
     async fn list_services(
@@ -63,10 +63,9 @@ impl Ecs for Sim {
         cluster: &str,
         next_token: Option<&str>,
     ) -> CloudResult<Page<String>> {
-        self.call(Api::Ecs, "ListServices", |s| {
+        self.0.serve(Operation::ListServices, |s| {
             s.list_services(cluster, next_token)
         })
-        .await
     }
 
     async fn describe_services(
@@ -74,20 +73,19 @@ impl Ecs for Sim {
         cluster: &str,
         services: &[String],
     ) -> CloudResult<Described<Service>> {
-        self.call(Api::Ecs, "DescribeServices", |s| {
+        self.0.serve(Operation::DescribeServices, |s| {
             s.describe_services(cluster, services)
         })
-        .await
     }
 
     async fn create_service(&self, input: &CreateService) -> CloudResult<Service> {
-        self.call(Api::Ecs, "CreateService", |s| s.create_service(input))
-            .await
+        self.0
+            .serve(Operation::CreateService, |s| s.create_service(input))
     }
 
     async fn update_service(&self, input: &UpdateService) -> CloudResult<Service> {
-        self.call(Api::Ecs, "UpdateService", |s| s.update_service(input))
-            .await
+        self.0
+            .serve(Operation::UpdateService, |s| s.update_service(input))
     }
 
     async fn delete_service(
@@ -96,10 +94,9 @@ impl Ecs for Sim {
         service: &str,
         force: bool,
     ) -> CloudResult<Service> {
-        self.call(Api::Ecs, "DeleteService", |s| {
+        self.0.serve(Operation::DeleteService, |s| {
             s.delete_service(cluster, service, force)
         })
-        .await
     }
 
     async fn register_task_definition(
@@ -107,20 +104,18 @@ impl Ecs for Sim {
         definition: &TaskDefinition,
         tags: &Tags,
     ) -> CloudResult<RegisteredTaskDefinition> {
-        self.call(Api::Ecs, "RegisterTaskDefinition", |s| {
+        self.0.serve(Operation::RegisterTaskDefinition, |s| {
             s.register_task_definition(definition, tags)
         })
-        .await
     }
 
     async fn describe_task_definition(
         &self,
         task_definition: &str,
     ) -> CloudResult<RegisteredTaskDefinition> {
-        self.call(Api::Ecs, "DescribeTaskDefinition", |s| {
+        self.0.serve(Operation::DescribeTaskDefinition, |s| {
             s.describe_task_definition(task_definition)
         })
-        .await
     }
 
     async fn list_task_definitions(
@@ -128,19 +123,17 @@ impl Ecs for Sim {
         family: &str,
         next_token: Option<&str>,
     ) -> CloudResult<Page<String>> {
-        self.call(Api::Ecs, "ListTaskDefinitions", |s| {
+        self.0.serve(Operation::ListTaskDefinitions, |s| {
             s.list_task_definitions(family, next_token)
         })
-        .await
     }
 
     async fn deregister_task_definition(
         &self,
         task_definition: &str,
     ) -> CloudResult<RegisteredTaskDefinition> {
-        self.call(Api::Ecs, "DeregisterTaskDefinition", |s| {
+        self.0.serve(Operation::DeregisterTaskDefinition, |s| {
             s.deregister_task_definition(task_definition)
         })
-        .await
     }
 }

@@ -1,25 +1,25 @@
-//! [`Elbv2`] for [`Sim`]: each call goes through `Sim::call` (counters, faults, throttling
-//! with the shared account bucket, advancing virtual time) and is answered by the state's
-//! method of the same name.
+//! [`Elbv2`] for the simulated endpoints: each call is `Sim::serve` (advance virtual time,
+//! throttle with the catalogue's buckets, the shared account bucket included) answered by the
+//! state's method of the same name. Counting and faults are layers around it.
 
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 
-use super::{Api, Sim};
+use super::Endpoints;
 use crate::cloud::Elbv2;
 use crate::cloud::error::CloudResult;
 use crate::cloud::model::{
     CreateTargetGroup, Page, Tags, TargetGroup, TargetGroupHealthCheck, TargetHealth,
 };
+use crate::cloud::operation::Operation;
 
 #[async_trait]
-impl Elbv2 for Sim {
+impl Elbv2 for Endpoints {
     async fn describe_target_groups(&self, names: &[String]) -> CloudResult<Vec<TargetGroup>> {
-        self.call(Api::Elbv2, "DescribeTargetGroups", |s| {
+        self.0.serve(Operation::DescribeTargetGroups, |s| {
             s.describe_target_groups(names)
         })
-        .await
     }
 
     async fn describe_target_groups_page(
@@ -27,17 +27,15 @@ impl Elbv2 for Sim {
         marker: Option<&str>,
         page_size: u32,
     ) -> CloudResult<Page<TargetGroup>> {
-        self.call(Api::Elbv2, "DescribeTargetGroups", |s| {
+        self.0.serve(Operation::DescribeTargetGroups, |s| {
             s.describe_target_groups_page(marker, page_size)
         })
-        .await
     }
 
     async fn create_target_group(&self, input: &CreateTargetGroup) -> CloudResult<TargetGroup> {
-        self.call(Api::Elbv2, "CreateTargetGroup", |s| {
+        self.0.serve(Operation::CreateTargetGroup, |s| {
             s.create_target_group(input)
         })
-        .await
     }
 
     async fn modify_target_group(
@@ -45,20 +43,18 @@ impl Elbv2 for Sim {
         arn: &str,
         health_check: &TargetGroupHealthCheck,
     ) -> CloudResult<TargetGroup> {
-        self.call(Api::Elbv2, "ModifyTargetGroup", |s| {
+        self.0.serve(Operation::ModifyTargetGroup, |s| {
             s.modify_target_group(arn, health_check)
         })
-        .await
     }
 
     async fn describe_target_group_attributes(
         &self,
         arn: &str,
     ) -> CloudResult<BTreeMap<String, String>> {
-        self.call(Api::Elbv2, "DescribeTargetGroupAttributes", |s| {
+        self.0.serve(Operation::DescribeTargetGroupAttributes, |s| {
             s.describe_target_group_attributes(arn)
         })
-        .await
     }
 
     async fn modify_target_group_attributes(
@@ -66,38 +62,33 @@ impl Elbv2 for Sim {
         arn: &str,
         attributes: &BTreeMap<String, String>,
     ) -> CloudResult<BTreeMap<String, String>> {
-        self.call(Api::Elbv2, "ModifyTargetGroupAttributes", |s| {
+        self.0.serve(Operation::ModifyTargetGroupAttributes, |s| {
             s.modify_target_group_attributes(arn, attributes)
         })
-        .await
     }
 
     async fn describe_tags(&self, arns: &[String]) -> CloudResult<BTreeMap<String, Tags>> {
-        self.call(Api::Elbv2, "DescribeTags", |s| s.describe_tags(arns))
-            .await
+        self.0
+            .serve(Operation::DescribeTags, |s| s.describe_tags(arns))
     }
 
     async fn add_tags(&self, arns: &[String], tags: &Tags) -> CloudResult<()> {
-        self.call(Api::Elbv2, "AddTags", |s| s.add_tags(arns, tags))
-            .await
+        self.0.serve(Operation::AddTags, |s| s.add_tags(arns, tags))
     }
 
     async fn remove_tags(&self, arns: &[String], keys: &[String]) -> CloudResult<()> {
-        self.call(Api::Elbv2, "RemoveTags", |s| s.remove_tags(arns, keys))
-            .await
+        self.0
+            .serve(Operation::RemoveTags, |s| s.remove_tags(arns, keys))
     }
 
     async fn delete_target_group(&self, arn: &str) -> CloudResult<()> {
-        self.call(Api::Elbv2, "DeleteTargetGroup", |s| {
-            s.delete_target_group(arn)
-        })
-        .await
+        self.0
+            .serve(Operation::DeleteTargetGroup, |s| s.delete_target_group(arn))
     }
 
     async fn describe_target_health(&self, arn: &str) -> CloudResult<Vec<TargetHealth>> {
-        self.call(Api::Elbv2, "DescribeTargetHealth", |s| {
+        self.0.serve(Operation::DescribeTargetHealth, |s| {
             s.describe_target_health(arn)
         })
-        .await
     }
 }

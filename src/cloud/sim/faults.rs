@@ -1,15 +1,21 @@
-//! Injected faults: per operation, a list of [`Fault`]s that decide, call by call, whether
-//! the call hangs, waits longer, or fails. Error rates draw from their own seeded generator,
-//! so injecting faults does not change the task ids and IPs the scheduler draws.
+//! Injected faults, as a call [`Layer`]: per operation, a list of [`Fault`]s that decide,
+//! call by call, whether the call hangs, waits longer, or fails before it reaches the backend.
+//! Error rates draw from their own seeded generator, so injecting faults does not change the
+//! task ids and IPs the scheduler draws. The simulator holds one [`Faults`] layer
+//! ([`Sim::inject`](super::Sim::inject)); any other backend can be put behind one too.
 
 use std::collections::BTreeMap;
+use std::sync::Mutex;
 use std::time::Duration;
 
+use async_trait::async_trait;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
-use super::{Api, Fault};
-use crate::cloud::error::{CloudError, ErrorKind};
+use super::Fault;
+use crate::cloud::error::{CloudError, CloudResult, ErrorKind};
+use crate::cloud::layer::{CallInfo, Layer, Ticket};
+use crate::cloud::operation::{AwsService, Operation};
 
 /// What the faults of an operation decided for one call.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -22,51 +28,63 @@ pub(super) struct Decision {
     pub fail: Option<ErrorKind>,
 }
 
-/// The injected faults, by operation.
+/// The injected faults, by operation: the fault injection layer.
 #[derive(Debug)]
-pub(super) struct Faults {
+pub struct Faults {
+    table: Mutex<Table>,
+}
+
+#[derive(Debug)]
+struct Table {
     by_operation: BTreeMap<String, Vec<Fault>>,
     rng: StdRng,
 }
 
 impl Faults {
     /// No faults; error rates will draw from a generator seeded from `seed`.
-    pub(super) fn new(seed: u64) -> Faults {
+    pub fn new(seed: u64) -> Faults {
         Faults {
-            by_operation: BTreeMap::new(),
-            // A different stream than the scheduler's, from the same seed.
-            rng: StdRng::seed_from_u64(seed ^ 0x5eed_fa17_0000_0001),
+            table: Mutex::new(Table {
+                by_operation: BTreeMap::new(),
+                // A different stream than the scheduler's, from the same seed.
+                rng: StdRng::seed_from_u64(seed ^ 0x5eed_fa17_0000_0001),
+            }),
         }
     }
 
-    /// Adds a fault to an operation.
-    pub(super) fn inject(&mut self, operation: &str, fault: Fault) {
-        let known = crate::cloud::ECS_OPERATIONS
-            .iter()
-            .chain(crate::cloud::ELBV2_OPERATIONS)
-            .any(|op| *op == operation);
+    /// Adds a fault to an operation (AWS spelling; faults of one operation accumulate).
+    pub fn inject(&self, operation: &str, fault: Fault) {
+        let known = Operation::from_name(operation).is_some_and(Operation::is_called);
         if !known {
             tracing::warn!(
                 operation,
-                "fault injected into an operation the simulator never answers"
+                "fault injected into an operation the operator never calls"
             );
         }
-        self.by_operation
+        self.lock()
+            .by_operation
             .entry(operation.to_string())
             .or_default()
             .push(fault);
     }
 
     /// Removes every fault.
-    pub(super) fn clear(&mut self) {
-        self.by_operation.clear();
+    pub fn clear(&self) {
+        self.lock().by_operation.clear();
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Table> {
+        // A panic elsewhere cannot leave the table half written.
+        self.table.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Decides the fate of one call of `operation`: hangs win, latencies add up, the first
     /// pending `FailNext` is used up before error rates are drawn.
-    pub(super) fn decide(&mut self, operation: &str) -> Decision {
+    pub(super) fn decide(&self, operation: &str) -> Decision {
         let mut decision = Decision::default();
-        let Some(faults) = self.by_operation.get_mut(operation) else {
+        let mut table = self.lock();
+        let Table { by_operation, rng } = &mut *table;
+        let Some(faults) = by_operation.get_mut(operation) else {
             return decision;
         };
         for fault in faults.iter_mut() {
@@ -81,7 +99,7 @@ impl Faults {
                 Fault::ErrorRate(p, kind) => {
                     // Drawn even when the call already fails, so one rate's sequence does
                     // not depend on the other faults. NaN or <= 0 never fails; >= 1 always.
-                    let draw: f64 = self.rng.random();
+                    let draw: f64 = rng.random();
                     if draw < *p && decision.fail.is_none() {
                         decision.fail = Some(*kind);
                     }
@@ -93,10 +111,38 @@ impl Faults {
     }
 }
 
-/// The error an injected failure answers with: the AWS code of that kind for that API, so
-/// [`ErrorKind::from_aws_code`] maps it back to `kind`.
-pub(super) fn injected_error(api: Api, operation: &'static str, kind: ErrorKind) -> CloudError {
-    let code = match (api, kind) {
+#[async_trait]
+impl Layer for Faults {
+    /// Hangs, waits, or fails the call as its operation's faults decide.
+    async fn enter(&self, call: &CallInfo<'_>) -> CloudResult<Ticket> {
+        let operation = call.operation;
+        let decision = self.decide(operation.as_str());
+        if decision.hang {
+            std::future::pending::<()>().await;
+        }
+        if !decision.latency.is_zero() {
+            tokio::time::sleep(decision.latency).await;
+        }
+        match decision.fail {
+            Some(kind) => Err(injected_error(
+                operation.service(),
+                operation.as_str(),
+                kind,
+            )),
+            None => Ok(Ticket::none()),
+        }
+    }
+}
+
+/// The error an injected failure answers with: the AWS code of that kind for that service,
+/// so [`ErrorKind::from_aws_code`] maps it back to `kind`.
+pub(super) fn injected_error(
+    service: AwsService,
+    operation: &'static str,
+    kind: ErrorKind,
+) -> CloudError {
+    use AwsService as Api;
+    let code = match (service, kind) {
         (Api::Ecs, ErrorKind::Throttled) => "ThrottlingException",
         (Api::Elbv2, ErrorKind::Throttled) => "Throttling",
         (Api::Ecs, ErrorKind::NotFound) => "ResourceNotFoundException",
@@ -120,7 +166,7 @@ mod tests {
 
     #[test]
     fn injected_errors_keep_their_kind_through_the_aws_code() {
-        for api in [Api::Ecs, Api::Elbv2] {
+        for api in [AwsService::Ecs, AwsService::Elbv2] {
             for kind in ErrorKind::ALL {
                 let e = injected_error(api, "DescribeServices", kind);
                 assert_eq!(e.kind, kind, "{api:?} {kind:?}");
@@ -131,7 +177,7 @@ mod tests {
 
     #[test]
     fn fail_next_is_used_up_and_then_removed() {
-        let mut f = Faults::new(7);
+        let f = Faults::new(7);
         f.inject("UpdateService", Fault::FailNext(2, ErrorKind::Transient));
         let fates: Vec<_> = (0..3).map(|_| f.decide("UpdateService").fail).collect();
         assert_eq!(
@@ -144,7 +190,7 @@ mod tests {
     #[test]
     fn error_rates_are_reproducible_from_the_seed() {
         let run = |seed| {
-            let mut f = Faults::new(seed);
+            let f = Faults::new(seed);
             f.inject(
                 "DescribeServices",
                 Fault::ErrorRate(0.5, ErrorKind::Throttled),

@@ -11,7 +11,6 @@ use tokio::time::Instant;
 
 use super::SimConfig;
 use super::arn::Arns;
-use super::faults::Faults;
 use super::scheduler::{Event, ServiceKey, ServiceState};
 use super::target_groups::TargetGroupState;
 use super::throttle::Throttle;
@@ -91,8 +90,6 @@ pub(super) struct State {
     pub calls: BTreeMap<&'static str, u64>,
     /// Calls ever made, for request ids.
     pub requests: u64,
-    /// Injected faults.
-    pub faults: Faults,
     /// Token buckets.
     pub throttle: Throttle,
     /// Clusters by name.
@@ -127,7 +124,6 @@ impl State {
             rng: StdRng::seed_from_u64(config.seed),
             calls: BTreeMap::new(),
             requests: 0,
-            faults: Faults::new(config.seed),
             throttle: Throttle::new(config.buckets.clone()),
             clusters: BTreeMap::new(),
             services: BTreeMap::new(),

@@ -2,17 +2,18 @@
 
 use super::*;
 use crate::cloud::ErrorKind;
-use crate::cloud::sim::{BucketShape, Buckets, Fault};
+use crate::cloud::operation::{Bucket, Shape};
+use crate::cloud::sim::Fault;
 
 #[tokio::test(start_paused = true)]
 async fn an_empty_bucket_answers_throttled_until_it_refills() {
     let (sim, cloud) = account(SimConfig {
         throttling: true,
-        buckets: Buckets {
-            ecs_service_read: BucketShape::new(5, 2.0),
-            elbv2_describe: BucketShape::new(3, 1.0),
-            ..Buckets::default()
-        },
+        buckets: [
+            (Bucket::ServiceRead, Shape::new(5, 2.0)),
+            (Bucket::Elbv2Describe, Shape::new(3, 1.0)),
+        ]
+        .into(),
         ..config()
     })
     .await;

@@ -1,14 +1,21 @@
-//! Choosing a backend from the command line: `aws` (the SDK, optionally against an emulator's
-//! endpoint) or `sim` (the in-process simulator).
+//! Choosing and connecting a backend from the command line: `aws` (the SDK, optionally
+//! against an emulator's endpoint) or `sim` (the in-process simulator), behind the call
+//! layers: client-side rate limits, then instrumentation (when metrics are kept), then the
+//! failed-call log line, then (for `sim`) the simulator's request counter and faults.
+//!
+//! It sits above `cloud`, `ratelimit` and `metrics`, which it puts together, so that `cloud`
+//! imports nothing above it.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
-use super::aws::{self, AwsOptions};
-use super::sim::{Sim, SimConfig, SimStateError};
-use super::{Cloud, CloudError};
-use crate::metrics::{self, Metrics};
-use crate::ratelimit::{RateLimited, RateLimits};
+use crate::cloud::Cloud;
+use crate::cloud::aws::{self, AwsConnectError, AwsOptions};
+use crate::cloud::layer::{Layer, Layered, LogFailures};
+use crate::cloud::sim::{Sim, SimConfig, SimStateError};
+use crate::metrics::{Instrument, Metrics};
+use crate::ratelimit::{Admission, RateLimits};
 
 /// Which implementation of the cloud traits to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -43,23 +50,22 @@ pub struct BackendOptions {
 }
 
 impl BackendOptions {
-    /// `backend` behind the instrumentation (when [`BackendOptions::metrics`] is set), then
-    /// the client-side rate limits: rate limiter, then instrumentation, then the backend.
-    fn wrap(&self, backend: Cloud) -> Cloud {
-        match &self.metrics {
-            Some(m) => RateLimited::with_wait_hook(
-                metrics::instrument(backend, m),
-                &self.rate_limits,
-                m.rate_limit_hook(),
-            )
-            .cloud(),
-            None => RateLimited::new(backend, &self.rate_limits).cloud(),
+    /// The layers every call goes through, outermost first: rate limiter, instrumentation
+    /// (when [`BackendOptions::metrics`] is set), the failed-call log line.
+    fn layers(&self) -> Vec<Arc<dyn Layer>> {
+        let hook = self.metrics.as_ref().map(Metrics::rate_limit_hook);
+        let mut layers: Vec<Arc<dyn Layer>> =
+            vec![Arc::new(Admission::new(&self.rate_limits, hook))];
+        if let Some(m) = &self.metrics {
+            layers.push(Arc::new(Instrument::new(m)));
         }
+        layers.push(Arc::new(LogFailures));
+        layers
     }
 }
 
-/// A connected backend: the clients (behind the client-side rate limits), and the simulator
-/// when it is one.
+/// A connected backend: the clients (behind the call layers), and the simulator when it is
+/// one.
 #[derive(Debug, Clone)]
 pub struct Connected {
     /// The clients.
@@ -71,9 +77,9 @@ pub struct Connected {
 /// Why a backend could not be set up.
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
-    /// The AWS configuration could not be loaded.
+    /// The AWS configuration is not usable (no region, no credentials).
     #[error(transparent)]
-    Cloud(#[from] CloudError),
+    Aws(#[from] AwsConnectError),
     /// The simulator's state file could not be read or written.
     #[error(transparent)]
     SimState(#[from] SimStateError),
@@ -91,6 +97,7 @@ impl Connected {
 
 /// Connects the chosen backend.
 pub async fn connect(options: &BackendOptions) -> Result<Connected, ConnectError> {
+    let mut layers = options.layers();
     match options.kind {
         BackendKind::Aws => {
             let aws_options = AwsOptions {
@@ -102,7 +109,7 @@ pub async fn connect(options: &BackendOptions) -> Result<Connected, ConnectError
             };
             let cloud = aws::connect(&aws_options).await?;
             Ok(Connected {
-                cloud: options.wrap(cloud),
+                cloud: Layered::new(cloud, layers).cloud(),
                 sim: None,
             })
         }
@@ -119,8 +126,9 @@ pub async fn connect(options: &BackendOptions) -> Result<Connected, ConnectError
                 },
                 None => Sim::new(config),
             };
+            layers.extend(sim.layers());
             Ok(Connected {
-                cloud: options.wrap(sim.cloud()),
+                cloud: Layered::new(sim.endpoints(), layers).cloud(),
                 sim: Some(sim),
             })
         }
