@@ -13,6 +13,10 @@
 //! (across processes when it was saved and loaded: see [`Sim::load`]).
 //!
 //! # Layout
+//! Imports run one way: `records`, `arn`, `throttle`, `defaults` (no simulator imports), then
+//! `state`, then the files that act on it.
+//! - `records`: what the account keeps, with no behaviour: virtual time and its clock,
+//!   services with deployments and tasks, scheduler events, target groups and their targets.
 //! - `state`: the account (clusters, services, task definition families, target groups, the
 //!   event queue), its clock and identifier lookups.
 //! - `arn`: ARN building and parsing, random identifiers, opaque page tokens.
@@ -56,6 +60,7 @@ mod ecs;
 mod elbv2;
 mod faults;
 mod persist;
+mod records;
 mod scheduler;
 mod services;
 mod state;

@@ -7,8 +7,8 @@
 
 use std::time::Duration;
 
-use super::scheduler::ServiceKey;
-use super::state::{State, after};
+use super::records::{ServiceKey, after};
+use super::state::State;
 use crate::cloud::model::RolloutState;
 
 /// ECS's service throttle: once `free_failures` tasks in a row failed to start, each further

@@ -67,7 +67,7 @@ impl State {
             let n = s
                 .tasks
                 .values()
-                .filter(|t| t.status == super::scheduler::TaskStatus::Running)
+                .filter(|t| t.status == super::records::TaskStatus::Running)
                 .count();
             running = running.saturating_add(u32::try_from(n).unwrap_or(u32::MAX));
         }

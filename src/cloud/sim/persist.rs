@@ -34,9 +34,8 @@ use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
 use super::SimConfig;
-use super::scheduler::{Event, ServiceState};
-use super::state::{Clock, SimTime, State};
-use super::target_groups::TargetGroupState;
+use super::records::{Clock, Event, ServiceState, SimTime, TargetGroupState};
+use super::state::State;
 use crate::cloud::model::{Cluster, RegisteredTaskDefinition};
 
 /// The version of the file format this build writes and reads.
@@ -107,66 +106,6 @@ pub enum SimStateError {
         /// What is wrong.
         message: String,
     },
-}
-
-/// `#[serde(with = "persist::ipv4")]`: an IP held as a number, saved dotted.
-pub(super) mod ipv4 {
-    use std::net::Ipv4Addr;
-
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-    pub(in crate::cloud::sim) fn serialize<S: Serializer>(
-        ip: &u32,
-        s: S,
-    ) -> Result<S::Ok, S::Error> {
-        Ipv4Addr::from(*ip).serialize(s)
-    }
-
-    pub(in crate::cloud::sim) fn deserialize<'de, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<u32, D::Error> {
-        Ipv4Addr::deserialize(d).map(u32::from)
-    }
-}
-
-/// `#[serde(with = "persist::targets")]`: a target group's targets, saved as a list of
-/// `{ip, port, state}` (JSON keys cannot be pairs).
-pub(super) mod targets {
-    use std::collections::BTreeMap;
-    use std::net::Ipv4Addr;
-
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-    use crate::cloud::model::TargetHealthState;
-    use crate::cloud::sim::targets::Target;
-
-    #[derive(Serialize, Deserialize)]
-    struct Saved {
-        ip: Ipv4Addr,
-        port: u32,
-        state: TargetHealthState,
-    }
-
-    pub(in crate::cloud::sim) fn serialize<S: Serializer>(
-        targets: &BTreeMap<(u32, u32), Target>,
-        s: S,
-    ) -> Result<S::Ok, S::Error> {
-        s.collect_seq(targets.iter().map(|((ip, port), t)| Saved {
-            ip: Ipv4Addr::from(*ip),
-            port: *port,
-            state: t.state,
-        }))
-    }
-
-    pub(in crate::cloud::sim) fn deserialize<'de, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<BTreeMap<(u32, u32), Target>, D::Error> {
-        let saved = Vec::<Saved>::deserialize(d)?;
-        Ok(saved
-            .into_iter()
-            .map(|t| ((u32::from(t.ip), t.port), Target { state: t.state }))
-            .collect())
-    }
 }
 
 /// A service and its key.

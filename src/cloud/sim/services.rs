@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use super::arn::{self, valid_ecs_name};
 use super::defaults;
-use super::scheduler::{ServiceKey, ServiceState, TaskStatus};
-use super::state::{Clock, State};
+use super::records::{Clock, ServiceKey, ServiceState, TaskStatus};
+use super::state::State;
 use super::task_definitions::check_ecs_tags;
 use crate::cloud::error::{CloudError, CloudResult};
 use crate::cloud::model::{

@@ -2,76 +2,18 @@
 //! event queue the scheduler works through, and the lookups every operation shares.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
 use super::SimConfig;
 use super::arn::Arns;
-use super::scheduler::{Event, ServiceKey, ServiceState};
-use super::target_groups::TargetGroupState;
+use super::records::{Clock, Event, ServiceKey, ServiceState, SimTime, TargetGroupState};
 use super::throttle::Throttle;
 use crate::cloud::error::{CloudError, CloudResult};
 use crate::cloud::model::{Cluster, RegisteredTaskDefinition};
-
-/// 2025-01-01T00:00:00Z: the wall-clock time answers report for the moment the account was
-/// created ([`Sim::new`]).
-///
-/// [`Sim::new`]: super::Sim::new
-const BASE_UNIX_SECONDS: u64 = 1_735_689_600;
-
-/// A moment of the simulated account: virtual time elapsed since it was created. Unlike a
-/// tokio [`Instant`] it means the same thing in every process, so a saved account keeps its
-/// times as they are (see `persist`).
-#[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-)]
-#[serde(transparent)]
-pub(super) struct SimTime(Duration);
-
-impl SimTime {
-    /// How long after `earlier` this is (zero when it is not later).
-    pub(super) fn saturating_since(self, earlier: SimTime) -> Duration {
-        self.0.saturating_sub(earlier.0)
-    }
-}
-
-/// `at + d`, or as far as the clock goes: a huge configured duration means "never", not a
-/// panic.
-pub(super) fn after(at: SimTime, d: Duration) -> SimTime {
-    SimTime(at.0.saturating_add(d))
-}
-
-/// Maps this process's tokio time to the account's virtual time, and virtual time to the
-/// timestamps answers carry.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Clock {
-    /// A tokio instant of this process ...
-    origin: Instant,
-    /// ... and the account's time then.
-    at_origin: SimTime,
-}
-
-impl Clock {
-    /// A clock on which `origin` is the account's time `at_origin`.
-    pub(super) fn new(origin: Instant, at_origin: SimTime) -> Clock {
-        Clock { origin, at_origin }
-    }
-
-    /// The account's time at a tokio instant of this process.
-    pub(super) fn sim_time(&self, at: Instant) -> SimTime {
-        after(self.at_origin, at.saturating_duration_since(self.origin))
-    }
-
-    /// The wall-clock time of a moment of the account.
-    pub(super) fn system_time(&self, at: SimTime) -> SystemTime {
-        let base = SystemTime::UNIX_EPOCH + Duration::from_secs(BASE_UNIX_SECONDS);
-        base.checked_add(at.0).unwrap_or(base)
-    }
-}
 
 /// The simulated account.
 #[derive(Debug)]

@@ -6,15 +6,12 @@
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
-use std::time::Duration;
-
-use serde::{Deserialize, Serialize};
 
 use super::arn::{self, Arns};
 use super::defaults;
-use super::persist;
+use super::records::TargetGroupState;
 use super::state::State;
-use super::targets::{Target, deregistration_delay, target_health};
+use super::targets::target_health;
 use crate::cloud::error::{CloudError, CloudResult};
 use crate::cloud::model::{
     CreateTargetGroup, Page, Tags, TargetGroup, TargetGroupHealthCheck, TargetHealth, TargetType,
@@ -23,28 +20,6 @@ use crate::cloud::{MAX_DESCRIBE_TARGET_GROUPS, MAX_TAG_ARNS, MAX_TARGET_GROUP_PA
 
 /// Tags one target group may carry.
 const MAX_TAGS: usize = 50;
-
-/// A target group with what DescribeTargetGroups does not show.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(super) struct TargetGroupState {
-    pub group: TargetGroup,
-    pub attributes: BTreeMap<String, String>,
-    pub tags: Tags,
-    /// Targets by (IP, port).
-    #[serde(with = "persist::targets")]
-    pub targets: BTreeMap<(u32, u32), Target>,
-}
-
-impl TargetGroupState {
-    /// How long a deregistered target drains.
-    pub(super) fn deregistration_delay(&self) -> Duration {
-        deregistration_delay(
-            self.attributes
-                .get("deregistration_delay.timeout_seconds")
-                .map(String::as_str),
-        )
-    }
-}
 
 fn validation(operation: &'static str, message: impl Into<String>) -> CloudError {
     CloudError::from_code(operation, "ValidationError", message)

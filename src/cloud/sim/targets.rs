@@ -5,14 +5,19 @@
 
 use std::time::Duration;
 
-use super::scheduler::{Event, ServiceKey, Task};
-use super::state::{State, after};
+use super::records::{Event, ServiceKey, Target, TargetGroupState, Task, after};
+use super::state::State;
 use crate::cloud::model::{TargetHealth, TargetHealthState};
 
-/// A registered target.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct Target {
-    pub state: TargetHealthState,
+impl TargetGroupState {
+    /// How long a deregistered target drains.
+    pub(super) fn deregistration_delay(&self) -> Duration {
+        deregistration_delay(
+            self.attributes
+                .get("deregistration_delay.timeout_seconds")
+                .map(String::as_str),
+        )
+    }
 }
 
 /// DescribeTargetHealth's view of one target.

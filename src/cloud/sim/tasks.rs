@@ -9,8 +9,8 @@ use std::time::Duration;
 use rand::RngExt;
 
 use super::arn;
-use super::scheduler::{Event, ServiceKey, Task, TaskStatus};
-use super::state::{State, after};
+use super::records::{Event, ServiceKey, Task, TaskStatus, after};
+use super::state::State;
 
 /// "(task a) (task b)", as ECS lists tasks in events.
 fn task_list(ids: &[String]) -> String {
