@@ -19,6 +19,7 @@ use async_trait::async_trait;
 
 pub mod aws;
 pub mod backend;
+pub mod defaults;
 pub mod error;
 pub mod model;
 pub mod sim;

@@ -6,14 +6,10 @@
 
 use crate::manifest::service::{LaunchType, ServiceSpec};
 use crate::manifest::task_definition::{
-    Compatibility, ContainerDefinition, HealthCheck, LinuxParameters, NetworkMode, TaskDefinition,
-    TransportProtocol,
+    Compatibility, ContainerDefinition, LinuxParameters, NetworkMode, TaskDefinition,
 };
 
-/// ECS's container health check defaults.
-const HEALTH_CHECK_INTERVAL: u32 = 30;
-const HEALTH_CHECK_TIMEOUT: u32 = 5;
-const HEALTH_CHECK_RETRIES: u32 = 3;
+use crate::cloud::defaults::task_definition as defaults;
 
 /// The task definition a Service manifest asks for, completed the way the operator registers
 /// it: family defaults to the service name, and a Fargate service's definition requires
@@ -24,19 +20,28 @@ pub fn desired_task_definition(service_name: &str, spec: &ServiceSpec) -> TaskDe
         td.family = Some(service_name.to_string());
     }
     if td.requires_compatibilities.is_empty() {
-        if spec.is_fargate() {
-            td.requires_compatibilities = vec![Compatibility::Fargate];
-        } else if spec.launch_type == Some(LaunchType::Ec2) {
-            td.requires_compatibilities = vec![Compatibility::Ec2];
-        }
+        td.requires_compatibilities = implied_compatibilities(spec);
     }
     td
+}
+
+/// The compatibilities a service's placement implies for its task definition: FARGATE on
+/// Fargate, EC2 for the EC2 launch type, none otherwise. The operator adds them when the
+/// manifest leaves them out, and import leaves them out when they are these.
+pub fn implied_compatibilities(spec: &ServiceSpec) -> Vec<Compatibility> {
+    if spec.is_fargate() {
+        vec![Compatibility::Fargate]
+    } else if spec.launch_type == Some(LaunchType::Ec2) {
+        vec![Compatibility::Ec2]
+    } else {
+        Vec::new()
+    }
 }
 
 /// The canonical form of a task definition, for comparing a desired one with a registered one.
 pub fn task_definition(td: &TaskDefinition) -> TaskDefinition {
     let mut td = td.clone();
-    let network_mode = *td.network_mode.get_or_insert(NetworkMode::Bridge);
+    let network_mode = *td.network_mode.get_or_insert(defaults::NETWORK_MODE);
     td.requires_compatibilities.sort();
     td.requires_compatibilities.dedup();
     for c in &mut td.container_definitions {
@@ -50,19 +55,9 @@ pub fn task_definition(td: &TaskDefinition) -> TaskDefinition {
 }
 
 fn container(c: &mut ContainerDefinition, network_mode: NetworkMode) {
-    c.cpu.get_or_insert(0);
-    c.essential.get_or_insert(true);
+    defaults::fill_container(c, Some(network_mode));
     for pm in &mut c.port_mappings {
-        pm.protocol.get_or_insert(TransportProtocol::Tcp);
-        if let Some(port) = pm.container_port {
-            // Under awsvpc and host the host port is the container port; under bridge an
-            // omitted host port is dynamic, which ECS records as 0.
-            let default = match network_mode {
-                NetworkMode::Awsvpc | NetworkMode::Host => port,
-                NetworkMode::Bridge | NetworkMode::None => 0,
-            };
-            pm.host_port.get_or_insert(default);
-        }
+        defaults::fill_dynamic_host_port(pm, network_mode);
     }
     c.port_mappings.sort_by_key(|p| {
         (
@@ -84,9 +79,6 @@ fn container(c: &mut ContainerDefinition, network_mode: NetworkMode) {
         .sort_by(|a, b| a.source_container.cmp(&b.source_container));
     c.system_controls
         .sort_by(|a, b| a.namespace.cmp(&b.namespace));
-    if let Some(hc) = &mut c.health_check {
-        health_check(hc);
-    }
     if let Some(lp) = &mut c.linux_parameters {
         if let Some(caps) = &mut lp.capabilities {
             caps.add.sort();
@@ -104,17 +96,12 @@ fn container(c: &mut ContainerDefinition, network_mode: NetworkMode) {
     }
 }
 
-fn health_check(hc: &mut HealthCheck) {
-    hc.interval.get_or_insert(HEALTH_CHECK_INTERVAL);
-    hc.timeout.get_or_insert(HEALTH_CHECK_TIMEOUT);
-    hc.retries.get_or_insert(HEALTH_CHECK_RETRIES);
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::manifest::shorthand::{NameValue, PairList, Scalar};
     use crate::manifest::task_definition::PortMapping;
+    use crate::manifest::task_definition::{HealthCheck, TransportProtocol};
 
     fn port(container: u32) -> PortMapping {
         PortMapping {

@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::defaults;
+use crate::cloud::defaults::service as service_defaults;
+use crate::cloud::defaults::target_group as defaults;
 
 use crate::cloud::model::{
     self, CapacityProviderStrategyItem, DeploymentConfiguration, DeploymentControllerType,
@@ -18,10 +19,9 @@ use crate::cloud::model::{
     SchedulingStrategy, ServiceLoadBalancer, Tags, TargetGroupHealthCheck, TargetGroupProtocol,
 };
 use crate::manifest::cluster::ClusterSpec;
-use crate::manifest::service::{DeploymentCircuitBreaker, ServiceSpec};
+use crate::manifest::service::ServiceSpec;
 use crate::manifest::shorthand::{PairList, Tag};
 use crate::manifest::target_group::{IpAddressType, ProtocolVersion, TargetGroupSpec, TargetType};
-use crate::manifest::task_definition::EnabledDisabled;
 
 /// Prefix of the tags the operator writes itself.
 pub const OWN_TAG_PREFIX: &str = "ecs-operator/";
@@ -95,57 +95,68 @@ pub fn desired_service(
     let fargate = spec.is_fargate();
     let scheduling = spec
         .scheduling_strategy
-        .unwrap_or(SchedulingStrategy::Replica);
+        .unwrap_or(service_defaults::SCHEDULING_STRATEGY);
     ServiceView {
         desired_count: spec.desired_count,
         launch_type: spec.launch_type,
         capacity_provider_strategy: strategy(&spec.capacity_provider_strategy),
-        platform_version: platform_version(spec.platform_version.clone(), fargate),
+        platform_version: service_defaults::platform_version(
+            spec.platform_version.clone(),
+            fargate,
+        ),
         scheduling_strategy: scheduling,
         network_configuration: spec.network_configuration.clone().map(network),
         deployment_configuration: deployment(spec.deployment_configuration.clone(), scheduling),
-        deployment_controller: spec
-            .deployment_controller
-            .as_ref()
-            .map_or(DeploymentControllerType::Ecs, |c| c.kind),
+        deployment_controller: service_defaults::deployment_controller(
+            spec.deployment_controller.as_ref().map(|c| c.kind),
+        ),
         load_balancers: sorted(load_balancers),
-        health_check_grace_period_seconds: spec.health_check_grace_period_seconds.unwrap_or(0),
+        health_check_grace_period_seconds: spec
+            .health_check_grace_period_seconds
+            .unwrap_or(service_defaults::HEALTH_CHECK_GRACE_PERIOD_SECONDS),
         placement_constraints: spec.placement_constraints.clone(),
         placement_strategy: spec.placement_strategy.clone(),
-        enable_execute_command: spec.enable_execute_command.unwrap_or(false),
-        propagate_tags: spec.propagate_tags.unwrap_or(PropagateTags::None),
-        enable_ecs_managed_tags: spec.enable_ecs_managed_tags.unwrap_or(false),
+        enable_execute_command: spec
+            .enable_execute_command
+            .unwrap_or(service_defaults::ENABLE_EXECUTE_COMMAND),
+        propagate_tags: spec
+            .propagate_tags
+            .unwrap_or(service_defaults::PROPAGATE_TAGS),
+        enable_ecs_managed_tags: spec
+            .enable_ecs_managed_tags
+            .unwrap_or(service_defaults::ENABLE_ECS_MANAGED_TAGS),
         tags,
     }
 }
 
 /// The view of a live service, shaped by the desired view (which fields and tags count).
 pub fn live_service(live: &model::Service, desired: &ServiceView) -> ServiceView {
-    let fargate = live.launch_type == Some(LaunchType::Fargate)
-        || live
-            .capacity_provider_strategy
-            .iter()
-            .any(|s| s.capacity_provider.starts_with("FARGATE"));
+    let fargate = service_defaults::is_fargate(live.launch_type, &live.capacity_provider_strategy);
     let scheduling = live
         .scheduling_strategy
-        .unwrap_or(SchedulingStrategy::Replica);
+        .unwrap_or(service_defaults::SCHEDULING_STRATEGY);
     ServiceView {
         desired_count: desired.desired_count.map(|_| live.desired_count),
         launch_type: live.launch_type,
         capacity_provider_strategy: strategy(&live.capacity_provider_strategy),
-        platform_version: platform_version(live.platform_version.clone(), fargate),
+        platform_version: service_defaults::platform_version(
+            live.platform_version.clone(),
+            fargate,
+        ),
         scheduling_strategy: scheduling,
         network_configuration: live.network_configuration.clone().map(network),
         deployment_configuration: deployment(live.deployment_configuration.clone(), scheduling),
-        deployment_controller: live
-            .deployment_controller
-            .unwrap_or(DeploymentControllerType::Ecs),
+        deployment_controller: service_defaults::deployment_controller(live.deployment_controller),
         load_balancers: sorted(live.load_balancers.clone()),
-        health_check_grace_period_seconds: live.health_check_grace_period_seconds.unwrap_or(0),
+        health_check_grace_period_seconds: live
+            .health_check_grace_period_seconds
+            .unwrap_or(service_defaults::HEALTH_CHECK_GRACE_PERIOD_SECONDS),
         placement_constraints: live.placement_constraints.clone(),
         placement_strategy: live.placement_strategy.clone(),
         enable_execute_command: live.enable_execute_command,
-        propagate_tags: live.propagate_tags.unwrap_or(PropagateTags::None),
+        propagate_tags: live
+            .propagate_tags
+            .unwrap_or(service_defaults::PROPAGATE_TAGS),
         enable_ecs_managed_tags: live.enable_ecs_managed_tags,
         tags: managed_tags(&live.tags, &desired.tags),
     }
@@ -154,47 +165,24 @@ pub fn live_service(live: &model::Service, desired: &ServiceView) -> ServiceView
 fn strategy(items: &[CapacityProviderStrategyItem]) -> Vec<CapacityProviderStrategyItem> {
     let mut v: Vec<_> = items
         .iter()
-        .map(|i| CapacityProviderStrategyItem {
-            capacity_provider: i.capacity_provider.clone(),
-            weight: Some(i.weight.unwrap_or(0)),
-            base: Some(i.base.unwrap_or(0)),
-        })
+        .map(service_defaults::fill_strategy_item)
         .collect();
     v.sort_by(|a, b| a.capacity_provider.cmp(&b.capacity_provider));
     v
-}
-
-fn platform_version(v: Option<String>, fargate: bool) -> Option<String> {
-    match v {
-        None if fargate => Some("LATEST".into()),
-        other => other,
-    }
 }
 
 fn network(mut n: NetworkConfiguration) -> NetworkConfiguration {
     let c = &mut n.awsvpc_configuration;
     c.subnets.sort();
     c.security_groups.sort();
-    c.assign_public_ip.get_or_insert(EnabledDisabled::Disabled);
-    n
+    service_defaults::fill_network_configuration(Some(n.clone())).unwrap_or(n)
 }
 
 fn deployment(
     d: Option<DeploymentConfiguration>,
     s: SchedulingStrategy,
 ) -> DeploymentConfiguration {
-    let mut d = d.unwrap_or_default();
-    let (max, min) = match s {
-        SchedulingStrategy::Replica => (200, 100),
-        SchedulingStrategy::Daemon => (100, 0),
-    };
-    d.maximum_percent.get_or_insert(max);
-    d.minimum_healthy_percent.get_or_insert(min);
-    d.deployment_circuit_breaker
-        .get_or_insert(DeploymentCircuitBreaker {
-            enable: false,
-            rollback: false,
-        });
+    let mut d = service_defaults::fill_deployment_configuration(d, s);
     if d.alarms
         .as_ref()
         .is_some_and(|a| !a.enable && a.alarm_names.is_empty())
@@ -259,12 +247,12 @@ pub fn desired_target_group(spec: &TargetGroupSpec, tags: Tags) -> TargetGroupVi
         protocol_version: defaults::protocol_version(spec.protocol, spec.protocol_version),
         port: spec.port,
         vpc_id: spec.vpc_id.clone(),
-        target_type: spec.target_type.unwrap_or(TargetType::Instance),
-        ip_address_type: spec.ip_address_type.unwrap_or(IpAddressType::Ipv4),
+        target_type: spec.target_type.unwrap_or(defaults::TARGET_TYPE),
+        ip_address_type: spec.ip_address_type.unwrap_or(defaults::IP_ADDRESS_TYPE),
         health_check: defaults::fill_health_check(
             spec.protocol,
             defaults::protocol_version(spec.protocol, spec.protocol_version),
-            spec.target_type.unwrap_or(TargetType::Instance),
+            spec.target_type.unwrap_or(defaults::TARGET_TYPE),
             &spec.health_check.clone().unwrap_or_default(),
         ),
         attributes: spec
@@ -288,12 +276,12 @@ pub fn live_target_group(
         protocol_version: defaults::protocol_version(live.protocol, live.protocol_version),
         port: live.port,
         vpc_id: live.vpc_id.clone(),
-        target_type: live.target_type.unwrap_or(TargetType::Instance),
-        ip_address_type: live.ip_address_type.unwrap_or(IpAddressType::Ipv4),
+        target_type: live.target_type.unwrap_or(defaults::TARGET_TYPE),
+        ip_address_type: live.ip_address_type.unwrap_or(defaults::IP_ADDRESS_TYPE),
         health_check: defaults::fill_health_check(
             live.protocol,
             defaults::protocol_version(live.protocol, live.protocol_version),
-            live.target_type.unwrap_or(TargetType::Instance),
+            live.target_type.unwrap_or(defaults::TARGET_TYPE),
             &live.health_check,
         ),
         attributes: attributes
@@ -355,8 +343,10 @@ mod tests {
     use super::*;
     use crate::diff::compare;
     use crate::manifest::service::AwsVpcConfiguration;
+    use crate::manifest::service::DeploymentCircuitBreaker;
     use crate::manifest::shorthand::Scalar;
     use crate::manifest::target_group::Matcher;
+    use crate::manifest::task_definition::EnabledDisabled;
 
     fn spec() -> ServiceSpec {
         ServiceSpec {

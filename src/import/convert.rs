@@ -10,21 +10,22 @@
 
 use std::collections::BTreeMap;
 
+use crate::cloud::defaults::cluster as cluster_defaults;
+use crate::cloud::defaults::service as service_defaults;
+use crate::cloud::defaults::target_group as defaults;
+use crate::cloud::defaults::task_definition as td_defaults;
 use crate::cloud::model::{
-    self, DeploymentConfiguration, DeploymentControllerType, LaunchType, NetworkConfiguration,
-    PropagateTags, SchedulingStrategy, Tags, TargetGroupHealthCheck,
+    self, DeploymentConfiguration, DeploymentControllerType, NetworkConfiguration,
+    SchedulingStrategy, Tags, TargetGroupHealthCheck,
 };
-use crate::diff::defaults;
+use crate::diff::normalize::implied_compatibilities;
 use crate::diff::views::OWN_TAG_PREFIX;
 use crate::manifest::cluster::ClusterSpec;
 use crate::manifest::document::{ANNOTATION_ADOPT, API_VERSION};
-use crate::manifest::service::{DeploymentCircuitBreaker, LoadBalancer, ServiceSpec};
+use crate::manifest::service::{LoadBalancer, ServiceSpec};
 use crate::manifest::shorthand::{self, NameValue, PairList, Scalar, Tag};
-use crate::manifest::target_group::{IpAddressType, ProtocolVersion, TargetGroupSpec, TargetType};
-use crate::manifest::task_definition::{
-    Compatibility, ContainerDefinition, EnabledDisabled, NetworkMode, TaskDefinition,
-    TransportProtocol,
-};
+use crate::manifest::target_group::TargetGroupSpec;
+use crate::manifest::task_definition::TaskDefinition;
 use crate::manifest::{Manifest, Metadata, Spec};
 
 /// Why a live service cannot become a manifest.
@@ -67,13 +68,11 @@ fn metadata(name: &str, adopt: bool) -> Metadata {
 /// The Cluster manifest of a live cluster. Settings at their default (`containerInsights:
 /// disabled`) are left out: the diff compares only the settings a manifest names.
 pub fn cluster(live: &model::Cluster, adopt: bool) -> Manifest {
-    let settings = live
-        .settings
-        .iter()
-        .filter(|(k, v)| !(k.as_str() == "containerInsights" && v.as_str() == "disabled"))
+    let settings = cluster_defaults::strip_settings(&live.settings)
+        .into_iter()
         .map(|(k, v)| NameValue {
-            name: k.clone(),
-            value: Scalar(v.clone()),
+            name: k,
+            value: Scalar(v),
         })
         .collect();
     let mut capacity_providers = live.capacity_providers.clone();
@@ -91,35 +90,14 @@ pub fn cluster(live: &model::Cluster, adopt: bool) -> Manifest {
 
 // ---- target groups -------------------------------------------------------------------------
 
-/// The health check without the values ELBv2 fills in for this kind of group
-/// ([`defaults::fill_health_check`], the same table the diff normalizes with).
+/// The health check without the values ELBv2 fills in for this kind of group (the table the
+/// target group views fill with); `None` when nothing is left.
 fn target_group_health_check(live: &model::TargetGroup) -> Option<TargetGroupHealthCheck> {
-    let filled = defaults::fill_health_check(
+    let hc = defaults::strip_health_check(
         live.protocol,
         defaults::protocol_version(live.protocol, live.protocol_version),
-        live.target_type.unwrap_or(TargetType::Instance),
-        &TargetGroupHealthCheck::default(),
-    );
-    fn strip<T: PartialEq>(value: &mut Option<T>, default: &Option<T>) {
-        if value.is_some() && value == default {
-            *value = None;
-        }
-    }
-    let mut hc = live.health_check.clone();
-    strip(&mut hc.enabled, &filled.enabled);
-    strip(&mut hc.protocol, &filled.protocol);
-    strip(&mut hc.port, &filled.port);
-    strip(&mut hc.path, &filled.path);
-    strip(&mut hc.matcher, &filled.matcher);
-    strip(&mut hc.interval_seconds, &filled.interval_seconds);
-    strip(&mut hc.timeout_seconds, &filled.timeout_seconds);
-    strip(
-        &mut hc.healthy_threshold_count,
-        &filled.healthy_threshold_count,
-    );
-    strip(
-        &mut hc.unhealthy_threshold_count,
-        &filled.unhealthy_threshold_count,
+        live.target_type.unwrap_or(defaults::TARGET_TYPE),
+        &live.health_check,
     );
     (hc != TargetGroupHealthCheck::default()).then_some(hc)
 }
@@ -131,17 +109,12 @@ pub fn target_group(
     tags: &Tags,
     adopt: bool,
 ) -> Manifest {
-    let target_type = live.target_type.unwrap_or(TargetType::Instance);
-    let default_attributes = defaults::target_group_attributes(live.protocol, target_type);
-    let attributes = attributes
-        .iter()
-        .filter(|(k, v)| default_attributes.get(*k) != Some(*v))
-        .map(|(k, v)| (k.clone(), Scalar(v.clone())))
+    let target_type = live.target_type.unwrap_or(defaults::TARGET_TYPE);
+    let attributes = defaults::strip_attributes(live.protocol, target_type, attributes)
+        .into_iter()
+        .map(|(k, v)| (k, Scalar(v)))
         .collect();
-    let protocol_version = match live.protocol_version {
-        Some(ProtocolVersion::Http1) if defaults::is_http(live.protocol) => None,
-        other => other,
-    };
+    let protocol_version = defaults::strip_protocol_version(live.protocol, live.protocol_version);
     Manifest {
         metadata: metadata(&live.name, adopt),
         spec: Spec::TargetGroup(TargetGroupSpec {
@@ -151,7 +124,9 @@ pub fn target_group(
             vpc_id: live.vpc_id.clone(),
             // Kept even at its default (`instance`): validation checks it against the services.
             target_type: Some(target_type),
-            ip_address_type: live.ip_address_type.filter(|t| *t != IpAddressType::Ipv4),
+            ip_address_type: live
+                .ip_address_type
+                .filter(|t| *t != defaults::IP_ADDRESS_TYPE),
             health_check: target_group_health_check(live),
             attributes,
             tags: user_tags(tags),
@@ -160,40 +135,6 @@ pub fn target_group(
 }
 
 // ---- services ------------------------------------------------------------------------------
-
-/// A container without the values ECS fills in at registration.
-fn container(c: &ContainerDefinition, network_mode: NetworkMode) -> ContainerDefinition {
-    let mut c = c.clone();
-    if c.cpu == Some(0) {
-        c.cpu = None;
-    }
-    if c.essential == Some(true) {
-        c.essential = None;
-    }
-    for pm in &mut c.port_mappings {
-        if pm.protocol == Some(TransportProtocol::Tcp) {
-            pm.protocol = None;
-        }
-        let default_host_port = match network_mode {
-            NetworkMode::Awsvpc | NetworkMode::Host => pm.container_port,
-            NetworkMode::Bridge | NetworkMode::None => Some(0),
-        };
-        if pm.container_port.is_some() && pm.host_port == default_host_port {
-            pm.host_port = None;
-        }
-    }
-    if let Some(hc) = &mut c.health_check {
-        let strip = |v: &mut Option<u32>, default: u32| {
-            if *v == Some(default) {
-                *v = None;
-            }
-        };
-        strip(&mut hc.interval, 30);
-        strip(&mut hc.timeout, 5);
-        strip(&mut hc.retries, 3);
-    }
-    c
-}
 
 /// The inline task definition of a Service manifest: the registered revision without the
 /// defaults ECS fills in, the family left out when it is the service's name, and
@@ -204,22 +145,16 @@ fn task_definition(
     spec: &ServiceSpec,
 ) -> TaskDefinition {
     let mut td = live.clone();
-    let network_mode = td.network_mode.unwrap_or(NetworkMode::Bridge);
+    let network_mode = td.network_mode.unwrap_or(td_defaults::NETWORK_MODE);
     td.container_definitions = td
         .container_definitions
         .iter()
-        .map(|c| container(c, network_mode))
+        .map(|c| td_defaults::strip_container(c, network_mode))
         .collect();
     if td.family.as_deref() == Some(service_name) {
         td.family = None;
     }
-    let implied = if spec.launch_type == Some(LaunchType::Fargate) {
-        vec![Compatibility::Fargate]
-    } else if spec.launch_type == Some(LaunchType::Ec2) {
-        vec![Compatibility::Ec2]
-    } else {
-        Vec::new()
-    };
+    let implied = implied_compatibilities(spec);
     if !implied.is_empty() && td.requires_compatibilities == implied {
         td.requires_compatibilities.clear();
     }
@@ -231,24 +166,7 @@ fn deployment(
     live: Option<&DeploymentConfiguration>,
     scheduling: SchedulingStrategy,
 ) -> Option<DeploymentConfiguration> {
-    let mut d = live?.clone();
-    let (max, min) = match scheduling {
-        SchedulingStrategy::Replica => (200, 100),
-        SchedulingStrategy::Daemon => (100, 0),
-    };
-    if d.maximum_percent == Some(max) {
-        d.maximum_percent = None;
-    }
-    if d.minimum_healthy_percent == Some(min) {
-        d.minimum_healthy_percent = None;
-    }
-    let off = DeploymentCircuitBreaker {
-        enable: false,
-        rollback: false,
-    };
-    if d.deployment_circuit_breaker.as_ref() == Some(&off) {
-        d.deployment_circuit_breaker = None;
-    }
+    let mut d = service_defaults::strip_deployment_configuration(live, scheduling)?;
     if d.alarms
         .as_ref()
         .is_some_and(|a| !a.enable && a.alarm_names.is_empty())
@@ -263,10 +181,7 @@ fn network(live: Option<&NetworkConfiguration>) -> Option<NetworkConfiguration> 
     let c = &mut n.awsvpc_configuration;
     c.subnets.sort();
     c.security_groups.sort();
-    if c.assign_public_ip == Some(EnabledDisabled::Disabled) {
-        c.assign_public_ip = None;
-    }
-    Some(n)
+    service_defaults::strip_network_configuration(Some(&n))
 }
 
 /// The Service manifest of a live service and the revision it runs. `target_groups` names
@@ -290,7 +205,7 @@ pub fn service(
     }
     let scheduling = live
         .scheduling_strategy
-        .unwrap_or(SchedulingStrategy::Replica);
+        .unwrap_or(service_defaults::SCHEDULING_STRATEGY);
     let (launch_type, strategy) = if live.capacity_provider_strategy.is_empty() {
         (live.launch_type, Vec::new())
     } else {
@@ -303,7 +218,8 @@ pub fn service(
         launch_type,
         capacity_provider_strategy: strategy,
         platform_version: None,
-        scheduling_strategy: (scheduling != SchedulingStrategy::Replica).then_some(scheduling),
+        scheduling_strategy: (scheduling != service_defaults::SCHEDULING_STRATEGY)
+            .then_some(scheduling),
         task_definition: TaskDefinition::default(),
         network_configuration: network(live.network_configuration.as_ref()),
         deployment_configuration: deployment(live.deployment_configuration.as_ref(), scheduling),
@@ -323,20 +239,24 @@ pub fn service(
             .collect(),
         health_check_grace_period_seconds: live
             .health_check_grace_period_seconds
-            .filter(|s| *s != 0),
+            .filter(|s| *s != service_defaults::HEALTH_CHECK_GRACE_PERIOD_SECONDS),
         placement_strategy: live.placement_strategy.clone(),
         placement_constraints: live.placement_constraints.clone(),
-        enable_execute_command: live.enable_execute_command.then_some(true),
-        propagate_tags: live.propagate_tags.filter(|p| *p != PropagateTags::None),
-        enable_ecs_managed_tags: live.enable_ecs_managed_tags.then_some(true),
+        enable_execute_command: (live.enable_execute_command
+            != service_defaults::ENABLE_EXECUTE_COMMAND)
+            .then_some(live.enable_execute_command),
+        propagate_tags: live
+            .propagate_tags
+            .filter(|p| *p != service_defaults::PROPAGATE_TAGS),
+        enable_ecs_managed_tags: (live.enable_ecs_managed_tags
+            != service_defaults::ENABLE_ECS_MANAGED_TAGS)
+            .then_some(live.enable_ecs_managed_tags),
         tags: user_tags(&live.tags),
     };
     spec.task_definition = task_definition(&revision.definition, &live.name, &spec);
     let fargate = spec.is_fargate();
-    spec.platform_version = live
-        .platform_version
-        .clone()
-        .filter(|v| !(fargate && v == "LATEST"));
+    spec.platform_version =
+        service_defaults::strip_platform_version(live.platform_version.clone(), fargate);
     Ok(Manifest {
         metadata: metadata(&live.name, adopt),
         spec: Spec::Service(Box::new(spec)),
@@ -423,10 +343,16 @@ pub fn render(manifest: &Manifest) -> Result<String, RenderError> {
 mod tests {
     use super::*;
     use crate::cloud::model::TargetGroupProtocol;
+    use crate::cloud::model::{LaunchType, PropagateTags};
     use crate::diff::{compare, normalize, views};
     use crate::manifest::service::AwsVpcConfiguration;
+    use crate::manifest::service::DeploymentCircuitBreaker;
     use crate::manifest::shorthand::Secret;
     use crate::manifest::target_group::Matcher;
+    use crate::manifest::target_group::{IpAddressType, ProtocolVersion, TargetType};
+    use crate::manifest::task_definition::{
+        Compatibility, ContainerDefinition, EnabledDisabled, NetworkMode, TransportProtocol,
+    };
     use crate::manifest::task_definition::{HealthCheck, PortMapping};
     use crate::manifest::units::{TaskCpu, TaskMemory};
 

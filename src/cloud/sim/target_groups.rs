@@ -11,10 +11,10 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::arn::{self, Arns};
-use super::defaults;
 use super::persist;
 use super::state::State;
 use super::targets::{Target, deregistration_delay, target_health};
+use crate::cloud::defaults::target_group as defaults;
 use crate::cloud::error::{CloudError, CloudResult};
 use crate::cloud::model::{
     CreateTargetGroup, Page, Tags, TargetGroup, TargetGroupHealthCheck, TargetHealth, TargetType,

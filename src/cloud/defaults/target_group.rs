@@ -1,16 +1,20 @@
-//! What ELBv2 fills in for a target group when a request leaves it out: the health check by
-//! protocol, protocol version and target type, and the attributes a new group reports by kind.
-//! One table for the three places that need it: the diff's views (both sides normalized the
-//! same way), `import` (a value equal to its default is left out of the manifest) and the
-//! simulator (which describes what AWS would).
+//! ELBv2's target group defaults: the health check by protocol, protocol version and target
+//! type, the attributes a new group reports by kind, and the target and address types. Filled
+//! by the target group kind's views on both sides, stripped by import, stored by the simulator.
 
 use std::collections::BTreeMap;
 
+use super::strip_filled;
 use crate::cloud::model::{
-    ProtocolVersion, TargetGroupHealthCheck, TargetGroupProtocol, TargetType,
+    IpAddressType, ProtocolVersion, TargetGroupHealthCheck, TargetGroupProtocol, TargetType,
 };
 use crate::manifest::shorthand::Scalar;
 use crate::manifest::target_group::Matcher;
+
+/// The target type of a group created without one.
+pub const TARGET_TYPE: TargetType = TargetType::Instance;
+/// The IP address type of a group created without one.
+pub const IP_ADDRESS_TYPE: IpAddressType = IpAddressType::Ipv4;
 
 /// True for the protocols of Application Load Balancer target groups.
 pub fn is_http(protocol: Option<TargetGroupProtocol>) -> bool {
@@ -83,6 +87,56 @@ pub fn fill_health_check(
         }
     }
     hc
+}
+
+/// The health check without the values [`fill_health_check`] puts in for this kind of group.
+pub fn strip_health_check(
+    protocol: Option<TargetGroupProtocol>,
+    protocol_version: Option<ProtocolVersion>,
+    target_type: TargetType,
+    given: &TargetGroupHealthCheck,
+) -> TargetGroupHealthCheck {
+    let fill = |hc: &mut TargetGroupHealthCheck| {
+        *hc = fill_health_check(protocol, protocol_version, target_type, hc)
+    };
+    // The check's own protocol decides some defaults (an HTTP check of a TCP group): strip
+    // against a blank holding it, then drop it too when it is the group's default.
+    let blank = TargetGroupHealthCheck {
+        protocol: given.protocol,
+        ..TargetGroupHealthCheck::default()
+    };
+    let mut hc = strip_filled(given, blank, fill);
+    let mut defaults = TargetGroupHealthCheck::default();
+    fill(&mut defaults);
+    if hc.protocol.is_some() && hc.protocol == defaults.protocol {
+        hc.protocol = None;
+    }
+    if target_type == TargetType::Lambda {
+        hc.port = None; // a Lambda group has no port to check; the fill drops it too
+    }
+    hc
+}
+
+/// protocolVersion without its default (HTTP1 on HTTP/HTTPS groups).
+pub fn strip_protocol_version(
+    protocol: Option<TargetGroupProtocol>,
+    given: Option<ProtocolVersion>,
+) -> Option<ProtocolVersion> {
+    given.filter(|v| protocol_version(protocol, None) != Some(*v))
+}
+
+/// The attributes that differ from what a new group of this kind reports.
+pub fn strip_attributes(
+    protocol: Option<TargetGroupProtocol>,
+    target_type: TargetType,
+    given: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    let defaults = target_group_attributes(protocol, target_type);
+    given
+        .iter()
+        .filter(|(k, v)| defaults.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
 }
 
 fn http_matcher(codes: &str) -> Matcher {
@@ -191,6 +245,90 @@ pub fn target_group_attributes(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    fn protocols() -> impl Strategy<Value = Option<TargetGroupProtocol>> {
+        prop::sample::select(vec![
+            None,
+            Some(TargetGroupProtocol::Http),
+            Some(TargetGroupProtocol::Https),
+            Some(TargetGroupProtocol::Tcp),
+            Some(TargetGroupProtocol::Udp),
+            Some(TargetGroupProtocol::Tls),
+            Some(TargetGroupProtocol::Geneve),
+        ])
+    }
+
+    fn target_types() -> impl Strategy<Value = TargetType> {
+        prop::sample::select(vec![
+            TargetType::Instance,
+            TargetType::Ip,
+            TargetType::Lambda,
+        ])
+    }
+
+    fn health_checks() -> impl Strategy<Value = TargetGroupHealthCheck> {
+        (
+            (
+                prop::option::of(any::<bool>()),
+                prop::option::of(protocols().prop_filter_map("some", |p| p)),
+                prop::option::of(prop::sample::select(vec!["traffic-port", "8080"])),
+                prop::option::of(prop::sample::select(vec!["/", "/health"])),
+            ),
+            (
+                prop::option::of(prop::sample::select(vec![5u32, 10, 30, 35])),
+                prop::option::of(prop::sample::select(vec![5u32, 10, 30])),
+                prop::option::of(2u32..6),
+                prop::option::of(2u32..6),
+                prop::option::of(prop::sample::select(vec!["200", "200-399"])),
+            ),
+        )
+            .prop_map(|((enabled, protocol, port, path), (i, t, h, u, m))| {
+                TargetGroupHealthCheck {
+                    enabled,
+                    protocol,
+                    port: port.map(|p| Scalar(p.to_string())),
+                    path: path.map(str::to_string),
+                    interval_seconds: i,
+                    timeout_seconds: t,
+                    healthy_threshold_count: h,
+                    unhealthy_threshold_count: u,
+                    matcher: m.map(http_matcher),
+                }
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn the_health_check_table_fills_idempotently_and_strips_what_it_fills(
+            protocol in protocols(),
+            target_type in target_types(),
+            hc in health_checks(),
+        ) {
+            let version = protocol_version(protocol, None);
+            let fill = |h: &TargetGroupHealthCheck| fill_health_check(protocol, version, target_type, h);
+            let strip = |h: &TargetGroupHealthCheck| strip_health_check(protocol, version, target_type, h);
+            prop_assert_eq!(fill(&fill(&hc)), fill(&hc));
+            prop_assert_eq!(strip(&fill(&hc)), strip(&hc));
+            prop_assert_eq!(fill(&strip(&hc)), fill(&hc), "stripping loses nothing the fill does not put back");
+        }
+
+        #[test]
+        fn the_attribute_table_strips_what_a_new_group_reports(
+            protocol in protocols(),
+            target_type in target_types(),
+            delay in prop::sample::select(vec!["30", "300"]),
+        ) {
+            let given: BTreeMap<String, String> =
+                [("deregistration_delay.timeout_seconds".to_string(), delay.to_string())].into();
+            let mut filled = target_group_attributes(protocol, target_type);
+            filled.extend(given.clone());
+            prop_assert_eq!(
+                strip_attributes(protocol, target_type, &filled),
+                strip_attributes(protocol, target_type, &given)
+            );
+        }
+    }
 
     #[test]
     fn http_target_groups_get_alb_health_checks_and_tcp_groups_nlb_ones() {
