@@ -40,6 +40,7 @@ pub mod controller;
 pub mod diff;
 pub mod http_client;
 pub mod import;
+pub mod kind;
 pub mod manifest;
 pub mod metrics;
 pub mod observe;

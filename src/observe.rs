@@ -2,7 +2,9 @@
 //! DescribeServices by 10 with tags, DescribeTargetGroups by 20 names (or, once a name is
 //! missing, the account's target groups by pages of 400), DescribeTags by 20, one attributes
 //! read per target group, and task definition revisions described once per process (a revision
-//! never changes).
+//! never changes). The plans are made from what is read here and read nothing themselves: a
+//! plan that needs more (a service's task definition revisions) names it as a [`Read`], and
+//! [`Observer::read`] adds it to the [`Observed`].
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
@@ -22,6 +24,18 @@ pub struct Wanted {
     pub services: BTreeMap<String, BTreeSet<String>>,
     /// Target group names.
     pub target_groups: BTreeSet<String>,
+    /// Target group names of which only the ARN is needed (services' attachments); not read
+    /// by [`Observer::observe`] but by [`Observer::target_group_arns`], for those not known.
+    pub target_group_arns: BTreeSet<String>,
+}
+
+/// One more read a plan needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Read {
+    /// A task definition revision, by ARN (described once per process).
+    Revision(String),
+    /// The ARNs of a task definition family's active revisions (ListTaskDefinitions).
+    Family(String),
 }
 
 /// A live target group with what is read about it besides DescribeTargetGroups.
@@ -44,6 +58,10 @@ pub struct Observed {
     pub services: HashMap<(String, String), Service>,
     /// Target groups by name.
     pub target_groups: HashMap<String, ObservedTargetGroup>,
+    /// Task definition revisions read for the plans, by ARN.
+    pub revisions: HashMap<String, RegisteredTaskDefinition>,
+    /// Revision ARNs of the task definition families read for the plans, oldest first.
+    pub families: HashMap<String, Vec<String>>,
 }
 
 /// Reads live state; keeps described task definition revisions for the life of the process.
@@ -173,6 +191,25 @@ impl Observer {
             .into_iter()
             .map(|g| (g.name, g.arn))
             .collect())
+    }
+
+    /// Reads what a plan asked for into `observed`.
+    pub async fn read(&self, read: &Read, observed: &mut Observed) -> Result<(), CloudError> {
+        match read {
+            Read::Revision(arn) => {
+                let revision = self.task_definition(arn).await?;
+                observed.revisions.insert(arn.clone(), revision);
+            }
+            Read::Family(family) => {
+                let (ecs, name) = (&self.cloud.ecs, family.as_str());
+                let arns = crate::cloud::all_pages(|token| async move {
+                    ecs.list_task_definitions(name, token.as_deref()).await
+                })
+                .await?;
+                observed.families.insert(family.clone(), arns);
+            }
+        }
+        Ok(())
     }
 
     /// A task definition revision, described once per process.

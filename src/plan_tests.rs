@@ -5,6 +5,8 @@ use std::path::Path;
 
 use super::*;
 use crate::cloud::model::{self, Cluster};
+use crate::kind::task_definition::{TaskDefinitionPlan, TaskDefinitionTarget};
+use crate::kind::{cluster, service, target_group};
 use crate::manifest::{Spec, load_str};
 use crate::observe::{Observed, ObservedTargetGroup};
 
@@ -81,7 +83,7 @@ fn cluster_plan(observed: &Observed, text: &str) -> ResourcePlan {
     let Spec::Cluster(c) = &d.manifest.spec else {
         panic!()
     };
-    plan_cluster(&ctx(), d, c, observed)
+    cluster::plan(&ctx(), d, c, observed)
 }
 
 #[test]
@@ -209,7 +211,7 @@ fn tg_plan(observed: &Observed) -> ResourcePlan {
     let Spec::TargetGroup(t) = &d.manifest.spec else {
         panic!()
     };
-    plan_target_group(&ctx(), d, t, observed)
+    target_group::plan(&ctx(), d, t, observed)
 }
 
 #[test]
@@ -248,8 +250,8 @@ fn td_plan(doc: &Document, target: TaskDefinitionTarget) -> TaskDefinitionPlan {
     let Spec::Service(s) = &doc.manifest.spec else {
         panic!()
     };
-    let desired = crate::diff::normalize::task_definition(
-        &crate::diff::normalize::desired_task_definition("api", s),
+    let desired = crate::kind::task_definition::task_definition(
+        &crate::kind::task_definition::desired_task_definition("api", s),
     );
     TaskDefinitionPlan {
         hash: hash(&desired),
@@ -286,7 +288,7 @@ fn svc_plan(observed: &Observed, doc: &Document, td: &TaskDefinitionPlan) -> Res
     let Spec::Service(s) = &doc.manifest.spec else {
         panic!()
     };
-    plan_service(&ctx(), doc, s, observed, td)
+    service::plan_with(&ctx(), doc, s, observed, td)
 }
 
 #[test]

@@ -13,7 +13,7 @@ use crate::cloud::model::UpdateService;
 use crate::cloud::{
     Cloud, CloudError, MAX_DESCRIBE_SERVICES, MAX_TAG_ARNS, MAX_TARGET_GROUP_PAGE, all_pages,
 };
-use crate::diff::normalize;
+use crate::kind::task_definition as normalize;
 use crate::manifest::{Document, Spec};
 use crate::plan::TAG_MANAGED_BY;
 

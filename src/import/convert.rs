@@ -4,38 +4,17 @@
 //! and renders the result as YAML in the manifest format, with the map shorthand for
 //! environment, secrets, tags and cluster settings.
 //!
-//! The defaults stripped here are those of [`crate::diff::normalize`], [`crate::diff::views`]
-//! and [`crate::diff::defaults`]; a value is dropped only when it equals the default those fill in,
-//! so the normalized manifest equals the normalized live object (the tests check it).
+//! Each kind's conversion is in its module of [`crate::kind`] (re-exported here); the defaults
+//! it strips are [`crate::cloud::defaults`]' tables, the same ones its view fills in for the
+//! diff, so the normalized manifest equals the normalized live object (the tests check it).
 
 use std::collections::BTreeMap;
 
-use crate::cloud::defaults::cluster as cluster_defaults;
-use crate::cloud::defaults::service as service_defaults;
-use crate::cloud::defaults::target_group as defaults;
-use crate::cloud::defaults::task_definition as td_defaults;
-use crate::cloud::model::{
-    self, DeploymentConfiguration, DeploymentControllerType, NetworkConfiguration,
-    SchedulingStrategy, Tags, TargetGroupHealthCheck,
-};
-use crate::diff::normalize::implied_compatibilities;
-use crate::diff::views::OWN_TAG_PREFIX;
-use crate::manifest::cluster::ClusterSpec;
+use crate::cloud::model::Tags;
+use crate::kind::OWN_TAG_PREFIX;
 use crate::manifest::document::{ANNOTATION_ADOPT, API_VERSION};
-use crate::manifest::service::{LoadBalancer, ServiceSpec};
-use crate::manifest::shorthand::{self, NameValue, PairList, Scalar, Tag};
-use crate::manifest::target_group::TargetGroupSpec;
-use crate::manifest::task_definition::TaskDefinition;
+use crate::manifest::shorthand::{self, PairList, Scalar, Tag};
 use crate::manifest::{Manifest, Metadata, Spec};
-
-/// Why a live service cannot become a manifest.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum Unsupported {
-    /// A deployment controller other than ECS (the manifests reject it: another controller
-    /// would fight the operator).
-    #[error("its deployment controller is {0}; ecs-operator manages ECS rolling updates only")]
-    DeploymentController(&'static str),
-}
 
 /// Tags a manifest should carry: everything but the operator's own bookkeeping
 /// (`ecs-operator/*`, which apply writes itself) and AWS's reserved `aws:*` keys (nobody can
@@ -52,7 +31,8 @@ pub fn user_tags(live: &Tags) -> shorthand::Tags {
     )
 }
 
-fn metadata(name: &str, adopt: bool) -> Metadata {
+/// The metadata of an imported manifest: its name, and the adopt annotation when asked.
+pub(crate) fn metadata(name: &str, adopt: bool) -> Metadata {
     let mut annotations = BTreeMap::new();
     if adopt {
         annotations.insert(ANNOTATION_ADOPT.to_string(), Scalar("true".into()));
@@ -63,205 +43,11 @@ fn metadata(name: &str, adopt: bool) -> Metadata {
     }
 }
 
-// ---- clusters ------------------------------------------------------------------------------
+// ---- the kinds' conversions ---------------------------------------------------------------
 
-/// The Cluster manifest of a live cluster. Settings at their default (`containerInsights:
-/// disabled`) are left out: the diff compares only the settings a manifest names.
-pub fn cluster(live: &model::Cluster, adopt: bool) -> Manifest {
-    let settings = cluster_defaults::strip_settings(&live.settings)
-        .into_iter()
-        .map(|(k, v)| NameValue {
-            name: k,
-            value: Scalar(v),
-        })
-        .collect();
-    let mut capacity_providers = live.capacity_providers.clone();
-    capacity_providers.sort();
-    Manifest {
-        metadata: metadata(&live.name, adopt),
-        spec: Spec::Cluster(ClusterSpec {
-            settings: PairList(settings),
-            capacity_providers,
-            default_capacity_provider_strategy: live.default_capacity_provider_strategy.clone(),
-            tags: user_tags(&live.tags),
-        }),
-    }
-}
-
-// ---- target groups -------------------------------------------------------------------------
-
-/// The health check without the values ELBv2 fills in for this kind of group (the table the
-/// target group views fill with); `None` when nothing is left.
-fn target_group_health_check(live: &model::TargetGroup) -> Option<TargetGroupHealthCheck> {
-    let hc = defaults::strip_health_check(
-        live.protocol,
-        defaults::protocol_version(live.protocol, live.protocol_version),
-        live.target_type.unwrap_or(defaults::TARGET_TYPE),
-        &live.health_check,
-    );
-    (hc != TargetGroupHealthCheck::default()).then_some(hc)
-}
-
-/// The TargetGroup manifest of a live target group with its attributes and tags.
-pub fn target_group(
-    live: &model::TargetGroup,
-    attributes: &BTreeMap<String, String>,
-    tags: &Tags,
-    adopt: bool,
-) -> Manifest {
-    let target_type = live.target_type.unwrap_or(defaults::TARGET_TYPE);
-    let attributes = defaults::strip_attributes(live.protocol, target_type, attributes)
-        .into_iter()
-        .map(|(k, v)| (k, Scalar(v)))
-        .collect();
-    let protocol_version = defaults::strip_protocol_version(live.protocol, live.protocol_version);
-    Manifest {
-        metadata: metadata(&live.name, adopt),
-        spec: Spec::TargetGroup(TargetGroupSpec {
-            protocol: live.protocol,
-            protocol_version,
-            port: live.port,
-            vpc_id: live.vpc_id.clone(),
-            // Kept even at its default (`instance`): validation checks it against the services.
-            target_type: Some(target_type),
-            ip_address_type: live
-                .ip_address_type
-                .filter(|t| *t != defaults::IP_ADDRESS_TYPE),
-            health_check: target_group_health_check(live),
-            attributes,
-            tags: user_tags(tags),
-        }),
-    }
-}
-
-// ---- services ------------------------------------------------------------------------------
-
-/// The inline task definition of a Service manifest: the registered revision without the
-/// defaults ECS fills in, the family left out when it is the service's name, and
-/// `requiresCompatibilities` left out when the service's launch type implies it.
-fn task_definition(
-    live: &TaskDefinition,
-    service_name: &str,
-    spec: &ServiceSpec,
-) -> TaskDefinition {
-    let mut td = live.clone();
-    let network_mode = td.network_mode.unwrap_or(td_defaults::NETWORK_MODE);
-    td.container_definitions = td
-        .container_definitions
-        .iter()
-        .map(|c| td_defaults::strip_container(c, network_mode))
-        .collect();
-    if td.family.as_deref() == Some(service_name) {
-        td.family = None;
-    }
-    let implied = implied_compatibilities(spec);
-    if !implied.is_empty() && td.requires_compatibilities == implied {
-        td.requires_compatibilities.clear();
-    }
-    td
-}
-
-/// Deployment configuration without ECS's defaults; `None` when nothing is left.
-fn deployment(
-    live: Option<&DeploymentConfiguration>,
-    scheduling: SchedulingStrategy,
-) -> Option<DeploymentConfiguration> {
-    let mut d = service_defaults::strip_deployment_configuration(live, scheduling)?;
-    if d.alarms
-        .as_ref()
-        .is_some_and(|a| !a.enable && a.alarm_names.is_empty())
-    {
-        d.alarms = None;
-    }
-    (d != DeploymentConfiguration::default()).then_some(d)
-}
-
-fn network(live: Option<&NetworkConfiguration>) -> Option<NetworkConfiguration> {
-    let mut n = live?.clone();
-    let c = &mut n.awsvpc_configuration;
-    c.subnets.sort();
-    c.security_groups.sort();
-    service_defaults::strip_network_configuration(Some(&n))
-}
-
-/// The Service manifest of a live service and the revision it runs. `target_groups` names
-/// the target groups imported with it, by ARN: their attachments refer to the TargetGroup
-/// manifest by name; any other stays a `targetGroupArn`.
-pub fn service(
-    live: &model::Service,
-    cluster: &str,
-    revision: &model::RegisteredTaskDefinition,
-    target_groups: &BTreeMap<String, String>,
-    adopt: bool,
-) -> Result<Manifest, Unsupported> {
-    match live.deployment_controller {
-        Some(DeploymentControllerType::CodeDeploy) => {
-            return Err(Unsupported::DeploymentController("CODE_DEPLOY"));
-        }
-        Some(DeploymentControllerType::External) => {
-            return Err(Unsupported::DeploymentController("EXTERNAL"));
-        }
-        Some(DeploymentControllerType::Ecs) | None => {}
-    }
-    let scheduling = live
-        .scheduling_strategy
-        .unwrap_or(service_defaults::SCHEDULING_STRATEGY);
-    let (launch_type, strategy) = if live.capacity_provider_strategy.is_empty() {
-        (live.launch_type, Vec::new())
-    } else {
-        (None, live.capacity_provider_strategy.clone())
-    };
-    let mut spec = ServiceSpec {
-        cluster: cluster.to_string(),
-        // A DAEMON service's count follows the instances; the manifest must not set it.
-        desired_count: (scheduling == SchedulingStrategy::Replica).then_some(live.desired_count),
-        launch_type,
-        capacity_provider_strategy: strategy,
-        platform_version: None,
-        scheduling_strategy: (scheduling != service_defaults::SCHEDULING_STRATEGY)
-            .then_some(scheduling),
-        task_definition: TaskDefinition::default(),
-        network_configuration: network(live.network_configuration.as_ref()),
-        deployment_configuration: deployment(live.deployment_configuration.as_ref(), scheduling),
-        deployment_controller: None,
-        load_balancers: live
-            .load_balancers
-            .iter()
-            .map(|lb| {
-                let name = target_groups.get(&lb.target_group_arn);
-                LoadBalancer {
-                    target_group: name.cloned(),
-                    target_group_arn: name.is_none().then(|| lb.target_group_arn.clone()),
-                    container_name: lb.container_name.clone(),
-                    container_port: lb.container_port,
-                }
-            })
-            .collect(),
-        health_check_grace_period_seconds: live
-            .health_check_grace_period_seconds
-            .filter(|s| *s != service_defaults::HEALTH_CHECK_GRACE_PERIOD_SECONDS),
-        placement_strategy: live.placement_strategy.clone(),
-        placement_constraints: live.placement_constraints.clone(),
-        enable_execute_command: (live.enable_execute_command
-            != service_defaults::ENABLE_EXECUTE_COMMAND)
-            .then_some(live.enable_execute_command),
-        propagate_tags: live
-            .propagate_tags
-            .filter(|p| *p != service_defaults::PROPAGATE_TAGS),
-        enable_ecs_managed_tags: (live.enable_ecs_managed_tags
-            != service_defaults::ENABLE_ECS_MANAGED_TAGS)
-            .then_some(live.enable_ecs_managed_tags),
-        tags: user_tags(&live.tags),
-    };
-    spec.task_definition = task_definition(&revision.definition, &live.name, &spec);
-    let fargate = spec.is_fargate();
-    spec.platform_version =
-        service_defaults::strip_platform_version(live.platform_version.clone(), fargate);
-    Ok(Manifest {
-        metadata: metadata(&live.name, adopt),
-        spec: Spec::Service(Box::new(spec)),
-    })
-}
+pub use crate::kind::cluster::import as cluster;
+pub use crate::kind::service::{Unsupported, import as service};
+pub use crate::kind::target_group::import as target_group;
 
 // ---- YAML ----------------------------------------------------------------------------------
 
@@ -343,13 +129,22 @@ pub fn render(manifest: &Manifest) -> Result<String, RenderError> {
 mod tests {
     use super::*;
     use crate::cloud::model::TargetGroupProtocol;
+    use crate::cloud::model::{
+        self, DeploymentConfiguration, DeploymentControllerType, NetworkConfiguration,
+        SchedulingStrategy, TargetGroupHealthCheck,
+    };
     use crate::cloud::model::{LaunchType, PropagateTags};
-    use crate::diff::{compare, normalize, views};
+    use crate::diff::compare;
+    use crate::kind::task_definition as normalize;
+    use crate::kind::{service as service_views, tag_map, target_group as target_group_views};
     use crate::manifest::service::AwsVpcConfiguration;
     use crate::manifest::service::DeploymentCircuitBreaker;
+    use crate::manifest::service::ServiceSpec;
+    use crate::manifest::shorthand::NameValue;
     use crate::manifest::shorthand::Secret;
     use crate::manifest::target_group::Matcher;
     use crate::manifest::target_group::{IpAddressType, ProtocolVersion, TargetType};
+    use crate::manifest::task_definition::TaskDefinition;
     use crate::manifest::task_definition::{
         Compatibility, ContainerDefinition, EnabledDisabled, NetworkMode, TransportProtocol,
     };
@@ -487,10 +282,10 @@ mod tests {
             "{case}: task definition"
         );
         let lbs = live.load_balancers.clone();
-        let tags = views::tag_map(&spec.tags);
-        let desired = views::desired_service(spec, lbs, tags);
+        let tags = tag_map(&spec.tags);
+        let desired = service_views::desired_service(spec, lbs, tags);
         assert_eq!(
-            compare(&views::live_service(live, &desired), &desired),
+            compare(&service_views::live_service(live, &desired), &desired),
             vec![],
             "{case}: service"
         );
@@ -683,8 +478,8 @@ mod tests {
         let keys: Vec<&String> = spec.attributes.keys().collect();
         assert_eq!(keys, ["deregistration_delay.timeout_seconds"]);
         assert_eq!(m.metadata.annotations[ANNOTATION_ADOPT].0, "true");
-        let desired = views::desired_target_group(spec, views::tag_map(&spec.tags));
-        let live_view = views::live_target_group(&live, &attrs, &tags, &desired);
+        let desired = target_group_views::desired_target_group(spec, tag_map(&spec.tags));
+        let live_view = target_group_views::live_target_group(&live, &attrs, &tags, &desired);
         assert_eq!(compare(&live_view, &desired), vec![]);
     }
 

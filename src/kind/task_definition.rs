@@ -1,15 +1,21 @@
-//! Normalization: both the desired and the live side are brought into one canonical form
-//! before comparing, so the defaults ECS and ELBv2 fill in, the order AWS does not keep and
-//! "empty" versus "absent" never show up as drift.
-//!
-//! Every function here is pure and idempotent: `normalize(normalize(x)) == normalize(x)`.
+//! The task definition, part of the Service kind: the definition a Service manifest asks
+//! for, its canonical form for comparing with a registered revision (ECS's defaults from
+//! [`crate::cloud::defaults::task_definition`], the order ECS does not keep), which revision a
+//! service should run (decided from revisions already read: pure), and the inline definition
+//! import writes.
 
+use serde::Serialize;
+
+use crate::cloud::defaults::task_definition as defaults;
+use crate::cloud::model::{RegisteredTaskDefinition, Service};
+use crate::diff::{FieldChange, compare};
+use crate::manifest::Document;
 use crate::manifest::service::{LaunchType, ServiceSpec};
 use crate::manifest::task_definition::{
     Compatibility, ContainerDefinition, LinuxParameters, NetworkMode, TaskDefinition,
 };
-
-use crate::cloud::defaults::task_definition as defaults;
+use crate::observe::{Observed, Read};
+use crate::plan::{REVISIONS_SEARCHED, TAG_TASK_DEFINITION, TAG_TASK_DEFINITION_HASH, hash};
 
 /// The task definition a Service manifest asks for, completed the way the operator registers
 /// it: family defaults to the service name, and a Fargate service's definition requires
@@ -94,6 +100,123 @@ fn container(c: &mut ContainerDefinition, network_mode: NetworkMode) {
     if let Some(log) = &mut c.log_configuration {
         log.secret_options.sort_by(|a, b| a.name.cmp(&b.name));
     }
+}
+
+// ---- which revision -----------------------------------------------------------------------
+
+/// Where a service's task definition stands.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TaskDefinitionTarget {
+    /// The service already runs a revision with the wanted content.
+    Keep(String),
+    /// An existing revision has the wanted content: point the service at it.
+    Use(String),
+    /// No revision has it: register one.
+    Register,
+}
+
+/// A service's task definition: the desired one and what to do about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskDefinitionPlan {
+    /// Desired, normalized.
+    pub desired: TaskDefinition,
+    /// Hash of `desired`.
+    pub hash: String,
+    /// What to do.
+    pub target: TaskDefinitionTarget,
+    /// Field changes from the revision the service runs (empty for a new service).
+    pub changes: Vec<FieldChange>,
+}
+
+impl TaskDefinitionPlan {
+    /// The revision the service ends up on: the one kept or used, or [`crate::plan::REGISTERED`].
+    pub fn revision(&self) -> String {
+        match &self.target {
+            TaskDefinitionTarget::Keep(arn) | TaskDefinitionTarget::Use(arn) => arn.clone(),
+            TaskDefinitionTarget::Register => crate::plan::REGISTERED.to_string(),
+        }
+    }
+}
+
+/// Decides a service's task definition from what was read, with no I/O: compares the revision
+/// the service runs (not at all when the service's tags show the operator set it with the same
+/// content) with the desired one, and looks for an existing revision with the desired content
+/// among the family's newest [`REVISIONS_SEARCHED`]. `Err` names the read it needs first (the
+/// revision the service runs, the family's revisions, one of them), in the order the search
+/// goes, so reading until it answers makes the calls the search needs and no more.
+pub fn resolve(
+    doc: &Document,
+    spec: &ServiceSpec,
+    live: Option<&Service>,
+    observed: &Observed,
+) -> Result<TaskDefinitionPlan, Read> {
+    let desired = task_definition(&desired_task_definition(&doc.manifest.metadata.name, spec));
+    let hash = hash(&desired);
+    let plan = |target, changes| TaskDefinitionPlan {
+        desired: desired.clone(),
+        hash: hash.clone(),
+        target,
+        changes,
+    };
+    let revision = |arn: &String| -> Result<&RegisteredTaskDefinition, Read> {
+        observed
+            .revisions
+            .get(arn)
+            .ok_or_else(|| Read::Revision(arn.clone()))
+    };
+    let mut changes = Vec::new();
+    if let Some(live) = live {
+        let set_by_us = live.tags.get(TAG_TASK_DEFINITION) == Some(&live.task_definition)
+            && live.tags.get(TAG_TASK_DEFINITION_HASH) == Some(&hash);
+        let keep = TaskDefinitionTarget::Keep(live.task_definition.clone());
+        if set_by_us {
+            return Ok(plan(keep, changes));
+        }
+        let current = task_definition(&revision(&live.task_definition)?.definition);
+        changes = compare(&current, &desired);
+        if changes.is_empty() {
+            return Ok(plan(keep, changes));
+        }
+    }
+    let family = desired.family.clone().unwrap_or_default();
+    let arns = observed
+        .families
+        .get(&family)
+        .ok_or_else(|| Read::Family(family.clone()))?;
+    for arn in arns.iter().rev().take(REVISIONS_SEARCHED) {
+        if task_definition(&revision(arn)?.definition) == desired {
+            return Ok(plan(TaskDefinitionTarget::Use(arn.clone()), changes));
+        }
+    }
+    Ok(plan(TaskDefinitionTarget::Register, changes))
+}
+
+// ---- import --------------------------------------------------------------------------------
+
+/// The inline task definition of a Service manifest: the registered revision without the
+/// defaults ECS fills in, the family left out when it is the service's name, and
+/// `requiresCompatibilities` left out when the service's placement implies it.
+pub fn import(live: &TaskDefinition, service_name: &str, spec: &ServiceSpec) -> TaskDefinition {
+    let mut td = live.clone();
+    let network_mode = td.network_mode.unwrap_or(defaults::NETWORK_MODE);
+    td.container_definitions = td
+        .container_definitions
+        .iter()
+        .map(|c| defaults::strip_container(c, network_mode))
+        .collect();
+    if td.family.as_deref() == Some(service_name) {
+        td.family = None;
+    }
+    let implied = implied_compatibilities(spec);
+    if !implied.is_empty() && td.requires_compatibilities == implied {
+        td.requires_compatibilities.clear();
+    }
+    td
+}
+
+/// The hash the plan's bookkeeping tags carry for a desired task definition.
+pub fn content_hash<T: Serialize>(desired: &T) -> String {
+    hash(desired)
 }
 
 #[cfg(test)]

@@ -1,0 +1,205 @@
+//! The Cluster kind: the comparable view of a cluster (the settings the manifest names,
+//! capacity providers, tags), the plan (create, update settings, put capacity providers, tag)
+//! with the requests derived from the differing fields, and the import conversion.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::{KindOps, changed_fields, managed_tags, sorted, strategy, tag_map};
+use crate::cloud::defaults::cluster as defaults;
+use crate::cloud::model::{self, CapacityProviderStrategyItem, CreateCluster, Tags};
+use crate::diff::{compare, creation};
+use crate::import::convert::{metadata, user_tags};
+use crate::manifest::cluster::ClusterSpec;
+use crate::manifest::document::ANNOTATION_SUSPEND;
+use crate::manifest::shorthand::{NameValue, PairList, Scalar};
+use crate::manifest::{Document, Kind, Manifest, Spec};
+use crate::observe::{Observed, Read, Wanted};
+use crate::plan::{
+    PlanContext, ResourcePlan, Status, Step, TAG_SPEC_HASH, hash, ownership_problem,
+    ownership_tags, push_ecs_tags,
+};
+
+/// The Cluster kind.
+pub struct Cluster;
+
+impl KindOps for Cluster {
+    type Spec = ClusterSpec;
+    const KIND: Kind = Kind::Cluster;
+
+    fn spec(doc: &Document) -> Option<&ClusterSpec> {
+        match &doc.manifest.spec {
+            Spec::Cluster(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    fn want(doc: &Document, _: &ClusterSpec, wanted: &mut Wanted) {
+        wanted.clusters.insert(doc.manifest.metadata.name.clone());
+    }
+
+    fn plan(
+        ctx: &PlanContext,
+        doc: &Document,
+        spec: &ClusterSpec,
+        observed: &Observed,
+    ) -> Result<ResourcePlan, Read> {
+        Ok(plan(ctx, doc, spec, observed))
+    }
+}
+
+// ---- the view ------------------------------------------------------------------------------
+
+/// The cluster fields the operator manages.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterView {
+    /// The settings the manifest names.
+    pub settings: BTreeMap<String, String>,
+    /// Capacity providers, sorted.
+    pub capacity_providers: Vec<String>,
+    /// Default strategy, sorted and defaulted.
+    pub default_capacity_provider_strategy: Vec<CapacityProviderStrategyItem>,
+    /// Managed tags.
+    pub tags: Tags,
+}
+
+/// The view of a Cluster manifest.
+pub fn desired_cluster(spec: &ClusterSpec, tags: Tags) -> ClusterView {
+    ClusterView {
+        settings: spec
+            .settings
+            .iter()
+            .map(|s| (s.name.clone(), s.value.0.clone()))
+            .collect(),
+        capacity_providers: sorted(spec.capacity_providers.clone()),
+        default_capacity_provider_strategy: strategy(&spec.default_capacity_provider_strategy),
+        tags,
+    }
+}
+
+/// The view of a live cluster, shaped by the desired view.
+pub fn live_cluster(live: &model::Cluster, desired: &ClusterView) -> ClusterView {
+    ClusterView {
+        settings: live
+            .settings
+            .iter()
+            .filter(|(k, _)| desired.settings.contains_key(*k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        capacity_providers: sorted(live.capacity_providers.clone()),
+        default_capacity_provider_strategy: strategy(&live.default_capacity_provider_strategy),
+        tags: managed_tags(&live.tags, &desired.tags),
+    }
+}
+
+// ---- the plan ------------------------------------------------------------------------------
+
+/// The plan of a Cluster manifest.
+pub fn plan(
+    ctx: &PlanContext,
+    doc: &Document,
+    spec: &ClusterSpec,
+    observed: &Observed,
+) -> ResourcePlan {
+    if doc.manifest.metadata.flag(ANNOTATION_SUSPEND) {
+        return ResourcePlan::new(doc, Status::Suspended);
+    }
+    let name = &doc.manifest.metadata.name;
+    let desired = desired_cluster(spec, ownership_tags(ctx, doc, tag_map(&spec.tags)));
+    let Some(live) = observed.clusters.get(name) else {
+        let mut p = ResourcePlan::new(doc, Status::Create);
+        let mut tags = desired.tags.clone();
+        tags.insert(TAG_SPEC_HASH.into(), hash(&desired));
+        p.steps.push(Step::CreateCluster(CreateCluster {
+            name: name.clone(),
+            settings: desired.settings.clone(),
+            capacity_providers: desired.capacity_providers.clone(),
+            default_capacity_provider_strategy: desired.default_capacity_provider_strategy.clone(),
+            tags,
+        }));
+        p.changes = creation(&desired);
+        return p;
+    };
+    if let Some(reason) = ownership_problem(ctx, doc, &live.tags) {
+        return ResourcePlan::blocked(doc, reason);
+    }
+    let live_view = live_cluster(live, &desired);
+    let changes = compare(&live_view, &desired);
+    if changes.is_empty() {
+        return ResourcePlan::new(doc, Status::InSync);
+    }
+    let mut p = ResourcePlan::new(doc, Status::Update);
+    let changed = changed_fields(&changes);
+    if changed.contains("settings") {
+        p.steps.push(Step::UpdateClusterSettings {
+            cluster: name.clone(),
+            settings: desired.settings.clone(),
+        });
+    }
+    if changed.contains("capacityProviders") || changed.contains("defaultCapacityProviderStrategy")
+    {
+        p.steps.push(Step::PutClusterCapacityProviders {
+            cluster: name.clone(),
+            providers: desired.capacity_providers.clone(),
+            strategy: desired.default_capacity_provider_strategy.clone(),
+        });
+    }
+    let mut want_tags = desired.tags.clone();
+    want_tags.insert(TAG_SPEC_HASH.into(), hash(&desired));
+    push_ecs_tags(&mut p, &live.arn, &live.tags, &want_tags, &desired.tags);
+    p.changes = changes;
+    p
+}
+
+// ---- import --------------------------------------------------------------------------------
+
+/// The Cluster manifest of a live cluster. Settings at their default (`containerInsights:
+/// disabled`) are left out: the diff compares only the settings a manifest names.
+pub fn import(live: &model::Cluster, adopt: bool) -> Manifest {
+    let settings = defaults::strip_settings(&live.settings)
+        .into_iter()
+        .map(|(k, v)| NameValue {
+            name: k,
+            value: Scalar(v),
+        })
+        .collect();
+    let mut capacity_providers = live.capacity_providers.clone();
+    capacity_providers.sort();
+    Manifest {
+        metadata: metadata(&live.name, adopt),
+        spec: Spec::Cluster(ClusterSpec {
+            settings: PairList(settings),
+            capacity_providers,
+            default_capacity_provider_strategy: live.default_capacity_provider_strategy.clone(),
+            tags: user_tags(&live.tags),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diff::compare;
+
+    fn own_tags() -> Tags {
+        [
+            ("ecs-operator/managed-by".to_string(), "op".to_string()),
+            ("team".into(), "shop".into()),
+        ]
+        .into()
+    }
+
+    #[test]
+    fn cluster_settings_not_in_the_manifest_are_not_compared() {
+        let spec = ClusterSpec::default();
+        let d = desired_cluster(&spec, own_tags());
+        let live = model::Cluster {
+            settings: [("containerInsights".to_string(), "disabled".to_string())].into(),
+            tags: own_tags(),
+            ..Default::default()
+        };
+        assert!(compare(&live_cluster(&live, &d), &d).is_empty());
+    }
+}

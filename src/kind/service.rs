@@ -1,0 +1,675 @@
+//! The Service kind (its task definition is [`super::task_definition`]): the comparable view
+//! of a service built the same way from a manifest and from DescribeServices, the
+//! UpdateService request derived from the computed differences ([`UPDATE_SERVICE`]), the plan
+//! (register, create, update, tag) and the import conversion.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::task_definition::{self, TaskDefinitionPlan, TaskDefinitionTarget};
+use super::{KindOps, changed_fields, managed_tags, sorted, strategy, tag_map};
+use crate::cloud::defaults::service as defaults;
+use crate::cloud::model::{
+    self, CapacityProviderStrategyItem, CreateService, DeploymentConfiguration,
+    DeploymentControllerType, LaunchType, NetworkConfiguration, PlacementConstraint,
+    PlacementStrategy, PropagateTags, SchedulingStrategy, ServiceLoadBalancer, Tags, UpdateService,
+};
+use crate::diff::{compare, creation};
+use crate::import::convert::{metadata, user_tags};
+use crate::manifest::document::ANNOTATION_SUSPEND;
+use crate::manifest::service::{LoadBalancer, ServiceSpec};
+use crate::manifest::task_definition::TaskDefinition;
+use crate::manifest::{Document, Kind, Manifest, Spec};
+use crate::observe::{Observed, Read, Wanted};
+use crate::plan::{
+    LoadBalancerRef, PlanContext, ResourcePlan, Status, Step, TAG_SPEC_HASH, TAG_TASK_DEFINITION,
+    TAG_TASK_DEFINITION_HASH, hash, ownership_problem, ownership_tags, prefixed, push_ecs_tags,
+    replacement_problem,
+};
+
+/// The Service kind.
+pub struct Service;
+
+impl KindOps for Service {
+    type Spec = ServiceSpec;
+    const KIND: Kind = Kind::Service;
+
+    fn spec(doc: &Document) -> Option<&ServiceSpec> {
+        doc.manifest.as_service()
+    }
+
+    fn want(doc: &Document, spec: &ServiceSpec, wanted: &mut Wanted) {
+        wanted.clusters.insert(spec.cluster.clone());
+        wanted
+            .services
+            .entry(spec.cluster.clone())
+            .or_default()
+            .insert(doc.manifest.metadata.name.clone());
+        wanted.target_group_arns.extend(
+            spec.load_balancers
+                .iter()
+                .filter_map(|lb| lb.target_group.clone()),
+        );
+    }
+
+    fn plan(
+        ctx: &PlanContext,
+        doc: &Document,
+        spec: &ServiceSpec,
+        observed: &Observed,
+    ) -> Result<ResourcePlan, Read> {
+        if let Some(held) = held(ctx, doc, spec, observed) {
+            return Ok(held);
+        }
+        let live = observed
+            .services
+            .get(&(spec.cluster.clone(), doc.manifest.metadata.name.clone()));
+        let td = task_definition::resolve(doc, spec, live, observed)?;
+        Ok(plan_with(ctx, doc, spec, observed, &td))
+    }
+}
+
+// ---- the view ------------------------------------------------------------------------------
+
+/// The service fields the operator manages (the task definition is compared on its own).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceView {
+    /// Only when the manifest sets it (otherwise auto scaling owns it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub desired_count: Option<u32>,
+    /// Launch type.
+    pub launch_type: Option<LaunchType>,
+    /// Capacity provider strategy, sorted, weight and base defaulted to 0.
+    pub capacity_provider_strategy: Vec<CapacityProviderStrategyItem>,
+    /// Platform version (`LATEST` on Fargate when unset).
+    pub platform_version: Option<String>,
+    /// Scheduling strategy (REPLICA when unset).
+    pub scheduling_strategy: SchedulingStrategy,
+    /// awsvpc settings, lists sorted, assignPublicIp DISABLED when unset.
+    pub network_configuration: Option<NetworkConfiguration>,
+    /// Percentages and circuit breaker with ECS's defaults.
+    pub deployment_configuration: DeploymentConfiguration,
+    /// Deployment controller (ECS when unset).
+    pub deployment_controller: DeploymentControllerType,
+    /// Target group attachments, sorted.
+    pub load_balancers: Vec<ServiceLoadBalancer>,
+    /// Grace period (0 when unset).
+    pub health_check_grace_period_seconds: u32,
+    /// Placement constraints.
+    pub placement_constraints: Vec<PlacementConstraint>,
+    /// Placement strategy.
+    pub placement_strategy: Vec<PlacementStrategy>,
+    /// ECS Exec.
+    pub enable_execute_command: bool,
+    /// Tag propagation (NONE when unset).
+    pub propagate_tags: PropagateTags,
+    /// ECS managed tags.
+    #[serde(rename = "enableECSManagedTags")]
+    pub enable_ecs_managed_tags: bool,
+    /// Managed tags.
+    pub tags: Tags,
+}
+
+/// The view of a Service manifest. `load_balancers` are the manifest's attachments with target
+/// group names already resolved to ARNs; `tags` include the ownership tags.
+pub fn desired_service(
+    spec: &ServiceSpec,
+    load_balancers: Vec<ServiceLoadBalancer>,
+    tags: Tags,
+) -> ServiceView {
+    let fargate = spec.is_fargate();
+    let scheduling = spec
+        .scheduling_strategy
+        .unwrap_or(defaults::SCHEDULING_STRATEGY);
+    ServiceView {
+        desired_count: spec.desired_count,
+        launch_type: spec.launch_type,
+        capacity_provider_strategy: strategy(&spec.capacity_provider_strategy),
+        platform_version: defaults::platform_version(spec.platform_version.clone(), fargate),
+        scheduling_strategy: scheduling,
+        network_configuration: spec.network_configuration.clone().map(network),
+        deployment_configuration: deployment(spec.deployment_configuration.clone(), scheduling),
+        deployment_controller: defaults::deployment_controller(
+            spec.deployment_controller.as_ref().map(|c| c.kind),
+        ),
+        load_balancers: sorted(load_balancers),
+        health_check_grace_period_seconds: spec
+            .health_check_grace_period_seconds
+            .unwrap_or(defaults::HEALTH_CHECK_GRACE_PERIOD_SECONDS),
+        placement_constraints: spec.placement_constraints.clone(),
+        placement_strategy: spec.placement_strategy.clone(),
+        enable_execute_command: spec
+            .enable_execute_command
+            .unwrap_or(defaults::ENABLE_EXECUTE_COMMAND),
+        propagate_tags: spec.propagate_tags.unwrap_or(defaults::PROPAGATE_TAGS),
+        enable_ecs_managed_tags: spec
+            .enable_ecs_managed_tags
+            .unwrap_or(defaults::ENABLE_ECS_MANAGED_TAGS),
+        tags,
+    }
+}
+
+/// The view of a live service, shaped by the desired view (which fields and tags count).
+pub fn live_service(live: &model::Service, desired: &ServiceView) -> ServiceView {
+    let fargate = defaults::is_fargate(live.launch_type, &live.capacity_provider_strategy);
+    let scheduling = live
+        .scheduling_strategy
+        .unwrap_or(defaults::SCHEDULING_STRATEGY);
+    ServiceView {
+        desired_count: desired.desired_count.map(|_| live.desired_count),
+        launch_type: live.launch_type,
+        capacity_provider_strategy: strategy(&live.capacity_provider_strategy),
+        platform_version: defaults::platform_version(live.platform_version.clone(), fargate),
+        scheduling_strategy: scheduling,
+        network_configuration: live.network_configuration.clone().map(network),
+        deployment_configuration: deployment(live.deployment_configuration.clone(), scheduling),
+        deployment_controller: defaults::deployment_controller(live.deployment_controller),
+        load_balancers: sorted(live.load_balancers.clone()),
+        health_check_grace_period_seconds: live
+            .health_check_grace_period_seconds
+            .unwrap_or(defaults::HEALTH_CHECK_GRACE_PERIOD_SECONDS),
+        placement_constraints: live.placement_constraints.clone(),
+        placement_strategy: live.placement_strategy.clone(),
+        enable_execute_command: live.enable_execute_command,
+        propagate_tags: live.propagate_tags.unwrap_or(defaults::PROPAGATE_TAGS),
+        enable_ecs_managed_tags: live.enable_ecs_managed_tags,
+        tags: managed_tags(&live.tags, &desired.tags),
+    }
+}
+
+fn network(mut n: NetworkConfiguration) -> NetworkConfiguration {
+    let c = &mut n.awsvpc_configuration;
+    c.subnets.sort();
+    c.security_groups.sort();
+    defaults::fill_network_configuration(Some(n.clone())).unwrap_or(n)
+}
+
+fn deployment(
+    d: Option<DeploymentConfiguration>,
+    s: SchedulingStrategy,
+) -> DeploymentConfiguration {
+    let mut d = defaults::fill_deployment_configuration(d, s);
+    if d.alarms
+        .as_ref()
+        .is_some_and(|a| !a.enable && a.alarm_names.is_empty())
+    {
+        d.alarms = None;
+    }
+    if let Some(a) = &mut d.alarms {
+        a.alarm_names.sort();
+    }
+    d
+}
+
+/// Fields of a service ECS cannot change with UpdateService.
+pub const SERVICE_IMMUTABLE: &[&str] =
+    &["launchType", "schedulingStrategy", "deploymentController"];
+
+// ---- the update request, derived from the differences --------------------------------------
+
+/// Sets one UpdateService member from the desired view (or, where the request takes the
+/// manifest's own spelling, from the spec).
+type SetMember = fn(&mut UpdateService, &ServiceView, &ServiceSpec);
+
+/// Each view field UpdateService changes in place, with the member it sets. The other view
+/// fields: [`SERVICE_IMMUTABLE`] (a change blocks the plan), `loadBalancers` (the step's own
+/// attachments) and `tags` (TagResource/UntagResource).
+pub const UPDATE_SERVICE: &[(&str, SetMember)] = &[
+    ("desiredCount", |u, d, _| u.desired_count = d.desired_count),
+    ("capacityProviderStrategy", |u, _, s| {
+        u.capacity_provider_strategy = Some(s.capacity_provider_strategy.clone())
+    }),
+    ("platformVersion", |u, d, _| {
+        u.platform_version = d.platform_version.clone()
+    }),
+    ("networkConfiguration", |u, _, s| {
+        u.network_configuration = s.network_configuration.clone()
+    }),
+    ("deploymentConfiguration", |u, d, _| {
+        u.deployment_configuration = Some(d.deployment_configuration.clone())
+    }),
+    ("healthCheckGracePeriodSeconds", |u, d, _| {
+        u.health_check_grace_period_seconds = Some(d.health_check_grace_period_seconds)
+    }),
+    ("placementConstraints", |u, d, _| {
+        u.placement_constraints = Some(d.placement_constraints.clone())
+    }),
+    ("placementStrategy", |u, d, _| {
+        u.placement_strategy = Some(d.placement_strategy.clone())
+    }),
+    ("enableExecuteCommand", |u, d, _| {
+        u.enable_execute_command = Some(d.enable_execute_command)
+    }),
+    ("propagateTags", |u, d, _| {
+        u.propagate_tags = Some(d.propagate_tags)
+    }),
+    ("enableECSManagedTags", |u, d, _| {
+        u.enable_ecs_managed_tags = Some(d.enable_ecs_managed_tags)
+    }),
+];
+
+/// The view fields no UpdateService member carries (see [`UPDATE_SERVICE`]).
+pub const NOT_IN_UPDATE_SERVICE: &[&str] = &[
+    "launchType",
+    "schedulingStrategy",
+    "deploymentController",
+    "loadBalancers",
+    "tags",
+];
+
+/// The UpdateService members the differing fields of `changes` set (cluster and name aside).
+pub fn update_request(
+    changes: &[crate::diff::FieldChange],
+    desired: &ServiceView,
+    spec: &ServiceSpec,
+    name: &str,
+) -> UpdateService {
+    let mut update = UpdateService {
+        cluster: spec.cluster.clone(),
+        name: name.to_string(),
+        ..UpdateService::default()
+    };
+    let changed = changed_fields(changes);
+    for (field, set) in UPDATE_SERVICE {
+        if changed.contains(field) {
+            set(&mut update, desired, spec);
+        }
+    }
+    update
+}
+
+// ---- the plan ------------------------------------------------------------------------------
+
+/// The plan of a Service that is left alone or cannot be applied (suspended, a missing
+/// cluster no manifest declares, not ours), decided from observed state alone, so that no task
+/// definition is read for it.
+pub fn held(
+    ctx: &PlanContext,
+    doc: &Document,
+    spec: &ServiceSpec,
+    observed: &Observed,
+) -> Option<ResourcePlan> {
+    if doc.manifest.metadata.flag(ANNOTATION_SUSPEND) {
+        return Some(ResourcePlan::new(doc, Status::Suspended));
+    }
+    let key = (spec.cluster.clone(), doc.manifest.metadata.name.clone());
+    match observed.services.get(&key) {
+        Some(live) => {
+            ownership_problem(ctx, doc, &live.tags).map(|r| ResourcePlan::blocked(doc, r))
+        }
+        None if !observed.clusters.contains_key(&spec.cluster)
+            && !ctx.declared_clusters.contains(&spec.cluster) =>
+        {
+            Some(ResourcePlan::blocked(
+                doc,
+                format!(
+                    "cluster {:?} does not exist and no Cluster manifest declares it",
+                    spec.cluster
+                ),
+            ))
+        }
+        None => None,
+    }
+}
+
+/// The plan of a Service manifest, given its task definition plan.
+pub fn plan_with(
+    ctx: &PlanContext,
+    doc: &Document,
+    spec: &ServiceSpec,
+    observed: &Observed,
+    td: &TaskDefinitionPlan,
+) -> ResourcePlan {
+    if let Some(held) = held(ctx, doc, spec, observed) {
+        return held;
+    }
+    let name = &doc.manifest.metadata.name;
+    let refs: Vec<LoadBalancerRef> = spec
+        .load_balancers
+        .iter()
+        .map(|lb| LoadBalancerRef {
+            target_group: lb
+                .target_group
+                .clone()
+                .or(lb.target_group_arn.clone())
+                .unwrap_or_default(),
+            container_name: lb.container_name.clone(),
+            container_port: lb.container_port,
+        })
+        .collect();
+    // Target groups still to be created get a placeholder ARN: it shows as a change.
+    let resolved: Vec<ServiceLoadBalancer> = refs
+        .iter()
+        .map(|r| {
+            r.resolve(&ctx.target_group_arns)
+                .unwrap_or(ServiceLoadBalancer {
+                    target_group_arn: format!("(target group {} to be created)", r.target_group),
+                    container_name: r.container_name.clone(),
+                    container_port: r.container_port,
+                })
+        })
+        .collect();
+    let desired = desired_service(
+        spec,
+        resolved,
+        ownership_tags(ctx, doc, tag_map(&spec.tags)),
+    );
+    let spec_hash = hash(&(&desired, &td.hash));
+    let live = observed.services.get(&(spec.cluster.clone(), name.clone()));
+    let Some(live) = live else {
+        let mut p = ResourcePlan::new(doc, Status::Create);
+        if td.target == TaskDefinitionTarget::Register {
+            p.steps.push(register_step(ctx, doc, td));
+        }
+        let task_definition = td.revision();
+        let mut tags = desired.tags.clone();
+        tags.insert(TAG_SPEC_HASH.into(), spec_hash.clone());
+        tags.insert(TAG_TASK_DEFINITION.into(), task_definition.clone());
+        tags.insert(TAG_TASK_DEFINITION_HASH.into(), td.hash.clone());
+        p.steps.push(Step::CreateService {
+            input: CreateService {
+                cluster: spec.cluster.clone(),
+                name: name.clone(),
+                task_definition,
+                desired_count: spec.desired_count,
+                launch_type: spec.launch_type,
+                capacity_provider_strategy: spec.capacity_provider_strategy.clone(),
+                platform_version: spec.platform_version.clone(),
+                scheduling_strategy: spec.scheduling_strategy,
+                network_configuration: spec.network_configuration.clone(),
+                deployment_configuration: spec.deployment_configuration.clone(),
+                deployment_controller: spec.deployment_controller.as_ref().map(|c| c.kind),
+                load_balancers: Vec::new(),
+                health_check_grace_period_seconds: spec.health_check_grace_period_seconds,
+                placement_constraints: spec.placement_constraints.clone(),
+                placement_strategy: spec.placement_strategy.clone(),
+                enable_execute_command: spec.enable_execute_command,
+                propagate_tags: spec.propagate_tags,
+                enable_ecs_managed_tags: spec.enable_ecs_managed_tags,
+                tags,
+                client_token: format!("ecs-operator-{spec_hash}"),
+            },
+            load_balancers: refs,
+        });
+        p.changes = creation(&desired);
+        p.changes
+            .extend(prefixed(creation(&td.desired), "taskDefinition"));
+        return p;
+    };
+    let live_view = live_service(live, &desired);
+    let mut changes = compare(&live_view, &desired);
+    if let Some(reason) = replacement_problem(&changes, SERVICE_IMMUTABLE, "spec.") {
+        let mut p = ResourcePlan::blocked(doc, reason);
+        p.changes = changes;
+        return p;
+    }
+    let mut update = update_request(&changes, &desired, spec, name);
+    let load_balancers = changed_fields(&changes)
+        .contains("loadBalancers")
+        .then(|| refs.clone());
+    changes.extend(prefixed(td.changes.clone(), "taskDefinition"));
+    // Setting another revision is an update even when no field difference was reported.
+    let sets_revision = !matches!(td.target, TaskDefinitionTarget::Keep(_));
+    let mut p = ResourcePlan::new(
+        doc,
+        if changes.is_empty() && !sets_revision {
+            Status::InSync
+        } else {
+            Status::Update
+        },
+    );
+    if td.target == TaskDefinitionTarget::Register {
+        p.steps.push(register_step(ctx, doc, td));
+    }
+    update.task_definition = sets_revision.then(|| td.revision());
+    let untouched = UpdateService {
+        cluster: spec.cluster.clone(),
+        name: name.clone(),
+        ..UpdateService::default()
+    };
+    if update != untouched || load_balancers.is_some() {
+        p.steps.push(Step::UpdateService {
+            input: update,
+            load_balancers,
+        });
+    }
+    // Bookkeeping tags (spec hash, the revision we set) are written whenever anything changes.
+    if !changes.is_empty() {
+        let mut want_tags = desired.tags.clone();
+        want_tags.insert(TAG_SPEC_HASH.into(), spec_hash);
+        want_tags.insert(TAG_TASK_DEFINITION.into(), td.revision());
+        want_tags.insert(TAG_TASK_DEFINITION_HASH.into(), td.hash.clone());
+        push_ecs_tags(&mut p, &live.arn, &live.tags, &want_tags, &desired.tags);
+    }
+    p.changes = changes;
+    p
+}
+
+fn register_step(ctx: &PlanContext, doc: &Document, td: &TaskDefinitionPlan) -> Step {
+    let mut tags = ownership_tags(ctx, doc, Tags::new());
+    tags.insert(TAG_SPEC_HASH.into(), td.hash.clone());
+    Step::RegisterTaskDefinition {
+        definition: td.desired.clone(),
+        tags,
+    }
+}
+
+// ---- import --------------------------------------------------------------------------------
+
+/// Why a live service cannot become a manifest.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Unsupported {
+    /// A deployment controller other than ECS (the manifests reject it: another controller
+    /// would fight the operator).
+    #[error("its deployment controller is {0}; ecs-operator manages ECS rolling updates only")]
+    DeploymentController(&'static str),
+}
+
+/// Deployment configuration without ECS's defaults; `None` when nothing is left.
+fn import_deployment(
+    live: Option<&DeploymentConfiguration>,
+    scheduling: SchedulingStrategy,
+) -> Option<DeploymentConfiguration> {
+    let mut d = defaults::strip_deployment_configuration(live, scheduling)?;
+    if d.alarms
+        .as_ref()
+        .is_some_and(|a| !a.enable && a.alarm_names.is_empty())
+    {
+        d.alarms = None;
+    }
+    (d != DeploymentConfiguration::default()).then_some(d)
+}
+
+fn import_network(live: Option<&NetworkConfiguration>) -> Option<NetworkConfiguration> {
+    let mut n = live?.clone();
+    let c = &mut n.awsvpc_configuration;
+    c.subnets.sort();
+    c.security_groups.sort();
+    defaults::strip_network_configuration(Some(&n))
+}
+
+/// The Service manifest of a live service and the revision it runs. `target_groups` names
+/// the target groups imported with it, by ARN: their attachments refer to the TargetGroup
+/// manifest by name; any other stays a `targetGroupArn`.
+pub fn import(
+    live: &model::Service,
+    cluster: &str,
+    revision: &model::RegisteredTaskDefinition,
+    target_groups: &BTreeMap<String, String>,
+    adopt: bool,
+) -> Result<Manifest, Unsupported> {
+    match live.deployment_controller {
+        Some(DeploymentControllerType::CodeDeploy) => {
+            return Err(Unsupported::DeploymentController("CODE_DEPLOY"));
+        }
+        Some(DeploymentControllerType::External) => {
+            return Err(Unsupported::DeploymentController("EXTERNAL"));
+        }
+        Some(DeploymentControllerType::Ecs) | None => {}
+    }
+    let scheduling = live
+        .scheduling_strategy
+        .unwrap_or(defaults::SCHEDULING_STRATEGY);
+    let (launch_type, strategy) = if live.capacity_provider_strategy.is_empty() {
+        (live.launch_type, Vec::new())
+    } else {
+        (None, live.capacity_provider_strategy.clone())
+    };
+    let mut spec = ServiceSpec {
+        cluster: cluster.to_string(),
+        // A DAEMON service's count follows the instances; the manifest must not set it.
+        desired_count: (scheduling == SchedulingStrategy::Replica).then_some(live.desired_count),
+        launch_type,
+        capacity_provider_strategy: strategy,
+        platform_version: None,
+        scheduling_strategy: (scheduling != defaults::SCHEDULING_STRATEGY).then_some(scheduling),
+        task_definition: TaskDefinition::default(),
+        network_configuration: import_network(live.network_configuration.as_ref()),
+        deployment_configuration: import_deployment(
+            live.deployment_configuration.as_ref(),
+            scheduling,
+        ),
+        deployment_controller: None,
+        load_balancers: live
+            .load_balancers
+            .iter()
+            .map(|lb| {
+                let name = target_groups.get(&lb.target_group_arn);
+                LoadBalancer {
+                    target_group: name.cloned(),
+                    target_group_arn: name.is_none().then(|| lb.target_group_arn.clone()),
+                    container_name: lb.container_name.clone(),
+                    container_port: lb.container_port,
+                }
+            })
+            .collect(),
+        health_check_grace_period_seconds: live
+            .health_check_grace_period_seconds
+            .filter(|s| *s != defaults::HEALTH_CHECK_GRACE_PERIOD_SECONDS),
+        placement_strategy: live.placement_strategy.clone(),
+        placement_constraints: live.placement_constraints.clone(),
+        enable_execute_command: (live.enable_execute_command != defaults::ENABLE_EXECUTE_COMMAND)
+            .then_some(live.enable_execute_command),
+        propagate_tags: live
+            .propagate_tags
+            .filter(|p| *p != defaults::PROPAGATE_TAGS),
+        enable_ecs_managed_tags: (live.enable_ecs_managed_tags
+            != defaults::ENABLE_ECS_MANAGED_TAGS)
+            .then_some(live.enable_ecs_managed_tags),
+        tags: user_tags(&live.tags),
+    };
+    spec.task_definition = task_definition::import(&revision.definition, &live.name, &spec);
+    let fargate = spec.is_fargate();
+    spec.platform_version =
+        defaults::strip_platform_version(live.platform_version.clone(), fargate);
+    Ok(Manifest {
+        metadata: metadata(&live.name, adopt),
+        spec: Spec::Service(Box::new(spec)),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diff::compare;
+    use crate::manifest::service::AwsVpcConfiguration;
+    use crate::manifest::service::DeploymentCircuitBreaker;
+    use crate::manifest::task_definition::EnabledDisabled;
+
+    fn spec() -> ServiceSpec {
+        ServiceSpec {
+            cluster: "shop".into(),
+            desired_count: Some(2),
+            launch_type: Some(LaunchType::Fargate),
+            network_configuration: Some(NetworkConfiguration {
+                awsvpc_configuration: AwsVpcConfiguration {
+                    subnets: vec!["subnet-b".into(), "subnet-a".into()],
+                    security_groups: vec!["sg-1".into()],
+                    assign_public_ip: None,
+                },
+            }),
+            ..Default::default()
+        }
+    }
+
+    fn own_tags() -> Tags {
+        [
+            ("ecs-operator/managed-by".to_string(), "op".to_string()),
+            ("team".into(), "shop".into()),
+        ]
+        .into()
+    }
+
+    /// What DescribeServices returns for `spec()` created by the operator.
+    fn live() -> model::Service {
+        model::Service {
+            name: "api".into(),
+            desired_count: 2,
+            launch_type: Some(LaunchType::Fargate),
+            platform_version: Some("LATEST".into()),
+            scheduling_strategy: Some(SchedulingStrategy::Replica),
+            network_configuration: Some(NetworkConfiguration {
+                awsvpc_configuration: AwsVpcConfiguration {
+                    subnets: vec!["subnet-a".into(), "subnet-b".into()],
+                    security_groups: vec!["sg-1".into()],
+                    assign_public_ip: Some(EnabledDisabled::Disabled),
+                },
+            }),
+            deployment_configuration: Some(DeploymentConfiguration {
+                maximum_percent: Some(200),
+                minimum_healthy_percent: Some(100),
+                deployment_circuit_breaker: Some(DeploymentCircuitBreaker {
+                    enable: false,
+                    rollback: false,
+                }),
+                alarms: None,
+            }),
+            deployment_controller: Some(DeploymentControllerType::Ecs),
+            tags: {
+                let mut t = own_tags();
+                t.insert("cost-center".into(), "42".into());
+                t
+            },
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_service_as_ecs_describes_it_is_in_sync() {
+        let d = desired_service(&spec(), vec![], own_tags());
+        let l = live_service(&live(), &d);
+        assert_eq!(
+            compare(&l, &d),
+            vec![],
+            "defaults, order and foreign tags are not drift"
+        );
+    }
+
+    #[test]
+    fn drift_is_named_by_field() {
+        let d = desired_service(&spec(), vec![], own_tags());
+        let mut l = live();
+        l.desired_count = 5;
+        l.tags.remove("team");
+        let changes: Vec<String> = compare(&live_service(&l, &d), &d)
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        assert_eq!(
+            changes,
+            ["desiredCount: 5 -> 2", "tags.team: (absent) -> \"shop\""]
+        );
+    }
+
+    #[test]
+    fn desired_count_left_to_auto_scaling_is_not_compared() {
+        let mut s = spec();
+        s.desired_count = None;
+        let d = desired_service(&s, vec![], own_tags());
+        let mut l = live();
+        l.desired_count = 7;
+        assert!(compare(&live_service(&l, &d), &d).is_empty());
+    }
+}

@@ -1,0 +1,342 @@
+//! The TargetGroup kind: the comparable view of a target group (its health check and
+//! attributes with ELBv2's defaults from [`crate::cloud::defaults::target_group`]), the plan
+//! (create, modify the health check and attributes, tag) with the modify requests derived from
+//! the differing fields, and the import conversion.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::{KindOps, changed_fields, managed_tags, tag_map};
+use crate::cloud::defaults::target_group as defaults;
+use crate::cloud::model::{
+    self, CreateTargetGroup, Tags, TargetGroupHealthCheck, TargetGroupProtocol,
+};
+use crate::diff::{compare, creation};
+use crate::import::convert::{metadata, user_tags};
+use crate::manifest::document::ANNOTATION_SUSPEND;
+use crate::manifest::shorthand::Scalar;
+use crate::manifest::target_group::{IpAddressType, ProtocolVersion, TargetGroupSpec, TargetType};
+use crate::manifest::{Document, Kind, Manifest, Spec};
+use crate::observe::{Observed, Read, Wanted};
+use crate::plan::{
+    PlanContext, ResourcePlan, Status, Step, TAG_SPEC_HASH, hash, ownership_problem,
+    ownership_tags, replacement_problem, tag_delta,
+};
+
+/// The TargetGroup kind.
+pub struct TargetGroup;
+
+impl KindOps for TargetGroup {
+    type Spec = TargetGroupSpec;
+    const KIND: Kind = Kind::TargetGroup;
+
+    fn spec(doc: &Document) -> Option<&TargetGroupSpec> {
+        match &doc.manifest.spec {
+            Spec::TargetGroup(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    fn want(doc: &Document, _: &TargetGroupSpec, wanted: &mut Wanted) {
+        wanted
+            .target_groups
+            .insert(doc.manifest.metadata.name.clone());
+    }
+
+    fn plan(
+        ctx: &PlanContext,
+        doc: &Document,
+        spec: &TargetGroupSpec,
+        observed: &Observed,
+    ) -> Result<ResourcePlan, Read> {
+        Ok(plan(ctx, doc, spec, observed))
+    }
+}
+
+// ---- the view ------------------------------------------------------------------------------
+
+/// Fields of a target group ELBv2 cannot change in place.
+pub const TARGET_GROUP_IMMUTABLE: &[&str] = &[
+    "protocol",
+    "protocolVersion",
+    "port",
+    "vpcId",
+    "targetType",
+    "ipAddressType",
+];
+
+/// The target group fields the operator manages, with ELBv2's defaults.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TargetGroupView {
+    /// Protocol (needs replacement to change).
+    pub protocol: Option<TargetGroupProtocol>,
+    /// HTTP version (needs replacement to change).
+    pub protocol_version: Option<ProtocolVersion>,
+    /// Port (needs replacement to change).
+    pub port: Option<u32>,
+    /// VPC (needs replacement to change).
+    pub vpc_id: Option<String>,
+    /// Target type (needs replacement to change).
+    pub target_type: TargetType,
+    /// IP address type (needs replacement to change).
+    pub ip_address_type: IpAddressType,
+    /// Health check with every default filled in.
+    pub health_check: TargetGroupHealthCheck,
+    /// The attributes the manifest sets.
+    pub attributes: BTreeMap<String, String>,
+    /// Managed tags.
+    pub tags: Tags,
+}
+
+/// The view of a TargetGroup manifest (`tags` include the ownership tags).
+pub fn desired_target_group(spec: &TargetGroupSpec, tags: Tags) -> TargetGroupView {
+    TargetGroupView {
+        protocol: spec.protocol,
+        protocol_version: defaults::protocol_version(spec.protocol, spec.protocol_version),
+        port: spec.port,
+        vpc_id: spec.vpc_id.clone(),
+        target_type: spec.target_type.unwrap_or(defaults::TARGET_TYPE),
+        ip_address_type: spec.ip_address_type.unwrap_or(defaults::IP_ADDRESS_TYPE),
+        health_check: defaults::fill_health_check(
+            spec.protocol,
+            defaults::protocol_version(spec.protocol, spec.protocol_version),
+            spec.target_type.unwrap_or(defaults::TARGET_TYPE),
+            &spec.health_check.clone().unwrap_or_default(),
+        ),
+        attributes: spec
+            .attributes
+            .iter()
+            .map(|(k, v)| (k.clone(), v.0.clone()))
+            .collect(),
+        tags,
+    }
+}
+
+/// The view of a live target group with its attributes and tags, shaped by the desired view.
+pub fn live_target_group(
+    live: &model::TargetGroup,
+    attributes: &BTreeMap<String, String>,
+    tags: &Tags,
+    desired: &TargetGroupView,
+) -> TargetGroupView {
+    TargetGroupView {
+        protocol: live.protocol,
+        protocol_version: defaults::protocol_version(live.protocol, live.protocol_version),
+        port: live.port,
+        vpc_id: live.vpc_id.clone(),
+        target_type: live.target_type.unwrap_or(defaults::TARGET_TYPE),
+        ip_address_type: live.ip_address_type.unwrap_or(defaults::IP_ADDRESS_TYPE),
+        health_check: defaults::fill_health_check(
+            live.protocol,
+            defaults::protocol_version(live.protocol, live.protocol_version),
+            live.target_type.unwrap_or(defaults::TARGET_TYPE),
+            &live.health_check,
+        ),
+        attributes: attributes
+            .iter()
+            .filter(|(k, _)| desired.attributes.contains_key(*k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        tags: managed_tags(tags, &desired.tags),
+    }
+}
+
+// ---- the plan ------------------------------------------------------------------------------
+
+/// The plan of a TargetGroup manifest.
+pub fn plan(
+    ctx: &PlanContext,
+    doc: &Document,
+    spec: &TargetGroupSpec,
+    observed: &Observed,
+) -> ResourcePlan {
+    if doc.manifest.metadata.flag(ANNOTATION_SUSPEND) {
+        return ResourcePlan::new(doc, Status::Suspended);
+    }
+    let name = &doc.manifest.metadata.name;
+    let desired = desired_target_group(spec, ownership_tags(ctx, doc, tag_map(&spec.tags)));
+    let mut want_tags = desired.tags.clone();
+    want_tags.insert(TAG_SPEC_HASH.into(), hash(&desired));
+    let Some(live) = observed.target_groups.get(name) else {
+        let mut p = ResourcePlan::new(doc, Status::Create);
+        p.steps.push(Step::CreateTargetGroup {
+            input: CreateTargetGroup {
+                name: name.clone(),
+                protocol: spec.protocol,
+                protocol_version: spec.protocol_version,
+                port: spec.port,
+                vpc_id: spec.vpc_id.clone(),
+                target_type: spec.target_type,
+                ip_address_type: spec.ip_address_type,
+                health_check: spec.health_check.clone().unwrap_or_default(),
+                tags: want_tags,
+            },
+            attributes: desired.attributes.clone(),
+        });
+        p.changes = creation(&desired);
+        return p;
+    };
+    if let Some(reason) = ownership_problem(ctx, doc, &live.tags) {
+        return ResourcePlan::blocked(doc, reason);
+    }
+    let live_view = live_target_group(&live.group, &live.attributes, &live.tags, &desired);
+    let changes = compare(&live_view, &desired);
+    if changes.is_empty() {
+        return ResourcePlan::new(doc, Status::InSync);
+    }
+    if let Some(reason) = replacement_problem(&changes, TARGET_GROUP_IMMUTABLE, "spec.") {
+        let mut p = ResourcePlan::blocked(doc, reason);
+        p.changes = changes;
+        return p;
+    }
+    let mut p = ResourcePlan::new(doc, Status::Update);
+    let arn = live.group.arn.clone();
+    let changed = changed_fields(&changes);
+    if changed.contains("healthCheck") {
+        p.steps.push(Step::ModifyTargetGroup {
+            arn: arn.clone(),
+            health_check: desired.health_check.clone(),
+        });
+    }
+    if changed.contains("attributes") {
+        p.steps.push(Step::ModifyTargetGroupAttributes {
+            arn: arn.clone(),
+            attributes: desired.attributes.clone(),
+        });
+    }
+    let (set, remove) = tag_delta(&live.tags, &want_tags, &desired.tags);
+    if !set.is_empty() {
+        p.steps.push(Step::AddTargetGroupTags {
+            arn: arn.clone(),
+            tags: set,
+        });
+    }
+    if !remove.is_empty() {
+        p.steps
+            .push(Step::RemoveTargetGroupTags { arn, keys: remove });
+    }
+    p.changes = changes;
+    p
+}
+
+// ---- import --------------------------------------------------------------------------------
+
+/// The health check without the values ELBv2 fills in for this kind of group (the table the
+/// target group views fill with); `None` when nothing is left.
+fn target_group_health_check(live: &model::TargetGroup) -> Option<TargetGroupHealthCheck> {
+    let hc = defaults::strip_health_check(
+        live.protocol,
+        defaults::protocol_version(live.protocol, live.protocol_version),
+        live.target_type.unwrap_or(defaults::TARGET_TYPE),
+        &live.health_check,
+    );
+    (hc != TargetGroupHealthCheck::default()).then_some(hc)
+}
+
+/// The TargetGroup manifest of a live target group with its attributes and tags.
+pub fn import(
+    live: &model::TargetGroup,
+    attributes: &BTreeMap<String, String>,
+    tags: &Tags,
+    adopt: bool,
+) -> Manifest {
+    let target_type = live.target_type.unwrap_or(defaults::TARGET_TYPE);
+    let attributes = defaults::strip_attributes(live.protocol, target_type, attributes)
+        .into_iter()
+        .map(|(k, v)| (k, Scalar(v)))
+        .collect();
+    let protocol_version = defaults::strip_protocol_version(live.protocol, live.protocol_version);
+    Manifest {
+        metadata: metadata(&live.name, adopt),
+        spec: Spec::TargetGroup(TargetGroupSpec {
+            protocol: live.protocol,
+            protocol_version,
+            port: live.port,
+            vpc_id: live.vpc_id.clone(),
+            // Kept even at its default (`instance`): validation checks it against the services.
+            target_type: Some(target_type),
+            ip_address_type: live
+                .ip_address_type
+                .filter(|t| *t != defaults::IP_ADDRESS_TYPE),
+            health_check: target_group_health_check(live),
+            attributes,
+            tags: user_tags(tags),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diff::compare;
+    use crate::manifest::target_group::Matcher;
+
+    fn own_tags() -> Tags {
+        [
+            ("ecs-operator/managed-by".to_string(), "op".to_string()),
+            ("team".into(), "shop".into()),
+        ]
+        .into()
+    }
+
+    #[test]
+    fn target_group_defaults_are_not_drift() {
+        let spec = TargetGroupSpec {
+            protocol: Some(TargetGroupProtocol::Http),
+            port: Some(8000),
+            vpc_id: Some("vpc-1".into()),
+            target_type: Some(TargetType::Ip),
+            health_check: Some(TargetGroupHealthCheck {
+                path: Some("/health".into()),
+                ..Default::default()
+            }),
+            attributes: [(
+                "deregistration_delay.timeout_seconds".to_string(),
+                Scalar("30".into()),
+            )]
+            .into(),
+            ..Default::default()
+        };
+        let d = desired_target_group(&spec, own_tags());
+        let live = model::TargetGroup {
+            name: "tg".into(),
+            protocol: Some(TargetGroupProtocol::Http),
+            protocol_version: Some(ProtocolVersion::Http1),
+            port: Some(8000),
+            vpc_id: Some("vpc-1".into()),
+            target_type: Some(TargetType::Ip),
+            ip_address_type: Some(IpAddressType::Ipv4),
+            health_check: TargetGroupHealthCheck {
+                enabled: Some(true),
+                protocol: Some(TargetGroupProtocol::Http),
+                port: Some(Scalar("traffic-port".into())),
+                path: Some("/health".into()),
+                interval_seconds: Some(30),
+                timeout_seconds: Some(5),
+                healthy_threshold_count: Some(5),
+                unhealthy_threshold_count: Some(2),
+                matcher: Some(Matcher {
+                    http_code: Some("200".into()),
+                    grpc_code: None,
+                }),
+            },
+            ..Default::default()
+        };
+        let attrs: BTreeMap<String, String> = [
+            (
+                "deregistration_delay.timeout_seconds".to_string(),
+                "30".to_string(),
+            ),
+            ("stickiness.enabled".to_string(), "false".to_string()),
+        ]
+        .into();
+        assert!(compare(&live_target_group(&live, &attrs, &own_tags(), &d), &d).is_empty());
+        let mut drifted = live.clone();
+        drifted.health_check.path = Some("/".into());
+        let c = compare(&live_target_group(&drifted, &attrs, &own_tags(), &d), &d);
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].path.to_string(), "healthCheck.path");
+    }
+}
