@@ -16,14 +16,15 @@
 //! `source`). Tags someone else added live (cost allocation, ...) are left alone, never
 //! reported.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::cloud::defaults::service::fill_strategy_item;
 use crate::cloud::model::{CapacityProviderStrategyItem, Tags};
 use crate::diff::FieldChange;
+use crate::manifest::document::ANNOTATION_ADOPT;
 use crate::manifest::path::Segment;
-use crate::manifest::shorthand::{PairList, Tag};
-use crate::manifest::{Document, Kind, Spec};
+use crate::manifest::shorthand::{self, PairList, Scalar, Tag};
+use crate::manifest::{Document, Kind, Metadata, Spec};
 use crate::observe::{Observed, Read, Wanted};
 use crate::plan::{PlanContext, ResourcePlan};
 
@@ -80,6 +81,33 @@ pub fn plan(ctx: &PlanContext, doc: &Document, observed: &Observed) -> Result<Re
         Spec::Cluster(_) => one::<cluster::Cluster>(ctx, doc, observed),
         Spec::TargetGroup(_) => one::<target_group::TargetGroup>(ctx, doc, observed),
         Spec::Service(_) => one::<service::Service>(ctx, doc, observed),
+    }
+}
+
+/// Tags a manifest should carry: everything but the operator's own bookkeeping
+/// (`ecs-operator/*`, which apply writes itself) and AWS's reserved `aws:*` keys (nobody can
+/// set those).
+pub fn user_tags(live: &Tags) -> shorthand::Tags {
+    PairList(
+        live.iter()
+            .filter(|(k, _)| !k.starts_with(OWN_TAG_PREFIX) && !k.starts_with("aws:"))
+            .map(|(k, v)| Tag {
+                key: k.clone(),
+                value: Scalar(v.clone()),
+            })
+            .collect(),
+    )
+}
+
+/// The metadata of an imported manifest: its name, and the adopt annotation when asked.
+pub(crate) fn metadata(name: &str, adopt: bool) -> Metadata {
+    let mut annotations = BTreeMap::new();
+    if adopt {
+        annotations.insert(ANNOTATION_ADOPT.to_string(), Scalar("true".into()));
+    }
+    Metadata {
+        name: name.to_string(),
+        annotations,
     }
 }
 

@@ -8,46 +8,15 @@
 //! it strips are [`crate::cloud::defaults`]' tables, the same ones its view fills in for the
 //! diff, so the normalized manifest equals the normalized live object (the tests check it).
 
-use std::collections::BTreeMap;
-
-use crate::cloud::model::Tags;
-use crate::kind::OWN_TAG_PREFIX;
-use crate::manifest::document::{ANNOTATION_ADOPT, API_VERSION};
-use crate::manifest::shorthand::{self, PairList, Scalar, Tag};
-use crate::manifest::{Manifest, Metadata, Spec};
-
-/// Tags a manifest should carry: everything but the operator's own bookkeeping
-/// (`ecs-operator/*`, which apply writes itself) and AWS's reserved `aws:*` keys (nobody can
-/// set those).
-pub fn user_tags(live: &Tags) -> shorthand::Tags {
-    PairList(
-        live.iter()
-            .filter(|(k, _)| !k.starts_with(OWN_TAG_PREFIX) && !k.starts_with("aws:"))
-            .map(|(k, v)| Tag {
-                key: k.clone(),
-                value: Scalar(v.clone()),
-            })
-            .collect(),
-    )
-}
-
-/// The metadata of an imported manifest: its name, and the adopt annotation when asked.
-pub(crate) fn metadata(name: &str, adopt: bool) -> Metadata {
-    let mut annotations = BTreeMap::new();
-    if adopt {
-        annotations.insert(ANNOTATION_ADOPT.to_string(), Scalar("true".into()));
-    }
-    Metadata {
-        name: name.to_string(),
-        annotations,
-    }
-}
+use crate::manifest::document::API_VERSION;
+use crate::manifest::{Manifest, Spec};
 
 // ---- the kinds' conversions ---------------------------------------------------------------
 
 pub use crate::kind::cluster::import as cluster;
 pub use crate::kind::service::{Unsupported, import as service};
 pub use crate::kind::target_group::import as target_group;
+pub use crate::kind::user_tags;
 
 // ---- YAML ----------------------------------------------------------------------------------
 
@@ -128,6 +97,7 @@ pub fn render(manifest: &Manifest) -> Result<String, RenderError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cloud::model::Tags;
     use crate::cloud::model::TargetGroupProtocol;
     use crate::cloud::model::{
         self, DeploymentConfiguration, DeploymentControllerType, NetworkConfiguration,
@@ -137,11 +107,13 @@ mod tests {
     use crate::diff::compare;
     use crate::kind::task_definition as normalize;
     use crate::kind::{service as service_views, tag_map, target_group as target_group_views};
+    use crate::manifest::document::ANNOTATION_ADOPT;
     use crate::manifest::service::AwsVpcConfiguration;
     use crate::manifest::service::DeploymentCircuitBreaker;
     use crate::manifest::service::ServiceSpec;
     use crate::manifest::shorthand::NameValue;
     use crate::manifest::shorthand::Secret;
+    use crate::manifest::shorthand::{PairList, Scalar};
     use crate::manifest::target_group::Matcher;
     use crate::manifest::target_group::{IpAddressType, ProtocolVersion, TargetType};
     use crate::manifest::task_definition::TaskDefinition;
@@ -150,6 +122,7 @@ mod tests {
     };
     use crate::manifest::task_definition::{HealthCheck, PortMapping};
     use crate::manifest::units::{TaskCpu, TaskMemory};
+    use std::collections::BTreeMap;
 
     fn port(p: u32) -> PortMapping {
         PortMapping {

@@ -6,11 +6,12 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::{KindOps, changed_fields, managed_tags, sorted, strategy, tag_map};
+use super::{
+    KindOps, changed_fields, managed_tags, metadata, sorted, strategy, tag_map, user_tags,
+};
 use crate::cloud::defaults::cluster as defaults;
 use crate::cloud::model::{self, CapacityProviderStrategyItem, CreateCluster, Tags};
 use crate::diff::{compare, creation};
-use crate::import::convert::{metadata, user_tags};
 use crate::manifest::cluster::ClusterSpec;
 use crate::manifest::document::ANNOTATION_SUSPEND;
 use crate::manifest::shorthand::{NameValue, PairList, Scalar};

@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::task_definition::{self, TaskDefinitionPlan, TaskDefinitionTarget};
-use super::{KindOps, changed_fields, managed_tags, sorted, strategy, tag_map};
+use super::{
+    KindOps, changed_fields, managed_tags, metadata, sorted, strategy, tag_map, user_tags,
+};
 use crate::cloud::defaults::service as defaults;
 use crate::cloud::model::{
     self, CapacityProviderStrategyItem, CreateService, DeploymentConfiguration,
@@ -16,7 +18,6 @@ use crate::cloud::model::{
     PlacementStrategy, PropagateTags, SchedulingStrategy, ServiceLoadBalancer, Tags, UpdateService,
 };
 use crate::diff::{compare, creation};
-use crate::import::convert::{metadata, user_tags};
 use crate::manifest::document::ANNOTATION_SUSPEND;
 use crate::manifest::service::{LoadBalancer, ServiceSpec};
 use crate::manifest::task_definition::TaskDefinition;

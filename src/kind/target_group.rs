@@ -7,13 +7,12 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::{KindOps, changed_fields, managed_tags, tag_map};
+use super::{KindOps, changed_fields, managed_tags, metadata, tag_map, user_tags};
 use crate::cloud::defaults::target_group as defaults;
 use crate::cloud::model::{
     self, CreateTargetGroup, Tags, TargetGroupHealthCheck, TargetGroupProtocol,
 };
 use crate::diff::{compare, creation};
-use crate::import::convert::{metadata, user_tags};
 use crate::manifest::document::ANNOTATION_SUSPEND;
 use crate::manifest::shorthand::Scalar;
 use crate::manifest::target_group::{IpAddressType, ProtocolVersion, TargetGroupSpec, TargetType};

@@ -4,8 +4,6 @@
 //! service should run (decided from revisions already read: pure), and the inline definition
 //! import writes.
 
-use serde::Serialize;
-
 use crate::cloud::defaults::task_definition as defaults;
 use crate::cloud::model::{RegisteredTaskDefinition, Service};
 use crate::diff::{FieldChange, compare};
@@ -212,11 +210,6 @@ pub fn import(live: &TaskDefinition, service_name: &str, spec: &ServiceSpec) -> 
         td.requires_compatibilities.clear();
     }
     td
-}
-
-/// The hash the plan's bookkeeping tags carry for a desired task definition.
-pub fn content_hash<T: Serialize>(desired: &T) -> String {
-    hash(desired)
 }
 
 #[cfg(test)]
