@@ -430,10 +430,15 @@ fn a_service_plan_reads_nothing_itself_and_names_each_read_in_the_search_order()
     let mut older = desired.clone();
     older.container_definitions[0].image = "api:0".into();
     let mut o = live_cluster("enabled", ours(&[]));
-    o.services.insert(("shop".into(), "api".into()), live.clone());
+    o.services
+        .insert(("shop".into(), "api".into()), live.clone());
 
     let need = |o: &Observed| resolve(&doc, s, Some(&live), o).unwrap_err();
-    assert_eq!(need(&o), Read::Revision("arn:td/api:1".into()), "the revision it runs");
+    assert_eq!(
+        need(&o),
+        Read::Revision("arn:td/api:1".into()),
+        "the revision it runs"
+    );
     assert_eq!(
         crate::kind::plan(&ctx(), &doc, &o).unwrap_err(),
         Read::Revision("arn:td/api:1".into()),
@@ -441,12 +446,20 @@ fn a_service_plan_reads_nothing_itself_and_names_each_read_in_the_search_order()
     );
     o.revisions
         .insert("arn:td/api:1".into(), revision("arn:td/api:1", &older));
-    assert_eq!(need(&o), Read::Family("api".into()), "then the family's revisions");
+    assert_eq!(
+        need(&o),
+        Read::Family("api".into()),
+        "then the family's revisions"
+    );
     o.families.insert(
         "api".into(),
         vec!["arn:td/api:1".into(), "arn:td/api:2".into()],
     );
-    assert_eq!(need(&o), Read::Revision("arn:td/api:2".into()), "newest first");
+    assert_eq!(
+        need(&o),
+        Read::Revision("arn:td/api:2".into()),
+        "newest first"
+    );
 
     let mut found = o.clone();
     found

@@ -11,7 +11,7 @@ use super::{
 };
 use crate::cloud::defaults::cluster as defaults;
 use crate::cloud::model::{self, CapacityProviderStrategyItem, CreateCluster, Tags};
-use crate::diff::{compare, creation};
+use crate::diff::{FieldChange, compare, creation};
 use crate::manifest::cluster::ClusterSpec;
 use crate::manifest::document::ANNOTATION_SUSPEND;
 use crate::manifest::shorthand::{NameValue, PairList, Scalar};
@@ -95,6 +95,38 @@ pub fn live_cluster(live: &model::Cluster, desired: &ClusterView) -> ClusterView
     }
 }
 
+// ---- the update requests, derived from the differences ------------------------------------
+
+/// Builds one update call from the desired view and the cluster's name.
+type Request = fn(&ClusterView, &str) -> Step;
+
+/// Each update call, with the view fields it changes: a call is made when any of its fields
+/// differs. The other view field is `tags` (TagResource/UntagResource).
+pub const UPDATE_CLUSTER: &[(&[&str], Request)] = &[
+    (&["settings"], |d, name| Step::UpdateClusterSettings {
+        cluster: name.to_string(),
+        settings: d.settings.clone(),
+    }),
+    (
+        &["capacityProviders", "defaultCapacityProviderStrategy"],
+        |d, name| Step::PutClusterCapacityProviders {
+            cluster: name.to_string(),
+            providers: d.capacity_providers.clone(),
+            strategy: d.default_capacity_provider_strategy.clone(),
+        },
+    ),
+];
+
+/// The update calls the differing fields of `changes` need, in [`UPDATE_CLUSTER`]'s order.
+pub fn update_requests(changes: &[FieldChange], desired: &ClusterView, name: &str) -> Vec<Step> {
+    let changed = changed_fields(changes);
+    UPDATE_CLUSTER
+        .iter()
+        .filter(|(fields, _)| fields.iter().any(|f| changed.contains(f)))
+        .map(|(_, request)| request(desired, name))
+        .collect()
+}
+
 // ---- the plan ------------------------------------------------------------------------------
 
 /// The plan of a Cluster manifest.
@@ -132,21 +164,7 @@ pub fn plan(
         return ResourcePlan::new(doc, Status::InSync);
     }
     let mut p = ResourcePlan::new(doc, Status::Update);
-    let changed = changed_fields(&changes);
-    if changed.contains("settings") {
-        p.steps.push(Step::UpdateClusterSettings {
-            cluster: name.clone(),
-            settings: desired.settings.clone(),
-        });
-    }
-    if changed.contains("capacityProviders") || changed.contains("defaultCapacityProviderStrategy")
-    {
-        p.steps.push(Step::PutClusterCapacityProviders {
-            cluster: name.clone(),
-            providers: desired.capacity_providers.clone(),
-            strategy: desired.default_capacity_provider_strategy.clone(),
-        });
-    }
+    p.steps.extend(update_requests(&changes, &desired, name));
     let mut want_tags = desired.tags.clone();
     want_tags.insert(TAG_SPEC_HASH.into(), hash(&desired));
     push_ecs_tags(&mut p, &live.arn, &live.tags, &want_tags, &desired.tags);
@@ -202,5 +220,58 @@ mod tests {
             ..Default::default()
         };
         assert!(compare(&live_cluster(&live, &d), &d).is_empty());
+    }
+
+    #[test]
+    fn the_update_calls_are_derived_from_the_differing_fields_and_cover_the_view() {
+        let spec = ClusterSpec {
+            settings: PairList(vec![NameValue {
+                name: "containerInsights".into(),
+                value: Scalar("enabled".into()),
+            }]),
+            capacity_providers: vec!["FARGATE".into()],
+            ..ClusterSpec::default()
+        };
+        let d = desired_cluster(&spec, own_tags());
+        let live = model::Cluster {
+            settings: [("containerInsights".to_string(), "enabled".to_string())].into(),
+            capacity_providers: vec!["FARGATE".into()],
+            tags: own_tags(),
+            ..Default::default()
+        };
+        let ops = |l: &model::Cluster| -> Vec<&'static str> {
+            update_requests(&compare(&live_cluster(l, &d), &d), &d, "shop")
+                .iter()
+                .map(Step::operation)
+                .collect()
+        };
+        assert!(ops(&live).is_empty());
+        let mut l = live.clone();
+        l.settings
+            .insert("containerInsights".into(), "disabled".into());
+        assert_eq!(ops(&l), ["UpdateCluster"]);
+        let mut l = live.clone();
+        l.capacity_providers.clear();
+        assert_eq!(ops(&l), ["PutClusterCapacityProviders"]);
+        l.settings.clear();
+        l.tags.clear();
+        assert_eq!(ops(&l), ["UpdateCluster", "PutClusterCapacityProviders"]);
+
+        let covered: Vec<&str> = UPDATE_CLUSTER
+            .iter()
+            .flat_map(|(fields, _)| fields.iter().copied())
+            .chain(["tags"])
+            .collect();
+        for field in serde_json::to_value(&d)
+            .unwrap()
+            .as_object()
+            .unwrap()
+            .keys()
+        {
+            assert!(
+                covered.contains(&field.as_str()),
+                "{field} has no update call"
+            );
+        }
     }
 }

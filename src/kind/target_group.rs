@@ -12,7 +12,7 @@ use crate::cloud::defaults::target_group as defaults;
 use crate::cloud::model::{
     self, CreateTargetGroup, Tags, TargetGroupHealthCheck, TargetGroupProtocol,
 };
-use crate::diff::{compare, creation};
+use crate::diff::{FieldChange, compare, creation};
 use crate::manifest::document::ANNOTATION_SUSPEND;
 use crate::manifest::shorthand::Scalar;
 use crate::manifest::target_group::{IpAddressType, ProtocolVersion, TargetGroupSpec, TargetType};
@@ -142,6 +142,35 @@ pub fn live_target_group(
     }
 }
 
+// ---- the update requests, derived from the differences ------------------------------------
+
+/// Builds one modify call from the desired view and the group's ARN.
+type Request = fn(&TargetGroupView, &str) -> Step;
+
+/// Each modify call, with the view field it changes. The other view fields:
+/// [`TARGET_GROUP_IMMUTABLE`] (a change blocks the plan) and `tags` (AddTags/RemoveTags).
+pub const UPDATE_TARGET_GROUP: &[(&str, Request)] = &[
+    ("healthCheck", |d, arn| Step::ModifyTargetGroup {
+        arn: arn.to_string(),
+        health_check: d.health_check.clone(),
+    }),
+    ("attributes", |d, arn| Step::ModifyTargetGroupAttributes {
+        arn: arn.to_string(),
+        attributes: d.attributes.clone(),
+    }),
+];
+
+/// The modify calls the differing fields of `changes` need, in [`UPDATE_TARGET_GROUP`]'s
+/// order.
+pub fn update_requests(changes: &[FieldChange], desired: &TargetGroupView, arn: &str) -> Vec<Step> {
+    let changed = changed_fields(changes);
+    UPDATE_TARGET_GROUP
+        .iter()
+        .filter(|(field, _)| changed.contains(field))
+        .map(|(_, request)| request(desired, arn))
+        .collect()
+}
+
 // ---- the plan ------------------------------------------------------------------------------
 
 /// The plan of a TargetGroup manifest.
@@ -192,19 +221,7 @@ pub fn plan(
     }
     let mut p = ResourcePlan::new(doc, Status::Update);
     let arn = live.group.arn.clone();
-    let changed = changed_fields(&changes);
-    if changed.contains("healthCheck") {
-        p.steps.push(Step::ModifyTargetGroup {
-            arn: arn.clone(),
-            health_check: desired.health_check.clone(),
-        });
-    }
-    if changed.contains("attributes") {
-        p.steps.push(Step::ModifyTargetGroupAttributes {
-            arn: arn.clone(),
-            attributes: desired.attributes.clone(),
-        });
-    }
+    p.steps.extend(update_requests(&changes, &desired, &arn));
     let (set, remove) = tag_delta(&live.tags, &want_tags, &desired.tags);
     if !set.is_empty() {
         p.steps.push(Step::AddTargetGroupTags {
@@ -337,5 +354,47 @@ mod tests {
         let c = compare(&live_target_group(&drifted, &attrs, &own_tags(), &d), &d);
         assert_eq!(c.len(), 1);
         assert_eq!(c[0].path.to_string(), "healthCheck.path");
+    }
+
+    #[test]
+    fn every_view_field_has_a_modify_call_or_is_immutable_or_tags() {
+        let d = desired_target_group(&TargetGroupSpec::default(), own_tags());
+        let covered: Vec<&str> = UPDATE_TARGET_GROUP
+            .iter()
+            .map(|(f, _)| *f)
+            .chain(TARGET_GROUP_IMMUTABLE.iter().copied())
+            .chain(["tags"])
+            .collect();
+        let fields: Vec<String> = serde_json::to_value(&d)
+            .unwrap()
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        for field in &fields {
+            assert!(
+                covered.contains(&field.as_str()),
+                "{field} has no modify call"
+            );
+        }
+        assert_eq!(fields.len(), covered.len(), "{fields:?}");
+        let change = |field: &str| crate::diff::FieldChange {
+            path: crate::manifest::path::FieldPath::root().key(field.to_string()),
+            old: None,
+            new: None,
+        };
+        let ops = |changes: &[crate::diff::FieldChange]| -> Vec<&'static str> {
+            update_requests(changes, &d, "arn:tg")
+                .iter()
+                .map(Step::operation)
+                .collect()
+        };
+        assert_eq!(ops(&[change("healthCheck")]), ["ModifyTargetGroup"]);
+        assert_eq!(
+            ops(&[change("attributes")]),
+            ["ModifyTargetGroupAttributes"]
+        );
+        assert_eq!(ops(&[change("tags")]), Vec::<&str>::new());
     }
 }
