@@ -19,7 +19,7 @@ use crate::cloud::model::{
 };
 use crate::diff::{compare, creation};
 use crate::manifest::document::ANNOTATION_SUSPEND;
-use crate::manifest::service::{LoadBalancer, ServiceSpec};
+use crate::manifest::service::{DeploymentController, LoadBalancer, ServiceSpec};
 use crate::manifest::task_definition::TaskDefinition;
 use crate::manifest::{Document, Kind, Manifest, Spec};
 use crate::observe::{Observed, Read, Wanted};
@@ -152,31 +152,53 @@ pub fn desired_service(
     }
 }
 
-/// The view of a live service, shaped by the desired view (which fields and tags count).
+/// The view of a live service, shaped by the desired view (which fields and tags count): the
+/// view of [`spec_of_live`], so both sides go through [`desired_service`] and a field is
+/// mapped once.
 pub fn live_service(live: &model::Service, desired: &ServiceView) -> ServiceView {
-    let fargate = defaults::is_fargate(live.launch_type, &live.capacity_provider_strategy);
-    let scheduling = live
-        .scheduling_strategy
-        .unwrap_or(defaults::SCHEDULING_STRATEGY);
-    ServiceView {
-        desired_count: desired.desired_count.map(|_| live.desired_count),
+    let mut view = desired_service(
+        &spec_of_live(live, ""),
+        live.load_balancers.clone(),
+        managed_tags(&live.tags, &desired.tags),
+    );
+    view.desired_count = desired.desired_count.map(|_| live.desired_count);
+    view
+}
+
+/// A live service in the manifest's spelling, as described: nothing left out, attachments by
+/// target group ARN, every tag, no task definition (it is compared on its own). The live view
+/// and import start from it.
+pub fn spec_of_live(live: &model::Service, cluster: &str) -> ServiceSpec {
+    ServiceSpec {
+        cluster: cluster.to_string(),
+        desired_count: Some(live.desired_count),
         launch_type: live.launch_type,
-        capacity_provider_strategy: strategy(&live.capacity_provider_strategy),
-        platform_version: defaults::platform_version(live.platform_version.clone(), fargate),
-        scheduling_strategy: scheduling,
-        network_configuration: live.network_configuration.clone().map(network),
-        deployment_configuration: deployment(live.deployment_configuration.clone(), scheduling),
-        deployment_controller: defaults::deployment_controller(live.deployment_controller),
-        load_balancers: sorted(live.load_balancers.clone()),
-        health_check_grace_period_seconds: live
-            .health_check_grace_period_seconds
-            .unwrap_or(defaults::HEALTH_CHECK_GRACE_PERIOD_SECONDS),
-        placement_constraints: live.placement_constraints.clone(),
+        capacity_provider_strategy: live.capacity_provider_strategy.clone(),
+        platform_version: live.platform_version.clone(),
+        scheduling_strategy: live.scheduling_strategy,
+        task_definition: TaskDefinition::default(),
+        network_configuration: live.network_configuration.clone(),
+        deployment_configuration: live.deployment_configuration.clone(),
+        deployment_controller: live
+            .deployment_controller
+            .map(|kind| DeploymentController { kind }),
+        load_balancers: live
+            .load_balancers
+            .iter()
+            .map(|lb| LoadBalancer {
+                target_group: None,
+                target_group_arn: Some(lb.target_group_arn.clone()),
+                container_name: lb.container_name.clone(),
+                container_port: lb.container_port,
+            })
+            .collect(),
+        health_check_grace_period_seconds: live.health_check_grace_period_seconds,
         placement_strategy: live.placement_strategy.clone(),
-        enable_execute_command: live.enable_execute_command,
-        propagate_tags: live.propagate_tags.unwrap_or(defaults::PROPAGATE_TAGS),
-        enable_ecs_managed_tags: live.enable_ecs_managed_tags,
-        tags: managed_tags(&live.tags, &desired.tags),
+        placement_constraints: live.placement_constraints.clone(),
+        enable_execute_command: Some(live.enable_execute_command),
+        propagate_tags: live.propagate_tags,
+        enable_ecs_managed_tags: Some(live.enable_ecs_managed_tags),
+        tags: user_tags(&live.tags),
     }
 }
 
@@ -513,54 +535,43 @@ pub fn import(
     let scheduling = live
         .scheduling_strategy
         .unwrap_or(defaults::SCHEDULING_STRATEGY);
-    let (launch_type, strategy) = if live.capacity_provider_strategy.is_empty() {
-        (live.launch_type, Vec::new())
-    } else {
-        (None, live.capacity_provider_strategy.clone())
-    };
-    let mut spec = ServiceSpec {
-        cluster: cluster.to_string(),
-        // A DAEMON service's count follows the instances; the manifest must not set it.
-        desired_count: (scheduling == SchedulingStrategy::Replica).then_some(live.desired_count),
-        launch_type,
-        capacity_provider_strategy: strategy,
-        platform_version: None,
-        scheduling_strategy: (scheduling != defaults::SCHEDULING_STRATEGY).then_some(scheduling),
-        task_definition: TaskDefinition::default(),
-        network_configuration: import_network(live.network_configuration.as_ref()),
-        deployment_configuration: import_deployment(
-            live.deployment_configuration.as_ref(),
-            scheduling,
-        ),
-        deployment_controller: None,
-        load_balancers: live
-            .load_balancers
-            .iter()
-            .map(|lb| {
-                let name = target_groups.get(&lb.target_group_arn);
-                LoadBalancer {
-                    target_group: name.cloned(),
-                    target_group_arn: name.is_none().then(|| lb.target_group_arn.clone()),
-                    container_name: lb.container_name.clone(),
-                    container_port: lb.container_port,
-                }
-            })
-            .collect(),
-        health_check_grace_period_seconds: live
-            .health_check_grace_period_seconds
-            .filter(|s| *s != defaults::HEALTH_CHECK_GRACE_PERIOD_SECONDS),
-        placement_strategy: live.placement_strategy.clone(),
-        placement_constraints: live.placement_constraints.clone(),
-        enable_execute_command: (live.enable_execute_command != defaults::ENABLE_EXECUTE_COMMAND)
-            .then_some(live.enable_execute_command),
-        propagate_tags: live
-            .propagate_tags
-            .filter(|p| *p != defaults::PROPAGATE_TAGS),
-        enable_ecs_managed_tags: (live.enable_ecs_managed_tags
-            != defaults::ENABLE_ECS_MANAGED_TAGS)
-            .then_some(live.enable_ecs_managed_tags),
-        tags: user_tags(&live.tags),
-    };
+    let mut spec = spec_of_live(live, cluster);
+    // A DAEMON service's count follows the instances; the manifest must not set it.
+    spec.desired_count = spec
+        .desired_count
+        .filter(|_| scheduling == SchedulingStrategy::Replica);
+    if !spec.capacity_provider_strategy.is_empty() {
+        spec.launch_type = None; // the strategy decides where tasks run
+    }
+    spec.scheduling_strategy = spec
+        .scheduling_strategy
+        .filter(|s| *s != defaults::SCHEDULING_STRATEGY);
+    spec.network_configuration = import_network(live.network_configuration.as_ref());
+    spec.deployment_configuration =
+        import_deployment(live.deployment_configuration.as_ref(), scheduling);
+    spec.deployment_controller = None; // ECS: anything else was refused above
+    for lb in &mut spec.load_balancers {
+        if let Some(name) = lb
+            .target_group_arn
+            .as_ref()
+            .and_then(|a| target_groups.get(a))
+        {
+            lb.target_group = Some(name.clone());
+            lb.target_group_arn = None;
+        }
+    }
+    spec.health_check_grace_period_seconds = spec
+        .health_check_grace_period_seconds
+        .filter(|s| *s != defaults::HEALTH_CHECK_GRACE_PERIOD_SECONDS);
+    spec.enable_execute_command = spec
+        .enable_execute_command
+        .filter(|e| *e != defaults::ENABLE_EXECUTE_COMMAND);
+    spec.propagate_tags = spec
+        .propagate_tags
+        .filter(|p| *p != defaults::PROPAGATE_TAGS);
+    spec.enable_ecs_managed_tags = spec
+        .enable_ecs_managed_tags
+        .filter(|e| *e != defaults::ENABLE_ECS_MANAGED_TAGS);
     spec.task_definition = task_definition::import(&revision.definition, &live.name, &spec);
     let fargate = spec.is_fargate();
     spec.platform_version =
