@@ -113,32 +113,46 @@ pub fn desired_target_group(spec: &TargetGroupSpec, tags: Tags) -> TargetGroupVi
     }
 }
 
-/// The view of a live target group with its attributes and tags, shaped by the desired view.
+/// The view of a live target group with its attributes and tags, shaped by the desired view
+/// (which attributes and tags count): the view of [`spec_of_live`], so both sides go through
+/// [`desired_target_group`] and a field is mapped once.
 pub fn live_target_group(
     live: &model::TargetGroup,
     attributes: &BTreeMap<String, String>,
     tags: &Tags,
     desired: &TargetGroupView,
 ) -> TargetGroupView {
-    TargetGroupView {
+    let shown: BTreeMap<String, String> = attributes
+        .iter()
+        .filter(|(k, _)| desired.attributes.contains_key(*k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    desired_target_group(
+        &spec_of_live(live, &shown, tags),
+        managed_tags(tags, &desired.tags),
+    )
+}
+
+/// A live target group in the manifest's spelling, as described: nothing left out. The live
+/// view and import start from it.
+pub fn spec_of_live(
+    live: &model::TargetGroup,
+    attributes: &BTreeMap<String, String>,
+    tags: &Tags,
+) -> TargetGroupSpec {
+    TargetGroupSpec {
         protocol: live.protocol,
-        protocol_version: defaults::protocol_version(live.protocol, live.protocol_version),
+        protocol_version: live.protocol_version,
         port: live.port,
         vpc_id: live.vpc_id.clone(),
-        target_type: live.target_type.unwrap_or(defaults::TARGET_TYPE),
-        ip_address_type: live.ip_address_type.unwrap_or(defaults::IP_ADDRESS_TYPE),
-        health_check: defaults::fill_health_check(
-            live.protocol,
-            defaults::protocol_version(live.protocol, live.protocol_version),
-            live.target_type.unwrap_or(defaults::TARGET_TYPE),
-            &live.health_check,
-        ),
+        target_type: live.target_type,
+        ip_address_type: live.ip_address_type,
+        health_check: Some(live.health_check.clone()),
         attributes: attributes
             .iter()
-            .filter(|(k, _)| desired.attributes.contains_key(*k))
-            .map(|(k, v)| (k.clone(), v.clone()))
+            .map(|(k, v)| (k.clone(), Scalar(v.clone())))
             .collect(),
-        tags: managed_tags(tags, &desired.tags),
+        tags: user_tags(tags),
     }
 }
 
@@ -259,27 +273,18 @@ pub fn import(
     adopt: bool,
 ) -> Manifest {
     let target_type = live.target_type.unwrap_or(defaults::TARGET_TYPE);
-    let attributes = defaults::strip_attributes(live.protocol, target_type, attributes)
-        .into_iter()
-        .map(|(k, v)| (k, Scalar(v)))
-        .collect();
-    let protocol_version = defaults::strip_protocol_version(live.protocol, live.protocol_version);
+    let attributes = defaults::strip_attributes(live.protocol, target_type, attributes);
+    let mut spec = spec_of_live(live, &attributes, tags);
+    spec.protocol_version = defaults::strip_protocol_version(live.protocol, live.protocol_version);
+    // Kept even at its default (`instance`): validation checks it against the services.
+    spec.target_type = Some(target_type);
+    spec.ip_address_type = spec
+        .ip_address_type
+        .filter(|t| *t != defaults::IP_ADDRESS_TYPE);
+    spec.health_check = target_group_health_check(live);
     Manifest {
         metadata: metadata(&live.name, adopt),
-        spec: Spec::TargetGroup(TargetGroupSpec {
-            protocol: live.protocol,
-            protocol_version,
-            port: live.port,
-            vpc_id: live.vpc_id.clone(),
-            // Kept even at its default (`instance`): validation checks it against the services.
-            target_type: Some(target_type),
-            ip_address_type: live
-                .ip_address_type
-                .filter(|t| *t != defaults::IP_ADDRESS_TYPE),
-            health_check: target_group_health_check(live),
-            attributes,
-            tags: user_tags(tags),
-        }),
+        spec: Spec::TargetGroup(spec),
     }
 }
 
