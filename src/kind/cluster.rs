@@ -80,18 +80,37 @@ pub fn desired_cluster(spec: &ClusterSpec, tags: Tags) -> ClusterView {
     }
 }
 
-/// The view of a live cluster, shaped by the desired view.
+/// The view of a live cluster, shaped by the desired view (which settings and tags count):
+/// the view of [`spec_of_live`], so both sides go through [`desired_cluster`].
 pub fn live_cluster(live: &model::Cluster, desired: &ClusterView) -> ClusterView {
-    ClusterView {
-        settings: live
-            .settings
-            .iter()
-            .filter(|(k, _)| desired.settings.contains_key(*k))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect(),
+    let shown: BTreeMap<String, String> = live
+        .settings
+        .iter()
+        .filter(|(k, _)| desired.settings.contains_key(*k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    desired_cluster(
+        &spec_of_live(live, &shown),
+        managed_tags(&live.tags, &desired.tags),
+    )
+}
+
+/// A live cluster in the manifest's spelling, with these settings. The live view and import
+/// start from it.
+pub fn spec_of_live(live: &model::Cluster, settings: &BTreeMap<String, String>) -> ClusterSpec {
+    ClusterSpec {
+        settings: PairList(
+            settings
+                .iter()
+                .map(|(k, v)| NameValue {
+                    name: k.clone(),
+                    value: Scalar(v.clone()),
+                })
+                .collect(),
+        ),
         capacity_providers: sorted(live.capacity_providers.clone()),
-        default_capacity_provider_strategy: strategy(&live.default_capacity_provider_strategy),
-        tags: managed_tags(&live.tags, &desired.tags),
+        default_capacity_provider_strategy: live.default_capacity_provider_strategy.clone(),
+        tags: user_tags(&live.tags),
     }
 }
 
@@ -177,23 +196,12 @@ pub fn plan(
 /// The Cluster manifest of a live cluster. Settings at their default (`containerInsights:
 /// disabled`) are left out: the diff compares only the settings a manifest names.
 pub fn import(live: &model::Cluster, adopt: bool) -> Manifest {
-    let settings = defaults::strip_settings(&live.settings)
-        .into_iter()
-        .map(|(k, v)| NameValue {
-            name: k,
-            value: Scalar(v),
-        })
-        .collect();
-    let mut capacity_providers = live.capacity_providers.clone();
-    capacity_providers.sort();
     Manifest {
         metadata: metadata(&live.name, adopt),
-        spec: Spec::Cluster(ClusterSpec {
-            settings: PairList(settings),
-            capacity_providers,
-            default_capacity_provider_strategy: live.default_capacity_provider_strategy.clone(),
-            tags: user_tags(&live.tags),
-        }),
+        spec: Spec::Cluster(spec_of_live(
+            live,
+            &defaults::strip_settings(&live.settings),
+        )),
     }
 }
 
