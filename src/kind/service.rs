@@ -87,67 +87,59 @@ pub struct ServiceView {
     /// Platform version (`LATEST` on Fargate when unset).
     pub platform_version: Option<String>,
     /// Scheduling strategy (REPLICA when unset).
-    pub scheduling_strategy: SchedulingStrategy,
+    pub scheduling_strategy: Option<SchedulingStrategy>,
     /// awsvpc settings, lists sorted, assignPublicIp DISABLED when unset.
     pub network_configuration: Option<NetworkConfiguration>,
     /// Percentages and circuit breaker with ECS's defaults.
-    pub deployment_configuration: DeploymentConfiguration,
+    pub deployment_configuration: Option<DeploymentConfiguration>,
     /// Deployment controller (ECS when unset).
-    pub deployment_controller: DeploymentControllerType,
+    pub deployment_controller: Option<DeploymentControllerType>,
     /// Target group attachments, sorted.
     pub load_balancers: Vec<ServiceLoadBalancer>,
     /// Grace period (0 when unset).
-    pub health_check_grace_period_seconds: u32,
+    pub health_check_grace_period_seconds: Option<u32>,
     /// Placement constraints.
     pub placement_constraints: Vec<PlacementConstraint>,
     /// Placement strategy.
     pub placement_strategy: Vec<PlacementStrategy>,
     /// ECS Exec.
-    pub enable_execute_command: bool,
+    pub enable_execute_command: Option<bool>,
     /// Tag propagation (NONE when unset).
-    pub propagate_tags: PropagateTags,
+    pub propagate_tags: Option<PropagateTags>,
     /// ECS managed tags.
     #[serde(rename = "enableECSManagedTags")]
-    pub enable_ecs_managed_tags: bool,
+    pub enable_ecs_managed_tags: Option<bool>,
     /// Managed tags.
     pub tags: Tags,
 }
 
-/// The view of a Service manifest. `load_balancers` are the manifest's attachments with target
-/// group names already resolved to ARNs; `tags` include the ownership tags.
+/// The view of a Service manifest: the spec with ECS's defaults filled in
+/// ([`defaults::fill_service`]) and the lists whose order ECS does not keep sorted; the
+/// fields that are `Option` are always set. `load_balancers` are the manifest's attachments
+/// with target group names already resolved to ARNs; `tags` include the ownership tags.
 pub fn desired_service(
     spec: &ServiceSpec,
     load_balancers: Vec<ServiceLoadBalancer>,
     tags: Tags,
 ) -> ServiceView {
-    let fargate = spec.is_fargate();
-    let scheduling = spec
-        .scheduling_strategy
-        .unwrap_or(defaults::SCHEDULING_STRATEGY);
+    let mut s = spec.clone();
+    defaults::fill_service(&mut s);
     ServiceView {
-        desired_count: spec.desired_count,
-        launch_type: spec.launch_type,
-        capacity_provider_strategy: strategy(&spec.capacity_provider_strategy),
-        platform_version: defaults::platform_version(spec.platform_version.clone(), fargate),
-        scheduling_strategy: scheduling,
-        network_configuration: spec.network_configuration.clone().map(network),
-        deployment_configuration: deployment(spec.deployment_configuration.clone(), scheduling),
-        deployment_controller: defaults::deployment_controller(
-            spec.deployment_controller.as_ref().map(|c| c.kind),
-        ),
+        desired_count: s.desired_count,
+        launch_type: s.launch_type,
+        capacity_provider_strategy: strategy(&s.capacity_provider_strategy),
+        platform_version: s.platform_version,
+        scheduling_strategy: s.scheduling_strategy,
+        network_configuration: s.network_configuration.map(network),
+        deployment_configuration: s.deployment_configuration.map(deployment),
+        deployment_controller: s.deployment_controller.map(|c| c.kind),
         load_balancers: sorted(load_balancers),
-        health_check_grace_period_seconds: spec
-            .health_check_grace_period_seconds
-            .unwrap_or(defaults::HEALTH_CHECK_GRACE_PERIOD_SECONDS),
-        placement_constraints: spec.placement_constraints.clone(),
-        placement_strategy: spec.placement_strategy.clone(),
-        enable_execute_command: spec
-            .enable_execute_command
-            .unwrap_or(defaults::ENABLE_EXECUTE_COMMAND),
-        propagate_tags: spec.propagate_tags.unwrap_or(defaults::PROPAGATE_TAGS),
-        enable_ecs_managed_tags: spec
-            .enable_ecs_managed_tags
-            .unwrap_or(defaults::ENABLE_ECS_MANAGED_TAGS),
+        health_check_grace_period_seconds: s.health_check_grace_period_seconds,
+        placement_constraints: s.placement_constraints,
+        placement_strategy: s.placement_strategy,
+        enable_execute_command: s.enable_execute_command,
+        propagate_tags: s.propagate_tags,
+        enable_ecs_managed_tags: s.enable_ecs_managed_tags,
         tags,
     }
 }
@@ -206,14 +198,10 @@ fn network(mut n: NetworkConfiguration) -> NetworkConfiguration {
     let c = &mut n.awsvpc_configuration;
     c.subnets.sort();
     c.security_groups.sort();
-    defaults::fill_network_configuration(Some(n.clone())).unwrap_or(n)
+    n
 }
 
-fn deployment(
-    d: Option<DeploymentConfiguration>,
-    s: SchedulingStrategy,
-) -> DeploymentConfiguration {
-    let mut d = defaults::fill_deployment_configuration(d, s);
+fn deployment(mut d: DeploymentConfiguration) -> DeploymentConfiguration {
     if d.alarms
         .as_ref()
         .is_some_and(|a| !a.enable && a.alarm_names.is_empty())
@@ -251,10 +239,10 @@ pub const UPDATE_SERVICE: &[(&str, SetMember)] = &[
         u.network_configuration = s.network_configuration.clone()
     }),
     ("deploymentConfiguration", |u, d, _| {
-        u.deployment_configuration = Some(d.deployment_configuration.clone())
+        u.deployment_configuration = d.deployment_configuration.clone()
     }),
     ("healthCheckGracePeriodSeconds", |u, d, _| {
-        u.health_check_grace_period_seconds = Some(d.health_check_grace_period_seconds)
+        u.health_check_grace_period_seconds = d.health_check_grace_period_seconds
     }),
     ("placementConstraints", |u, d, _| {
         u.placement_constraints = Some(d.placement_constraints.clone())
@@ -263,13 +251,13 @@ pub const UPDATE_SERVICE: &[(&str, SetMember)] = &[
         u.placement_strategy = Some(d.placement_strategy.clone())
     }),
     ("enableExecuteCommand", |u, d, _| {
-        u.enable_execute_command = Some(d.enable_execute_command)
+        u.enable_execute_command = d.enable_execute_command
     }),
     ("propagateTags", |u, d, _| {
-        u.propagate_tags = Some(d.propagate_tags)
+        u.propagate_tags = d.propagate_tags
     }),
     ("enableECSManagedTags", |u, d, _| {
-        u.enable_ecs_managed_tags = Some(d.enable_ecs_managed_tags)
+        u.enable_ecs_managed_tags = d.enable_ecs_managed_tags
     }),
 ];
 

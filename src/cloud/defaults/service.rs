@@ -9,7 +9,7 @@ use crate::cloud::model::{
     CapacityProviderStrategyItem, DeploymentConfiguration, DeploymentControllerType,
     NetworkConfiguration, PropagateTags, SchedulingStrategy,
 };
-use crate::manifest::service::DeploymentCircuitBreaker;
+use crate::manifest::service::{DeploymentCircuitBreaker, DeploymentController, ServiceSpec};
 use crate::manifest::task_definition::EnabledDisabled;
 
 pub use crate::manifest::service::runs_on_fargate as is_fargate;
@@ -32,6 +32,59 @@ pub const ENABLE_ECS_MANAGED_TAGS: bool = false;
 pub const CAPACITY_PROVIDER_WEIGHT: u32 = 0;
 /// See [`CAPACITY_PROVIDER_WEIGHT`].
 pub const CAPACITY_PROVIDER_BASE: u32 = 0;
+
+/// A service as ECS stores it: every value CreateService fills in for one the request leaves
+/// out (the constants above, the deployment and network tables below, capacity provider
+/// weights and bases). The service kind's view fills both sides with it; import strips what
+/// it fills ([`strip_service`]).
+pub fn fill_service(spec: &mut ServiceSpec) {
+    let fargate = spec.is_fargate();
+    let scheduling = *spec.scheduling_strategy.get_or_insert(SCHEDULING_STRATEGY);
+    spec.platform_version = platform_version(spec.platform_version.take(), fargate);
+    spec.network_configuration = fill_network_configuration(spec.network_configuration.take());
+    spec.deployment_configuration = Some(fill_deployment_configuration(
+        spec.deployment_configuration.take(),
+        scheduling,
+    ));
+    spec.deployment_controller
+        .get_or_insert(DeploymentController {
+            kind: DEPLOYMENT_CONTROLLER,
+        });
+    spec.health_check_grace_period_seconds
+        .get_or_insert(HEALTH_CHECK_GRACE_PERIOD_SECONDS);
+    spec.enable_execute_command
+        .get_or_insert(ENABLE_EXECUTE_COMMAND);
+    spec.propagate_tags.get_or_insert(PROPAGATE_TAGS);
+    spec.enable_ecs_managed_tags
+        .get_or_insert(ENABLE_ECS_MANAGED_TAGS);
+    for item in &mut spec.capacity_provider_strategy {
+        *item = fill_strategy_item(item);
+    }
+}
+
+/// The service without the values [`fill_service`] puts in.
+pub fn strip_service(spec: &ServiceSpec) -> ServiceSpec {
+    let blank = ServiceSpec {
+        cluster: spec.cluster.clone(),
+        launch_type: spec.launch_type,
+        capacity_provider_strategy: spec.capacity_provider_strategy.clone(),
+        scheduling_strategy: spec.scheduling_strategy,
+        task_definition: spec.task_definition.clone(),
+        ..ServiceSpec::default()
+    };
+    let scheduling = spec.scheduling_strategy.unwrap_or(SCHEDULING_STRATEGY);
+    let mut out = strip_filled(spec, blank, fill_service);
+    out.deployment_configuration =
+        strip_deployment_configuration(out.deployment_configuration.as_ref(), scheduling);
+    out.network_configuration = strip_network_configuration(out.network_configuration.as_ref());
+    for item in &mut out.capacity_provider_strategy {
+        strip(&mut item.weight, &CAPACITY_PROVIDER_WEIGHT);
+        strip(&mut item.base, &CAPACITY_PROVIDER_BASE);
+    }
+    // Last: at its default, filling it again gives the others the same defaults.
+    strip(&mut out.scheduling_strategy, &SCHEDULING_STRATEGY);
+    out
+}
 
 /// The deployment percentages (maximum, minimum healthy) by scheduling strategy.
 pub fn deployment_percentages(scheduling: SchedulingStrategy) -> (u32, u32) {
@@ -197,6 +250,77 @@ mod tests {
             let filled = platform_version(v.clone(), fargate);
             prop_assert_eq!(platform_version(filled.clone(), fargate), filled.clone());
             prop_assert_eq!(strip_platform_version(filled, fargate), strip_platform_version(v, fargate));
+        }
+    }
+
+    fn services() -> impl Strategy<Value = ServiceSpec> {
+        (
+            prop::option::of(prop::sample::select(vec![
+                crate::manifest::service::LaunchType::Fargate,
+                crate::manifest::service::LaunchType::Ec2,
+            ])),
+            prop::option::of(schedulings()),
+            prop::option::of(deployments()),
+            prop::option::of(prop::sample::select(vec!["LATEST", "1.4.0"])),
+            prop::collection::vec(
+                (
+                    prop::sample::select(vec!["FARGATE", "FARGATE_SPOT", "asg"]),
+                    prop::option::of(0u32..2),
+                    prop::option::of(0u32..2),
+                ),
+                0..3,
+            ),
+            (
+                prop::option::of(prop::sample::select(vec![0u32, 60])),
+                prop::option::of(any::<bool>()),
+                prop::option::of(prop::sample::select(vec![
+                    PropagateTags::None,
+                    PropagateTags::Service,
+                ])),
+                prop::option::of(any::<bool>()),
+            ),
+        )
+            .prop_map(
+                |(launch_type, scheduling, d, v, items, (grace, exec, propagate, managed))| {
+                    ServiceSpec {
+                        cluster: "shop".into(),
+                        launch_type,
+                        capacity_provider_strategy: items
+                            .into_iter()
+                            .map(|(p, weight, base)| CapacityProviderStrategyItem {
+                                capacity_provider: p.to_string(),
+                                weight,
+                                base,
+                            })
+                            .collect(),
+                        scheduling_strategy: scheduling,
+                        deployment_configuration: d,
+                        platform_version: v.map(str::to_string),
+                        health_check_grace_period_seconds: grace,
+                        enable_execute_command: exec,
+                        propagate_tags: propagate,
+                        enable_ecs_managed_tags: managed,
+                        ..ServiceSpec::default()
+                    }
+                },
+            )
+    }
+
+    proptest! {
+        #[test]
+        fn the_service_table_fills_idempotently_and_strips_what_it_fills(s in services()) {
+            let fill = |s: &ServiceSpec| {
+                let mut s = s.clone();
+                fill_service(&mut s);
+                s
+            };
+            prop_assert_eq!(fill(&fill(&s)), fill(&s));
+            prop_assert_eq!(strip_service(&fill(&s)), strip_service(&s));
+            prop_assert_eq!(
+                fill(&strip_service(&s)),
+                fill(&s),
+                "stripping loses nothing the fill does not put back"
+            );
         }
     }
 
