@@ -478,29 +478,6 @@ pub enum Unsupported {
     DeploymentController(&'static str),
 }
 
-/// Deployment configuration without ECS's defaults; `None` when nothing is left.
-fn import_deployment(
-    live: Option<&DeploymentConfiguration>,
-    scheduling: SchedulingStrategy,
-) -> Option<DeploymentConfiguration> {
-    let mut d = defaults::strip_deployment_configuration(live, scheduling)?;
-    if d.alarms
-        .as_ref()
-        .is_some_and(|a| !a.enable && a.alarm_names.is_empty())
-    {
-        d.alarms = None;
-    }
-    (d != DeploymentConfiguration::default()).then_some(d)
-}
-
-fn import_network(live: Option<&NetworkConfiguration>) -> Option<NetworkConfiguration> {
-    let mut n = live?.clone();
-    let c = &mut n.awsvpc_configuration;
-    c.subnets.sort();
-    c.security_groups.sort();
-    defaults::strip_network_configuration(Some(&n))
-}
-
 /// The Service manifest of a live service and the revision it runs. `target_groups` names
 /// the target groups imported with it, by ARN: their attachments refer to the TargetGroup
 /// manifest by name; any other stays a `targetGroupArn`.
@@ -520,24 +497,18 @@ pub fn import(
         }
         Some(DeploymentControllerType::Ecs) | None => {}
     }
-    let scheduling = live
-        .scheduling_strategy
-        .unwrap_or(defaults::SCHEDULING_STRATEGY);
     let mut spec = spec_of_live(live, cluster);
     // A DAEMON service's count follows the instances; the manifest must not set it.
-    spec.desired_count = spec
-        .desired_count
-        .filter(|_| scheduling == SchedulingStrategy::Replica);
+    if live.scheduling_strategy == Some(SchedulingStrategy::Daemon) {
+        spec.desired_count = None;
+    }
     if !spec.capacity_provider_strategy.is_empty() {
         spec.launch_type = None; // the strategy decides where tasks run
     }
-    spec.scheduling_strategy = spec
-        .scheduling_strategy
-        .filter(|s| *s != defaults::SCHEDULING_STRATEGY);
-    spec.network_configuration = import_network(live.network_configuration.as_ref());
-    spec.deployment_configuration =
-        import_deployment(live.deployment_configuration.as_ref(), scheduling);
-    spec.deployment_controller = None; // ECS: anything else was refused above
+    if let Some(n) = &mut spec.network_configuration {
+        n.awsvpc_configuration.subnets.sort();
+        n.awsvpc_configuration.security_groups.sort();
+    }
     for lb in &mut spec.load_balancers {
         if let Some(name) = lb
             .target_group_arn
@@ -548,22 +519,19 @@ pub fn import(
             lb.target_group_arn = None;
         }
     }
-    spec.health_check_grace_period_seconds = spec
-        .health_check_grace_period_seconds
-        .filter(|s| *s != defaults::HEALTH_CHECK_GRACE_PERIOD_SECONDS);
-    spec.enable_execute_command = spec
-        .enable_execute_command
-        .filter(|e| *e != defaults::ENABLE_EXECUTE_COMMAND);
-    spec.propagate_tags = spec
-        .propagate_tags
-        .filter(|p| *p != defaults::PROPAGATE_TAGS);
-    spec.enable_ecs_managed_tags = spec
-        .enable_ecs_managed_tags
-        .filter(|e| *e != defaults::ENABLE_ECS_MANAGED_TAGS);
     spec.task_definition = task_definition::import(&revision.definition, &live.name, &spec);
-    let fargate = spec.is_fargate();
-    spec.platform_version =
-        defaults::strip_platform_version(live.platform_version.clone(), fargate);
+    let mut spec = defaults::strip_service(&spec);
+    // Alarms that are off and name none are no alarms.
+    if let Some(d) = &mut spec.deployment_configuration
+        && d.alarms
+            .as_ref()
+            .is_some_and(|a| !a.enable && a.alarm_names.is_empty())
+    {
+        d.alarms = None;
+    }
+    spec.deployment_configuration = spec
+        .deployment_configuration
+        .filter(|d| *d != DeploymentConfiguration::default());
     Ok(Manifest {
         metadata: metadata(&live.name, adopt),
         spec: Spec::Service(Box::new(spec)),
