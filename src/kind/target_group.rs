@@ -78,9 +78,9 @@ pub struct TargetGroupView {
     /// VPC (needs replacement to change).
     pub vpc_id: Option<String>,
     /// Target type (needs replacement to change).
-    pub target_type: TargetType,
+    pub target_type: Option<TargetType>,
     /// IP address type (needs replacement to change).
-    pub ip_address_type: IpAddressType,
+    pub ip_address_type: Option<IpAddressType>,
     /// Health check with every default filled in.
     pub health_check: TargetGroupHealthCheck,
     /// The attributes the manifest sets.
@@ -91,24 +91,17 @@ pub struct TargetGroupView {
 
 /// The view of a TargetGroup manifest (`tags` include the ownership tags).
 pub fn desired_target_group(spec: &TargetGroupSpec, tags: Tags) -> TargetGroupView {
+    let mut s = spec.clone();
+    defaults::fill_target_group(&mut s);
     TargetGroupView {
-        protocol: spec.protocol,
-        protocol_version: defaults::protocol_version(spec.protocol, spec.protocol_version),
-        port: spec.port,
-        vpc_id: spec.vpc_id.clone(),
-        target_type: spec.target_type.unwrap_or(defaults::TARGET_TYPE),
-        ip_address_type: spec.ip_address_type.unwrap_or(defaults::IP_ADDRESS_TYPE),
-        health_check: defaults::fill_health_check(
-            spec.protocol,
-            defaults::protocol_version(spec.protocol, spec.protocol_version),
-            spec.target_type.unwrap_or(defaults::TARGET_TYPE),
-            &spec.health_check.clone().unwrap_or_default(),
-        ),
-        attributes: spec
-            .attributes
-            .iter()
-            .map(|(k, v)| (k.clone(), v.0.clone()))
-            .collect(),
+        protocol: s.protocol,
+        protocol_version: s.protocol_version,
+        port: s.port,
+        vpc_id: s.vpc_id,
+        target_type: s.target_type,
+        ip_address_type: s.ip_address_type,
+        health_check: s.health_check.unwrap_or_default(),
+        attributes: s.attributes.into_iter().map(|(k, v)| (k, v.0)).collect(),
         tags,
     }
 }
@@ -253,18 +246,6 @@ pub fn plan(
 
 // ---- import --------------------------------------------------------------------------------
 
-/// The health check without the values ELBv2 fills in for this kind of group (the table the
-/// target group views fill with); `None` when nothing is left.
-fn target_group_health_check(live: &model::TargetGroup) -> Option<TargetGroupHealthCheck> {
-    let hc = defaults::strip_health_check(
-        live.protocol,
-        defaults::protocol_version(live.protocol, live.protocol_version),
-        live.target_type.unwrap_or(defaults::TARGET_TYPE),
-        &live.health_check,
-    );
-    (hc != TargetGroupHealthCheck::default()).then_some(hc)
-}
-
 /// The TargetGroup manifest of a live target group with its attributes and tags.
 pub fn import(
     live: &model::TargetGroup,
@@ -272,16 +253,9 @@ pub fn import(
     tags: &Tags,
     adopt: bool,
 ) -> Manifest {
-    let target_type = live.target_type.unwrap_or(defaults::TARGET_TYPE);
-    let attributes = defaults::strip_attributes(live.protocol, target_type, attributes);
-    let mut spec = spec_of_live(live, &attributes, tags);
-    spec.protocol_version = defaults::strip_protocol_version(live.protocol, live.protocol_version);
+    let mut spec = defaults::strip_target_group(&spec_of_live(live, attributes, tags));
     // Kept even at its default (`instance`): validation checks it against the services.
-    spec.target_type = Some(target_type);
-    spec.ip_address_type = spec
-        .ip_address_type
-        .filter(|t| *t != defaults::IP_ADDRESS_TYPE);
-    spec.health_check = target_group_health_check(live);
+    spec.target_type = Some(live.target_type.unwrap_or(defaults::TARGET_TYPE));
     Manifest {
         metadata: metadata(&live.name, adopt),
         spec: Spec::TargetGroup(spec),

@@ -9,12 +9,60 @@ use crate::cloud::model::{
     IpAddressType, ProtocolVersion, TargetGroupHealthCheck, TargetGroupProtocol, TargetType,
 };
 use crate::manifest::shorthand::Scalar;
-use crate::manifest::target_group::Matcher;
+use crate::manifest::target_group::{Matcher, TargetGroupSpec};
 
 /// The target type of a group created without one.
 pub const TARGET_TYPE: TargetType = TargetType::Instance;
 /// The IP address type of a group created without one.
 pub const IP_ADDRESS_TYPE: IpAddressType = IpAddressType::Ipv4;
+
+/// A target group as ELBv2 stores it: protocol version, target type, IP address type and the
+/// health check ([`fill_health_check`]) filled in where the request leaves them out. The
+/// attributes are a table of their own ([`target_group_attributes`]): the view compares only
+/// those a manifest names.
+pub fn fill_target_group(spec: &mut TargetGroupSpec) {
+    spec.protocol_version = protocol_version(spec.protocol, spec.protocol_version);
+    let target_type = *spec.target_type.get_or_insert(TARGET_TYPE);
+    spec.ip_address_type.get_or_insert(IP_ADDRESS_TYPE);
+    spec.health_check = Some(fill_health_check(
+        spec.protocol,
+        spec.protocol_version,
+        target_type,
+        &spec.health_check.take().unwrap_or_default(),
+    ));
+}
+
+/// The target group without the values [`fill_target_group`] and
+/// [`target_group_attributes`] put in.
+pub fn strip_target_group(spec: &TargetGroupSpec) -> TargetGroupSpec {
+    let target_type = spec.target_type.unwrap_or(TARGET_TYPE);
+    let version = protocol_version(spec.protocol, spec.protocol_version);
+    let blank = TargetGroupSpec {
+        protocol: spec.protocol,
+        target_type: spec.target_type,
+        ..TargetGroupSpec::default()
+    };
+    let mut out = strip_filled(spec, blank, fill_target_group);
+    out.health_check = spec
+        .health_check
+        .as_ref()
+        .map(|hc| strip_health_check(spec.protocol, version, target_type, hc))
+        .filter(|hc| *hc != TargetGroupHealthCheck::default());
+    let given: BTreeMap<String, String> = spec
+        .attributes
+        .iter()
+        .map(|(k, v)| (k.clone(), v.0.clone()))
+        .collect();
+    out.attributes = strip_attributes(spec.protocol, target_type, &given)
+        .into_iter()
+        .map(|(k, v)| (k, Scalar(v)))
+        .collect();
+    // Last: at its default, filling it again gives the others the same defaults.
+    if out.target_type == Some(TARGET_TYPE) {
+        out.target_type = None;
+    }
+    out
+}
 
 /// True for the protocols of Application Load Balancer target groups.
 pub fn is_http(protocol: Option<TargetGroupProtocol>) -> bool {
@@ -311,6 +359,31 @@ mod tests {
             prop_assert_eq!(fill(&fill(&hc)), fill(&hc));
             prop_assert_eq!(strip(&fill(&hc)), strip(&hc));
             prop_assert_eq!(fill(&strip(&hc)), fill(&hc), "stripping loses nothing the fill does not put back");
+        }
+
+        #[test]
+        fn the_target_group_table_fills_idempotently_and_strips_what_it_fills(
+            protocol in protocols(),
+            target_type in prop::option::of(target_types()),
+            ip in prop::option::of(prop::sample::select(vec![IpAddressType::Ipv4, IpAddressType::Ipv6])),
+            hc in prop::option::of(health_checks()),
+        ) {
+            let spec = TargetGroupSpec {
+                protocol,
+                port: Some(80),
+                target_type,
+                ip_address_type: ip,
+                health_check: hc,
+                ..TargetGroupSpec::default()
+            };
+            let fill = |s: &TargetGroupSpec| {
+                let mut s = s.clone();
+                fill_target_group(&mut s);
+                s
+            };
+            prop_assert_eq!(fill(&fill(&spec)), fill(&spec));
+            prop_assert_eq!(strip_target_group(&fill(&spec)), strip_target_group(&spec));
+            prop_assert_eq!(fill(&strip_target_group(&spec)), fill(&spec));
         }
 
         #[test]
