@@ -39,8 +39,6 @@ pub trait KindOps {
     type Spec;
     /// Which kind.
     const KIND: Kind;
-    /// The document's spec, when it is of this kind.
-    fn spec(doc: &Document) -> Option<&Self::Spec>;
     /// Adds what planning the document needs read (one batched observe serves every document).
     fn want(doc: &Document, spec: &Self::Spec, wanted: &mut Wanted);
     /// The document's plan from what was read, with no I/O. `Err` names a read the plan needs
@@ -55,32 +53,19 @@ pub trait KindOps {
 
 /// What planning `doc` needs read, whatever its kind.
 pub fn want(doc: &Document, wanted: &mut Wanted) {
-    fn one<K: KindOps>(doc: &Document, wanted: &mut Wanted) {
-        if let Some(spec) = K::spec(doc) {
-            K::want(doc, spec, wanted);
-        }
-    }
-    match doc.manifest.kind() {
-        Kind::Cluster => one::<cluster::Cluster>(doc, wanted),
-        Kind::TargetGroup => one::<target_group::TargetGroup>(doc, wanted),
-        Kind::Service => one::<service::Service>(doc, wanted),
+    match &doc.manifest.spec {
+        Spec::Cluster(c) => cluster::Cluster::want(doc, c, wanted),
+        Spec::TargetGroup(t) => target_group::TargetGroup::want(doc, t, wanted),
+        Spec::Service(s) => service::Service::want(doc, s, wanted),
     }
 }
 
 /// The plan of `doc`, whatever its kind (see [`KindOps::plan`]).
 pub fn plan(ctx: &PlanContext, doc: &Document, observed: &Observed) -> Result<ResourcePlan, Read> {
-    fn one<K: KindOps>(
-        ctx: &PlanContext,
-        doc: &Document,
-        observed: &Observed,
-    ) -> Result<ResourcePlan, Read> {
-        let spec = K::spec(doc).expect("the document's kind decides the spec");
-        K::plan(ctx, doc, spec, observed)
-    }
     match &doc.manifest.spec {
-        Spec::Cluster(_) => one::<cluster::Cluster>(ctx, doc, observed),
-        Spec::TargetGroup(_) => one::<target_group::TargetGroup>(ctx, doc, observed),
-        Spec::Service(_) => one::<service::Service>(ctx, doc, observed),
+        Spec::Cluster(c) => cluster::Cluster::plan(ctx, doc, c, observed),
+        Spec::TargetGroup(t) => target_group::TargetGroup::plan(ctx, doc, t, observed),
+        Spec::Service(s) => service::Service::plan(ctx, doc, s, observed),
     }
 }
 

@@ -29,13 +29,6 @@ impl KindOps for Cluster {
     type Spec = ClusterSpec;
     const KIND: Kind = Kind::Cluster;
 
-    fn spec(doc: &Document) -> Option<&ClusterSpec> {
-        match &doc.manifest.spec {
-            Spec::Cluster(c) => Some(c),
-            _ => None,
-        }
-    }
-
     fn want(doc: &Document, _: &ClusterSpec, wanted: &mut Wanted) {
         wanted.clusters.insert(doc.manifest.metadata.name.clone());
     }

@@ -36,10 +36,6 @@ impl KindOps for Service {
     type Spec = ServiceSpec;
     const KIND: Kind = Kind::Service;
 
-    fn spec(doc: &Document) -> Option<&ServiceSpec> {
-        doc.manifest.as_service()
-    }
-
     fn want(doc: &Document, spec: &ServiceSpec, wanted: &mut Wanted) {
         wanted.clusters.insert(spec.cluster.clone());
         wanted

@@ -30,13 +30,6 @@ impl KindOps for TargetGroup {
     type Spec = TargetGroupSpec;
     const KIND: Kind = Kind::TargetGroup;
 
-    fn spec(doc: &Document) -> Option<&TargetGroupSpec> {
-        match &doc.manifest.spec {
-            Spec::TargetGroup(t) => Some(t),
-            _ => None,
-        }
-    }
-
     fn want(doc: &Document, _: &TargetGroupSpec, wanted: &mut Wanted) {
         wanted
             .target_groups
