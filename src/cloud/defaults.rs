@@ -5,7 +5,9 @@
 //! - to **strip** for import (a live value equal to its default is left out of the manifest),
 //! - by the simulator (which stores what AWS would store).
 //!
-//! A table is a `fill_*` function; its `strip_*` counterpart is derived from it with
+//! A table is a `fill_*` function over the manifest's own shape (`fill_service`,
+//! `fill_target_group`, `fill_container`, `fill_settings`, and the sub-shapes they use, which
+//! the simulator calls on its requests); its `strip_*` counterpart is derived from it with
 //! [`strip_filled`] (every field equal to what the fill puts into a blank value goes), so a
 //! default is written once. Each table holds `fill(fill(x)) == fill(x)` and
 //! `strip(fill(x)) == strip(x)` (property tests per file).

@@ -1,7 +1,8 @@
 //! The Service kind (its task definition is [`super::task_definition`]): the comparable view
-//! of a service built the same way from a manifest and from DescribeServices, the
-//! UpdateService request derived from the computed differences ([`UPDATE_SERVICE`]), the plan
-//! (register, create, update, tag) and the import conversion.
+//! of a service (the spec filled with ECS's defaults, built the same way from a manifest and,
+//! through [`spec_of_live`], from DescribeServices), the UpdateService request derived from
+//! the computed differences ([`UPDATE_SERVICE`]), the plan (register, create, update, tag)
+//! and the import conversion ([`spec_of_live`] with the defaults stripped).
 
 use std::collections::BTreeMap;
 
