@@ -163,11 +163,6 @@ pub fn platform_version(given: Option<String>, fargate: bool) -> Option<String> 
     }
 }
 
-/// The platform version without its default.
-pub fn strip_platform_version(given: Option<String>, fargate: bool) -> Option<String> {
-    given.filter(|v| platform_version(None, fargate).as_ref() != Some(v))
-}
-
 /// A capacity provider strategy item with weight and base filled in.
 pub fn fill_strategy_item(item: &CapacityProviderStrategyItem) -> CapacityProviderStrategyItem {
     CapacityProviderStrategyItem {
@@ -248,8 +243,7 @@ mod tests {
             );
             let v = version.map(str::to_string);
             let filled = platform_version(v.clone(), fargate);
-            prop_assert_eq!(platform_version(filled.clone(), fargate), filled.clone());
-            prop_assert_eq!(strip_platform_version(filled, fargate), strip_platform_version(v, fargate));
+            prop_assert_eq!(platform_version(filled.clone(), fargate), filled);
         }
     }
 

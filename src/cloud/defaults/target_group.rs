@@ -165,14 +165,6 @@ pub fn strip_health_check(
     hc
 }
 
-/// protocolVersion without its default (HTTP1 on HTTP/HTTPS groups).
-pub fn strip_protocol_version(
-    protocol: Option<TargetGroupProtocol>,
-    given: Option<ProtocolVersion>,
-) -> Option<ProtocolVersion> {
-    given.filter(|v| protocol_version(protocol, None) != Some(*v))
-}
-
 /// The attributes that differ from what a new group of this kind reports.
 pub fn strip_attributes(
     protocol: Option<TargetGroupProtocol>,
