@@ -71,8 +71,9 @@ pub async fn apply(
                 Ok(action) => {
                     // Once per mutating call: the key, the AWS operation and the one-line
                     // summary (names, revisions and tag or attribute keys; never values of
-                    // environment, secrets or tags).
-                    tracing::info!(
+                    // environment, secrets or tags). DEBUG: `on_action` (apply's report on
+                    // stdout, the controller's status) already says it at the default level.
+                    tracing::debug!(
                         key = %plan.key,
                         action = step.operation(),
                         summary = %action,

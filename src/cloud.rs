@@ -23,6 +23,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 pub mod aws;
+pub mod defaults;
 pub mod error;
 pub mod layer;
 pub mod model;

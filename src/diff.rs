@@ -1,14 +1,9 @@
-//! Diffing desired against live state: pure functions only (no I/O), so every rule is a table
-//! test.
+//! Diffing desired against live state, generically: pure functions only (no I/O), so every
+//! rule is a table test. What a kind compares (its views, with AWS's defaults filled in) is
+//! in [`crate::kind`]; this module compares any two serializable values.
 //!
-//! - [`defaults`]: what ELBv2 fills in for a target group (shared with import and the sim).
-//! - [`normalize`]: canonical forms that absorb AWS defaults and ordering.
 //! - [`changes`]: field-by-field comparison with paths and old -> new values.
-//! - [`views`]: comparable views of services, target groups and clusters.
 
 pub mod changes;
-pub mod defaults;
-pub mod normalize;
-pub mod views;
 
 pub use changes::{FieldChange, compare, creation};

@@ -13,8 +13,13 @@
 //! - [`connect`]: choosing and connecting a backend behind the call layers.
 //! - [`observe`]: batched reads of live state, with a per-process cache of task definition
 //!   revisions.
-//! - [`diff`]: normalization and field-by-field comparison of desired and live state (pure).
-//! - [`plan`]: per-resource plans (status, field changes, ordered steps).
+//! - [`diff`]: field-by-field comparison of any two values (pure).
+//! - [`kind`]: one module per kind (cluster, target group, service with its task definition):
+//!   its comparable view, the update requests derived from the differences, its pure plan and
+//!   its import conversion, reached through the `KindOps` trait. AWS's defaults are
+//!   `cloud::defaults`.
+//! - [`plan`]: per-resource plans (status, field changes, ordered steps): read, then plan
+//!   each document through its kind.
 //! - [`apply`]: runs plans, filling in ARNs created on the way.
 //! - [`prune`]: deleting owned resources no manifest names anymore (opt-in, bounded).
 //! - [`rollout`]: following a service's rollout to completed, failed or rolled back.
@@ -41,6 +46,7 @@ pub mod controller;
 pub mod diff;
 pub mod http_client;
 pub mod import;
+pub mod kind;
 pub mod manifest;
 pub mod metrics;
 pub mod observe;

@@ -2,11 +2,14 @@
 //! DescribeServices by 10 with tags, DescribeTargetGroups by 20 names (or, once a name is
 //! missing, the account's target groups by pages of 400), DescribeTags by 20, one attributes
 //! read per target group, and task definition revisions described once per process (a revision
-//! never changes).
+//! never changes). The plans are made from what is read here and read nothing themselves: a
+//! plan that needs more (a service's task definition revisions) names it as a [`Read`], and
+//! [`Observer::read`] adds it to the [`Observed`].
 //!
-//! - here: [`Observer::observe`], the full observation of what the manifests name.
+//! - here: [`Observer::observe`], the full observation of what the manifests name, and
+//!   [`Observer::read`].
 //! - [`reads`]: the other reads (one cluster, a cluster's services, the account's target
-//!   groups, tags, attributes, a family's revisions) for `import` and `prune`.
+//!   groups, tags, attributes, a family's revisions) for `import`, `prune` and rollouts.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
@@ -15,8 +18,8 @@ pub mod reads;
 
 use crate::cloud::model::{Cluster, RegisteredTaskDefinition, Service, Tags, TargetGroup};
 use crate::cloud::{
-    Cloud, CloudError, ErrorKind, MAX_DESCRIBE_CLUSTERS, MAX_DESCRIBE_SERVICES,
-    MAX_DESCRIBE_TARGET_GROUPS, MAX_TAG_ARNS, MAX_TARGET_GROUP_PAGE,
+    Cloud, CloudError, ErrorKind, MAX_DESCRIBE_CLUSTERS, MAX_DESCRIBE_TARGET_GROUPS,
+    MAX_TARGET_GROUP_PAGE,
 };
 
 /// What to read: the names the manifests mention.
@@ -28,6 +31,18 @@ pub struct Wanted {
     pub services: BTreeMap<String, BTreeSet<String>>,
     /// Target group names.
     pub target_groups: BTreeSet<String>,
+    /// Target group names of which only the ARN is needed (services' attachments); not read
+    /// by [`Observer::observe`] but by [`Observer::target_group_arns`], for those not known.
+    pub target_group_arns: BTreeSet<String>,
+}
+
+/// One more read a plan needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Read {
+    /// A task definition revision, by ARN (described once per process).
+    Revision(String),
+    /// The ARNs of a task definition family's active revisions (ListTaskDefinitions).
+    Family(String),
 }
 
 /// A live target group with what is read about it besides DescribeTargetGroups.
@@ -50,6 +65,10 @@ pub struct Observed {
     pub services: HashMap<(String, String), Service>,
     /// Target groups by name.
     pub target_groups: HashMap<String, ObservedTargetGroup>,
+    /// Task definition revisions read for the plans, by ARN.
+    pub revisions: HashMap<String, RegisteredTaskDefinition>,
+    /// Revision ARNs of the task definition families read for the plans, oldest first.
+    pub families: HashMap<String, Vec<String>>,
 }
 
 /// Reads live state; keeps described task definition revisions for the life of the process.
@@ -81,7 +100,7 @@ impl Observer {
             let d = self.cloud.ecs.describe_clusters(batch).await?;
             for c in d.found {
                 // DescribeClusters also returns INACTIVE (deleted) clusters.
-                if c.status != "INACTIVE" {
+                if c.exists() {
                     out.clusters.insert(c.name.clone(), c);
                 }
             }
@@ -91,27 +110,15 @@ impl Observer {
                 continue; // every service of a missing cluster is missing
             }
             let names: Vec<String> = services.iter().cloned().collect();
-            for batch in names.chunks(MAX_DESCRIBE_SERVICES) {
-                let d = self.cloud.ecs.describe_services(cluster, batch).await?;
-                for s in d.found {
-                    if s.status != "INACTIVE" {
-                        out.services.insert((cluster.clone(), s.name.clone()), s);
-                    }
-                }
+            for s in self.services(cluster, &names).await? {
+                out.services.insert((cluster.clone(), s.name.clone()), s);
             }
         }
         let groups = self.target_groups(&wanted.target_groups).await?;
         let arns: Vec<String> = groups.iter().map(|g| g.arn.clone()).collect();
-        let mut tags: HashMap<String, Tags> = HashMap::new();
-        for batch in arns.chunks(MAX_TAG_ARNS) {
-            tags.extend(self.cloud.elbv2.describe_tags(batch).await?);
-        }
+        let mut tags = self.target_group_tags(&arns).await?;
         for group in groups {
-            let attributes = self
-                .cloud
-                .elbv2
-                .describe_target_group_attributes(&group.arn)
-                .await?;
+            let attributes = self.target_group_attributes(&group.arn).await?;
             let tags = tags.remove(&group.arn).unwrap_or_default();
             out.target_groups.insert(
                 group.name.clone(),
@@ -179,6 +186,21 @@ impl Observer {
             .into_iter()
             .map(|g| (g.name, g.arn))
             .collect())
+    }
+
+    /// Reads what a plan asked for into `observed`.
+    pub async fn read(&self, read: &Read, observed: &mut Observed) -> Result<(), CloudError> {
+        match read {
+            Read::Revision(arn) => {
+                let revision = self.task_definition(arn).await?;
+                observed.revisions.insert(arn.clone(), revision);
+            }
+            Read::Family(family) => {
+                let arns = self.revisions(family).await?;
+                observed.families.insert(family.clone(), arns);
+            }
+        }
+        Ok(())
     }
 
     /// A task definition revision, described once per process.

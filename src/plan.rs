@@ -1,6 +1,7 @@
-//! Planning: what to do for each resource so live state matches the manifests. Pure except
-//! for [`resolve_task_definition`], which reads task definition revisions through the
-//! observer's cache.
+//! Planning: what to do for each resource so live state matches the manifests. What is
+//! generic lives here (the plan of a resource, its status and steps, ownership and tag
+//! helpers, apply order, and [`plan_keys`]: read, then plan each document through its kind in
+//! [`crate::kind`]). Plans are pure: everything a plan needs is read before it is made.
 //!
 //! A plan per resource: its status (in sync, create, update, blocked, suspended), the field
 //! changes (what `diff` prints) and the steps (what `apply` calls), in apply order: clusters,
@@ -13,16 +14,13 @@ use serde::Serialize;
 
 use crate::cloud::CloudError;
 use crate::cloud::model::{
-    CreateCluster, CreateService, CreateTargetGroup, Service, ServiceLoadBalancer, Tags,
+    CreateCluster, CreateService, CreateTargetGroup, ServiceLoadBalancer, Tags,
     TargetGroupHealthCheck, TaskDefinition, UpdateService,
 };
-use crate::diff::views::{self, SERVICE_IMMUTABLE, TARGET_GROUP_IMMUTABLE};
-use crate::diff::{FieldChange, compare, creation, normalize};
-use crate::manifest::cluster::ClusterSpec;
-use crate::manifest::document::{ANNOTATION_ADOPT, ANNOTATION_SUSPEND};
-use crate::manifest::path::FieldPath;
-use crate::manifest::service::ServiceSpec;
-use crate::manifest::target_group::TargetGroupSpec;
+use crate::diff::FieldChange;
+use crate::kind::OWN_TAG_PREFIX;
+use crate::manifest::document::ANNOTATION_ADOPT;
+use crate::manifest::path::{FieldPath, Segment};
 use crate::manifest::{Document, ResourceKey};
 use crate::observe::{Observed, Observer};
 
@@ -221,7 +219,7 @@ pub struct ResourcePlan {
 }
 
 impl ResourcePlan {
-    fn new(doc: &Document, status: Status) -> ResourcePlan {
+    pub(crate) fn new(doc: &Document, status: Status) -> ResourcePlan {
         ResourcePlan {
             key: doc.manifest.key(),
             file: doc.file.clone(),
@@ -233,7 +231,7 @@ impl ResourcePlan {
         }
     }
 
-    fn blocked(doc: &Document, reason: String) -> ResourcePlan {
+    pub(crate) fn blocked(doc: &Document, reason: String) -> ResourcePlan {
         ResourcePlan {
             reason: Some(reason),
             ..ResourcePlan::new(doc, Status::Blocked)
@@ -263,7 +261,7 @@ pub const REGISTERED: &str = "";
 
 pub use crate::manifest::hash::content_hash as hash;
 
-fn ownership_tags(ctx: &PlanContext, doc: &Document, mut tags: Tags) -> Tags {
+pub(crate) fn ownership_tags(ctx: &PlanContext, doc: &Document, mut tags: Tags) -> Tags {
     tags.insert(TAG_MANAGED_BY.into(), ctx.instance.clone());
     tags.insert(TAG_SOURCE.into(), doc.file.display().to_string());
     tags
@@ -271,7 +269,11 @@ fn ownership_tags(ctx: &PlanContext, doc: &Document, mut tags: Tags) -> Tags {
 
 /// Whether the operator may change an existing resource: it carries our tag, or the manifest
 /// asks to adopt it.
-fn ownership_problem(ctx: &PlanContext, doc: &Document, live_tags: &Tags) -> Option<String> {
+pub(crate) fn ownership_problem(
+    ctx: &PlanContext,
+    doc: &Document,
+    live_tags: &Tags,
+) -> Option<String> {
     match live_tags.get(TAG_MANAGED_BY) {
         Some(owner) if *owner == ctx.instance => None,
         _ if doc.manifest.metadata.flag(ANNOTATION_ADOPT) => None,
@@ -289,14 +291,19 @@ fn ownership_problem(ctx: &PlanContext, doc: &Document, live_tags: &Tags) -> Opt
     }
 }
 
-fn replacement_problem(
+pub(crate) fn replacement_problem(
     changes: &[FieldChange],
     immutable: &[&str],
     prefix: &str,
 ) -> Option<String> {
     let fields: Vec<String> = changes
         .iter()
-        .filter(|c| c.path.segments().first().is_some_and(|s| matches!(s, crate::manifest::path::Segment::Key(k) if immutable.contains(&k.as_str()))))
+        .filter(|c| {
+            c.path
+                .segments()
+                .first()
+                .is_some_and(|s| matches!(s, Segment::Key(k) if immutable.contains(&k.as_str())))
+        })
         .map(|c| format!("{prefix}{}", c.path))
         .collect();
     (!fields.is_empty()).then(|| {
@@ -308,7 +315,7 @@ fn replacement_problem(
     })
 }
 
-fn prefixed(changes: Vec<FieldChange>, prefix: &str) -> Vec<FieldChange> {
+pub(crate) fn prefixed(changes: Vec<FieldChange>, prefix: &str) -> Vec<FieldChange> {
     let base = FieldPath::parse(prefix);
     changes
         .into_iter()
@@ -316,8 +323,8 @@ fn prefixed(changes: Vec<FieldChange>, prefix: &str) -> Vec<FieldChange> {
             let mut p = base.clone();
             for s in c.path.segments() {
                 p = match s {
-                    crate::manifest::path::Segment::Key(k) => p.key(k.clone()),
-                    crate::manifest::path::Segment::Index(i) => p.index(*i),
+                    Segment::Key(k) => p.key(k.clone()),
+                    Segment::Index(i) => p.index(*i),
                 };
             }
             c.path = p;
@@ -328,7 +335,7 @@ fn prefixed(changes: Vec<FieldChange>, prefix: &str) -> Vec<FieldChange> {
 
 /// Tag changes as (to set, keys to remove), over the keys the operator manages: those of
 /// `managed` (the manifest's and the ownership tags) and every `ecs-operator/*` key.
-fn tag_delta(live: &Tags, want: &Tags, managed: &Tags) -> (Tags, Vec<String>) {
+pub(crate) fn tag_delta(live: &Tags, want: &Tags, managed: &Tags) -> (Tags, Vec<String>) {
     let set: Tags = want
         .iter()
         .filter(|(k, v)| live.get(*k) != Some(*v))
@@ -336,76 +343,21 @@ fn tag_delta(live: &Tags, want: &Tags, managed: &Tags) -> (Tags, Vec<String>) {
         .collect();
     let remove: Vec<String> = live
         .keys()
-        .filter(|k| managed.contains_key(*k) || k.starts_with(views::OWN_TAG_PREFIX))
+        .filter(|k| managed.contains_key(*k) || k.starts_with(OWN_TAG_PREFIX))
         .filter(|k| !want.contains_key(*k))
         .cloned()
         .collect();
     (set, remove)
 }
 
-// ---- clusters ------------------------------------------------------------------------------
-
-/// The plan of a Cluster manifest.
-pub fn plan_cluster(
-    ctx: &PlanContext,
-    doc: &Document,
-    spec: &ClusterSpec,
-    observed: &Observed,
-) -> ResourcePlan {
-    if doc.manifest.metadata.flag(ANNOTATION_SUSPEND) {
-        return ResourcePlan::new(doc, Status::Suspended);
-    }
-    let name = &doc.manifest.metadata.name;
-    let desired =
-        views::desired_cluster(spec, ownership_tags(ctx, doc, views::tag_map(&spec.tags)));
-    let Some(live) = observed.clusters.get(name) else {
-        let mut p = ResourcePlan::new(doc, Status::Create);
-        let mut tags = desired.tags.clone();
-        tags.insert(TAG_SPEC_HASH.into(), hash(&desired));
-        p.steps.push(Step::CreateCluster(CreateCluster {
-            name: name.clone(),
-            settings: desired.settings.clone(),
-            capacity_providers: desired.capacity_providers.clone(),
-            default_capacity_provider_strategy: desired.default_capacity_provider_strategy.clone(),
-            tags,
-        }));
-        p.changes = creation(&desired);
-        return p;
-    };
-    if let Some(reason) = ownership_problem(ctx, doc, &live.tags) {
-        return ResourcePlan::blocked(doc, reason);
-    }
-    let live_view = views::live_cluster(live, &desired);
-    let changes = compare(&live_view, &desired);
-    if changes.is_empty() {
-        return ResourcePlan::new(doc, Status::InSync);
-    }
-    let mut p = ResourcePlan::new(doc, Status::Update);
-    if live_view.settings != desired.settings {
-        p.steps.push(Step::UpdateClusterSettings {
-            cluster: name.clone(),
-            settings: desired.settings.clone(),
-        });
-    }
-    if live_view.capacity_providers != desired.capacity_providers
-        || live_view.default_capacity_provider_strategy
-            != desired.default_capacity_provider_strategy
-    {
-        p.steps.push(Step::PutClusterCapacityProviders {
-            cluster: name.clone(),
-            providers: desired.capacity_providers.clone(),
-            strategy: desired.default_capacity_provider_strategy.clone(),
-        });
-    }
-    let mut want_tags = desired.tags.clone();
-    want_tags.insert(TAG_SPEC_HASH.into(), hash(&desired));
-    push_ecs_tags(&mut p, &live.arn, &live.tags, &want_tags, &desired.tags);
-    p.changes = changes;
-    p
-}
-
 /// Tag steps for an ECS resource: set what differs, remove managed keys that went away.
-fn push_ecs_tags(p: &mut ResourcePlan, arn: &str, live: &Tags, want: &Tags, managed: &Tags) {
+pub(crate) fn push_ecs_tags(
+    p: &mut ResourcePlan,
+    arn: &str,
+    live: &Tags,
+    want: &Tags,
+    managed: &Tags,
+) {
     let (set, remove) = tag_delta(live, want, managed);
     if !set.is_empty() {
         p.steps.push(Step::TagEcs {
@@ -418,399 +370,6 @@ fn push_ecs_tags(p: &mut ResourcePlan, arn: &str, live: &Tags, want: &Tags, mana
             arn: arn.into(),
             keys: remove,
         });
-    }
-}
-
-// ---- target groups -------------------------------------------------------------------------
-
-/// The plan of a TargetGroup manifest.
-pub fn plan_target_group(
-    ctx: &PlanContext,
-    doc: &Document,
-    spec: &TargetGroupSpec,
-    observed: &Observed,
-) -> ResourcePlan {
-    if doc.manifest.metadata.flag(ANNOTATION_SUSPEND) {
-        return ResourcePlan::new(doc, Status::Suspended);
-    }
-    let name = &doc.manifest.metadata.name;
-    let desired =
-        views::desired_target_group(spec, ownership_tags(ctx, doc, views::tag_map(&spec.tags)));
-    let mut want_tags = desired.tags.clone();
-    want_tags.insert(TAG_SPEC_HASH.into(), hash(&desired));
-    let Some(live) = observed.target_groups.get(name) else {
-        let mut p = ResourcePlan::new(doc, Status::Create);
-        p.steps.push(Step::CreateTargetGroup {
-            input: CreateTargetGroup {
-                name: name.clone(),
-                protocol: spec.protocol,
-                protocol_version: spec.protocol_version,
-                port: spec.port,
-                vpc_id: spec.vpc_id.clone(),
-                target_type: spec.target_type,
-                ip_address_type: spec.ip_address_type,
-                health_check: spec.health_check.clone().unwrap_or_default(),
-                tags: want_tags,
-            },
-            attributes: desired.attributes.clone(),
-        });
-        p.changes = creation(&desired);
-        return p;
-    };
-    if let Some(reason) = ownership_problem(ctx, doc, &live.tags) {
-        return ResourcePlan::blocked(doc, reason);
-    }
-    let live_view = views::live_target_group(&live.group, &live.attributes, &live.tags, &desired);
-    let changes = compare(&live_view, &desired);
-    if changes.is_empty() {
-        return ResourcePlan::new(doc, Status::InSync);
-    }
-    if let Some(reason) = replacement_problem(&changes, TARGET_GROUP_IMMUTABLE, "spec.") {
-        let mut p = ResourcePlan::blocked(doc, reason);
-        p.changes = changes;
-        return p;
-    }
-    let mut p = ResourcePlan::new(doc, Status::Update);
-    let arn = live.group.arn.clone();
-    if live_view.health_check != desired.health_check {
-        p.steps.push(Step::ModifyTargetGroup {
-            arn: arn.clone(),
-            health_check: desired.health_check.clone(),
-        });
-    }
-    if live_view.attributes != desired.attributes {
-        p.steps.push(Step::ModifyTargetGroupAttributes {
-            arn: arn.clone(),
-            attributes: desired.attributes.clone(),
-        });
-    }
-    let (set, remove) = tag_delta(&live.tags, &want_tags, &desired.tags);
-    if !set.is_empty() {
-        p.steps.push(Step::AddTargetGroupTags {
-            arn: arn.clone(),
-            tags: set,
-        });
-    }
-    if !remove.is_empty() {
-        p.steps
-            .push(Step::RemoveTargetGroupTags { arn, keys: remove });
-    }
-    p.changes = changes;
-    p
-}
-
-// ---- services ------------------------------------------------------------------------------
-
-/// Where a service's task definition stands.
-#[derive(Debug, Clone, PartialEq)]
-pub enum TaskDefinitionTarget {
-    /// The service already runs a revision with the wanted content.
-    Keep(String),
-    /// An existing revision has the wanted content: point the service at it.
-    Use(String),
-    /// No revision has it: register one.
-    Register,
-}
-
-/// A service's task definition: the desired one and what to do about it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TaskDefinitionPlan {
-    /// Desired, normalized.
-    pub desired: TaskDefinition,
-    /// Hash of `desired`.
-    pub hash: String,
-    /// What to do.
-    pub target: TaskDefinitionTarget,
-    /// Field changes from the revision the service runs (empty for a new service).
-    pub changes: Vec<FieldChange>,
-}
-
-/// Decides a service's task definition: compares the revision the service runs (read through
-/// the observer's cache, and not at all when the service's tags show the operator set it with
-/// the same content) with the desired one, and looks for an existing revision with the desired
-/// content among the family's newest [`REVISIONS_SEARCHED`].
-pub async fn resolve_task_definition(
-    observer: &Observer,
-    doc: &Document,
-    spec: &ServiceSpec,
-    live: Option<&Service>,
-) -> Result<TaskDefinitionPlan, CloudError> {
-    let desired = normalize::task_definition(&normalize::desired_task_definition(
-        &doc.manifest.metadata.name,
-        spec,
-    ));
-    let hash = hash(&desired);
-    let mut changes = Vec::new();
-    if let Some(live) = live {
-        let set_by_us = live.tags.get(TAG_TASK_DEFINITION) == Some(&live.task_definition)
-            && live.tags.get(TAG_TASK_DEFINITION_HASH) == Some(&hash);
-        if set_by_us {
-            return Ok(TaskDefinitionPlan {
-                desired,
-                hash,
-                target: TaskDefinitionTarget::Keep(live.task_definition.clone()),
-                changes,
-            });
-        }
-        let current = observer.task_definition(&live.task_definition).await?;
-        let current = normalize::task_definition(&current.definition);
-        changes = compare(&current, &desired);
-        if changes.is_empty() {
-            return Ok(TaskDefinitionPlan {
-                desired,
-                hash,
-                target: TaskDefinitionTarget::Keep(live.task_definition.clone()),
-                changes,
-            });
-        }
-    }
-    let family = desired.family.clone().unwrap_or_default();
-    let (ecs, family) = (&observer.cloud().ecs, family.as_str());
-    let arns = crate::cloud::all_pages(|token| async move {
-        ecs.list_task_definitions(family, token.as_deref()).await
-    })
-    .await?;
-    for arn in arns.iter().rev().take(REVISIONS_SEARCHED) {
-        let rev = observer.task_definition(arn).await?;
-        if normalize::task_definition(&rev.definition) == desired {
-            return Ok(TaskDefinitionPlan {
-                desired,
-                hash,
-                target: TaskDefinitionTarget::Use(arn.clone()),
-                changes,
-            });
-        }
-    }
-    Ok(TaskDefinitionPlan {
-        desired,
-        hash,
-        target: TaskDefinitionTarget::Register,
-        changes,
-    })
-}
-
-/// The plan of a Service that is left alone or cannot be applied (suspended, a missing
-/// cluster no manifest declares, not ours), decided from observed state alone, so that no task
-/// definition is read for it.
-fn service_held(
-    ctx: &PlanContext,
-    doc: &Document,
-    spec: &ServiceSpec,
-    observed: &Observed,
-) -> Option<ResourcePlan> {
-    if doc.manifest.metadata.flag(ANNOTATION_SUSPEND) {
-        return Some(ResourcePlan::new(doc, Status::Suspended));
-    }
-    let key = (spec.cluster.clone(), doc.manifest.metadata.name.clone());
-    match observed.services.get(&key) {
-        Some(live) => {
-            ownership_problem(ctx, doc, &live.tags).map(|r| ResourcePlan::blocked(doc, r))
-        }
-        None if !observed.clusters.contains_key(&spec.cluster)
-            && !ctx.declared_clusters.contains(&spec.cluster) =>
-        {
-            Some(ResourcePlan::blocked(
-                doc,
-                format!(
-                    "cluster {:?} does not exist and no Cluster manifest declares it",
-                    spec.cluster
-                ),
-            ))
-        }
-        None => None,
-    }
-}
-
-/// The plan of a Service manifest, given its task definition plan.
-pub fn plan_service(
-    ctx: &PlanContext,
-    doc: &Document,
-    spec: &ServiceSpec,
-    observed: &Observed,
-    td: &TaskDefinitionPlan,
-) -> ResourcePlan {
-    if let Some(held) = service_held(ctx, doc, spec, observed) {
-        return held;
-    }
-    let name = &doc.manifest.metadata.name;
-    let refs: Vec<LoadBalancerRef> = spec
-        .load_balancers
-        .iter()
-        .map(|lb| LoadBalancerRef {
-            target_group: lb
-                .target_group
-                .clone()
-                .or(lb.target_group_arn.clone())
-                .unwrap_or_default(),
-            container_name: lb.container_name.clone(),
-            container_port: lb.container_port,
-        })
-        .collect();
-    // Target groups still to be created get a placeholder ARN: it shows as a change.
-    let resolved: Vec<ServiceLoadBalancer> = refs
-        .iter()
-        .map(|r| {
-            r.resolve(&ctx.target_group_arns)
-                .unwrap_or(ServiceLoadBalancer {
-                    target_group_arn: format!("(target group {} to be created)", r.target_group),
-                    container_name: r.container_name.clone(),
-                    container_port: r.container_port,
-                })
-        })
-        .collect();
-    let desired = views::desired_service(
-        spec,
-        resolved,
-        ownership_tags(ctx, doc, views::tag_map(&spec.tags)),
-    );
-    let spec_hash = hash(&(&desired, &td.hash));
-    let live = observed.services.get(&(spec.cluster.clone(), name.clone()));
-    let Some(live) = live else {
-        let mut p = ResourcePlan::new(doc, Status::Create);
-        let task_definition = match &td.target {
-            TaskDefinitionTarget::Register => {
-                p.steps.push(register_step(ctx, doc, td));
-                REGISTERED.to_string()
-            }
-            TaskDefinitionTarget::Keep(arn) | TaskDefinitionTarget::Use(arn) => arn.clone(),
-        };
-        let mut tags = desired.tags.clone();
-        tags.insert(TAG_SPEC_HASH.into(), spec_hash.clone());
-        tags.insert(TAG_TASK_DEFINITION.into(), task_definition.clone());
-        tags.insert(TAG_TASK_DEFINITION_HASH.into(), td.hash.clone());
-        p.steps.push(Step::CreateService {
-            input: CreateService {
-                cluster: spec.cluster.clone(),
-                name: name.clone(),
-                task_definition,
-                desired_count: spec.desired_count,
-                launch_type: spec.launch_type,
-                capacity_provider_strategy: spec.capacity_provider_strategy.clone(),
-                platform_version: spec.platform_version.clone(),
-                scheduling_strategy: spec.scheduling_strategy,
-                network_configuration: spec.network_configuration.clone(),
-                deployment_configuration: spec.deployment_configuration.clone(),
-                deployment_controller: spec.deployment_controller.as_ref().map(|c| c.kind),
-                load_balancers: Vec::new(),
-                health_check_grace_period_seconds: spec.health_check_grace_period_seconds,
-                placement_constraints: spec.placement_constraints.clone(),
-                placement_strategy: spec.placement_strategy.clone(),
-                enable_execute_command: spec.enable_execute_command,
-                propagate_tags: spec.propagate_tags,
-                enable_ecs_managed_tags: spec.enable_ecs_managed_tags,
-                tags,
-                client_token: format!("ecs-operator-{spec_hash}"),
-            },
-            load_balancers: refs,
-        });
-        p.changes = creation(&desired);
-        p.changes
-            .extend(prefixed(creation(&td.desired), "taskDefinition"));
-        return p;
-    };
-    let live_view = views::live_service(live, &desired);
-    let mut changes = compare(&live_view, &desired);
-    if let Some(reason) = replacement_problem(&changes, SERVICE_IMMUTABLE, "spec.") {
-        let mut p = ResourcePlan::blocked(doc, reason);
-        p.changes = changes;
-        return p;
-    }
-    changes.extend(prefixed(td.changes.clone(), "taskDefinition"));
-    // Setting another revision is an update even when no field difference was reported.
-    let sets_revision = !matches!(td.target, TaskDefinitionTarget::Keep(_));
-    let mut p = ResourcePlan::new(
-        doc,
-        if changes.is_empty() && !sets_revision {
-            Status::InSync
-        } else {
-            Status::Update
-        },
-    );
-    let new_td = match &td.target {
-        TaskDefinitionTarget::Keep(_) => None,
-        TaskDefinitionTarget::Use(arn) => Some(arn.clone()),
-        TaskDefinitionTarget::Register => {
-            p.steps.push(register_step(ctx, doc, td));
-            Some(REGISTERED.to_string())
-        }
-    };
-    let mut update = UpdateService {
-        cluster: spec.cluster.clone(),
-        name: name.clone(),
-        task_definition: new_td,
-        ..UpdateService::default()
-    };
-    let d = &desired;
-    let l = &live_view;
-    if d.desired_count != l.desired_count {
-        update.desired_count = d.desired_count;
-    }
-    if d.capacity_provider_strategy != l.capacity_provider_strategy {
-        update.capacity_provider_strategy = Some(spec.capacity_provider_strategy.clone());
-    }
-    if d.platform_version != l.platform_version {
-        update.platform_version = d.platform_version.clone();
-    }
-    if d.network_configuration != l.network_configuration {
-        update.network_configuration = spec.network_configuration.clone();
-    }
-    if d.deployment_configuration != l.deployment_configuration {
-        update.deployment_configuration = Some(d.deployment_configuration.clone());
-    }
-    if d.health_check_grace_period_seconds != l.health_check_grace_period_seconds {
-        update.health_check_grace_period_seconds = Some(d.health_check_grace_period_seconds);
-    }
-    if d.placement_constraints != l.placement_constraints {
-        update.placement_constraints = Some(d.placement_constraints.clone());
-    }
-    if d.placement_strategy != l.placement_strategy {
-        update.placement_strategy = Some(d.placement_strategy.clone());
-    }
-    if d.enable_execute_command != l.enable_execute_command {
-        update.enable_execute_command = Some(d.enable_execute_command);
-    }
-    if d.propagate_tags != l.propagate_tags {
-        update.propagate_tags = Some(d.propagate_tags);
-    }
-    if d.enable_ecs_managed_tags != l.enable_ecs_managed_tags {
-        update.enable_ecs_managed_tags = Some(d.enable_ecs_managed_tags);
-    }
-    let load_balancers = (d.load_balancers != l.load_balancers).then(|| refs.clone());
-    let touches_service = update
-        != UpdateService {
-            cluster: spec.cluster.clone(),
-            name: name.clone(),
-            ..UpdateService::default()
-        }
-        || load_balancers.is_some();
-    if touches_service {
-        p.steps.push(Step::UpdateService {
-            input: update,
-            load_balancers,
-        });
-    }
-    // Bookkeeping tags (spec hash, the revision we set) are written whenever anything changes.
-    if !changes.is_empty() {
-        let mut want_tags = desired.tags.clone();
-        want_tags.insert(TAG_SPEC_HASH.into(), spec_hash);
-        let revision = match &td.target {
-            TaskDefinitionTarget::Keep(arn) | TaskDefinitionTarget::Use(arn) => arn.clone(),
-            TaskDefinitionTarget::Register => REGISTERED.to_string(),
-        };
-        want_tags.insert(TAG_TASK_DEFINITION.into(), revision);
-        want_tags.insert(TAG_TASK_DEFINITION_HASH.into(), td.hash.clone());
-        push_ecs_tags(&mut p, &live.arn, &live.tags, &want_tags, &desired.tags);
-    }
-    p.changes = changes;
-    p
-}
-
-fn register_step(ctx: &PlanContext, doc: &Document, td: &TaskDefinitionPlan) -> Step {
-    let mut tags = ownership_tags(ctx, doc, Tags::new());
-    tags.insert(TAG_SPEC_HASH.into(), td.hash.clone());
-    Step::RegisterTaskDefinition {
-        definition: td.desired.clone(),
-        tags,
     }
 }
 
@@ -853,38 +412,16 @@ pub async fn plan_keys(
         .iter()
         .filter(|d| keys.is_none_or(|k| k.contains(&d.manifest.key())))
         .collect();
-    let mut wanted = crate::observe::Wanted::default();
     let declared_clusters: BTreeSet<String> = documents
         .iter()
         .filter(|d| matches!(d.manifest.spec, Spec::Cluster(_)))
         .map(|d| d.manifest.metadata.name.clone())
         .collect();
-    let mut referenced = BTreeSet::new();
+    let mut wanted = crate::observe::Wanted::default();
     for doc in &selected {
-        let name = doc.manifest.metadata.name.clone();
-        match &doc.manifest.spec {
-            Spec::Cluster(_) => {
-                wanted.clusters.insert(name);
-            }
-            Spec::TargetGroup(_) => {
-                wanted.target_groups.insert(name);
-            }
-            Spec::Service(s) => {
-                wanted.clusters.insert(s.cluster.clone());
-                wanted
-                    .services
-                    .entry(s.cluster.clone())
-                    .or_default()
-                    .insert(name);
-                referenced.extend(
-                    s.load_balancers
-                        .iter()
-                        .filter_map(|lb| lb.target_group.clone()),
-                );
-            }
-        }
+        crate::kind::want(doc, &mut wanted);
     }
-    let observed = observer.observe(&wanted).await?;
+    let mut observed = observer.observe(&wanted).await?;
     let mut target_group_arns = known_arns.clone();
     target_group_arns.extend(
         observed
@@ -892,7 +429,8 @@ pub async fn plan_keys(
             .iter()
             .map(|(name, tg)| (name.clone(), tg.group.arn.clone())),
     );
-    let unknown: BTreeSet<String> = referenced
+    let unknown: BTreeSet<String> = wanted
+        .target_group_arns
         .into_iter()
         .filter(|name| !target_group_arns.contains_key(name))
         .collect();
@@ -908,20 +446,15 @@ pub async fn plan_keys(
     ordered.sort_by_key(|d| d.manifest.kind());
     let mut plans = Vec::with_capacity(ordered.len());
     for doc in ordered {
-        plans.push(match &doc.manifest.spec {
-            Spec::Cluster(c) => plan_cluster(&ctx, doc, c, &observed),
-            Spec::TargetGroup(t) => plan_target_group(&ctx, doc, t, &observed),
-            Spec::Service(s) => match service_held(&ctx, doc, s, &observed) {
-                Some(held) => held,
-                None => {
-                    let live = observed
-                        .services
-                        .get(&(s.cluster.clone(), doc.manifest.metadata.name.clone()));
-                    let td = resolve_task_definition(observer, doc, s, live).await?;
-                    plan_service(&ctx, doc, s, &observed, &td)
-                }
-            },
-        });
+        // A plan names what it still needs read (a service's task definition revisions); the
+        // observer reads it and the pure plan is made again, until it has everything.
+        let plan = loop {
+            match crate::kind::plan(&ctx, doc, &observed) {
+                Ok(plan) => break plan,
+                Err(read) => observer.read(&read, &mut observed).await?,
+            }
+        };
+        plans.push(plan);
     }
     Ok(Planned {
         plans,

@@ -5,6 +5,8 @@ use std::path::Path;
 
 use super::*;
 use crate::cloud::model::{self, Cluster};
+use crate::kind::task_definition::{TaskDefinitionPlan, TaskDefinitionTarget};
+use crate::kind::{cluster, service, target_group};
 use crate::manifest::{Spec, load_str};
 use crate::observe::{Observed, ObservedTargetGroup};
 
@@ -81,7 +83,7 @@ fn cluster_plan(observed: &Observed, text: &str) -> ResourcePlan {
     let Spec::Cluster(c) = &d.manifest.spec else {
         panic!()
     };
-    plan_cluster(&ctx(), d, c, observed)
+    cluster::plan(&ctx(), d, c, observed)
 }
 
 #[test]
@@ -209,7 +211,7 @@ fn tg_plan(observed: &Observed) -> ResourcePlan {
     let Spec::TargetGroup(t) = &d.manifest.spec else {
         panic!()
     };
-    plan_target_group(&ctx(), d, t, observed)
+    target_group::plan(&ctx(), d, t, observed)
 }
 
 #[test]
@@ -248,8 +250,8 @@ fn td_plan(doc: &Document, target: TaskDefinitionTarget) -> TaskDefinitionPlan {
     let Spec::Service(s) = &doc.manifest.spec else {
         panic!()
     };
-    let desired = crate::diff::normalize::task_definition(
-        &crate::diff::normalize::desired_task_definition("api", s),
+    let desired = crate::kind::task_definition::task_definition(
+        &crate::kind::task_definition::desired_task_definition("api", s),
     );
     TaskDefinitionPlan {
         hash: hash(&desired),
@@ -286,7 +288,7 @@ fn svc_plan(observed: &Observed, doc: &Document, td: &TaskDefinitionPlan) -> Res
     let Spec::Service(s) = &doc.manifest.spec else {
         panic!()
     };
-    plan_service(&ctx(), doc, s, observed, td)
+    service::plan_with(&ctx(), doc, s, observed, td)
 }
 
 #[test]
@@ -403,4 +405,89 @@ fn a_launch_type_change_needs_replacement() {
     );
     assert_eq!(p.status, Status::Blocked);
     assert!(p.reason.unwrap().contains("spec.launchType"));
+}
+
+fn revision(arn: &str, definition: &TaskDefinition) -> model::RegisteredTaskDefinition {
+    model::RegisteredTaskDefinition {
+        arn: arn.into(),
+        family: "api".into(),
+        revision: 1,
+        status: "ACTIVE".into(),
+        definition: definition.clone(),
+        tags: Tags::new(),
+        registered_at: None,
+    }
+}
+
+#[test]
+fn a_service_plan_reads_nothing_itself_and_names_each_read_in_the_search_order() {
+    use crate::kind::task_definition::resolve;
+    use crate::observe::Read;
+    let doc = svc_doc();
+    let s = doc.manifest.as_service().unwrap();
+    let live = live_service(&doc, 2);
+    let desired = td_plan(&doc, TaskDefinitionTarget::Register).desired;
+    let mut older = desired.clone();
+    older.container_definitions[0].image = "api:0".into();
+    let mut o = live_cluster("enabled", ours(&[]));
+    o.services
+        .insert(("shop".into(), "api".into()), live.clone());
+
+    let need = |o: &Observed| resolve(&doc, s, Some(&live), o).unwrap_err();
+    assert_eq!(
+        need(&o),
+        Read::Revision("arn:td/api:1".into()),
+        "the revision it runs"
+    );
+    assert_eq!(
+        crate::kind::plan(&ctx(), &doc, &o).unwrap_err(),
+        Read::Revision("arn:td/api:1".into()),
+        "the same through the kind dispatch"
+    );
+    o.revisions
+        .insert("arn:td/api:1".into(), revision("arn:td/api:1", &older));
+    assert_eq!(
+        need(&o),
+        Read::Family("api".into()),
+        "then the family's revisions"
+    );
+    o.families.insert(
+        "api".into(),
+        vec!["arn:td/api:1".into(), "arn:td/api:2".into()],
+    );
+    assert_eq!(
+        need(&o),
+        Read::Revision("arn:td/api:2".into()),
+        "newest first"
+    );
+
+    let mut found = o.clone();
+    found
+        .revisions
+        .insert("arn:td/api:2".into(), revision("arn:td/api:2", &desired));
+    let td = resolve(&doc, s, Some(&live), &found).unwrap();
+    assert_eq!(td.target, TaskDefinitionTarget::Use("arn:td/api:2".into()));
+    assert_eq!(td.changes.len(), 1, "{:?}", td.changes);
+    let p = crate::kind::plan(&ctx(), &doc, &found).unwrap();
+    assert_eq!(p.status, Status::Update);
+
+    let mut none = o.clone();
+    none.revisions
+        .insert("arn:td/api:2".into(), revision("arn:td/api:2", &older));
+    let td = resolve(&doc, s, Some(&live), &none).unwrap();
+    assert_eq!(td.target, TaskDefinitionTarget::Register);
+
+    let mut tagged = live.clone();
+    tagged
+        .tags
+        .insert(TAG_TASK_DEFINITION.into(), "arn:td/api:1".into());
+    tagged
+        .tags
+        .insert(TAG_TASK_DEFINITION_HASH.into(), hash(&desired));
+    let td = resolve(&doc, s, Some(&tagged), &Observed::default()).unwrap();
+    assert_eq!(
+        td.target,
+        TaskDefinitionTarget::Keep("arn:td/api:1".into()),
+        "a revision the operator set with this content is not read"
+    );
 }

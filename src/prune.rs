@@ -12,7 +12,7 @@ use std::fmt;
 
 use crate::cloud::model::UpdateService;
 use crate::cloud::{Cloud, CloudError};
-use crate::diff::normalize;
+use crate::kind::task_definition as normalize;
 use crate::manifest::{Document, Spec};
 use crate::observe::Observer;
 use crate::plan::TAG_MANAGED_BY;

@@ -488,7 +488,7 @@ fn a_service_the_operator_may_not_touch_costs_no_task_definition_read() {
         let td = cloud
             .ecs
             .register_task_definition(
-                &ecs_operator::diff::normalize::desired_task_definition(
+                &ecs_operator::kind::task_definition::desired_task_definition(
                     "svc-0",
                     docs[1].manifest.as_service().unwrap(),
                 ),

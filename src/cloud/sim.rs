@@ -20,7 +20,7 @@
 //! - `state`: the account (clusters, services, task definition families, target groups, the
 //!   event queue), its clock and identifier lookups.
 //! - `arn`: ARN building and parsing, random identifiers, opaque page tokens.
-//! - `defaults`: the values ECS and ELBv2 fill in (so the diff code meets them here too).
+//! - AWS's defaults (what ECS and ELBv2 fill in) are read from `cloud::defaults`.
 //! - `clusters`, `services`, `task_definitions`, `target_groups`: the API semantics, as
 //!   methods of the state.
 //! - `scheduler`: rolling deployments and rollout states; `tasks`: launching and stopping
@@ -55,7 +55,6 @@ use super::operation::{AwsService, Bucket, Operation, Shape};
 mod arn;
 mod breaker;
 mod clusters;
-mod defaults;
 mod ecs;
 mod elbv2;
 mod faults;

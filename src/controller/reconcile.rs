@@ -398,8 +398,9 @@ impl Controller {
             &self.observer,
             std::slice::from_ref(&plan),
             known,
-            // apply logs each call at info with the key; nothing more to say here.
-            |_, _| {},
+            // One info line per call made (apply itself logs them at debug only, since its
+            // report is what the apply command prints).
+            |key, action| tracing::info!(key = %key, summary = %action, "applied"),
         )
         .await
         .pop();

@@ -4,344 +4,19 @@
 //! and renders the result as YAML in the manifest format, with the map shorthand for
 //! environment, secrets, tags and cluster settings.
 //!
-//! The defaults stripped here are those of [`crate::diff::normalize`], [`crate::diff::views`]
-//! and [`crate::diff::defaults`]; a value is dropped only when it equals the default those fill in,
-//! so the normalized manifest equals the normalized live object (the tests check it).
+//! Each kind's conversion is in its module of [`crate::kind`] (re-exported here); the defaults
+//! it strips are [`crate::cloud::defaults`]' tables, the same ones its view fills in for the
+//! diff, so the normalized manifest equals the normalized live object (the tests check it).
 
-use std::collections::BTreeMap;
+use crate::manifest::document::API_VERSION;
+use crate::manifest::{Manifest, Spec};
 
-use crate::cloud::model::{
-    self, DeploymentConfiguration, DeploymentControllerType, LaunchType, NetworkConfiguration,
-    PropagateTags, SchedulingStrategy, Tags, TargetGroupHealthCheck,
-};
-use crate::diff::defaults;
-use crate::diff::views::OWN_TAG_PREFIX;
-use crate::manifest::cluster::ClusterSpec;
-use crate::manifest::document::{ANNOTATION_ADOPT, API_VERSION};
-use crate::manifest::service::{DeploymentCircuitBreaker, LoadBalancer, ServiceSpec};
-use crate::manifest::shorthand::{self, NameValue, PairList, Scalar, Tag};
-use crate::manifest::target_group::{IpAddressType, ProtocolVersion, TargetGroupSpec, TargetType};
-use crate::manifest::task_definition::{
-    Compatibility, ContainerDefinition, EnabledDisabled, NetworkMode, TaskDefinition,
-    TransportProtocol,
-};
-use crate::manifest::{Manifest, Metadata, Spec};
+// ---- the kinds' conversions ---------------------------------------------------------------
 
-/// Why a live service cannot become a manifest.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum Unsupported {
-    /// A deployment controller other than ECS (the manifests reject it: another controller
-    /// would fight the operator).
-    #[error("its deployment controller is {0}; ecs-operator manages ECS rolling updates only")]
-    DeploymentController(&'static str),
-}
-
-/// Tags a manifest should carry: everything but the operator's own bookkeeping
-/// (`ecs-operator/*`, which apply writes itself) and AWS's reserved `aws:*` keys (nobody can
-/// set those).
-pub fn user_tags(live: &Tags) -> shorthand::Tags {
-    PairList(
-        live.iter()
-            .filter(|(k, _)| !k.starts_with(OWN_TAG_PREFIX) && !k.starts_with("aws:"))
-            .map(|(k, v)| Tag {
-                key: k.clone(),
-                value: Scalar(v.clone()),
-            })
-            .collect(),
-    )
-}
-
-fn metadata(name: &str, adopt: bool) -> Metadata {
-    let mut annotations = BTreeMap::new();
-    if adopt {
-        annotations.insert(ANNOTATION_ADOPT.to_string(), Scalar("true".into()));
-    }
-    Metadata {
-        name: name.to_string(),
-        annotations,
-    }
-}
-
-// ---- clusters ------------------------------------------------------------------------------
-
-/// The Cluster manifest of a live cluster. Settings at their default (`containerInsights:
-/// disabled`) are left out: the diff compares only the settings a manifest names.
-pub fn cluster(live: &model::Cluster, adopt: bool) -> Manifest {
-    let settings = live
-        .settings
-        .iter()
-        .filter(|(k, v)| !(k.as_str() == "containerInsights" && v.as_str() == "disabled"))
-        .map(|(k, v)| NameValue {
-            name: k.clone(),
-            value: Scalar(v.clone()),
-        })
-        .collect();
-    let mut capacity_providers = live.capacity_providers.clone();
-    capacity_providers.sort();
-    Manifest {
-        metadata: metadata(&live.name, adopt),
-        spec: Spec::Cluster(ClusterSpec {
-            settings: PairList(settings),
-            capacity_providers,
-            default_capacity_provider_strategy: live.default_capacity_provider_strategy.clone(),
-            tags: user_tags(&live.tags),
-        }),
-    }
-}
-
-// ---- target groups -------------------------------------------------------------------------
-
-/// The health check without the values ELBv2 fills in for this kind of group
-/// ([`defaults::fill_health_check`], the same table the diff normalizes with).
-fn target_group_health_check(live: &model::TargetGroup) -> Option<TargetGroupHealthCheck> {
-    let filled = defaults::fill_health_check(
-        live.protocol,
-        defaults::protocol_version(live.protocol, live.protocol_version),
-        live.target_type.unwrap_or(TargetType::Instance),
-        &TargetGroupHealthCheck::default(),
-    );
-    fn strip<T: PartialEq>(value: &mut Option<T>, default: &Option<T>) {
-        if value.is_some() && value == default {
-            *value = None;
-        }
-    }
-    let mut hc = live.health_check.clone();
-    strip(&mut hc.enabled, &filled.enabled);
-    strip(&mut hc.protocol, &filled.protocol);
-    strip(&mut hc.port, &filled.port);
-    strip(&mut hc.path, &filled.path);
-    strip(&mut hc.matcher, &filled.matcher);
-    strip(&mut hc.interval_seconds, &filled.interval_seconds);
-    strip(&mut hc.timeout_seconds, &filled.timeout_seconds);
-    strip(
-        &mut hc.healthy_threshold_count,
-        &filled.healthy_threshold_count,
-    );
-    strip(
-        &mut hc.unhealthy_threshold_count,
-        &filled.unhealthy_threshold_count,
-    );
-    (hc != TargetGroupHealthCheck::default()).then_some(hc)
-}
-
-/// The TargetGroup manifest of a live target group with its attributes and tags.
-pub fn target_group(
-    live: &model::TargetGroup,
-    attributes: &BTreeMap<String, String>,
-    tags: &Tags,
-    adopt: bool,
-) -> Manifest {
-    let target_type = live.target_type.unwrap_or(TargetType::Instance);
-    let default_attributes = defaults::target_group_attributes(live.protocol, target_type);
-    let attributes = attributes
-        .iter()
-        .filter(|(k, v)| default_attributes.get(*k) != Some(*v))
-        .map(|(k, v)| (k.clone(), Scalar(v.clone())))
-        .collect();
-    let protocol_version = match live.protocol_version {
-        Some(ProtocolVersion::Http1) if defaults::is_http(live.protocol) => None,
-        other => other,
-    };
-    Manifest {
-        metadata: metadata(&live.name, adopt),
-        spec: Spec::TargetGroup(TargetGroupSpec {
-            protocol: live.protocol,
-            protocol_version,
-            port: live.port,
-            vpc_id: live.vpc_id.clone(),
-            // Kept even at its default (`instance`): validation checks it against the services.
-            target_type: Some(target_type),
-            ip_address_type: live.ip_address_type.filter(|t| *t != IpAddressType::Ipv4),
-            health_check: target_group_health_check(live),
-            attributes,
-            tags: user_tags(tags),
-        }),
-    }
-}
-
-// ---- services ------------------------------------------------------------------------------
-
-/// A container without the values ECS fills in at registration.
-fn container(c: &ContainerDefinition, network_mode: NetworkMode) -> ContainerDefinition {
-    let mut c = c.clone();
-    if c.cpu == Some(0) {
-        c.cpu = None;
-    }
-    if c.essential == Some(true) {
-        c.essential = None;
-    }
-    for pm in &mut c.port_mappings {
-        if pm.protocol == Some(TransportProtocol::Tcp) {
-            pm.protocol = None;
-        }
-        let default_host_port = match network_mode {
-            NetworkMode::Awsvpc | NetworkMode::Host => pm.container_port,
-            NetworkMode::Bridge | NetworkMode::None => Some(0),
-        };
-        if pm.container_port.is_some() && pm.host_port == default_host_port {
-            pm.host_port = None;
-        }
-    }
-    if let Some(hc) = &mut c.health_check {
-        let strip = |v: &mut Option<u32>, default: u32| {
-            if *v == Some(default) {
-                *v = None;
-            }
-        };
-        strip(&mut hc.interval, 30);
-        strip(&mut hc.timeout, 5);
-        strip(&mut hc.retries, 3);
-    }
-    c
-}
-
-/// The inline task definition of a Service manifest: the registered revision without the
-/// defaults ECS fills in, the family left out when it is the service's name, and
-/// `requiresCompatibilities` left out when the service's launch type implies it.
-fn task_definition(
-    live: &TaskDefinition,
-    service_name: &str,
-    spec: &ServiceSpec,
-) -> TaskDefinition {
-    let mut td = live.clone();
-    let network_mode = td.network_mode.unwrap_or(NetworkMode::Bridge);
-    td.container_definitions = td
-        .container_definitions
-        .iter()
-        .map(|c| container(c, network_mode))
-        .collect();
-    if td.family.as_deref() == Some(service_name) {
-        td.family = None;
-    }
-    let implied = if spec.launch_type == Some(LaunchType::Fargate) {
-        vec![Compatibility::Fargate]
-    } else if spec.launch_type == Some(LaunchType::Ec2) {
-        vec![Compatibility::Ec2]
-    } else {
-        Vec::new()
-    };
-    if !implied.is_empty() && td.requires_compatibilities == implied {
-        td.requires_compatibilities.clear();
-    }
-    td
-}
-
-/// Deployment configuration without ECS's defaults; `None` when nothing is left.
-fn deployment(
-    live: Option<&DeploymentConfiguration>,
-    scheduling: SchedulingStrategy,
-) -> Option<DeploymentConfiguration> {
-    let mut d = live?.clone();
-    let (max, min) = match scheduling {
-        SchedulingStrategy::Replica => (200, 100),
-        SchedulingStrategy::Daemon => (100, 0),
-    };
-    if d.maximum_percent == Some(max) {
-        d.maximum_percent = None;
-    }
-    if d.minimum_healthy_percent == Some(min) {
-        d.minimum_healthy_percent = None;
-    }
-    let off = DeploymentCircuitBreaker {
-        enable: false,
-        rollback: false,
-    };
-    if d.deployment_circuit_breaker.as_ref() == Some(&off) {
-        d.deployment_circuit_breaker = None;
-    }
-    if d.alarms
-        .as_ref()
-        .is_some_and(|a| !a.enable && a.alarm_names.is_empty())
-    {
-        d.alarms = None;
-    }
-    (d != DeploymentConfiguration::default()).then_some(d)
-}
-
-fn network(live: Option<&NetworkConfiguration>) -> Option<NetworkConfiguration> {
-    let mut n = live?.clone();
-    let c = &mut n.awsvpc_configuration;
-    c.subnets.sort();
-    c.security_groups.sort();
-    if c.assign_public_ip == Some(EnabledDisabled::Disabled) {
-        c.assign_public_ip = None;
-    }
-    Some(n)
-}
-
-/// The Service manifest of a live service and the revision it runs. `target_groups` names
-/// the target groups imported with it, by ARN: their attachments refer to the TargetGroup
-/// manifest by name; any other stays a `targetGroupArn`.
-pub fn service(
-    live: &model::Service,
-    cluster: &str,
-    revision: &model::RegisteredTaskDefinition,
-    target_groups: &BTreeMap<String, String>,
-    adopt: bool,
-) -> Result<Manifest, Unsupported> {
-    match live.deployment_controller {
-        Some(DeploymentControllerType::CodeDeploy) => {
-            return Err(Unsupported::DeploymentController("CODE_DEPLOY"));
-        }
-        Some(DeploymentControllerType::External) => {
-            return Err(Unsupported::DeploymentController("EXTERNAL"));
-        }
-        Some(DeploymentControllerType::Ecs) | None => {}
-    }
-    let scheduling = live
-        .scheduling_strategy
-        .unwrap_or(SchedulingStrategy::Replica);
-    let (launch_type, strategy) = if live.capacity_provider_strategy.is_empty() {
-        (live.launch_type, Vec::new())
-    } else {
-        (None, live.capacity_provider_strategy.clone())
-    };
-    let mut spec = ServiceSpec {
-        cluster: cluster.to_string(),
-        // A DAEMON service's count follows the instances; the manifest must not set it.
-        desired_count: (scheduling == SchedulingStrategy::Replica).then_some(live.desired_count),
-        launch_type,
-        capacity_provider_strategy: strategy,
-        platform_version: None,
-        scheduling_strategy: (scheduling != SchedulingStrategy::Replica).then_some(scheduling),
-        task_definition: TaskDefinition::default(),
-        network_configuration: network(live.network_configuration.as_ref()),
-        deployment_configuration: deployment(live.deployment_configuration.as_ref(), scheduling),
-        deployment_controller: None,
-        load_balancers: live
-            .load_balancers
-            .iter()
-            .map(|lb| {
-                let name = target_groups.get(&lb.target_group_arn);
-                LoadBalancer {
-                    target_group: name.cloned(),
-                    target_group_arn: name.is_none().then(|| lb.target_group_arn.clone()),
-                    container_name: lb.container_name.clone(),
-                    container_port: lb.container_port,
-                }
-            })
-            .collect(),
-        health_check_grace_period_seconds: live
-            .health_check_grace_period_seconds
-            .filter(|s| *s != 0),
-        placement_strategy: live.placement_strategy.clone(),
-        placement_constraints: live.placement_constraints.clone(),
-        enable_execute_command: live.enable_execute_command.then_some(true),
-        propagate_tags: live.propagate_tags.filter(|p| *p != PropagateTags::None),
-        enable_ecs_managed_tags: live.enable_ecs_managed_tags.then_some(true),
-        tags: user_tags(&live.tags),
-    };
-    spec.task_definition = task_definition(&revision.definition, &live.name, &spec);
-    let fargate = spec.is_fargate();
-    spec.platform_version = live
-        .platform_version
-        .clone()
-        .filter(|v| !(fargate && v == "LATEST"));
-    Ok(Manifest {
-        metadata: metadata(&live.name, adopt),
-        spec: Spec::Service(Box::new(spec)),
-    })
-}
+pub use crate::kind::cluster::import as cluster;
+pub use crate::kind::service::{Unsupported, import as service};
+pub use crate::kind::target_group::import as target_group;
+pub use crate::kind::user_tags;
 
 // ---- YAML ----------------------------------------------------------------------------------
 
@@ -422,13 +97,32 @@ pub fn render(manifest: &Manifest) -> Result<String, RenderError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cloud::model::Tags;
     use crate::cloud::model::TargetGroupProtocol;
-    use crate::diff::{compare, normalize, views};
+    use crate::cloud::model::{
+        self, DeploymentConfiguration, DeploymentControllerType, NetworkConfiguration,
+        SchedulingStrategy, TargetGroupHealthCheck,
+    };
+    use crate::cloud::model::{LaunchType, PropagateTags};
+    use crate::diff::compare;
+    use crate::kind::task_definition as normalize;
+    use crate::kind::{service as service_views, tag_map, target_group as target_group_views};
+    use crate::manifest::document::ANNOTATION_ADOPT;
     use crate::manifest::service::AwsVpcConfiguration;
+    use crate::manifest::service::DeploymentCircuitBreaker;
+    use crate::manifest::service::ServiceSpec;
+    use crate::manifest::shorthand::NameValue;
     use crate::manifest::shorthand::Secret;
+    use crate::manifest::shorthand::{PairList, Scalar};
     use crate::manifest::target_group::Matcher;
+    use crate::manifest::target_group::{IpAddressType, ProtocolVersion, TargetType};
+    use crate::manifest::task_definition::TaskDefinition;
+    use crate::manifest::task_definition::{
+        Compatibility, ContainerDefinition, EnabledDisabled, NetworkMode, TransportProtocol,
+    };
     use crate::manifest::task_definition::{HealthCheck, PortMapping};
     use crate::manifest::units::{TaskCpu, TaskMemory};
+    use std::collections::BTreeMap;
 
     fn port(p: u32) -> PortMapping {
         PortMapping {
@@ -561,10 +255,10 @@ mod tests {
             "{case}: task definition"
         );
         let lbs = live.load_balancers.clone();
-        let tags = views::tag_map(&spec.tags);
-        let desired = views::desired_service(spec, lbs, tags);
+        let tags = tag_map(&spec.tags);
+        let desired = service_views::desired_service(spec, lbs, tags);
         assert_eq!(
-            compare(&views::live_service(live, &desired), &desired),
+            compare(&service_views::live_service(live, &desired), &desired),
             vec![],
             "{case}: service"
         );
@@ -757,8 +451,8 @@ mod tests {
         let keys: Vec<&String> = spec.attributes.keys().collect();
         assert_eq!(keys, ["deregistration_delay.timeout_seconds"]);
         assert_eq!(m.metadata.annotations[ANNOTATION_ADOPT].0, "true");
-        let desired = views::desired_target_group(spec, views::tag_map(&spec.tags));
-        let live_view = views::live_target_group(&live, &attrs, &tags, &desired);
+        let desired = target_group_views::desired_target_group(spec, tag_map(&spec.tags));
+        let live_view = target_group_views::live_target_group(&live, &attrs, &tags, &desired);
         assert_eq!(compare(&live_view, &desired), vec![]);
     }
 

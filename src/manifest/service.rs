@@ -275,16 +275,26 @@ pub enum PropagateTags {
     None,
 }
 
+/// True when these placement settings put tasks on Fargate: launch type FARGATE, or a
+/// capacity provider strategy made only of FARGATE/FARGATE_SPOT. The one rule: the manifest
+/// checks, the views, import and the simulator read it (`cloud::defaults::service` re-exports
+/// it as `is_fargate`).
+pub fn runs_on_fargate(
+    launch_type: Option<LaunchType>,
+    strategy: &[CapacityProviderStrategyItem],
+) -> bool {
+    launch_type == Some(LaunchType::Fargate)
+        || (!strategy.is_empty()
+            && strategy
+                .iter()
+                .all(|s| matches!(s.capacity_provider.as_str(), "FARGATE" | "FARGATE_SPOT")))
+}
+
 impl ServiceSpec {
     /// True when the service runs on Fargate: launch type FARGATE, a strategy made only of
     /// FARGATE/FARGATE_SPOT, or a task definition that requires FARGATE.
     pub fn is_fargate(&self) -> bool {
-        self.launch_type == Some(LaunchType::Fargate)
-            || (!self.capacity_provider_strategy.is_empty()
-                && self
-                    .capacity_provider_strategy
-                    .iter()
-                    .all(|s| matches!(s.capacity_provider.as_str(), "FARGATE" | "FARGATE_SPOT")))
+        runs_on_fargate(self.launch_type, &self.capacity_provider_strategy)
             || self.task_definition.requires_fargate()
     }
 

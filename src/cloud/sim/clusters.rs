@@ -122,9 +122,7 @@ impl State {
             &input.default_capacity_provider_strategy,
         )?;
         if !self.clusters.contains_key(&input.name) {
-            let mut settings =
-                BTreeMap::from([("containerInsights".to_string(), "disabled".to_string())]);
-            settings.extend(input.settings.clone());
+            let settings = crate::cloud::defaults::cluster::fill_settings(&input.settings);
             let cluster = Cluster {
                 name: input.name.clone(),
                 arn: self.arns.cluster(&input.name),

@@ -8,10 +8,10 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::arn::{self, valid_ecs_name};
-use super::defaults;
 use super::records::{Clock, ServiceKey, ServiceState, TaskStatus};
 use super::state::State;
 use super::task_definitions::check_ecs_tags;
+use crate::cloud::defaults::service as defaults;
 use crate::cloud::error::{CloudError, CloudResult};
 use crate::cloud::model::{
     CreateService, Deployment, Described, LaunchType, NetworkConfiguration, Page, PropagateTags,

@@ -8,10 +8,10 @@ use std::collections::BTreeMap;
 use std::ops::Bound;
 
 use super::arn::{self, Arns};
-use super::defaults;
 use super::records::TargetGroupState;
 use super::state::State;
 use super::targets::target_health;
+use crate::cloud::defaults::target_group as defaults;
 use crate::cloud::error::{CloudError, CloudResult};
 use crate::cloud::model::{
     CreateTargetGroup, Page, Tags, TargetGroup, TargetGroupHealthCheck, TargetHealth, TargetType,

@@ -3,8 +3,8 @@
 //! listing of a family's ACTIVE revisions, deregistration.
 
 use super::arn::{self, valid_ecs_name};
-use super::defaults;
 use super::state::State;
+use crate::cloud::defaults::task_definition as defaults;
 use crate::cloud::error::{CloudError, CloudResult};
 use crate::cloud::model::{Page, RegisteredTaskDefinition, Tags, TaskDefinition};
 use crate::manifest::task_definition::{Compatibility, NetworkMode};

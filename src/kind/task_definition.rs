@@ -1,19 +1,19 @@
-//! Normalization: both the desired and the live side are brought into one canonical form
-//! before comparing, so the defaults ECS and ELBv2 fill in, the order AWS does not keep and
-//! "empty" versus "absent" never show up as drift.
-//!
-//! Every function here is pure and idempotent: `normalize(normalize(x)) == normalize(x)`.
+//! The task definition, part of the Service kind: the definition a Service manifest asks
+//! for, its canonical form for comparing with a registered revision (ECS's defaults from
+//! [`crate::cloud::defaults::task_definition`], the order ECS does not keep), which revision a
+//! service should run (decided from revisions already read: pure), and the inline definition
+//! import writes.
 
+use crate::cloud::defaults::task_definition as defaults;
+use crate::cloud::model::{RegisteredTaskDefinition, Service};
+use crate::diff::{FieldChange, compare};
+use crate::manifest::Document;
 use crate::manifest::service::{LaunchType, ServiceSpec};
 use crate::manifest::task_definition::{
-    Compatibility, ContainerDefinition, HealthCheck, LinuxParameters, NetworkMode, TaskDefinition,
-    TransportProtocol,
+    Compatibility, ContainerDefinition, LinuxParameters, NetworkMode, TaskDefinition,
 };
-
-/// ECS's container health check defaults.
-const HEALTH_CHECK_INTERVAL: u32 = 30;
-const HEALTH_CHECK_TIMEOUT: u32 = 5;
-const HEALTH_CHECK_RETRIES: u32 = 3;
+use crate::observe::{Observed, Read};
+use crate::plan::{REVISIONS_SEARCHED, TAG_TASK_DEFINITION, TAG_TASK_DEFINITION_HASH, hash};
 
 /// The task definition a Service manifest asks for, completed the way the operator registers
 /// it: family defaults to the service name, and a Fargate service's definition requires
@@ -24,19 +24,28 @@ pub fn desired_task_definition(service_name: &str, spec: &ServiceSpec) -> TaskDe
         td.family = Some(service_name.to_string());
     }
     if td.requires_compatibilities.is_empty() {
-        if spec.is_fargate() {
-            td.requires_compatibilities = vec![Compatibility::Fargate];
-        } else if spec.launch_type == Some(LaunchType::Ec2) {
-            td.requires_compatibilities = vec![Compatibility::Ec2];
-        }
+        td.requires_compatibilities = implied_compatibilities(spec);
     }
     td
+}
+
+/// The compatibilities a service's placement implies for its task definition: FARGATE on
+/// Fargate, EC2 for the EC2 launch type, none otherwise. The operator adds them when the
+/// manifest leaves them out, and import leaves them out when they are these.
+pub fn implied_compatibilities(spec: &ServiceSpec) -> Vec<Compatibility> {
+    if spec.is_fargate() {
+        vec![Compatibility::Fargate]
+    } else if spec.launch_type == Some(LaunchType::Ec2) {
+        vec![Compatibility::Ec2]
+    } else {
+        Vec::new()
+    }
 }
 
 /// The canonical form of a task definition, for comparing a desired one with a registered one.
 pub fn task_definition(td: &TaskDefinition) -> TaskDefinition {
     let mut td = td.clone();
-    let network_mode = *td.network_mode.get_or_insert(NetworkMode::Bridge);
+    let network_mode = *td.network_mode.get_or_insert(defaults::NETWORK_MODE);
     td.requires_compatibilities.sort();
     td.requires_compatibilities.dedup();
     for c in &mut td.container_definitions {
@@ -50,19 +59,9 @@ pub fn task_definition(td: &TaskDefinition) -> TaskDefinition {
 }
 
 fn container(c: &mut ContainerDefinition, network_mode: NetworkMode) {
-    c.cpu.get_or_insert(0);
-    c.essential.get_or_insert(true);
+    defaults::fill_container(c, Some(network_mode));
     for pm in &mut c.port_mappings {
-        pm.protocol.get_or_insert(TransportProtocol::Tcp);
-        if let Some(port) = pm.container_port {
-            // Under awsvpc and host the host port is the container port; under bridge an
-            // omitted host port is dynamic, which ECS records as 0.
-            let default = match network_mode {
-                NetworkMode::Awsvpc | NetworkMode::Host => port,
-                NetworkMode::Bridge | NetworkMode::None => 0,
-            };
-            pm.host_port.get_or_insert(default);
-        }
+        defaults::fill_dynamic_host_port(pm, network_mode);
     }
     c.port_mappings.sort_by_key(|p| {
         (
@@ -84,9 +83,6 @@ fn container(c: &mut ContainerDefinition, network_mode: NetworkMode) {
         .sort_by(|a, b| a.source_container.cmp(&b.source_container));
     c.system_controls
         .sort_by(|a, b| a.namespace.cmp(&b.namespace));
-    if let Some(hc) = &mut c.health_check {
-        health_check(hc);
-    }
     if let Some(lp) = &mut c.linux_parameters {
         if let Some(caps) = &mut lp.capabilities {
             caps.add.sort();
@@ -104,10 +100,116 @@ fn container(c: &mut ContainerDefinition, network_mode: NetworkMode) {
     }
 }
 
-fn health_check(hc: &mut HealthCheck) {
-    hc.interval.get_or_insert(HEALTH_CHECK_INTERVAL);
-    hc.timeout.get_or_insert(HEALTH_CHECK_TIMEOUT);
-    hc.retries.get_or_insert(HEALTH_CHECK_RETRIES);
+// ---- which revision -----------------------------------------------------------------------
+
+/// Where a service's task definition stands.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TaskDefinitionTarget {
+    /// The service already runs a revision with the wanted content.
+    Keep(String),
+    /// An existing revision has the wanted content: point the service at it.
+    Use(String),
+    /// No revision has it: register one.
+    Register,
+}
+
+/// A service's task definition: the desired one and what to do about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskDefinitionPlan {
+    /// Desired, normalized.
+    pub desired: TaskDefinition,
+    /// Hash of `desired`.
+    pub hash: String,
+    /// What to do.
+    pub target: TaskDefinitionTarget,
+    /// Field changes from the revision the service runs (empty for a new service).
+    pub changes: Vec<FieldChange>,
+}
+
+impl TaskDefinitionPlan {
+    /// The revision the service ends up on: the one kept or used, or [`crate::plan::REGISTERED`].
+    pub fn revision(&self) -> String {
+        match &self.target {
+            TaskDefinitionTarget::Keep(arn) | TaskDefinitionTarget::Use(arn) => arn.clone(),
+            TaskDefinitionTarget::Register => crate::plan::REGISTERED.to_string(),
+        }
+    }
+}
+
+/// Decides a service's task definition from what was read, with no I/O: compares the revision
+/// the service runs (not at all when the service's tags show the operator set it with the same
+/// content) with the desired one, and looks for an existing revision with the desired content
+/// among the family's newest [`REVISIONS_SEARCHED`]. `Err` names the read it needs first (the
+/// revision the service runs, the family's revisions, one of them), in the order the search
+/// goes, so reading until it answers makes the calls the search needs and no more.
+pub fn resolve(
+    doc: &Document,
+    spec: &ServiceSpec,
+    live: Option<&Service>,
+    observed: &Observed,
+) -> Result<TaskDefinitionPlan, Read> {
+    let desired = task_definition(&desired_task_definition(&doc.manifest.metadata.name, spec));
+    let hash = hash(&desired);
+    let plan = |target, changes| TaskDefinitionPlan {
+        desired: desired.clone(),
+        hash: hash.clone(),
+        target,
+        changes,
+    };
+    let revision = |arn: &String| -> Result<&RegisteredTaskDefinition, Read> {
+        observed
+            .revisions
+            .get(arn)
+            .ok_or_else(|| Read::Revision(arn.clone()))
+    };
+    let mut changes = Vec::new();
+    if let Some(live) = live {
+        let set_by_us = live.tags.get(TAG_TASK_DEFINITION) == Some(&live.task_definition)
+            && live.tags.get(TAG_TASK_DEFINITION_HASH) == Some(&hash);
+        let keep = TaskDefinitionTarget::Keep(live.task_definition.clone());
+        if set_by_us {
+            return Ok(plan(keep, changes));
+        }
+        let current = task_definition(&revision(&live.task_definition)?.definition);
+        changes = compare(&current, &desired);
+        if changes.is_empty() {
+            return Ok(plan(keep, changes));
+        }
+    }
+    let family = desired.family.clone().unwrap_or_default();
+    let arns = observed
+        .families
+        .get(&family)
+        .ok_or_else(|| Read::Family(family.clone()))?;
+    for arn in arns.iter().rev().take(REVISIONS_SEARCHED) {
+        if task_definition(&revision(arn)?.definition) == desired {
+            return Ok(plan(TaskDefinitionTarget::Use(arn.clone()), changes));
+        }
+    }
+    Ok(plan(TaskDefinitionTarget::Register, changes))
+}
+
+// ---- import --------------------------------------------------------------------------------
+
+/// The inline task definition of a Service manifest: the registered revision without the
+/// defaults ECS fills in, the family left out when it is the service's name, and
+/// `requiresCompatibilities` left out when the service's placement implies it.
+pub fn import(live: &TaskDefinition, service_name: &str, spec: &ServiceSpec) -> TaskDefinition {
+    let mut td = live.clone();
+    let network_mode = td.network_mode.unwrap_or(defaults::NETWORK_MODE);
+    td.container_definitions = td
+        .container_definitions
+        .iter()
+        .map(|c| defaults::strip_container(c, network_mode))
+        .collect();
+    if td.family.as_deref() == Some(service_name) {
+        td.family = None;
+    }
+    let implied = implied_compatibilities(spec);
+    if !implied.is_empty() && td.requires_compatibilities == implied {
+        td.requires_compatibilities.clear();
+    }
+    td
 }
 
 #[cfg(test)]
@@ -115,6 +217,7 @@ mod tests {
     use super::*;
     use crate::manifest::shorthand::{NameValue, PairList, Scalar};
     use crate::manifest::task_definition::PortMapping;
+    use crate::manifest::task_definition::{HealthCheck, TransportProtocol};
 
     fn port(container: u32) -> PortMapping {
         PortMapping {

@@ -1,0 +1,143 @@
+//! One module per kind of resource, each holding everything about its kind: the mapping
+//! between manifest and API (a comparable *view* built the same way from the manifest and from
+//! the live object, with AWS's defaults from [`crate::cloud::defaults`] filled in), the
+//! comparison, the update requests derived from the computed differences, its (pure) plan and
+//! its import conversion.
+//!
+//! - [`cluster`]: the Cluster kind.
+//! - [`target_group`]: the TargetGroup kind.
+//! - [`service`]: Service, with its task definition in [`task_definition`].
+//!
+//! The layers reach every kind through [`KindOps`] (the way Crossplane's managed reconciler
+//! drives one Observe/Create/Update/Delete client per resource): [`want`] says what to read
+//! for a document and [`plan`] plans it from what was read.
+//!
+//! Tags: a view holds the manifest's tag keys plus the ownership tags (`managed-by`,
+//! `source`). Tags someone else added live (cost allocation, ...) are left alone, never
+//! reported.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::cloud::defaults::service::fill_strategy_item;
+use crate::cloud::model::{CapacityProviderStrategyItem, Tags};
+use crate::diff::FieldChange;
+use crate::manifest::document::ANNOTATION_ADOPT;
+use crate::manifest::path::Segment;
+use crate::manifest::shorthand::{self, PairList, Scalar, Tag};
+use crate::manifest::{Document, Kind, Metadata, Spec};
+use crate::observe::{Observed, Read, Wanted};
+use crate::plan::{PlanContext, ResourcePlan};
+
+pub mod cluster;
+pub mod service;
+pub mod target_group;
+pub mod task_definition;
+
+/// What the layers need of a kind.
+pub trait KindOps {
+    /// The kind's manifest spec.
+    type Spec;
+    /// Which kind.
+    const KIND: Kind;
+    /// Adds what planning the document needs read (one batched observe serves every document).
+    fn want(doc: &Document, spec: &Self::Spec, wanted: &mut Wanted);
+    /// The document's plan from what was read, with no I/O. `Err` names a read the plan needs
+    /// that `observed` does not hold yet; the caller reads it and plans again.
+    fn plan(
+        ctx: &PlanContext,
+        doc: &Document,
+        spec: &Self::Spec,
+        observed: &Observed,
+    ) -> Result<ResourcePlan, Read>;
+}
+
+/// What planning `doc` needs read, whatever its kind.
+pub fn want(doc: &Document, wanted: &mut Wanted) {
+    match &doc.manifest.spec {
+        Spec::Cluster(c) => cluster::Cluster::want(doc, c, wanted),
+        Spec::TargetGroup(t) => target_group::TargetGroup::want(doc, t, wanted),
+        Spec::Service(s) => service::Service::want(doc, s, wanted),
+    }
+}
+
+/// The plan of `doc`, whatever its kind (see [`KindOps::plan`]).
+pub fn plan(ctx: &PlanContext, doc: &Document, observed: &Observed) -> Result<ResourcePlan, Read> {
+    match &doc.manifest.spec {
+        Spec::Cluster(c) => cluster::Cluster::plan(ctx, doc, c, observed),
+        Spec::TargetGroup(t) => target_group::TargetGroup::plan(ctx, doc, t, observed),
+        Spec::Service(s) => service::Service::plan(ctx, doc, s, observed),
+    }
+}
+
+/// Tags a manifest should carry: everything but the operator's own bookkeeping
+/// (`ecs-operator/*`, which apply writes itself) and AWS's reserved `aws:*` keys (nobody can
+/// set those).
+pub fn user_tags(live: &Tags) -> shorthand::Tags {
+    PairList(
+        live.iter()
+            .filter(|(k, _)| !k.starts_with(OWN_TAG_PREFIX) && !k.starts_with("aws:"))
+            .map(|(k, v)| Tag {
+                key: k.clone(),
+                value: Scalar(v.clone()),
+            })
+            .collect(),
+    )
+}
+
+/// The metadata of an imported manifest: its name, and the adopt annotation when asked.
+pub(crate) fn metadata(name: &str, adopt: bool) -> Metadata {
+    let mut annotations = BTreeMap::new();
+    if adopt {
+        annotations.insert(ANNOTATION_ADOPT.to_string(), Scalar("true".into()));
+    }
+    Metadata {
+        name: name.to_string(),
+        annotations,
+    }
+}
+
+/// Prefix of the tags the operator writes itself.
+pub const OWN_TAG_PREFIX: &str = "ecs-operator/";
+
+/// A manifest's tags as a map.
+pub fn tag_map(tags: &PairList<Tag>) -> Tags {
+    tags.iter()
+        .map(|t| (t.key.clone(), t.value.0.clone()))
+        .collect()
+}
+
+/// Live tags limited to the keys the desired view has (the manifest's and the ownership
+/// tags). The operator's bookkeeping tags (hashes) are not part of any view: they change with
+/// every change and would only repeat it.
+pub(crate) fn managed_tags(live: &Tags, desired: &Tags) -> Tags {
+    live.iter()
+        .filter(|(k, _)| desired.contains_key(*k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// A capacity provider strategy as compared: sorted, weight and base filled in.
+pub(crate) fn strategy(
+    items: &[CapacityProviderStrategyItem],
+) -> Vec<CapacityProviderStrategyItem> {
+    let mut v: Vec<_> = items.iter().map(fill_strategy_item).collect();
+    v.sort_by(|a, b| a.capacity_provider.cmp(&b.capacity_provider));
+    v
+}
+
+pub(crate) fn sorted<T: Ord>(mut v: Vec<T>) -> Vec<T> {
+    v.sort();
+    v
+}
+
+/// The top-level view fields (camelCase, as the view serializes them) that `changes` touch:
+/// what the update requests are derived from.
+pub fn changed_fields(changes: &[FieldChange]) -> BTreeSet<&str> {
+    changes
+        .iter()
+        .filter_map(|c| match c.path.segments().first() {
+            Some(Segment::Key(k)) => Some(k.as_str()),
+            _ => None,
+        })
+        .collect()
+}
