@@ -10,11 +10,14 @@
 //!   server; stops them on shutdown.
 //! - [`server`]: the HTTP endpoints (`/`, `/healthz`, `/readyz`, `/status`, `/metrics`,
 //!   `POST /hooks/git`).
-//! - [`status`]: per-resource sync/health status and the board `/status` serves.
+//! - [`status`]: a re-export of [`crate::status`] (the types moved below `metrics` and `page`).
 
 pub mod desired;
 pub mod queue;
 pub mod reconcile;
 pub mod run;
 pub mod server;
-pub mod status;
+/// The status types live in [`crate::status`]; re-exported for the old path.
+pub mod status {
+    pub use crate::status::*;
+}

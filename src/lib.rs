@@ -18,6 +18,8 @@
 //! - [`apply`]: runs plans, filling in ARNs created on the way.
 //! - [`prune`]: deleting owned resources no manifest names anymore (opt-in, bounded).
 //! - [`rollout`]: following a service's rollout to completed, failed or rolled back.
+//! - [`status`]: per-resource sync/health status and the board `/status` serves (below
+//!   `metrics` and `page`, which read it, and `controller`, which writes it).
 //! - [`metrics`]: the Prometheus registry of every metric the operator exports, and the
 //!   instrumentation counting and timing each AWS call.
 //! - [`page`]: the status page for people (server-rendered HTML of a status report).
@@ -50,3 +52,4 @@ pub mod prune;
 pub mod ratelimit;
 pub mod rollout;
 pub mod source;
+pub mod status;

@@ -24,19 +24,20 @@ use prometheus::{
 };
 
 use crate::cloud::ErrorKind;
-use crate::controller::status::{Health, ResourceStatus, SyncStatus};
 use crate::manifest::Kind;
 use crate::ratelimit::{Bucket, WaitHook};
 use crate::rollout::RolloutStatus;
+use crate::status::{Health, ResourceStatus, SyncStatus};
 
 mod instrument;
 
 pub use instrument::{ECS_OPERATIONS, ELBV2_OPERATIONS, Instrument, instrument};
 
 /// Every sync status, in the order of the metric label sets.
-pub const SYNC_STATUSES: [SyncStatus; 3] = [
+pub const SYNC_STATUSES: [SyncStatus; 4] = [
     SyncStatus::Synced,
     SyncStatus::OutOfSync,
+    SyncStatus::Stalled,
     SyncStatus::Unknown,
 ];
 

@@ -14,9 +14,9 @@ use ecs_operator::cloud::model::UpdateService;
 use ecs_operator::cloud::sim::{Fault, Sim, SimConfig};
 use ecs_operator::controller::reconcile::Events;
 use ecs_operator::controller::run::{Handle, RunConfig, RunError, SourceConfig, run};
-use ecs_operator::controller::status::{Health, ResourceStatus, SyncStatus};
 use ecs_operator::manifest::{Kind, Loaded, ResourceKey, load_str};
 use ecs_operator::metrics::{ReconcileResult, RolloutResult};
+use ecs_operator::status::{Health, ResourceStatus, SyncStatus};
 use tokio::sync::{mpsc, oneshot};
 
 const CLUSTER: &str =

@@ -12,10 +12,10 @@ use std::time::Duration;
 use ecs_operator::cloud::model::UpdateService;
 use ecs_operator::cloud::sim::{Sim, SimConfig};
 use ecs_operator::controller::run::{Handle, Http, RunConfig, SourceConfig, run};
-use ecs_operator::controller::status::Health;
 use ecs_operator::manifest::{Loaded, load_str};
 use ecs_operator::metrics::{Metrics, instrument};
 use ecs_operator::ratelimit::{RateLimited, RateLimits};
+use ecs_operator::status::Health;
 use tokio::sync::{mpsc, oneshot};
 
 const CLUSTER: &str =

@@ -15,8 +15,8 @@ use crate::connect::{self, BackendOptions};
 use crate::controller::reconcile::Settings;
 use crate::controller::run::{Http, RunConfig, SourceConfig, run as run_controller};
 use crate::controller::server::Webhook;
-use crate::controller::status::StatusReport;
 use crate::source::git::{GitOptions, verify_signature};
+use crate::status::StatusReport;
 
 /// `run` options.
 #[derive(Debug, Args)]
@@ -243,8 +243,7 @@ pub async fn status(args: &StatusArgs, out: &mut impl Write) -> Result<ExitCode,
         OutputFormat::Text => write!(out, "{}", table(&report))?,
     }
     let healthy = report.resources.iter().all(|r| {
-        r.sync == crate::controller::status::SyncStatus::Synced
-            && r.health != crate::controller::status::Health::Degraded
+        r.sync == crate::status::SyncStatus::Synced && r.health != crate::status::Health::Degraded
     });
     Ok(if healthy {
         ExitCode::SUCCESS

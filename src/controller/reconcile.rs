@@ -24,7 +24,6 @@ use tokio::time::Instant;
 
 use super::desired::Desired;
 use super::queue::Outcome;
-use super::status::{Health, StatusBoard, StatusReport, SyncStatus};
 use crate::apply::{ApplyError, apply};
 use crate::cloud::model::{Service, TargetHealthState, UpdateService};
 use crate::cloud::{Cloud, CloudError, MAX_DESCRIBE_SERVICES};
@@ -33,6 +32,7 @@ use crate::metrics::{ReconcileResult, RolloutResult};
 use crate::observe::{Observed, Observer};
 use crate::plan::{Planned, ResourcePlan, Status, plan_keys};
 use crate::rollout::{RolloutStatus, assess};
+use crate::status::{Health, StatusBoard, StatusReport, SyncStatus};
 
 /// Services planned per phase of a full sync.
 pub const FULL_SYNC_SERVICE_CHUNK: usize = 100;

@@ -22,10 +22,10 @@ use super::desired::validated;
 use super::queue::{QueueConfig, WorkQueue};
 use super::reconcile::{Controller, Enqueue, Events, Settings};
 use super::server::{self, AppState, Liveness, MetricsText, Webhook};
-use super::status::StatusBoard;
 use crate::cloud::Cloud;
 use crate::manifest::{Kind, Loaded, ResourceKey};
 use crate::source::SourceError;
+use crate::status::StatusBoard;
 
 /// Where manifests come from.
 pub enum SourceConfig {

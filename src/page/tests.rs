@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use scraper::{ElementRef, Html, Selector};
 
 use super::*;
-use crate::controller::status::StatusBoard;
 use crate::manifest::{Kind, load_paths};
+use crate::status::StatusBoard;
 
 #[test]
 fn escape_covers_markup_and_both_quotes() {
