@@ -147,7 +147,8 @@ async fn metrics_over_http_match_what_the_controller_did() {
         })
     })
     .await;
-    // Let the 5 s tick publish the gauges, then stop the clock and scrape for real.
+    // Let the rollback go on a little, then stop the clock and scrape for real (the gauges are
+    // read at the scrape).
     tokio::time::sleep(Duration::from_secs(6)).await;
     let calls = sim.calls();
     tokio::time::resume();
