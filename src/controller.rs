@@ -6,6 +6,8 @@
 //!   bounded concurrency, per-key exponential backoff with jitter).
 //! - [`reconcile`]: one resource's reconcile as a ladder of named stages, and the batched full
 //!   sync (start and resync, drift detection).
+//! - `full_sync`: the batched pass over every resource (start and resync, drift detection).
+//! - [`events`]: what the controller reports (metrics) and how a scrape reads its state.
 //! - `record`: the one status record each reconcile writes on every exit path (a guard).
 //! - `memory`: what is remembered per key between reconciles, one struct per key in one map.
 //! - `rollouts`: drives the rollout tracker ([`crate::rollout::step`]) for followed services,
@@ -19,6 +21,8 @@
 //! - [`status`]: a re-export of [`crate::status`] (the types moved below `metrics` and `page`).
 
 pub mod desired;
+pub mod events;
+mod full_sync;
 mod memory;
 pub mod queue;
 pub mod readiness;

@@ -1,3 +1,6 @@
+//! (Over 600 lines: one registry with every metric, its label sets at zero and the state a
+//! scrape reads; splitting it would scatter the list a reader checks against the README.)
+//!
 //! Prometheus metrics: one [`prometheus::Registry`] holding every metric the operator exports,
 //! behind [`Metrics`], which the controller, the cloud instrumentation and the rate limiter
 //! update and the HTTP server encodes at `/metrics`.

@@ -1,6 +1,6 @@
-//! Reconciling: one resource at a time ([`Controller::reconcile`], run by the work queues) and
-//! a full pass over every resource ([`Controller::full_sync`], at start and on each resync).
-//! Following rollouts is in `controller::rollouts`.
+//! Reconciling one resource at a time ([`Controller::reconcile`], run by the work queues). The
+//! full pass over every resource is in `controller::full_sync`, following rollouts in
+//! `controller::rollouts`.
 //!
 //! A reconcile is a ladder of named stages, each of which either goes on or ends the reconcile
 //! with an [`Exit`] (`ControlFlow::Break`): load the document (gone? held?), do a rollback the
@@ -13,10 +13,6 @@
 //! returned, so the queue backs the key off and retries; a terminal one (AWS rejected the
 //! request as invalid, or access is denied) marks the resource Stalled with the reason and
 //! waits for its manifest to change or the next full sync ([`Outcome::Stalled`]).
-//!
-//! A full pass reads everything in batches; resources in sync only get their status
-//! refreshed, the others are queued with the plan just made (no second read). A resource that
-//! was synced and is now out of sync although its manifest did not change drifted.
 
 use std::collections::BTreeSet;
 use std::ops::ControlFlow::{self, Break, Continue};
@@ -24,21 +20,22 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use super::desired::Desired;
-use super::memory::{Followed, Memories, Prefetched};
+pub use super::events::{Events, NoEvents, View};
+use super::full_sync::live_health;
+use super::memory::{Followed, Memories};
 use super::queue::Outcome;
 use super::record::{Guard, Record, Revision};
 use crate::apply::{Applied, ApplyError, apply};
 use crate::cloud::model::UpdateService;
 use crate::cloud::{Cloud, CloudError};
 use crate::manifest::{Document, Kind, ResourceKey};
-use crate::metrics::{ReconcileResult, RolloutResult};
+use crate::metrics::ReconcileResult;
 use crate::observe::{Observed, Observer};
 use crate::plan::{Planned, ResourcePlan, Status, plan_keys};
-use crate::rollout::{RolloutStatus, Tracker, assess};
-use crate::status::{Health, StatusBoard, StatusReport, SyncStatus};
+use crate::rollout::Tracker;
+use crate::status::{Health, StatusBoard, SyncStatus};
 
-/// Services planned per phase of a full sync.
-pub const FULL_SYNC_SERVICE_CHUNK: usize = 100;
+pub use super::full_sync::FULL_SYNC_SERVICE_CHUNK;
 
 /// Tuning of the controller's reconciles.
 #[derive(Debug, Clone, PartialEq)]
@@ -99,41 +96,6 @@ pub struct Reconciled {
 
 /// Hands keys to the work queues.
 pub type Enqueue = Arc<dyn Fn(ResourceKey) + Send + Sync>;
-
-/// The controller's state as a scrape of `/metrics` shows it (read at each scrape).
-pub type View = Arc<dyn Fn() -> crate::metrics::ControllerState + Send + Sync>;
-
-/// Reports what the controller does (metrics); every method has a no-op default.
-pub trait Events: Send + Sync {
-    /// A reconcile of `kind` ended.
-    fn reconciled(&self, _kind: Kind, _result: ReconcileResult, _took: Duration) {}
-    /// A full pass found drift made outside the operator.
-    fn drift(&self, _kind: Kind) {}
-    /// A rollout ended.
-    fn rollout(&self, _result: RolloutResult) {}
-    /// Once, at start: how to read the status board, the queues and the source when asked.
-    fn watch(&self, _view: View) {}
-}
-
-impl Events for crate::metrics::Metrics {
-    fn reconciled(&self, kind: Kind, result: ReconcileResult, took: Duration) {
-        self.reconcile(kind, result, took);
-    }
-    fn drift(&self, kind: Kind) {
-        self.drift_detected(kind);
-    }
-    fn rollout(&self, result: RolloutResult) {
-        crate::metrics::Metrics::rollout(self, result);
-    }
-    fn watch(&self, view: View) {
-        crate::metrics::Metrics::watch(self, move || view());
-    }
-}
-
-/// No events.
-#[derive(Debug, Default)]
-pub struct NoEvents;
-impl Events for NoEvents {}
 
 /// The state reconciles share.
 pub struct Controller {
@@ -556,45 +518,6 @@ impl Controller {
         Exit::done(ReconcileResult::Applied, record)
     }
 
-    /// The record of a resource found in sync (or suspended) by a reconcile or a full sync;
-    /// remembers the content now synced and a completed deployment's revision.
-    fn in_sync(&self, plan: &ResourcePlan, desired: &Desired, observed: &Observed) -> Record {
-        let key = &plan.key;
-        let completed = completed_revision(key, observed);
-        let suspended = plan.status == Status::Suspended;
-        let content = desired.content(key).map(str::to_string);
-        self.memory.with(key, |m| {
-            if completed.is_some() {
-                m.last_completed = completed;
-            }
-            if !suspended && content.is_some() {
-                m.synced_content = content;
-                m.stalled = None;
-            }
-        });
-        let record = Record::default()
-            .file(plan.file.clone())
-            .changes(Vec::new())
-            .no_error();
-        if suspended {
-            return record
-                .sync(SyncStatus::Unknown)
-                .health(Health::Suspended)
-                .message("ecs-operator/suspend is \"true\": not managed");
-        }
-        let mut record = Record {
-            revision: Some(Revision::FirstSeen(desired.revision.clone())),
-            ..record
-        }
-        .sync(SyncStatus::Synced);
-        if !self.memory.is_following(key) {
-            let (health, message, task_definition) = live_health(key, observed);
-            record = record.health(health).task_definition(task_definition);
-            record.message = Some(message);
-        }
-        record
-    }
-
     pub(super) fn start_following(
         &self,
         key: &ResourceKey,
@@ -608,114 +531,6 @@ impl Controller {
                 content,
             });
         });
-    }
-
-    /// Plans `keys` with batched reads; returns those not in sync (their plans kept).
-    async fn sync_phase(
-        &self,
-        desired: &Desired,
-        keys: &BTreeSet<ResourceKey>,
-    ) -> Result<BTreeSet<ResourceKey>, CloudError> {
-        let planned = plan_keys(
-            &self.observer,
-            &desired.documents,
-            Some(keys),
-            &self.memory.target_group_arns(),
-            &self.settings.instance,
-        )
-        .await?;
-        self.memory.learn_arns(&planned.target_group_arns);
-        let observed = Arc::new(planned.observed);
-        let mut queued = BTreeSet::new();
-        for plan in planned.plans {
-            let key = plan.key.clone();
-            if plan.is_in_sync() {
-                self.in_sync(&plan, desired, &observed)
-                    .write(&self.status, &key);
-                continue;
-            }
-            let content = desired.content(&key).unwrap_or_default();
-            let (held_back, synced, stalled) = self
-                .memory
-                .read(&key, |m| {
-                    let is = |c: &Option<String>| c.as_deref() == Some(content);
-                    (is(&m.held_back), is(&m.synced_content), is(&m.stalled))
-                })
-                .unwrap_or_default();
-            if held_back {
-                continue;
-            }
-            let drifted = synced
-                && self
-                    .status
-                    .get(&key)
-                    .is_some_and(|s| s.sync == SyncStatus::Synced);
-            if drifted {
-                tracing::info!(key = %key, changes = plan.changes.len(), "drift detected");
-                self.events.drift(key.kind);
-            }
-            let changes: Vec<String> = plan.changes.iter().map(|c| format!("spec.{c}")).collect();
-            // Stalled stays Stalled while its content is the same: the reconcile queued now
-            // tries it once more (permissions may have been fixed).
-            let sync = if stalled {
-                SyncStatus::Stalled
-            } else {
-                SyncStatus::OutOfSync
-            };
-            let mut record = Record::default()
-                .file(plan.file.clone())
-                .sync(sync)
-                .changes(changes);
-            if !self.memory.is_following(&key) {
-                record = record.health(live_health(&key, &observed).0);
-            }
-            record.write(&self.status, &key);
-            self.memory.with(&key, |m| {
-                m.prefetched = Some(Prefetched {
-                    generation: desired.generation,
-                    plan,
-                    observed: observed.clone(),
-                });
-            });
-            queued.insert(key);
-        }
-        Ok(queued)
-    }
-
-    /// One full pass: reads every resource in batches, refreshes the status of what is in
-    /// sync and keeps the plan just made for the rest, handing their keys to `queue` as each
-    /// phase is planned: clusters and target groups first, then services by
-    /// [`FULL_SYNC_SERVICE_CHUNK`], so registrations (1 per second on AWS) start while later
-    /// services are still being read. Returns every key handed over.
-    pub async fn full_sync(
-        &self,
-        mut queue: impl FnMut(&BTreeSet<ResourceKey>),
-    ) -> Result<BTreeSet<ResourceKey>, CloudError> {
-        let desired = self.desired();
-        let (services, others): (Vec<ResourceKey>, Vec<ResourceKey>) = desired
-            .keys()
-            .cloned()
-            .partition(|k| k.kind == Kind::Service);
-        let mut phases: Vec<BTreeSet<ResourceKey>> = vec![others.into_iter().collect()];
-        phases.extend(
-            services
-                .chunks(FULL_SYNC_SERVICE_CHUNK)
-                .map(|c| c.iter().cloned().collect()),
-        );
-        let mut queued = BTreeSet::new();
-        for phase in phases.iter().filter(|p| !p.is_empty()) {
-            let mine = self.sync_phase(&desired, phase).await?;
-            queue(&mine);
-            queued.extend(mine);
-        }
-        self.status
-            .update_source(|s| s.last_sync = Some(now_rfc3339()));
-        Ok(queued)
-    }
-
-    /// The status board's report (for a scrape).
-    pub fn report(&self) -> StatusReport {
-        self.status.report()
     }
 }
 
@@ -741,61 +556,6 @@ fn waiting_for(doc: &Document, observed: &Observed) -> Option<String> {
     };
     (!observed.clusters.contains_key(&spec.cluster))
         .then(|| format!("waiting for cluster {:?} to exist", spec.cluster))
-}
-
-/// The revision of a service whose deployment completed, from what was read.
-fn completed_revision(key: &ResourceKey, observed: &Observed) -> Option<String> {
-    if key.kind != Kind::Service {
-        return None;
-    }
-    let live = observed
-        .services
-        .get(&(key.cluster.clone().unwrap_or_default(), key.name.clone()))?;
-    if !matches!(assess(Some(live), ""), RolloutStatus::Completed { .. }) {
-        return None;
-    }
-    live.primary().map(|p| p.task_definition.clone())
-}
-
-/// Health, a message and the running revision of `key` from what was read.
-fn live_health(key: &ResourceKey, observed: &Observed) -> (Health, Option<String>, Option<String>) {
-    let present = |exists: bool| {
-        if exists {
-            Health::Healthy
-        } else {
-            Health::Missing
-        }
-    };
-    match key.kind {
-        Kind::Cluster => (
-            present(observed.clusters.contains_key(&key.name)),
-            None,
-            None,
-        ),
-        Kind::TargetGroup => (
-            present(observed.target_groups.contains_key(&key.name)),
-            None,
-            None,
-        ),
-        Kind::Service => {
-            let live = observed
-                .services
-                .get(&(key.cluster.clone().unwrap_or_default(), key.name.clone()));
-            let Some(live) = live else {
-                return (Health::Missing, None, None);
-            };
-            let td = Some(live.task_definition.clone());
-            match assess(Some(live), "") {
-                RolloutStatus::Completed { .. } => (Health::Healthy, None, td),
-                RolloutStatus::Failed { reason } => (
-                    Health::Degraded,
-                    Some(format!("rollout failed: {reason}")),
-                    td,
-                ),
-                other => (Health::Progressing, Some(other.to_string()), td),
-            }
-        }
-    }
 }
 
 /// Now as RFC 3339 (seconds).
