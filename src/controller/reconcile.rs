@@ -3,10 +3,10 @@
 //! `controller::rollouts`.
 //!
 //! A reconcile is a ladder of named stages, each of which either goes on or ends the reconcile
-//! with an [`Exit`] (`ControlFlow::Break`): load the document (gone? held?), do a rollback the
+//! with an `Exit` (`ControlFlow::Break`): load the document (gone? held?), do a rollback the
 //! tracker asked for, observe and plan (or take the plan the last full pass made), in sync or
 //! suspended?, blocked?, waiting for a dependency?, held back after a failed rollout?, apply,
-//! follow. Every exit carries one status [`Record`], written by the reconcile's [`Guard`] on
+//! follow. Every exit carries one status `Record`, written by the reconcile's `Guard` on
 //! every path (cancellation included) together with the reconcile's metrics.
 //!
 //! Errors are classified: a transient one (throttled, 5xx, conflict, not found, unknown) is

@@ -162,15 +162,16 @@ impl Record {
 }
 
 /// Writes a reconcile's record and reports it when dropped, whichever way the reconcile ends.
-/// Until a stage concludes, the record is what is known so far (the manifest file) and the
-/// result `Failed` (a reconcile cut off by shutdown did not finish).
+/// Until a stage concludes, the record is what is known so far (the manifest file); a
+/// reconcile cut off by shutdown writes that and is not counted (it neither failed nor
+/// succeeded, and counting it failed would page on every rolling deploy of the operator).
 pub(super) struct Guard<'a> {
     board: &'a StatusBoard,
     events: &'a Arc<dyn Events>,
     key: &'a ResourceKey,
     started: Instant,
     record: Record,
-    result: ReconcileResult,
+    result: Option<ReconcileResult>,
 }
 
 impl<'a> Guard<'a> {
@@ -182,7 +183,7 @@ impl<'a> Guard<'a> {
             key,
             started: Instant::now(),
             record: Record::default(),
-            result: ReconcileResult::Failed,
+            result: None,
         }
     }
 
@@ -194,15 +195,17 @@ impl<'a> Guard<'a> {
     /// The reconcile concluded: this record, this result.
     pub fn conclude(&mut self, record: Record, result: ReconcileResult) {
         self.note(record);
-        self.result = result;
+        self.result = Some(result);
     }
 }
 
 impl Drop for Guard<'_> {
     fn drop(&mut self) {
         std::mem::take(&mut self.record).write(self.board, self.key);
-        self.events
-            .reconciled(self.key.kind, self.result, self.started.elapsed());
+        if let Some(result) = self.result {
+            self.events
+                .reconciled(self.key.kind, result, self.started.elapsed());
+        }
     }
 }
 

@@ -1,6 +1,6 @@
 //! The manifest source behind `run`, as one adapter over a watched directory, a polled git
 //! repository (woken early by the push webhook) or a feed the caller drives (tests): opened
-//! once, then [`Source::next`] gives the first load at once and each later load after a
+//! once, then `Source::next` gives the first load at once and each later load after a
 //! change, validated.
 
 use std::path::PathBuf;
