@@ -205,27 +205,6 @@ impl Observer {
 
 /// Reads for following rollouts (the rollout tracker's, `apply --wait`'s and the controller's).
 impl Observer {
-    /// The services named, by (cluster, name): DescribeServices by 10 names per cluster. A
-    /// service described INACTIVE (deleted, and still described for a while) is absent.
-    pub async fn services(
-        &self,
-        names: &BTreeMap<String, BTreeSet<String>>,
-    ) -> Result<HashMap<(String, String), Service>, CloudError> {
-        let mut out = HashMap::new();
-        for (cluster, services) in names {
-            let services: Vec<String> = services.iter().cloned().collect();
-            for batch in services.chunks(MAX_DESCRIBE_SERVICES) {
-                let d = self.cloud.ecs.describe_services(cluster, batch).await?;
-                for s in d.found {
-                    if s.status != "INACTIVE" {
-                        out.insert((cluster.clone(), s.name.clone()), s);
-                    }
-                }
-            }
-        }
-        Ok(out)
-    }
-
     /// True when every target of the service's target groups that is not draining is
     /// healthy: DescribeTargetHealth per group, stopping at the first group that is not.
     pub async fn targets_healthy(&self, service: &Service) -> Result<bool, CloudError> {

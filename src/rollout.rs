@@ -278,6 +278,7 @@ pub async fn read(
     followed: &[(ResourceKey, String)],
     check_targets: bool,
 ) -> Result<Vec<Seen>, CloudError> {
+    // Names by cluster, each once, in key order: DescribeServices by 10 per cluster.
     let mut names: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (key, _) in followed {
         names
@@ -285,7 +286,13 @@ pub async fn read(
             .or_default()
             .insert(key.name.clone());
     }
-    let mut services = observer.services(&names).await?;
+    let mut services: HashMap<(String, String), Service> = HashMap::new();
+    for (cluster, names) in names {
+        let names: Vec<String> = names.into_iter().collect();
+        for s in observer.services(&cluster, &names).await? {
+            services.insert((cluster.clone(), s.name.clone()), s);
+        }
+    }
     let mut out = Vec::with_capacity(followed.len());
     for (key, revision) in followed {
         let service = services.remove(&(key.cluster.clone().unwrap_or_default(), key.name.clone()));
