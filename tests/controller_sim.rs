@@ -653,3 +653,46 @@ async fn an_access_denied_service_stalls_and_is_retried_only_when_its_manifest_c
     );
     h.stop().await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_manifest_aws_rejects_as_invalid_is_retried_only_at_each_full_sync() {
+    let s = sim();
+    s.inject("CreateService", Fault::FailNext(2, ErrorKind::Invalid));
+    let h = Harness::start(s, small("worker:1"), |c| {
+        c.resync = Duration::from_secs(600);
+        c.resync_jitter = 0.0;
+    })
+    .await;
+    let worker = key(Kind::Service, "worker");
+    let creates = |h: &Harness| h.sim.calls().get("CreateService").copied().unwrap_or(0);
+    h.until(Duration::from_secs(60), "worker stalled", |h| {
+        h.status(&worker)
+            .is_some_and(|s| s.sync == SyncStatus::Stalled)
+    })
+    .await;
+    // Until the first resync (10 min after start): one call, no retry.
+    tokio::time::sleep(Duration::from_secs(8 * 60)).await;
+    assert_eq!(creates(&h), 1);
+    // The resync tries it once more (still rejected: Stalled again, not OutOfSync).
+    h.until(Duration::from_secs(5 * 60), "tried at the resync", |h| {
+        creates(h) == 2
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    assert_eq!(creates(&h), 2);
+    assert_eq!(h.status(&worker).unwrap().sync, SyncStatus::Stalled);
+    // The next resync finds AWS accepting it.
+    h.until(
+        Duration::from_secs(15 * 60),
+        "created at the next resync",
+        |h| {
+            h.status(&worker)
+                .is_some_and(|s| s.sync == SyncStatus::Synced)
+        },
+    )
+    .await;
+    h.converged().await;
+    assert_eq!(creates(&h), 3);
+    assert_eq!(h.handle.queues.stats().1, 0, "never retried with backoff");
+    h.stop().await;
+}
