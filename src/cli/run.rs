@@ -320,3 +320,35 @@ fn short_revision(r: &str) -> &str {
         r
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::{Kind, ResourceKey};
+    use crate::status::{StatusBoard, SyncStatus};
+
+    #[test]
+    fn the_status_table_shows_a_stalled_resource_with_its_reason() {
+        let board = StatusBoard::new();
+        let key = ResourceKey {
+            kind: Kind::Service,
+            cluster: Some("shop".into()),
+            name: "api".into(),
+        };
+        board.update(&key, |s| {
+            s.sync = SyncStatus::Stalled;
+            s.message = Some("stalled: not retried until the manifest changes".into());
+            s.last_error = Some("CreateService: access_denied".into());
+        });
+        let text = table(&board.report());
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("Service"))
+            .expect("a row for the service");
+        assert!(line.contains("Stalled"), "{text}");
+        assert!(
+            line.ends_with("error: CreateService: access_denied"),
+            "{text}"
+        );
+    }
+}
