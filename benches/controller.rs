@@ -19,10 +19,10 @@ use std::time::{Duration, Instant};
 
 use ecs_operator::cloud::sim::{Sim, SimConfig};
 use ecs_operator::controller::run::{Handle, RunConfig, SourceConfig, run};
-use ecs_operator::controller::status::{Health, SyncStatus};
 use ecs_operator::manifest::{Loaded, load_str};
 use ecs_operator::metrics::{Metrics, instrument};
 use ecs_operator::ratelimit::{RateLimited, RateLimits};
+use ecs_operator::status::{Health, SyncStatus};
 use tokio::sync::{mpsc, oneshot};
 
 const SERVICES: usize = 1000;

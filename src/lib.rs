@@ -22,14 +22,18 @@
 //!   each document through its kind.
 //! - [`apply`]: runs plans, filling in ARNs created on the way.
 //! - [`prune`]: deleting owned resources no manifest names anymore (opt-in, bounded).
-//! - [`rollout`]: following a service's rollout to completed, failed or rolled back.
+//! - [`rollout`]: the one rollout tracker, a pure transition function over what the observer
+//!   read (completed, failed, crash loop, rolled back), driven by `apply --wait` and `run`.
+//! - [`status`]: per-resource sync/health status and the board `/status` serves (below
+//!   `metrics` and `page`, which read it, and `controller`, which writes it).
 //! - [`metrics`]: the Prometheus registry of every metric the operator exports, and the
 //!   instrumentation counting and timing each AWS call.
 //! - [`page`]: the status page for people (server-rendered HTML of a status report).
 //! - [`import`]: manifests from live services (`ecs-operator import`), with the defaults stripped
 //!   so that a diff right after reports nothing.
 //! - [`controller`]: the long-running controller (`run`): desired state, per-kind work queues,
-//!   reconcile, full sync and rollout tracking, status, and its HTTP endpoints.
+//!   the reconcile ladder with its one status record, full sync, rollout tracking, readiness,
+//!   the manifest source adapter and its HTTP endpoints.
 //! - [`http_client`]: a minimal HTTP client for commands that ask a running controller.
 //! - [`cli`]: the command line (`validate`, `schema`, `diff`, `apply`, `run`, `status`,
 //!   `import`, `healthcheck`).
@@ -56,3 +60,4 @@ pub mod prune;
 pub mod ratelimit;
 pub mod rollout;
 pub mod source;
+pub mod status;

@@ -1,3 +1,6 @@
+//! (Over 600 lines: one registry with every metric, its label sets at zero and the state a
+//! scrape reads; splitting it would scatter the list a reader checks against the README.)
+//!
 //! Prometheus metrics: one [`prometheus::Registry`] holding every metric the operator exports,
 //! behind [`Metrics`], which the controller, the cloud instrumentation and the rate limiter
 //! update and the HTTP server encodes at `/metrics`.
@@ -12,6 +15,9 @@
 //!   [`instrument`] puts a [`Cloud`](crate::cloud::Cloud) behind it.
 //! - [`Metrics::rate_limit_hook`]: the hook the rate limiter calls with each token wait
 //!   (`ecs_operator_ratelimit_wait_seconds`).
+//! - [`Metrics::watch`]: the controller's state (status board, queues, source), read at each
+//!   scrape by [`Metrics::encode`], so the gauges describing it are right from the first
+//!   scrape (no periodic fill lagging behind). Counters stay counters, counted as things happen.
 //!
 //! README.md, "Metrics, dashboard and alerts", lists every metric.
 
@@ -24,19 +30,20 @@ use prometheus::{
 };
 
 use crate::cloud::ErrorKind;
-use crate::controller::status::{Health, ResourceStatus, SyncStatus};
 use crate::manifest::Kind;
 use crate::ratelimit::{Bucket, WaitHook};
 use crate::rollout::RolloutStatus;
+use crate::status::{Health, ResourceStatus, StatusReport, SyncStatus};
 
 mod instrument;
 
 pub use instrument::{ECS_OPERATIONS, ELBV2_OPERATIONS, Instrument, instrument};
 
 /// Every sync status, in the order of the metric label sets.
-pub const SYNC_STATUSES: [SyncStatus; 3] = [
+pub const SYNC_STATUSES: [SyncStatus; 4] = [
     SyncStatus::Synced,
     SyncStatus::OutOfSync,
+    SyncStatus::Stalled,
     SyncStatus::Unknown,
 ];
 
@@ -128,6 +135,20 @@ pub fn outcome_label(error: Option<ErrorKind>) -> &'static str {
     error.map_or("ok", ErrorKind::as_str)
 }
 
+/// What the gauges about the controller show: its state when a scrape reads it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ControllerState {
+    /// Keys waiting or running in the work queues.
+    pub queue_depth: usize,
+    /// Failed reconciles the queues scheduled a retry for, since they were made.
+    pub retries_total: u64,
+    /// The status board: every resource and the source.
+    pub report: StatusReport,
+}
+
+/// Reads the controller's state at a scrape.
+type StateReader = Arc<dyn Fn() -> ControllerState + Send + Sync>;
+
 /// The metrics could not be registered.
 #[derive(Debug, thiserror::Error)]
 pub enum MetricsError {
@@ -169,6 +190,8 @@ struct Inner {
     /// Held while a reset-then-set gauge family is rewritten and while encoding, so a scrape
     /// never sees it half-written (empty).
     rewrite: Mutex<()>,
+    /// The controller's state, read at each scrape ([`Metrics::watch`]).
+    state: Mutex<Option<StateReader>>,
 }
 
 /// Buckets of the reconcile duration histogram, in seconds.
@@ -336,6 +359,7 @@ impl Metrics {
                 g
             },
             rewrite: Mutex::new(()),
+            state: Mutex::new(None),
             registry: r,
         };
         #[cfg(target_os = "linux")]
@@ -402,6 +426,10 @@ impl Metrics {
     /// both are reset first, so a resource no longer listed disappears.
     pub fn set_resources(&self, resources: &[ResourceStatus]) {
         let _guard = self.rewrite();
+        self.set_resources_locked(resources);
+    }
+
+    fn set_resources_locked(&self, resources: &[ResourceStatus]) {
         let inner = &self.inner;
         inner.resource_info.reset();
         inner.resources.reset();
@@ -514,6 +542,10 @@ impl Metrics {
     /// Sets the source revision loaded last (the previous one disappears).
     pub fn set_source_revision(&self, revision: &str) {
         let _guard = self.rewrite();
+        self.set_source_revision_locked(revision);
+    }
+
+    fn set_source_revision_locked(&self, revision: &str) {
         self.inner.source_info.reset();
         self.inner.source_info.with_label_values(&[revision]).set(1);
     }
@@ -526,10 +558,53 @@ impl Metrics {
         self.inner.last_sync.set(secs);
     }
 
-    /// Every metric in the Prometheus text exposition format (what `/metrics` serves).
+    /// Reads the controller's state with `state` at every scrape from now on: the resource,
+    /// queue, manifest error, source and last sync gauges are filled from it just before
+    /// [`Metrics::encode`] gathers.
+    pub fn watch(&self, state: impl Fn() -> ControllerState + Send + Sync + 'static) {
+        *self.inner.state.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(state));
+    }
+
+    /// Sets every gauge about the controller from `state` (what a scrape does first).
+    pub fn set_state(&self, state: &ControllerState) {
+        let _guard = self.rewrite();
+        self.set_state_locked(state);
+    }
+
+    fn set_state_locked(&self, state: &ControllerState) {
+        self.set_queue(state.queue_depth, state.retries_total);
+        self.set_resources_locked(&state.report.resources);
+        self.set_manifest_errors(state.report.source.manifest_errors);
+        if let Some(revision) = &state.report.source.revision {
+            self.set_source_revision_locked(revision);
+        }
+        if let Some(at) = state
+            .report
+            .source
+            .last_sync
+            .as_deref()
+            .and_then(|t| humantime::parse_rfc3339_weak(t).ok())
+        {
+            self.set_last_sync(at);
+        }
+    }
+
+    /// Every metric in the Prometheus text exposition format (what `/metrics` serves), with
+    /// the controller's state read now.
     pub fn encode(&self) -> String {
+        let reader = self
+            .inner
+            .state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        // Read before taking the rewrite lock: the reader takes the board's and queues' locks.
+        let state = reader.map(|read| read());
         let families = {
             let _guard = self.rewrite();
+            if let Some(state) = &state {
+                self.set_state_locked(state);
+            }
             self.inner.registry.gather()
         };
         let mut out = String::new();

@@ -224,3 +224,29 @@ impl Observer {
         cache.get(arn).cloned()
     }
 }
+
+/// Reads for following rollouts (the rollout tracker's, `apply --wait`'s and the controller's).
+impl Observer {
+    /// True when every target of the service's target groups that is not draining is
+    /// healthy: DescribeTargetHealth per group, stopping at the first group that is not.
+    pub async fn targets_healthy(&self, service: &Service) -> Result<bool, CloudError> {
+        use crate::cloud::model::TargetHealthState;
+        for lb in &service.load_balancers {
+            let targets = self
+                .cloud
+                .elbv2
+                .describe_target_health(&lb.target_group_arn)
+                .await?;
+            let bad = targets.iter().any(|t| {
+                matches!(
+                    t.state,
+                    TargetHealthState::Initial | TargetHealthState::Unhealthy
+                )
+            });
+            if bad {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+}

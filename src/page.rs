@@ -12,7 +12,7 @@
 use std::fmt::Write as _;
 use std::time::{Duration, SystemTime};
 
-use crate::controller::status::{Health, ResourceStatus, StatusReport, SyncStatus};
+use crate::status::{Health, ResourceStatus, StatusReport, SyncStatus};
 
 /// Seconds between the page's own reloads.
 pub const REFRESH_SECONDS: u32 = 10;
@@ -48,6 +48,7 @@ code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.85em}
 .badge{display:inline-block;padding:.05rem .45rem;border-radius:.6rem;font-weight:600;font-size:.8rem;color:#fff}
 .sync-Synced,.health-Healthy,.ready-yes{background:#1a7f37}
 .sync-OutOfSync{background:#bc4c00}
+.sync-Stalled{background:#cf222e}
 .sync-Unknown,.health-Missing{background:#6e7781}
 .health-Progressing{background:#0969da}
 .health-Degraded,.ready-no{background:#cf222e}
@@ -249,7 +250,7 @@ fn row(html: &mut String, r: &ResourceStatus, now: SystemTime) {
             escape(error)
         );
     }
-    if r.sync == SyncStatus::OutOfSync && !r.changes.is_empty() {
+    if matches!(r.sync, SyncStatus::OutOfSync | SyncStatus::Stalled) && !r.changes.is_empty() {
         html.push_str("<ul class=\"changes\">");
         for change in &r.changes {
             let _ = write!(html, "<li><code>{}</code></li>", escape(change));

@@ -1,14 +1,26 @@
-//! Following a service's rollout after a change: the PRIMARY deployment must run the revision
-//! the operator set and complete; a FAILED rollout or a PRIMARY running another revision (ECS's
-//! circuit breaker rolled it back) is a failure.
+//! The one rollout tracker: following a service's rollout after a change. The PRIMARY
+//! deployment must run the revision the operator set and complete (and, where asked, its
+//! targets be healthy); a FAILED rollout, a crash loop, or a PRIMARY running another revision
+//! (ECS's circuit breaker rolled it back) is a failure.
+//!
+//! - [`assess`]: where a described service's rollout stands ([`RolloutStatus`]).
+//! - [`step`]: the tracker's pure transition over what was read ([`Seen`]) and the time: the
+//!   next state (none once final) and a [`Verdict`]. No I/O, so it is table-tested.
+//! - [`read`]: what `step` needs, through the [`Observer`] (DescribeServices by 10 per
+//!   cluster; target health only of services whose deployment completed).
+//! - [`follow`]: drives `read` and `step` until every rollout is final (`apply --wait`). The
+//!   controller drives the same two in `controller::rollouts`, acting on each verdict.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::time::Duration;
 
+use tokio::time::Instant;
+
+use crate::cloud::CloudError;
 use crate::cloud::model::{RolloutState, Service};
-use crate::cloud::{Cloud, CloudError};
 use crate::manifest::ResourceKey;
+use crate::observe::Observer;
 
 /// Where a rollout stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,36 +124,239 @@ pub fn assess(service: Option<&Service>, revision: &str) -> RolloutStatus {
     }
 }
 
-/// Polls each (service, revision) every `interval` until its rollout is final or `timeout`
+/// A rollout being followed: the tracker's state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tracker {
+    /// The task definition revision set.
+    pub revision: String,
+    /// When it started.
+    pub started: Instant,
+    /// The operator's own rollback (a crash loop of it is not rolled back again).
+    pub rollback: bool,
+}
+
+impl Tracker {
+    /// A rollout to `revision` starting now.
+    pub fn new(revision: impl Into<String>, rollback: bool) -> Tracker {
+        Tracker {
+            revision: revision.into(),
+            started: Instant::now(),
+            rollback,
+        }
+    }
+}
+
+/// How a follower judges rollouts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Policy {
+    /// Failed tasks of the new deployment, before it completes, that make a crash loop; `None`:
+    /// never (the rollout goes on until ECS ends it).
+    pub crash_loop_threshold: Option<u32>,
+    /// A rollout still progressing after this long is late.
+    pub timeout: Duration,
+    /// A completed deployment also needs healthy targets in its target groups.
+    pub check_targets: bool,
+}
+
+/// What was read about one followed service.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Seen {
+    /// The service, if it exists.
+    pub service: Option<Service>,
+    /// Whether its targets are healthy; `None` when not read (its deployment has not
+    /// completed, or the policy does not check targets).
+    pub targets_healthy: Option<bool>,
+}
+
+/// What a step of the tracker concluded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Still replacing tasks; `late` once past the policy's timeout.
+    Progressing {
+        /// Where it stands.
+        status: RolloutStatus,
+        /// Past the timeout (still followed).
+        late: bool,
+    },
+    /// The deployment completed; its targets are not all healthy yet.
+    WaitingForTargets {
+        /// Tasks running.
+        running: u32,
+    },
+    /// Completed (with healthy targets when the policy checks them).
+    Completed {
+        /// Tasks running.
+        running: u32,
+    },
+    /// Failed tasks of the new deployment reached the crash-loop threshold.
+    CrashLoop {
+        /// Tasks of it that failed.
+        failed: u32,
+    },
+    /// ECS marked the rollout FAILED.
+    Failed {
+        /// ECS's reason.
+        reason: String,
+    },
+    /// ECS rolled the change back (the PRIMARY runs another revision).
+    RolledBack {
+        /// The revision it went back to.
+        to: String,
+    },
+    /// The service is gone.
+    Missing,
+}
+
+impl Verdict {
+    /// True once following ends.
+    pub fn is_final(&self) -> bool {
+        !matches!(
+            self,
+            Verdict::Progressing { .. } | Verdict::WaitingForTargets { .. }
+        )
+    }
+
+    /// The rollout status this verdict reports (what `apply --wait` prints).
+    pub fn status(&self) -> RolloutStatus {
+        match self {
+            Verdict::Progressing { status, .. } => status.clone(),
+            Verdict::WaitingForTargets { running } => RolloutStatus::Progressing {
+                running: *running,
+                desired: *running,
+                failed: 0,
+            },
+            Verdict::Completed { running } => RolloutStatus::Completed { running: *running },
+            Verdict::CrashLoop { failed } => RolloutStatus::Failed {
+                reason: format!("crash loop: {failed} tasks failed"),
+            },
+            Verdict::Failed { reason } => RolloutStatus::Failed {
+                reason: reason.clone(),
+            },
+            Verdict::RolledBack { to } => RolloutStatus::RolledBack { to: to.clone() },
+            Verdict::Missing => RolloutStatus::Missing,
+        }
+    }
+}
+
+/// One transition of the tracker: from its state, what was read and the time, the next state
+/// (`None` once the rollout is final) and the verdict.
+pub fn step(
+    tracker: Tracker,
+    seen: &Seen,
+    policy: &Policy,
+    now: Instant,
+) -> (Option<Tracker>, Verdict) {
+    let status = assess(seen.service.as_ref(), &tracker.revision);
+    let verdict = match status {
+        RolloutStatus::Progressing { failed, .. }
+            if !tracker.rollback && policy.crash_loop_threshold.is_some_and(|t| failed >= t) =>
+        {
+            Verdict::CrashLoop { failed }
+        }
+        RolloutStatus::Progressing { .. } => Verdict::Progressing {
+            late: now.saturating_duration_since(tracker.started) > policy.timeout,
+            status,
+        },
+        RolloutStatus::Completed { running }
+            if policy.check_targets && seen.targets_healthy != Some(true) =>
+        {
+            Verdict::WaitingForTargets { running }
+        }
+        RolloutStatus::Completed { running } => Verdict::Completed { running },
+        RolloutStatus::Failed { reason } => Verdict::Failed { reason },
+        RolloutStatus::RolledBack { to } => Verdict::RolledBack { to },
+        RolloutStatus::Missing => Verdict::Missing,
+    };
+    let next = (!verdict.is_final()).then_some(tracker);
+    (next, verdict)
+}
+
+/// Reads what [`step`] needs for each followed (service key, revision): the services in
+/// batches, then, when `check_targets`, the target health of each whose deployment completed.
+pub async fn read(
+    observer: &Observer,
+    followed: &[(ResourceKey, String)],
+    check_targets: bool,
+) -> Result<Vec<Seen>, CloudError> {
+    // Names by cluster, each once, in key order: DescribeServices by 10 per cluster.
+    let mut names: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (key, _) in followed {
+        names
+            .entry(key.cluster.clone().unwrap_or_default())
+            .or_default()
+            .insert(key.name.clone());
+    }
+    let mut services: HashMap<(String, String), Service> = HashMap::new();
+    for (cluster, names) in names {
+        let names: Vec<String> = names.into_iter().collect();
+        for s in observer.services(&cluster, &names).await? {
+            services.insert((cluster.clone(), s.name.clone()), s);
+        }
+    }
+    let mut out = Vec::with_capacity(followed.len());
+    for (key, revision) in followed {
+        let service = services.remove(&(key.cluster.clone().unwrap_or_default(), key.name.clone()));
+        let completed = matches!(
+            assess(service.as_ref(), revision),
+            RolloutStatus::Completed { .. }
+        );
+        let targets_healthy = match &service {
+            Some(s) if check_targets && completed => Some(observer.targets_healthy(s).await?),
+            _ => None,
+        };
+        out.push(Seen {
+            service,
+            targets_healthy,
+        });
+    }
+    Ok(out)
+}
+
+/// Follows each (service, revision) every `interval` until its rollout is final or `timeout`
 /// passes; `on_change` sees each status when it changes. Returns the last status of each (a
-/// rollout still progressing at the timeout stays `Progressing`).
+/// rollout still progressing at the timeout stays `Progressing`). Judged with no crash-loop
+/// threshold and no target check: ECS's own verdict (`apply --wait`).
 pub async fn follow(
-    cloud: &Cloud,
+    observer: &Observer,
     services: &[(ResourceKey, String)],
     timeout: Duration,
     interval: Duration,
     mut on_change: impl FnMut(&ResourceKey, &RolloutStatus),
 ) -> Result<Vec<(ResourceKey, RolloutStatus)>, CloudError> {
-    let deadline = tokio::time::Instant::now() + timeout;
+    let policy = Policy {
+        crash_loop_threshold: None,
+        timeout,
+        check_targets: false,
+    };
+    let deadline = Instant::now() + timeout;
+    let mut trackers: HashMap<&ResourceKey, Tracker> = services
+        .iter()
+        .map(|(k, revision)| (k, Tracker::new(revision.clone(), false)))
+        .collect();
     let mut last: HashMap<&ResourceKey, RolloutStatus> = HashMap::new();
     loop {
-        for (key, revision) in services {
-            if last.get(key).is_some_and(RolloutStatus::is_final) {
+        let open: Vec<(ResourceKey, String)> = services
+            .iter()
+            .filter(|(k, _)| trackers.contains_key(k))
+            .cloned()
+            .collect();
+        let seen = read(observer, &open, false).await?;
+        let now = Instant::now();
+        for ((key, _), seen) in open.iter().zip(&seen) {
+            let Some((key, tracker)) = trackers.remove_entry(key) else {
                 continue;
-            }
-            let cluster = key.cluster.clone().unwrap_or_default();
-            let d = cloud
-                .ecs
-                .describe_services(&cluster, std::slice::from_ref(&key.name))
-                .await?;
-            let status = assess(d.found.first(), revision);
+            };
+            let (next, verdict) = step(tracker, seen, &policy, now);
+            let status = verdict.status();
             if last.get(key) != Some(&status) {
                 on_change(key, &status);
                 last.insert(key, status);
             }
+            if let Some(next) = next {
+                trackers.insert(key, next);
+            }
         }
-        let done = last.values().all(RolloutStatus::is_final) && last.len() == services.len();
-        if done || tokio::time::Instant::now() >= deadline {
+        if trackers.is_empty() || Instant::now() >= deadline {
             break;
         }
         tokio::time::sleep(interval).await;
@@ -153,179 +368,4 @@ pub async fn follow(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::cloud::model::*;
-    use crate::cloud::sim::{Sim, SimConfig};
-    use crate::manifest::Kind;
-    use crate::manifest::service::{AwsVpcConfiguration, DeploymentCircuitBreaker};
-    use crate::manifest::task_definition::{Compatibility, ContainerDefinition, NetworkMode};
-    use crate::manifest::units::{TaskCpu, TaskMemory};
-
-    fn td(image: &str) -> TaskDefinition {
-        TaskDefinition {
-            family: Some("api".into()),
-            requires_compatibilities: vec![Compatibility::Fargate],
-            network_mode: Some(NetworkMode::Awsvpc),
-            cpu: Some(TaskCpu(256)),
-            memory: Some(TaskMemory(512)),
-            container_definitions: vec![ContainerDefinition {
-                name: "api".into(),
-                image: image.into(),
-                ..Default::default()
-            }],
-            ..Default::default()
-        }
-    }
-
-    /// A service running `api:good` to completion, then updated to `image`.
-    async fn updated_to(sim: &Sim, image: &str, rollback: bool) -> (ResourceKey, String) {
-        let cloud = sim.cloud();
-        cloud
-            .ecs
-            .create_cluster(&CreateCluster {
-                name: "shop".into(),
-                ..Default::default()
-            })
-            .await
-            .unwrap();
-        let good = cloud
-            .ecs
-            .register_task_definition(&td("api:good"), &Tags::new())
-            .await
-            .unwrap();
-        cloud
-            .ecs
-            .create_service(&CreateService {
-                cluster: "shop".into(),
-                name: "api".into(),
-                task_definition: good.arn.clone(),
-                desired_count: Some(2),
-                launch_type: Some(LaunchType::Fargate),
-                network_configuration: Some(NetworkConfiguration {
-                    awsvpc_configuration: AwsVpcConfiguration {
-                        subnets: vec!["subnet-a".into()],
-                        security_groups: vec![],
-                        assign_public_ip: None,
-                    },
-                }),
-                deployment_configuration: Some(DeploymentConfiguration {
-                    deployment_circuit_breaker: Some(DeploymentCircuitBreaker {
-                        enable: true,
-                        rollback,
-                    }),
-                    ..Default::default()
-                }),
-                client_token: "t".into(),
-                ..Default::default()
-            })
-            .await
-            .unwrap();
-        let key = ResourceKey {
-            kind: Kind::Service,
-            cluster: Some("shop".into()),
-            name: "api".into(),
-        };
-        let first = follow(
-            &cloud,
-            &[(key.clone(), good.arn.clone())],
-            Duration::from_secs(600),
-            Duration::from_secs(5),
-            |_, _| {},
-        )
-        .await
-        .unwrap();
-        assert!(first[0].1.is_success(), "{:?}", first[0].1);
-        let next = cloud
-            .ecs
-            .register_task_definition(&td(image), &Tags::new())
-            .await
-            .unwrap();
-        cloud
-            .ecs
-            .update_service(&UpdateService {
-                cluster: "shop".into(),
-                name: "api".into(),
-                task_definition: Some(next.arn.clone()),
-                ..Default::default()
-            })
-            .await
-            .unwrap();
-        (key, next.arn)
-    }
-
-    fn sim() -> Sim {
-        Sim::new(SimConfig {
-            crashing_images: vec!["crash".into()],
-            throttling: false,
-            ..SimConfig::default()
-        })
-    }
-
-    /// The final status of one rollout, polled every 5 s for at most `limit_secs`.
-    async fn outcome(sim: &Sim, target: (ResourceKey, String), limit_secs: u64) -> RolloutStatus {
-        let (cloud, limit) = (sim.cloud(), Duration::from_secs(limit_secs));
-        let out = follow(&cloud, &[target], limit, Duration::from_secs(5), |_, _| {}).await;
-        out.unwrap().remove(0).1
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_good_image_completes() {
-        let sim = sim();
-        let target = updated_to(&sim, "api:v2", true).await;
-        let mut seen = Vec::new();
-        let out = follow(
-            &sim.cloud(),
-            &[target],
-            Duration::from_secs(600),
-            Duration::from_secs(5),
-            |_, s| seen.push(s.to_string()),
-        )
-        .await
-        .unwrap();
-        assert!(out[0].1.is_success(), "{:?}", out[0].1);
-        assert!(
-            seen.len() >= 2,
-            "progress was reported before completion: {seen:?}"
-        );
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_crash_loop_with_rollback_is_reported_as_rolled_back() {
-        let sim = sim();
-        let target = updated_to(&sim, "api:crash", true).await;
-        let status = outcome(&sim, target, 3600).await;
-        assert!(
-            matches!(&status, RolloutStatus::RolledBack { to } if to.ends_with("api:1")),
-            "{status:?}"
-        );
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_crash_loop_without_rollback_is_reported_as_failed() {
-        let sim = sim();
-        let target = updated_to(&sim, "api:crash", false).await;
-        let status = outcome(&sim, target, 3600).await;
-        assert!(matches!(status, RolloutStatus::Failed { .. }), "{status:?}");
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_rollout_still_going_at_the_timeout_stays_progressing() {
-        let sim = sim();
-        let target = updated_to(&sim, "api:v2", true).await;
-        let out = follow(
-            &sim.cloud(),
-            &[target],
-            Duration::from_secs(2),
-            Duration::from_secs(1),
-            |_, _| {},
-        )
-        .await
-        .unwrap();
-        assert!(
-            matches!(out[0].1, RolloutStatus::Progressing { .. }),
-            "{:?}",
-            out[0].1
-        );
-    }
-}
+mod tests;

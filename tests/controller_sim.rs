@@ -1,7 +1,11 @@
+//! (Over 600 lines: every scenario shares the one harness below.)
+//!
 //! The controller (`run`) against the simulator on paused tokio time: convergence and
 //! readiness, a change reconciling only its resources, coalescing, a failing key backing off
 //! while the others proceed, crash-loop rollback that is not retried, and drift healed at the
-//! next resync. Waiting is done by advancing virtual time until a condition holds.
+//! next resync, readiness waiting for a service whose cluster is slow to create, and a
+//! resource AWS rejects for good (Stalled) that is not retried until its manifest changes.
+//! Waiting is done by advancing virtual time until a condition holds.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -14,9 +18,9 @@ use ecs_operator::cloud::model::UpdateService;
 use ecs_operator::cloud::sim::{Fault, Sim, SimConfig};
 use ecs_operator::controller::reconcile::Events;
 use ecs_operator::controller::run::{Handle, RunConfig, RunError, SourceConfig, run};
-use ecs_operator::controller::status::{Health, ResourceStatus, SyncStatus};
 use ecs_operator::manifest::{Kind, Loaded, ResourceKey, load_str};
 use ecs_operator::metrics::{ReconcileResult, RolloutResult};
+use ecs_operator::status::{Health, ResourceStatus, SyncStatus};
 use tokio::sync::{mpsc, oneshot};
 
 const CLUSTER: &str =
@@ -560,5 +564,135 @@ async fn a_suspended_resource_is_left_alone() {
     .await;
     tokio::time::sleep(Duration::from_secs(3 * 60)).await;
     assert!(h.mutating().is_empty(), "{:?}", h.mutating());
+    h.stop().await;
+}
+
+/// A cluster and one service without a target group.
+fn small(worker_image: &str) -> Loaded {
+    load(&[
+        ("cluster.yaml", CLUSTER.to_string()),
+        ("worker.yaml", service("worker", worker_image, 1, None)),
+    ])
+}
+
+#[tokio::test(start_paused = true)]
+async fn readiness_waits_for_a_service_whose_cluster_is_slow_to_create() {
+    let s = sim();
+    // CreateCluster takes 30 s: meanwhile the service waits for it (requeued every 2 s).
+    s.inject("CreateCluster", Fault::Latency(Duration::from_secs(30)));
+    let h = Harness::start(s, small("worker:1"), |_| {}).await;
+    h.until(Duration::from_secs(20), "worker waiting", |h| {
+        h.status(&key(Kind::Service, "worker"))
+            .and_then(|s| s.message)
+            .is_some_and(|m| m.contains("waiting for cluster"))
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    assert!(
+        !h.handle.controller.status().is_ready(),
+        "ready while a service still waits for its cluster: {:#?}",
+        h.all()
+    );
+    assert_eq!(h.sim.calls().get("CreateService"), None);
+    // Once the cluster exists the service is created, and only then is the controller ready.
+    h.until(Duration::from_secs(60), "ready", |h| {
+        h.handle.controller.status().is_ready()
+    })
+    .await;
+    assert_eq!(h.sim.calls().get("CreateService"), Some(&1));
+    let worker = h.status(&key(Kind::Service, "worker")).unwrap();
+    assert_eq!(worker.sync, SyncStatus::Synced, "{worker:?}");
+    h.converged().await;
+    h.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_access_denied_service_stalls_and_is_retried_only_when_its_manifest_changes() {
+    let s = sim();
+    s.inject("CreateService", Fault::FailNext(1, ErrorKind::AccessDenied));
+    // A long resync: only a manifest change may bring the stalled service back.
+    let h = Harness::start(s, small("worker:1"), |c| {
+        c.resync = Duration::from_secs(3600);
+    })
+    .await;
+    let worker = key(Kind::Service, "worker");
+    h.until(Duration::from_secs(60), "worker stalled", |h| {
+        h.status(&worker)
+            .is_some_and(|s| s.sync == SyncStatus::Stalled)
+    })
+    .await;
+    let stalled = h.status(&worker).unwrap();
+    let reason = stalled.last_error.clone().unwrap_or_default();
+    assert!(reason.contains("AccessDenied"), "{stalled:?}");
+    assert!(
+        stalled.message.as_deref().unwrap_or("").contains("stalled"),
+        "{stalled:?}"
+    );
+    // Not retried: the call count stays put over virtual minutes, and nothing backs off.
+    tokio::time::sleep(Duration::from_secs(20 * 60)).await;
+    assert_eq!(h.sim.calls().get("CreateService"), Some(&1));
+    assert_eq!(h.handle.queues.stats().1, 0, "no retries with backoff");
+    assert!(
+        h.handle.controller.status().is_ready(),
+        "a stalled key was reconciled for real"
+    );
+    assert_eq!(h.status(&worker).unwrap().sync, SyncStatus::Stalled);
+
+    // The manifest changes: it is tried again (the fault is spent) and converges.
+    h.feed
+        .send((small("worker:2"), Some("rev-2".into())))
+        .await
+        .unwrap();
+    h.converged().await;
+    assert_eq!(h.sim.calls().get("CreateService"), Some(&2));
+    let synced = h.status(&worker).unwrap();
+    assert_eq!(synced.last_error, None, "{synced:?}");
+    assert!(
+        !synced.message.as_deref().unwrap_or("").contains("stalled"),
+        "{synced:?}"
+    );
+    h.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_manifest_aws_rejects_as_invalid_is_retried_only_at_each_full_sync() {
+    let s = sim();
+    s.inject("CreateService", Fault::FailNext(2, ErrorKind::Invalid));
+    let h = Harness::start(s, small("worker:1"), |c| {
+        c.resync = Duration::from_secs(600);
+        c.resync_jitter = 0.0;
+    })
+    .await;
+    let worker = key(Kind::Service, "worker");
+    let creates = |h: &Harness| h.sim.calls().get("CreateService").copied().unwrap_or(0);
+    h.until(Duration::from_secs(60), "worker stalled", |h| {
+        h.status(&worker)
+            .is_some_and(|s| s.sync == SyncStatus::Stalled)
+    })
+    .await;
+    // Until the first resync (10 min after start): one call, no retry.
+    tokio::time::sleep(Duration::from_secs(8 * 60)).await;
+    assert_eq!(creates(&h), 1);
+    // The resync tries it once more (still rejected: Stalled again, not OutOfSync).
+    h.until(Duration::from_secs(5 * 60), "tried at the resync", |h| {
+        creates(h) == 2
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    assert_eq!(creates(&h), 2);
+    assert_eq!(h.status(&worker).unwrap().sync, SyncStatus::Stalled);
+    // The next resync finds AWS accepting it.
+    h.until(
+        Duration::from_secs(15 * 60),
+        "created at the next resync",
+        |h| {
+            h.status(&worker)
+                .is_some_and(|s| s.sync == SyncStatus::Synced)
+        },
+    )
+    .await;
+    h.converged().await;
+    assert_eq!(creates(&h), 3);
+    assert_eq!(h.handle.queues.stats().1, 0, "never retried with backoff");
     h.stop().await;
 }

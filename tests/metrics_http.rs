@@ -12,10 +12,10 @@ use std::time::Duration;
 use ecs_operator::cloud::model::UpdateService;
 use ecs_operator::cloud::sim::{Sim, SimConfig};
 use ecs_operator::controller::run::{Handle, Http, RunConfig, SourceConfig, run};
-use ecs_operator::controller::status::Health;
 use ecs_operator::manifest::{Loaded, load_str};
 use ecs_operator::metrics::{Metrics, instrument};
 use ecs_operator::ratelimit::{RateLimited, RateLimits};
+use ecs_operator::status::Health;
 use tokio::sync::{mpsc, oneshot};
 
 const CLUSTER: &str =
@@ -147,7 +147,8 @@ async fn metrics_over_http_match_what_the_controller_did() {
         })
     })
     .await;
-    // Let the 5 s tick publish the gauges, then stop the clock and scrape for real.
+    // Let the rollback go on a little, then stop the clock and scrape for real (the gauges are
+    // read at the scrape).
     tokio::time::sleep(Duration::from_secs(6)).await;
     let calls = sim.calls();
     tokio::time::resume();
@@ -250,4 +251,95 @@ async fn until(what: &str, done: impl Fn() -> bool) {
         assert!(start.elapsed() < Duration::from_secs(600), "not {what}");
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
+}
+
+/// The first scrape after `/readyz` turns 200 already lists every resource in
+/// `ecs_operator_resource_info` (the gauges are read from the status board at the scrape, not
+/// filled on a timer that may not have run yet).
+#[tokio::test(start_paused = true)]
+async fn a_scrape_right_after_readiness_has_every_resource() {
+    let sim = Sim::new(SimConfig {
+        throttling: false,
+        ..SimConfig::default()
+    });
+    let metrics = Metrics::new();
+    let cloud = instrument(sim.cloud(), &metrics);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (feed, loads) = mpsc::channel(4);
+    feed.send((load("api:1"), Some("rev-1".into())))
+        .await
+        .unwrap();
+    let config = RunConfig::new(SourceConfig::Feed {
+        location: "test".into(),
+        loads,
+    });
+    let (stop, stopped) = oneshot::channel::<()>();
+    let (handle_tx, handle_rx) = oneshot::channel::<Handle>();
+    let events = metrics.clone();
+    let text = metrics.clone();
+    let task = tokio::spawn(async move {
+        run(
+            cloud,
+            config,
+            Some(Http {
+                listener,
+                webhook: None,
+                metrics: Some(std::sync::Arc::new(move || text.encode())),
+            }),
+            std::sync::Arc::new(events),
+            move |h| {
+                let _ = handle_tx.send(h.clone());
+            },
+            async move {
+                let _ = stopped.await;
+            },
+        )
+        .await
+    });
+    let handle = handle_rx.await.unwrap();
+    let status = handle.controller.status().clone();
+    // Virtual time in 10 ms steps until ready, then at once (real time) /readyz and /metrics.
+    let start = tokio::time::Instant::now();
+    while !status.is_ready() {
+        assert!(start.elapsed() < Duration::from_secs(600), "never ready");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    tokio::time::resume();
+    let get = |path: &str| {
+        let url = format!("http://{addr}{path}");
+        async move {
+            ecs_operator::http_client::get(&url, Duration::from_secs(5))
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(get("/readyz").await.0, 200);
+    let (code, body) = get("/metrics").await;
+    assert_eq!(code, 200);
+    let info: Vec<&str> = body
+        .lines()
+        .filter(|l| l.starts_with("ecs_operator_resource_info{"))
+        .collect();
+    for (kind, cluster, name) in [
+        ("Cluster", "", "shop"),
+        ("Service", "shop", "api"),
+        ("Service", "shop", "worker"),
+    ] {
+        let labels = format!("cluster=\"{cluster}\",health=");
+        assert!(
+            info.iter().any(|l| l.contains(&format!("kind=\"{kind}\""))
+                && l.contains(&format!("name=\"{name}\""))
+                && l.contains(&labels)
+                && l.ends_with(" 1")),
+            "{kind} {name} missing from the first scrape after ready: {info:#?}"
+        );
+    }
+    assert_eq!(info.len(), 3, "{info:#?}");
+    assert!(
+        body.contains("ecs_operator_source_info{revision=\"rev-1\"} 1"),
+        "{body}"
+    );
+    let _ = stop.send(());
+    task.await.unwrap().unwrap();
 }

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use ecs_operator::controller::status::{StatusReport, SyncStatus};
+use ecs_operator::status::{StatusReport, SyncStatus};
 
 #[path = "common/serving.rs"]
 mod serving;

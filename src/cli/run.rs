@@ -15,8 +15,8 @@ use crate::connect::{self, BackendOptions};
 use crate::controller::reconcile::Settings;
 use crate::controller::run::{Http, RunConfig, SourceConfig, run as run_controller};
 use crate::controller::server::Webhook;
-use crate::controller::status::StatusReport;
 use crate::source::git::{GitOptions, verify_signature};
+use crate::status::StatusReport;
 
 /// `run` options.
 #[derive(Debug, Args)]
@@ -243,8 +243,7 @@ pub async fn status(args: &StatusArgs, out: &mut impl Write) -> Result<ExitCode,
         OutputFormat::Text => write!(out, "{}", table(&report))?,
     }
     let healthy = report.resources.iter().all(|r| {
-        r.sync == crate::controller::status::SyncStatus::Synced
-            && r.health != crate::controller::status::Health::Degraded
+        r.sync == crate::status::SyncStatus::Synced && r.health != crate::status::Health::Degraded
     });
     Ok(if healthy {
         ExitCode::SUCCESS
@@ -319,5 +318,37 @@ fn short_revision(r: &str) -> &str {
         &r[..12]
     } else {
         r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::{Kind, ResourceKey};
+    use crate::status::{StatusBoard, SyncStatus};
+
+    #[test]
+    fn the_status_table_shows_a_stalled_resource_with_its_reason() {
+        let board = StatusBoard::new();
+        let key = ResourceKey {
+            kind: Kind::Service,
+            cluster: Some("shop".into()),
+            name: "api".into(),
+        };
+        board.update(&key, |s| {
+            s.sync = SyncStatus::Stalled;
+            s.message = Some("stalled: not retried until the manifest changes".into());
+            s.last_error = Some("CreateService: access_denied".into());
+        });
+        let text = table(&board.report());
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("Service"))
+            .expect("a row for the service");
+        assert!(line.contains("Stalled"), "{text}");
+        assert!(
+            line.ends_with("error: CreateService: access_denied"),
+            "{text}"
+        );
     }
 }

@@ -353,8 +353,10 @@ async fn wait(
         .map(|a| (a.key.clone(), a.task_definition.clone().unwrap_or_default()))
         .collect();
     // Printed as it happens; a failed write only loses a progress line.
+    // The one rollout tracker, reading through the observer (services batched by 10).
+    let observer = Observer::new(connected.cloud.clone());
     let result = rollout::follow(
-        &connected.cloud,
+        &observer,
         &services,
         args.timeout,
         args.poll_interval,

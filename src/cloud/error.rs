@@ -47,6 +47,15 @@ impl ErrorKind {
         }
     }
 
+    /// True when retrying the same request cannot help: AWS rejected it as invalid, or the
+    /// caller lacks the permission. The controller marks such a resource Stalled and waits
+    /// for its manifest to change (or the next full sync) instead of backing off forever.
+    /// Throttled, transient, conflicts (an update in progress, a name still in use), not
+    /// found (usually a dependency not created yet) and unknown errors are worth a retry.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, ErrorKind::Invalid | ErrorKind::AccessDenied)
+    }
+
     /// Classifies an AWS error code of ECS or ELBv2 (and the shared AWS codes).
     pub fn from_aws_code(code: &str) -> ErrorKind {
         match code {

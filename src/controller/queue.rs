@@ -20,6 +20,10 @@
 //!   A key in backoff is only waiting, so it never holds a worker and never blocks other keys.
 //! - **Requeue.** [`Outcome::RequeueAfter`] schedules the key again after a delay (to follow a
 //!   rollout, say); [`Outcome::Done`] leaves it idle until the next trigger.
+//! - **Stalled.** [`Outcome::Stalled`] is a failure retrying cannot fix (AWS rejected the
+//!   request as invalid, or access is denied): no backoff and no retry, the failure count is
+//!   cleared, and the key waits idle for its next trigger (its manifest changed, or the periodic
+//!   full sync). A trigger that came during the run still runs it once more.
 //! - **Shutdown.** When the shutdown future given to [`WorkQueue::run`] completes, no new run
 //!   starts; `run` returns once the runs in flight have finished. Bound the wait with
 //!   `tokio::time::timeout` around `run`: dropping the future aborts the runs still in flight.
@@ -51,6 +55,9 @@ pub enum Outcome {
     /// Run the key again after this delay (e.g. to follow a rollout). An earlier trigger still
     /// runs it earlier.
     RequeueAfter(Duration),
+    /// Failed for good (retrying the same request cannot help): not retried, not backed off;
+    /// idle until the next trigger. Counted in [`QueueStats::stalled_total`].
+    Stalled,
 }
 
 /// Tuning of a [`WorkQueue`].
@@ -93,6 +100,8 @@ pub struct QueueStats {
     pub in_flight: usize,
     /// Failed reconciles since the queue was made (each one schedules a retry).
     pub retries_total: u64,
+    /// Reconciles that ended [`Outcome::Stalled`] since the queue was made (none retried).
+    pub stalled_total: u64,
 }
 
 /// The per-resource work queue. Cheap to clone: clones share one queue, so triggers can hold a
@@ -135,6 +144,7 @@ struct State<K> {
     timeline: BTreeSet<(Instant, K)>,
     in_flight: usize,
     retries_total: u64,
+    stalled_total: u64,
     rng: StdRng,
 }
 
@@ -189,6 +199,7 @@ where
                     timeline: BTreeSet::new(),
                     in_flight: 0,
                     retries_total: 0,
+                    stalled_total: 0,
                     rng,
                 }),
                 wake: Notify::new(),
@@ -224,6 +235,7 @@ where
                 .count(),
             in_flight: state.in_flight,
             retries_total: state.retries_total,
+            stalled_total: state.stalled_total,
         }
     }
 
@@ -314,6 +326,11 @@ where
             Ok(Outcome::RequeueAfter(delay)) => {
                 entry.failures = 0;
                 Some(now + delay)
+            }
+            Ok(Outcome::Stalled) => {
+                entry.failures = 0;
+                state.stalled_total += 1;
+                None
             }
             Err(error) => {
                 entry.failures = entry.failures.saturating_add(1);

@@ -4,78 +4,30 @@
 //!
 //! Order of events: the source is loaded once; the first full sync plans every resource with
 //! batched reads and queues what differs; `/readyz` turns ready when each of those keys has
-//! been reconciled once. From then on a source change queues only the keys it changed, and a
+//! been reconciled for real (a service waiting for its cluster is not done yet; see
+//! `readiness`). Metrics read the status board and the queues when scraped. From then on a source change queues only the keys it changed, and a
 //! resync (default 5 minutes, with jitter) repeats the full sync to heal drift. On shutdown no
 //! new work starts and reconciles in flight get a bounded time to finish.
 
-use std::collections::BTreeSet;
 use std::future::Future;
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use rand::{RngExt, SeedableRng};
-use tokio::sync::{Notify, watch};
+use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use super::desired::validated;
 use super::queue::{QueueConfig, WorkQueue};
+use super::readiness::Readiness;
 use super::reconcile::{Controller, Enqueue, Events, Settings};
 use super::server::{self, AppState, Liveness, MetricsText, Webhook};
-use super::status::StatusBoard;
+use super::source_adapter::Source;
+pub use super::source_adapter::SourceConfig;
 use crate::cloud::Cloud;
-use crate::manifest::{Kind, Loaded, ResourceKey};
+use crate::manifest::{Kind, ResourceKey};
+use crate::metrics::ControllerState;
 use crate::source::SourceError;
-
-/// Where manifests come from.
-pub enum SourceConfig {
-    /// A directory, watched.
-    Dir {
-        /// The directory.
-        path: PathBuf,
-        /// Quiet time after the last file event before reloading.
-        debounce: Duration,
-    },
-    /// A git repository, fetched every `interval` and whenever `trigger` is notified (the
-    /// push webhook).
-    Git {
-        /// The repository.
-        options: crate::source::git::GitOptions,
-        /// Time between fetches.
-        interval: Duration,
-        /// Wakes a fetch now.
-        trigger: Arc<Notify>,
-    },
-    /// A source the caller drives (tests): each value received is a new load.
-    Feed {
-        /// `git:URL` or a description, for `/status`.
-        location: String,
-        /// Loads with their revision.
-        loads: tokio::sync::mpsc::Receiver<(Loaded, Option<String>)>,
-    },
-}
-
-impl std::fmt::Debug for SourceConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            SourceConfig::Dir { path, debounce } => f
-                .debug_struct("Dir")
-                .field("path", path)
-                .field("debounce", debounce)
-                .finish(),
-            SourceConfig::Git {
-                options, interval, ..
-            } => f
-                .debug_struct("Git")
-                .field("options", options)
-                .field("interval", interval)
-                .finish(),
-            SourceConfig::Feed { location, .. } => {
-                f.debug_struct("Feed").field("location", location).finish()
-            }
-        }
-    }
-}
+use crate::status::StatusBoard;
 
 /// Settings of `run`.
 #[derive(Debug)]
@@ -213,10 +165,7 @@ pub async fn run(
         let queues = queues.clone();
         Arc::new(move |key| queues.enqueue(key))
     };
-    let initial = Arc::new(Mutex::new(Initial {
-        planning: true,
-        ..Initial::default()
-    }));
+    let readiness = Arc::new(Readiness::new(status.clone()));
     let controller = Arc::new(Controller::new(
         cloud,
         settings,
@@ -224,6 +173,18 @@ pub async fn run(
         enqueue,
         events.clone(),
     ));
+    // Metrics read the board, the queues and the source when scraped: right from the first.
+    {
+        let (status, queues) = (status.clone(), queues.clone());
+        events.watch(Arc::new(move || {
+            let (queue_depth, retries_total) = queues.stats();
+            ControllerState {
+                queue_depth,
+                retries_total,
+                report: status.report(),
+            }
+        }));
+    }
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let stopped = move || {
@@ -288,29 +249,17 @@ pub async fn run(
     for (_, q) in queues.by_kind.iter() {
         let q = q.clone();
         let controller = controller.clone();
-        let initial = initial.clone();
-        let status = status.clone();
+        let readiness = readiness.clone();
         let stop = stopped();
         workers.spawn(async move {
             q.run(
                 move |key: ResourceKey| {
                     let controller = controller.clone();
-                    let initial = initial.clone();
-                    let status = status.clone();
+                    let readiness = readiness.clone();
                     async move {
-                        let result = controller.reconcile(key.clone()).await;
-                        let mut initial = lock(&initial);
-                        if initial.pending.remove(&key)
-                            && initial.pending.is_empty()
-                            && !initial.planning
-                            && !initial.fired
-                        {
-                            initial.fired = true;
-                            status.set_ready();
-                            tracing::info!("ready: first full sync done");
-                        }
-                        drop(initial);
-                        result
+                        let reconciled = controller.reconcile(key.clone()).await;
+                        readiness.reconciled(&key, reconciled.settled);
+                        reconciled.result
                     }
                 },
                 stop,
@@ -352,7 +301,7 @@ pub async fn run(
     }
     {
         let controller = controller.clone();
-        let initial = initial.clone();
+        let readiness = readiness.clone();
         let queues = queues.clone();
         let mut stop = stop_tx.subscribe();
         loops.spawn(async move {
@@ -365,7 +314,7 @@ pub async fn run(
                     .full_sync(|keys| {
                         if first_sync {
                             // Recorded before queueing, so no reconcile can end before it.
-                            lock(&initial).pending.extend(keys.iter().cloned());
+                            readiness.queued(keys);
                         }
                         for key in keys {
                             queues.enqueue(key.clone());
@@ -376,13 +325,7 @@ pub async fn run(
                     Ok(queued) => {
                         if first {
                             first = false;
-                            let mut initial = lock(&initial);
-                            initial.planning = false;
-                            if initial.pending.is_empty() && !initial.fired {
-                                initial.fired = true;
-                                controller.status().set_ready();
-                                tracing::info!("ready: first full sync done");
-                            }
+                            readiness.planned();
                         }
                         tracing::info!(queued = queued.len(), "full sync done");
                         retry = Duration::from_secs(1);
@@ -430,8 +373,6 @@ pub async fn run(
         tokio::select! {
             () = &mut shutdown => break,
             _ = tick.tick() => {
-                let (depth, retries) = queues.stats();
-                events.tick(depth, retries, &status.report());
                 // A worker or loop that ended before shutdown stops the heartbeat for good.
                 stalled |= any_finished(&mut workers) | any_finished(&mut loops);
                 if !stalled {
@@ -474,137 +415,5 @@ fn any_finished(tasks: &mut JoinSet<()>) -> bool {
             true
         }
         None => false,
-    }
-}
-
-/// Readiness: the keys the first full sync queued that have not been reconciled yet.
-#[derive(Debug, Default)]
-struct Initial {
-    pending: BTreeSet<ResourceKey>,
-    /// The first full sync is still planning (more keys may come).
-    planning: bool,
-    /// Ready was set.
-    fired: bool,
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// The source behind `run`.
-enum Source {
-    Dir {
-        path: PathBuf,
-        watcher: crate::source::DirWatcher,
-        loaded_once: bool,
-        cache: crate::manifest::LoadCache,
-    },
-    Git {
-        source: crate::source::git::GitSource,
-        interval: Duration,
-        trigger: Arc<Notify>,
-        loaded: Option<String>,
-    },
-    Feed {
-        location: String,
-        loads: tokio::sync::mpsc::Receiver<(Loaded, Option<String>)>,
-    },
-}
-
-impl Source {
-    fn open(config: SourceConfig) -> Result<Source, SourceError> {
-        Ok(match config {
-            SourceConfig::Dir { path, debounce } => Source::Dir {
-                watcher: crate::source::watch(&path, debounce)?,
-                path,
-                loaded_once: false,
-                cache: crate::manifest::LoadCache::default(),
-            },
-            SourceConfig::Git {
-                options,
-                interval,
-                trigger,
-            } => Source::Git {
-                source: crate::source::git::GitSource::new(options),
-                interval,
-                trigger,
-                loaded: None,
-            },
-            SourceConfig::Feed { location, loads } => Source::Feed { location, loads },
-        })
-    }
-
-    fn location(&self) -> String {
-        match self {
-            Source::Dir { path, .. } => format!("dir:{}", path.display()),
-            Source::Git { source, .. } => format!(
-                "git:{}@{}",
-                crate::source::git::display_url(&source.options().url),
-                source.options().reference
-            ),
-            Source::Feed { location, .. } => location.clone(),
-        }
-    }
-
-    /// The next load: at once the first time, then after each change. `None` when a feed ends.
-    async fn next(&mut self) -> Result<Option<(Loaded, Option<String>)>, SourceError> {
-        match self {
-            Source::Dir {
-                path,
-                watcher,
-                loaded_once,
-                cache,
-            } => {
-                if *loaded_once {
-                    let change = watcher.changed().await?;
-                    tracing::debug!(
-                        paths = change.paths.len(),
-                        rescan = change.rescan,
-                        "manifests changed"
-                    );
-                }
-                *loaded_once = true;
-                let loaded = crate::manifest::load_dir_cached(path, cache);
-                Ok(Some((validated(loaded), None)))
-            }
-            Source::Git {
-                source,
-                interval,
-                trigger,
-                loaded,
-            } => {
-                let mut retry = Duration::from_secs(1);
-                loop {
-                    if loaded.is_some() {
-                        tokio::select! {
-                            () = tokio::time::sleep(*interval) => {}
-                            () = trigger.notified() => {}
-                        }
-                    }
-                    let snapshot = match source.fetch().await {
-                        Ok(snapshot) => snapshot,
-                        // Before the first load there is nothing to keep: try again soon.
-                        Err(e) if loaded.is_none() => {
-                            tracing::warn!(error = %e, retry_in = ?retry, "first git fetch failed");
-                            tokio::time::sleep(retry).await;
-                            retry = (retry * 2).min(*interval);
-                            continue;
-                        }
-                        Err(e) => return Err(e.into()),
-                    };
-                    if loaded.as_deref() == Some(snapshot.sha.as_str()) {
-                        continue;
-                    }
-                    tracing::info!(sha = %snapshot.sha, files = snapshot.files.len(), "git: new commit");
-                    *loaded = Some(snapshot.sha.clone());
-                    let docs = crate::manifest::load::load_texts(&snapshot.files);
-                    return Ok(Some((validated(docs), Some(snapshot.sha))));
-                }
-            }
-            Source::Feed { loads, .. } => Ok(loads
-                .recv()
-                .await
-                .map(|(loaded, revision)| (validated(loaded), revision))),
-        }
     }
 }

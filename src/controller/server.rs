@@ -17,7 +17,7 @@ use axum::routing::{get, post};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-use super::status::StatusBoard;
+use crate::status::StatusBoard;
 
 /// The loop's heartbeat: `/healthz` fails when it is older than the allowed age.
 #[derive(Debug, Clone)]

@@ -154,7 +154,7 @@ fn a_new_registry_exports_zeros_for_closed_label_sets() {
         value(&m, "ecs_operator_last_sync_timestamp_seconds", &[]),
         Some(0.0)
     );
-    assert_eq!(samples(&m, "ecs_operator_resources").len(), 3 * 3 * 5);
+    assert_eq!(samples(&m, "ecs_operator_resources").len(), 3 * 4 * 5);
     #[cfg(target_os = "linux")]
     assert!(
         value(&m, "process_resident_memory_bytes", &[]).is_some_and(|v| v > 0.0),
@@ -662,4 +662,51 @@ async fn apply_logs_each_mutating_call_once_at_debug_without_secret_values() {
     // The example's environment values and secret references stay out of the logs.
     assert!(!text.contains("parameter/shop/api/database-url"), "{text}");
     assert!(!text.contains("LOG_LEVEL"), "{text}");
+}
+
+#[test]
+fn a_watched_state_is_read_at_every_scrape() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let m = Metrics::new();
+    let reads = Arc::new(AtomicUsize::new(0));
+    let board = crate::status::StatusBoard::new();
+    board.update_source(|s| s.revision = Some("rev-1".into()));
+    {
+        let (reads, board) = (reads.clone(), board.clone());
+        m.watch(move || {
+            let n = reads.fetch_add(1, Ordering::SeqCst);
+            crate::metrics::ControllerState {
+                queue_depth: n,
+                retries_total: 2 * n as u64,
+                report: board.report(),
+            }
+        });
+    }
+    // Nothing is published before a scrape asks; the first scrape is already right.
+    assert_eq!(reads.load(Ordering::SeqCst), 0);
+    assert_eq!(
+        value(&m, "ecs_operator_source_info", &[("revision", "rev-1")]),
+        Some(1.0)
+    );
+    assert!(samples(&m, "ecs_operator_resource_info").is_empty());
+    // A resource that appears on the board is in the very next scrape, with its status.
+    let key = ResourceKey {
+        kind: Kind::Service,
+        cluster: Some("shop".into()),
+        name: "api".into(),
+    };
+    board.update(&key, |s| {
+        s.sync = SyncStatus::Stalled;
+        s.health = Health::Healthy;
+    });
+    let info = samples(&m, "ecs_operator_resource_info");
+    assert_eq!(info.len(), 1, "{info:?}");
+    assert_eq!(info[0].0["sync_status"], "Stalled");
+    // Each scrape reads the queues again: depth is the latest, retries grow by the delta.
+    assert_eq!(value(&m, "ecs_operator_workqueue_depth", &[]), Some(3.0));
+    assert_eq!(
+        value(&m, "ecs_operator_workqueue_retries_total", &[]),
+        Some(8.0)
+    );
 }

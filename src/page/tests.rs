@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use scraper::{ElementRef, Html, Selector};
 
 use super::*;
-use crate::controller::status::StatusBoard;
 use crate::manifest::{Kind, load_paths};
+use crate::status::StatusBoard;
 
 #[test]
 fn escape_covers_markup_and_both_quotes() {
@@ -202,4 +202,33 @@ fn an_empty_report_renders_a_not_ready_page() {
         doc.select(&sel("#last-sync")).next().map(text).as_deref(),
         Some("never")
     );
+}
+
+#[test]
+fn a_stalled_resource_shows_its_badge_reason_and_differing_fields() {
+    let board = StatusBoard::new();
+    let key = crate::manifest::ResourceKey {
+        kind: Kind::Service,
+        cluster: Some("shop".into()),
+        name: "api".into(),
+    };
+    board.update(&key, |s| {
+        s.sync = SyncStatus::Stalled;
+        s.health = Health::Healthy;
+        s.last_error = Some("CreateService: access_denied: AccessDeniedException".into());
+        s.changes = vec!["spec.desiredCount: 2 -> 3".into()];
+    });
+    let html = render(&board.report(), SystemTime::now());
+    assert!(html.contains(".sync-Stalled{"), "the badge has a colour");
+    let doc = Html::parse_document(&html);
+    let row = doc.select(&sel("tr.resource")).next().expect("a row");
+    assert_eq!(cell(row, "sync"), "Stalled");
+    let badge = row.select(&sel("td.sync span.badge")).next().unwrap();
+    assert!(badge.value().classes().any(|c| c == "sync-Stalled"));
+    let error = row.select(&sel(".last-error")).next().map(text);
+    assert_eq!(
+        error.as_deref(),
+        Some("CreateService: access_denied: AccessDeniedException")
+    );
+    assert_eq!(row.select(&sel("ul.changes li")).count(), 1);
 }

@@ -9,7 +9,7 @@ use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use ecs_operator::cloud::model::UpdateService;
-use ecs_operator::controller::status::{StatusReport, SyncStatus};
+use ecs_operator::status::{StatusReport, SyncStatus};
 
 use crate::support::App;
 

@@ -423,3 +423,34 @@ fn backoff_jitter_should_stay_within_bounds_and_repeat_with_the_same_seed() {
         );
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_stalled_key_should_not_be_retried_until_it_is_triggered_again() {
+    let queue = WorkQueue::new(config(2));
+    queue.enqueue("bad");
+    // Two failures first (backoff 1 s, 2 s), then stalled for good.
+    let h = start(&queue, |_, nth| match nth {
+        0 | 1 => (ms(10), Err("transient".into())),
+        _ => (ms(10), Ok(Outcome::Stalled)),
+    });
+    sleep(secs(3600)).await;
+    assert_eq!(
+        h.log().starts("bad").len(),
+        3,
+        "stalled: no retry for an hour"
+    );
+    let stats = h.queue.stats();
+    assert_eq!(
+        (stats.depth, stats.retries_total, stats.stalled_total),
+        (0, 2, 1)
+    );
+
+    // A trigger (the manifest changed, or the full sync) runs it again at once, with no
+    // backoff left over from the failures before it stalled.
+    let at = h.elapsed();
+    h.queue.enqueue("bad");
+    sleep(secs(1)).await;
+    let starts = h.log().starts("bad");
+    assert_eq!(starts.len(), 4);
+    assert_near(starts[3], at);
+}

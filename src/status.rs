@@ -1,5 +1,5 @@
 //! Per-resource status, as `/status` serves it and `ecs-operator status` prints it: sync
-//! (Synced, OutOfSync, Unknown), health (Healthy, Progressing, Degraded, Missing, Suspended),
+//! (Synced, OutOfSync, Stalled, Unknown), health (Healthy, Progressing, Degraded, Missing, Suspended),
 //! the source revision last applied, the last error and when sync or health last changed.
 //!
 //! [`StatusBoard`] is the shared, lock-protected map the reconciles write and the HTTP server
@@ -23,6 +23,9 @@ pub enum SyncStatus {
     Synced,
     /// Live differs (not applied yet, blocked, failed or held back after a rollback).
     OutOfSync,
+    /// AWS rejected the manifest for good (invalid, access denied): not retried until the
+    /// manifest changes or the next full sync.
+    Stalled,
     /// Not compared yet, or its manifest failed to load.
     Unknown,
 }
@@ -48,6 +51,7 @@ impl SyncStatus {
         match self {
             SyncStatus::Synced => "Synced",
             SyncStatus::OutOfSync => "OutOfSync",
+            SyncStatus::Stalled => "Stalled",
             SyncStatus::Unknown => "Unknown",
         }
     }

@@ -1,0 +1,43 @@
+//! What the controller reports as it works ([`Events`]: reconciles, drift, rollouts) and how
+//! a scrape reads its state ([`View`]); [`crate::metrics::Metrics`] implements it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::manifest::Kind;
+use crate::metrics::{ReconcileResult, RolloutResult};
+
+/// The controller's state as a scrape of `/metrics` shows it (read at each scrape).
+pub type View = Arc<dyn Fn() -> crate::metrics::ControllerState + Send + Sync>;
+
+/// Reports what the controller does (metrics); every method has a no-op default.
+pub trait Events: Send + Sync {
+    /// A reconcile of `kind` ended.
+    fn reconciled(&self, _kind: Kind, _result: ReconcileResult, _took: Duration) {}
+    /// A full pass found drift made outside the operator.
+    fn drift(&self, _kind: Kind) {}
+    /// A rollout ended.
+    fn rollout(&self, _result: RolloutResult) {}
+    /// Once, at start: how to read the status board, the queues and the source when asked.
+    fn watch(&self, _view: View) {}
+}
+
+impl Events for crate::metrics::Metrics {
+    fn reconciled(&self, kind: Kind, result: ReconcileResult, took: Duration) {
+        self.reconcile(kind, result, took);
+    }
+    fn drift(&self, kind: Kind) {
+        self.drift_detected(kind);
+    }
+    fn rollout(&self, result: RolloutResult) {
+        crate::metrics::Metrics::rollout(self, result);
+    }
+    fn watch(&self, view: View) {
+        crate::metrics::Metrics::watch(self, move || view());
+    }
+}
+
+/// No events.
+#[derive(Debug, Default)]
+pub struct NoEvents;
+impl Events for NoEvents {}

@@ -1,0 +1,229 @@
+//! The full pass over every resource ([`Controller::full_sync`], at start and on each resync):
+//! reads everything in batches; resources in sync only get their status refreshed, the others
+//! are queued with the plan just made (no second read). A resource that was synced and is now
+//! out of sync although its manifest did not change drifted. Also the record of a resource
+//! found in sync, which a reconcile writes too, and health as read from live state.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use super::desired::Desired;
+use super::memory::Prefetched;
+use super::reconcile::{Controller, now_rfc3339};
+use super::record::{Record, Revision};
+use crate::cloud::CloudError;
+use crate::manifest::{Kind, ResourceKey};
+use crate::observe::Observed;
+use crate::plan::{ResourcePlan, Status, plan_keys};
+use crate::rollout::{RolloutStatus, assess};
+use crate::status::{Health, SyncStatus};
+
+/// Services planned per phase of a full sync.
+pub const FULL_SYNC_SERVICE_CHUNK: usize = 100;
+
+impl Controller {
+    /// The record of a resource found in sync (or suspended) by a reconcile or a full sync;
+    /// remembers the content now synced and a completed deployment's revision.
+    pub(super) fn in_sync(
+        &self,
+        plan: &ResourcePlan,
+        desired: &Desired,
+        observed: &Observed,
+    ) -> Record {
+        let key = &plan.key;
+        let completed = completed_revision(key, observed);
+        let suspended = plan.status == Status::Suspended;
+        let content = desired.content(key).map(str::to_string);
+        self.memory.with(key, |m| {
+            if completed.is_some() {
+                m.last_completed = completed;
+            }
+            if !suspended && content.is_some() {
+                m.synced_content = content;
+                m.stalled = None;
+            }
+        });
+        let record = Record::default()
+            .file(plan.file.clone())
+            .changes(Vec::new())
+            .no_error();
+        if suspended {
+            return record
+                .sync(SyncStatus::Unknown)
+                .health(Health::Suspended)
+                .message("ecs-operator/suspend is \"true\": not managed");
+        }
+        let mut record = Record {
+            revision: Some(Revision::FirstSeen(desired.revision.clone())),
+            ..record
+        }
+        .sync(SyncStatus::Synced);
+        if !self.memory.is_following(key) {
+            let (health, message, task_definition) = live_health(key, observed);
+            record = record.health(health).task_definition(task_definition);
+            record.message = Some(message);
+        }
+        record
+    }
+
+    /// Plans `keys` with batched reads; returns those not in sync (their plans kept).
+    async fn sync_phase(
+        &self,
+        desired: &Desired,
+        keys: &BTreeSet<ResourceKey>,
+    ) -> Result<BTreeSet<ResourceKey>, CloudError> {
+        let planned = plan_keys(
+            &self.observer,
+            &desired.documents,
+            Some(keys),
+            &self.memory.target_group_arns(),
+            &self.settings.instance,
+        )
+        .await?;
+        self.memory.learn_arns(&planned.target_group_arns);
+        let observed = Arc::new(planned.observed);
+        let mut queued = BTreeSet::new();
+        for plan in planned.plans {
+            let key = plan.key.clone();
+            if plan.is_in_sync() {
+                self.in_sync(&plan, desired, &observed)
+                    .write(&self.status, &key);
+                continue;
+            }
+            let content = desired.content(&key).unwrap_or_default();
+            let (held_back, synced, stalled) = self
+                .memory
+                .read(&key, |m| {
+                    let is = |c: &Option<String>| c.as_deref() == Some(content);
+                    (is(&m.held_back), is(&m.synced_content), is(&m.stalled))
+                })
+                .unwrap_or_default();
+            if held_back {
+                continue;
+            }
+            let drifted = synced
+                && self
+                    .status
+                    .get(&key)
+                    .is_some_and(|s| s.sync == SyncStatus::Synced);
+            if drifted {
+                tracing::info!(key = %key, changes = plan.changes.len(), "drift detected");
+                self.events.drift(key.kind);
+            }
+            let changes: Vec<String> = plan.changes.iter().map(|c| format!("spec.{c}")).collect();
+            // Stalled stays Stalled while its content is the same: the reconcile queued now
+            // tries it once more (permissions may have been fixed).
+            let sync = if stalled {
+                SyncStatus::Stalled
+            } else {
+                SyncStatus::OutOfSync
+            };
+            let mut record = Record::default()
+                .file(plan.file.clone())
+                .sync(sync)
+                .changes(changes);
+            if !self.memory.is_following(&key) {
+                record = record.health(live_health(&key, &observed).0);
+            }
+            record.write(&self.status, &key);
+            self.memory.with(&key, |m| {
+                m.prefetched = Some(Prefetched {
+                    generation: desired.generation,
+                    plan,
+                    observed: observed.clone(),
+                });
+            });
+            queued.insert(key);
+        }
+        Ok(queued)
+    }
+
+    /// One full pass: reads every resource in batches, refreshes the status of what is in
+    /// sync and keeps the plan just made for the rest, handing their keys to `queue` as each
+    /// phase is planned: clusters and target groups first, then services by
+    /// [`FULL_SYNC_SERVICE_CHUNK`], so registrations (1 per second on AWS) start while later
+    /// services are still being read. Returns every key handed over.
+    pub async fn full_sync(
+        &self,
+        mut queue: impl FnMut(&BTreeSet<ResourceKey>),
+    ) -> Result<BTreeSet<ResourceKey>, CloudError> {
+        let desired = self.desired();
+        let (services, others): (Vec<ResourceKey>, Vec<ResourceKey>) = desired
+            .keys()
+            .cloned()
+            .partition(|k| k.kind == Kind::Service);
+        let mut phases: Vec<BTreeSet<ResourceKey>> = vec![others.into_iter().collect()];
+        phases.extend(
+            services
+                .chunks(FULL_SYNC_SERVICE_CHUNK)
+                .map(|c| c.iter().cloned().collect()),
+        );
+        let mut queued = BTreeSet::new();
+        for phase in phases.iter().filter(|p| !p.is_empty()) {
+            let mine = self.sync_phase(&desired, phase).await?;
+            queue(&mine);
+            queued.extend(mine);
+        }
+        self.status
+            .update_source(|s| s.last_sync = Some(now_rfc3339()));
+        Ok(queued)
+    }
+}
+
+/// The revision of a service whose deployment completed, from what was read.
+fn completed_revision(key: &ResourceKey, observed: &Observed) -> Option<String> {
+    if key.kind != Kind::Service {
+        return None;
+    }
+    let live = observed
+        .services
+        .get(&(key.cluster.clone().unwrap_or_default(), key.name.clone()))?;
+    if !matches!(assess(Some(live), ""), RolloutStatus::Completed { .. }) {
+        return None;
+    }
+    live.primary().map(|p| p.task_definition.clone())
+}
+
+/// Health, a message and the running revision of `key` from what was read.
+pub(super) fn live_health(
+    key: &ResourceKey,
+    observed: &Observed,
+) -> (Health, Option<String>, Option<String>) {
+    let present = |exists: bool| {
+        if exists {
+            Health::Healthy
+        } else {
+            Health::Missing
+        }
+    };
+    match key.kind {
+        Kind::Cluster => (
+            present(observed.clusters.contains_key(&key.name)),
+            None,
+            None,
+        ),
+        Kind::TargetGroup => (
+            present(observed.target_groups.contains_key(&key.name)),
+            None,
+            None,
+        ),
+        Kind::Service => {
+            let live = observed
+                .services
+                .get(&(key.cluster.clone().unwrap_or_default(), key.name.clone()));
+            let Some(live) = live else {
+                return (Health::Missing, None, None);
+            };
+            let td = Some(live.task_definition.clone());
+            match assess(Some(live), "") {
+                RolloutStatus::Completed { .. } => (Health::Healthy, None, td),
+                RolloutStatus::Failed { reason } => (
+                    Health::Degraded,
+                    Some(format!("rollout failed: {reason}")),
+                    td,
+                ),
+                other => (Health::Progressing, Some(other.to_string()), td),
+            }
+        }
+    }
+}

@@ -1,0 +1,175 @@
+//! The controller's driver of the rollout tracker ([`crate::rollout::step`]): reads every
+//! followed service through the observer (10 per call), steps each tracker, and acts on the
+//! verdict: status, rollout metrics, what is remembered (the last completed revision, content
+//! held back), and for a crash loop a rollback to the last completed revision, done by the
+//! next reconcile of the key (so it is one of the key's reconciles, never concurrent with one).
+//!
+//! After a change a rollout is Progressing, then Healthy when the PRIMARY deployment completes
+//! with every task running and its targets healthy. A crash loop (failed tasks of the new
+//! deployment reaching the threshold) is rolled back to the service's last completed revision;
+//! an ECS rollback or failed rollout is reported the same way. In every case the same manifest
+//! content is held back (not applied again) until the manifest changes.
+
+use tokio::time::Instant;
+
+use super::memory::Followed;
+use super::reconcile::Controller;
+use super::record::Record;
+use crate::cloud::CloudError;
+use crate::manifest::ResourceKey;
+use crate::metrics::RolloutResult;
+use crate::rollout::{self, Policy, Tracker, Verdict};
+use crate::status::{Health, SyncStatus};
+
+impl Controller {
+    /// Reads every followed service (10 per call) and moves its rollout on. Nothing
+    /// followed, nothing read.
+    pub async fn track_rollouts(&self) -> Result<(), CloudError> {
+        let followed = self.memory.followed();
+        if followed.is_empty() {
+            return Ok(());
+        }
+        let wanted: Vec<(ResourceKey, String)> = followed
+            .iter()
+            .map(|(k, f)| (k.clone(), f.tracker.revision.clone()))
+            .collect();
+        let seen = rollout::read(&self.observer, &wanted, self.policy().check_targets).await?;
+        let now = Instant::now();
+        for ((key, followed), seen) in followed.into_iter().zip(seen) {
+            let (next, verdict) =
+                rollout::step(followed.tracker.clone(), &seen, &self.policy(), now);
+            self.act(&key, &followed, next, verdict);
+        }
+        Ok(())
+    }
+
+    fn policy(&self) -> Policy {
+        Policy {
+            crash_loop_threshold: Some(self.settings.crash_loop_threshold),
+            timeout: self.settings.rollout_timeout,
+            check_targets: true,
+        }
+    }
+
+    /// Acts on one verdict about `followed` (skipped if a reconcile replaced that rollout
+    /// meanwhile: the verdict is about a rollout no longer followed).
+    fn act(&self, key: &ResourceKey, followed: &Followed, next: Option<Tracker>, verdict: Verdict) {
+        let revision = &followed.tracker.revision;
+        let own_rollback = followed.tracker.rollback;
+        let still = self.memory.with(key, |m| {
+            if m.rollout.as_ref() != Some(followed) {
+                return false;
+            }
+            m.rollout = next.map(|tracker| Followed {
+                tracker,
+                content: followed.content.clone(),
+            });
+            true
+        });
+        if !still {
+            return;
+        }
+        let finished = |health: Health, message: String| {
+            Record::default()
+                .health(health)
+                .message(message)
+                .task_definition(Some(revision.clone()))
+        };
+        let hold_back = || {
+            if !own_rollback {
+                self.memory
+                    .with(key, |m| m.held_back = Some(followed.content.clone()));
+            }
+        };
+        let record = match verdict {
+            Verdict::CrashLoop { failed } => {
+                let last = self.memory.with(key, |m| {
+                    m.held_back = Some(followed.content.clone());
+                    m.last_completed.clone()
+                });
+                match last.filter(|l| l != revision) {
+                    Some(to) => {
+                        let record = finished(
+                            Health::Degraded,
+                            format!(
+                                "crash loop: {failed} tasks of {revision} failed; rolling back to {to}"
+                            ),
+                        );
+                        self.memory.with(key, |m| m.rollback_to = Some(to));
+                        self.events.rollout(RolloutResult::RolledBack);
+                        (self.enqueue)(key.clone());
+                        record
+                    }
+                    None => {
+                        self.events.rollout(RolloutResult::Failed);
+                        finished(
+                            Health::Degraded,
+                            format!(
+                                "crash loop: {failed} tasks of {revision} failed and no earlier revision completed to roll back to"
+                            ),
+                        )
+                    }
+                }
+            }
+            // The operator's own rollback: the manifest failed, so Degraded while it goes on.
+            Verdict::Progressing { status, .. } if own_rollback => Record::default()
+                .health(Health::Degraded)
+                .message(format!("crash loop: rolled back to {revision}; {status}")),
+            Verdict::WaitingForTargets { running } if own_rollback => Record::default()
+                .health(Health::Degraded)
+                .message(format!(
+                    "crash loop: rolled back to {revision}; {running} running, waiting for healthy targets"
+                )),
+            Verdict::Progressing { status, late } if late => Record::default()
+                .health(Health::Degraded)
+                .message(format!(
+                    "{status}; not completed after {}",
+                    humantime::format_duration(self.settings.rollout_timeout)
+                )),
+            Verdict::Progressing { status, .. } => Record::default()
+                .health(Health::Progressing)
+                .message(status.to_string()),
+            Verdict::WaitingForTargets { running } => Record::default()
+                .health(Health::Progressing)
+                .message(format!("{running} running, waiting for healthy targets")),
+            Verdict::Completed { running } => {
+                self.memory
+                    .with(key, |m| m.last_completed = Some(revision.clone()));
+                if own_rollback {
+                    finished(
+                        Health::Degraded,
+                        format!(
+                            "rolled back to {revision} after a crash loop; fix the manifest to roll forward"
+                        ),
+                    )
+                } else {
+                    self.events.rollout(RolloutResult::Completed);
+                    finished(
+                        Health::Healthy,
+                        format!("rollout completed ({running} running)"),
+                    )
+                }
+            }
+            Verdict::Failed { reason } => {
+                hold_back();
+                self.events.rollout(RolloutResult::Failed);
+                finished(Health::Degraded, format!("rollout failed: {reason}"))
+            }
+            Verdict::RolledBack { to } => {
+                hold_back();
+                self.memory
+                    .with(key, |m| m.last_completed = Some(to.clone()));
+                self.events.rollout(RolloutResult::RolledBack);
+                finished(
+                    Health::Degraded,
+                    format!(
+                        "ECS rolled {revision} back to {to} (circuit breaker); this manifest is not applied again until it changes"
+                    ),
+                )
+                .sync(SyncStatus::OutOfSync)
+            }
+            Verdict::Missing => finished(Health::Missing, "service not found".into()),
+        };
+        record.write(&self.status, key);
+    }
+}

@@ -1,0 +1,184 @@
+//! The manifest source behind `run`, as one adapter over a watched directory, a polled git
+//! repository (woken early by the push webhook) or a feed the caller drives (tests): opened
+//! once, then `Source::next` gives the first load at once and each later load after a
+//! change, validated.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+use super::desired::validated;
+use crate::manifest::Loaded;
+use crate::source::SourceError;
+
+/// Where manifests come from.
+pub enum SourceConfig {
+    /// A directory, watched.
+    Dir {
+        /// The directory.
+        path: PathBuf,
+        /// Quiet time after the last file event before reloading.
+        debounce: Duration,
+    },
+    /// A git repository, fetched every `interval` and whenever `trigger` is notified (the
+    /// push webhook).
+    Git {
+        /// The repository.
+        options: crate::source::git::GitOptions,
+        /// Time between fetches.
+        interval: Duration,
+        /// Wakes a fetch now.
+        trigger: Arc<Notify>,
+    },
+    /// A source the caller drives (tests): each value received is a new load.
+    Feed {
+        /// `git:URL` or a description, for `/status`.
+        location: String,
+        /// Loads with their revision.
+        loads: tokio::sync::mpsc::Receiver<(Loaded, Option<String>)>,
+    },
+}
+
+impl std::fmt::Debug for SourceConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SourceConfig::Dir { path, debounce } => f
+                .debug_struct("Dir")
+                .field("path", path)
+                .field("debounce", debounce)
+                .finish(),
+            SourceConfig::Git {
+                options, interval, ..
+            } => f
+                .debug_struct("Git")
+                .field("options", options)
+                .field("interval", interval)
+                .finish(),
+            SourceConfig::Feed { location, .. } => {
+                f.debug_struct("Feed").field("location", location).finish()
+            }
+        }
+    }
+}
+
+/// The source behind `run`.
+pub(super) enum Source {
+    Dir {
+        path: PathBuf,
+        watcher: crate::source::DirWatcher,
+        loaded_once: bool,
+        cache: crate::manifest::LoadCache,
+    },
+    Git {
+        source: crate::source::git::GitSource,
+        interval: Duration,
+        trigger: Arc<Notify>,
+        loaded: Option<String>,
+    },
+    Feed {
+        location: String,
+        loads: tokio::sync::mpsc::Receiver<(Loaded, Option<String>)>,
+    },
+}
+
+impl Source {
+    /// Opens the source `config` names (a directory starts being watched).
+    pub(super) fn open(config: SourceConfig) -> Result<Source, SourceError> {
+        Ok(match config {
+            SourceConfig::Dir { path, debounce } => Source::Dir {
+                watcher: crate::source::watch(&path, debounce)?,
+                path,
+                loaded_once: false,
+                cache: crate::manifest::LoadCache::default(),
+            },
+            SourceConfig::Git {
+                options,
+                interval,
+                trigger,
+            } => Source::Git {
+                source: crate::source::git::GitSource::new(options),
+                interval,
+                trigger,
+                loaded: None,
+            },
+            SourceConfig::Feed { location, loads } => Source::Feed { location, loads },
+        })
+    }
+
+    /// `dir:PATH`, `git:URL@REF` (credentials stripped) or the feed's description.
+    pub(super) fn location(&self) -> String {
+        match self {
+            Source::Dir { path, .. } => format!("dir:{}", path.display()),
+            Source::Git { source, .. } => format!(
+                "git:{}@{}",
+                crate::source::git::display_url(&source.options().url),
+                source.options().reference
+            ),
+            Source::Feed { location, .. } => location.clone(),
+        }
+    }
+
+    /// The next load: at once the first time, then after each change. `None` when a feed ends.
+    pub(super) async fn next(&mut self) -> Result<Option<(Loaded, Option<String>)>, SourceError> {
+        match self {
+            Source::Dir {
+                path,
+                watcher,
+                loaded_once,
+                cache,
+            } => {
+                if *loaded_once {
+                    let change = watcher.changed().await?;
+                    tracing::debug!(
+                        paths = change.paths.len(),
+                        rescan = change.rescan,
+                        "manifests changed"
+                    );
+                }
+                *loaded_once = true;
+                let loaded = crate::manifest::load_dir_cached(path, cache);
+                Ok(Some((validated(loaded), None)))
+            }
+            Source::Git {
+                source,
+                interval,
+                trigger,
+                loaded,
+            } => {
+                let mut retry = Duration::from_secs(1);
+                loop {
+                    if loaded.is_some() {
+                        tokio::select! {
+                            () = tokio::time::sleep(*interval) => {}
+                            () = trigger.notified() => {}
+                        }
+                    }
+                    let snapshot = match source.fetch().await {
+                        Ok(snapshot) => snapshot,
+                        // Before the first load there is nothing to keep: try again soon.
+                        Err(e) if loaded.is_none() => {
+                            tracing::warn!(error = %e, retry_in = ?retry, "first git fetch failed");
+                            tokio::time::sleep(retry).await;
+                            retry = (retry * 2).min(*interval);
+                            continue;
+                        }
+                        Err(e) => return Err(e.into()),
+                    };
+                    if loaded.as_deref() == Some(snapshot.sha.as_str()) {
+                        continue;
+                    }
+                    tracing::info!(sha = %snapshot.sha, files = snapshot.files.len(), "git: new commit");
+                    *loaded = Some(snapshot.sha.clone());
+                    let docs = crate::manifest::load::load_texts(&snapshot.files);
+                    return Ok(Some((validated(docs), Some(snapshot.sha))));
+                }
+            }
+            Source::Feed { loads, .. } => Ok(loads
+                .recv()
+                .await
+                .map(|(loaded, revision)| (validated(loaded), revision))),
+        }
+    }
+}
