@@ -33,6 +33,9 @@ pub mod service;
 pub mod target_group;
 pub mod task_definition;
 
+#[cfg(test)]
+mod plan_tests;
+
 /// What the layers need of a kind.
 pub trait KindOps {
     /// The kind's manifest spec.
@@ -96,8 +99,7 @@ pub(crate) fn metadata(name: &str, adopt: bool) -> Metadata {
     }
 }
 
-/// Prefix of the tags the operator writes itself.
-pub const OWN_TAG_PREFIX: &str = "ecs-operator/";
+pub use crate::plan::OWN_TAG_PREFIX;
 
 /// A manifest's tags as a map.
 pub fn tag_map(tags: &PairList<Tag>) -> Tags {

@@ -1,6 +1,25 @@
 //! ecs-operator: a Kubernetes-style operator for Amazon ECS. It reads YAML manifests of ECS
 //! clusters, services (with their task definitions) and ELBv2 target groups, and makes AWS
-//! match them. See README.md for the user's view and DESIGN.md for the product picture.
+//! match them. See README.md for the user's view and `docs/ARCHITECTURE.md` for the flow, the kinds
+//! and the checklists for adding a field or a kind.
+//!
+//! # Layers
+//! Lowest first. A module may import only from its own layer or a lower one, never upward;
+//! `tests/layers.rs` checks every `crate::` path in `src/` against this list.
+//! 1. `manifest`, `http_client`: manifest types, loading, validation, schema; a bare HTTP client.
+//! 2. `cloud`: API shapes, errors, the operation catalogue, AWS's defaults, the call layer, both
+//!    backends.
+//! 3. `ratelimit`, `diff`, `source`: client-side buckets (a call layer); generic comparison;
+//!    manifest sources.
+//! 4. `observe`: the only reader of live state.
+//! 5. `plan`: the vocabulary of plans (status, steps, ownership and tag helpers).
+//! 6. `kind`: one module per kind: view, comparison, derived update, pure plan, import.
+//! 7. `planner`: read, then plan every document through its kind.
+//! 8. `apply`, `prune`, `import`, `rollout`: acting on plans; deleting; import; the tracker.
+//! 9. `status`: per-resource status records and the board.
+//! 10. `metrics`, `page`: Prometheus metrics (and the instrumentation layer); the status page.
+//! 11. `connect`, `controller`: a backend behind its call layers; the long-running controller.
+//! 12. `cli`: the command line.
 //!
 //! # Layout
 //! In the order data flows (DESIGN.md "Flow"):
@@ -18,8 +37,8 @@
 //!   its comparable view, the update requests derived from the differences, its pure plan and
 //!   its import conversion, reached through the `KindOps` trait. AWS's defaults are
 //!   `cloud::defaults`.
-//! - [`plan`]: per-resource plans (status, field changes, ordered steps): read, then plan
-//!   each document through its kind.
+//! - [`plan`]: the vocabulary of per-resource plans (status, field changes, ordered steps).
+//! - [`planner`]: read in batches, then plan each document through its kind (pure).
 //! - [`apply`]: runs plans, filling in ARNs created on the way.
 //! - [`prune`]: deleting owned resources no manifest names anymore (opt-in, bounded).
 //! - [`rollout`]: the one rollout tracker, a pure transition function over what the observer
@@ -56,6 +75,7 @@ pub mod metrics;
 pub mod observe;
 pub mod page;
 pub mod plan;
+pub mod planner;
 pub mod prune;
 pub mod ratelimit;
 pub mod rollout;

@@ -14,7 +14,7 @@ use ecs_operator::cloud::sim::{Sim, SimConfig};
 use ecs_operator::manifest::service::ServiceSpec;
 use ecs_operator::manifest::{Document, load_paths, load_str, validate};
 use ecs_operator::observe::Observer;
-use ecs_operator::plan::plan_all;
+use ecs_operator::planner::plan_all;
 use ecs_operator::rollout::{RolloutStatus, assess};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");

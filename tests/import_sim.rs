@@ -23,7 +23,8 @@ use ecs_operator::manifest::task_definition::{
 use ecs_operator::manifest::units::{TaskCpu, TaskMemory};
 use ecs_operator::manifest::{Document, load_paths, validate};
 use ecs_operator::observe::Observer;
-use ecs_operator::plan::{ResourcePlan, Status, TAG_MANAGED_BY, plan_all};
+use ecs_operator::plan::{ResourcePlan, Status, TAG_MANAGED_BY};
+use ecs_operator::planner::plan_all;
 
 const INSTANCE: &str = "import-test";
 const CLUSTER: &str = "legacy";

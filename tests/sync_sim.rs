@@ -9,7 +9,8 @@ use ecs_operator::apply::apply;
 use ecs_operator::cloud::sim::{Sim, SimConfig};
 use ecs_operator::manifest::{Document, load_str, validate};
 use ecs_operator::observe::Observer;
-use ecs_operator::plan::{Status, plan_all};
+use ecs_operator::plan::Status;
+use ecs_operator::planner::plan_all;
 use proptest::prelude::*;
 
 const INSTANCE: &str = "test-operator";

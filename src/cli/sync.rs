@@ -14,7 +14,8 @@ use crate::apply::{Applied, apply as apply_plans};
 use crate::connect::{self, Connected};
 use crate::manifest::{self, Kind, ResourceKey};
 use crate::observe::Observer;
-use crate::plan::{ResourcePlan, Status, plan_all};
+use crate::plan::{ResourcePlan, Status};
+use crate::planner::plan_all;
 use crate::prune::{MaxPrune, PrunePlan, plan_prune, prune};
 use crate::rollout;
 

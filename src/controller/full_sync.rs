@@ -14,7 +14,8 @@ use super::record::{Record, Revision};
 use crate::cloud::CloudError;
 use crate::manifest::{Kind, ResourceKey};
 use crate::observe::Observed;
-use crate::plan::{ResourcePlan, Status, plan_keys};
+use crate::plan::{ResourcePlan, Status};
+use crate::planner::plan_keys;
 use crate::rollout::{RolloutStatus, assess};
 use crate::status::{Health, SyncStatus};
 

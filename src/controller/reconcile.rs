@@ -31,7 +31,8 @@ use crate::cloud::{Cloud, CloudError};
 use crate::manifest::{Document, Kind, ResourceKey};
 use crate::metrics::ReconcileResult;
 use crate::observe::{Observed, Observer};
-use crate::plan::{Planned, ResourcePlan, Status, plan_keys};
+use crate::plan::{ResourcePlan, Status};
+use crate::planner::{Planned, plan_keys};
 use crate::rollout::Tracker;
 use crate::status::{Health, StatusBoard, SyncStatus};
 

@@ -629,7 +629,7 @@ async fn apply_logs_each_mutating_call_once_at_debug_without_secret_values() {
         ..SimConfig::default()
     });
     let observer = Observer::new(sim.cloud());
-    let (plans, arns) = crate::plan::plan_all(&observer, &documents, "test")
+    let (plans, arns) = crate::planner::plan_all(&observer, &documents, "test")
         .await
         .expect("plans");
     let mut seen = Vec::new();

@@ -3,12 +3,14 @@
 
 use std::path::Path;
 
-use super::*;
 use crate::cloud::model::{self, Cluster};
+use crate::cloud::model::{Tags, TaskDefinition};
 use crate::kind::task_definition::{TaskDefinitionPlan, TaskDefinitionTarget};
 use crate::kind::{cluster, service, target_group};
+use crate::manifest::Document;
 use crate::manifest::{Spec, load_str};
 use crate::observe::{Observed, ObservedTargetGroup};
+use crate::plan::*;
 
 const MANIFESTS: &str = "\
 apiVersion: ecs-operator/v1
