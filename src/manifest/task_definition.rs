@@ -1,3 +1,5 @@
+//! (Over 600 lines: the ECS shapes of a task definition, one struct each, as the API has them.)
+//!
 //! The task definition blueprint inlined in a Service manifest (`spec.taskDefinition`), with
 //! the field names and shapes of ECS RegisterTaskDefinition, so JSON from
 //! `aws ecs describe-task-definition` can be pasted in.

@@ -1,3 +1,6 @@
+//! (Over 600 lines: one rule per function; the cross-document rules need the whole set, and
+//! splitting would put the order the rules run in out of sight.)
+//!
 //! Validation of loaded manifests, before anything touches AWS: rules inside one document
 //! (Fargate sizes, networking, containers, load balancer wiring) and across documents
 //! (duplicates, references to target groups, task definition families). Every finding names

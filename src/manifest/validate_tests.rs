@@ -1,3 +1,5 @@
+//! (Over 600 lines: one row per rule, read as one table.)
+//!
 //! One row per validation rule: a valid base set of manifests, one mutation, and the finding it
 //! must produce (severity, rule, field path). The base itself must produce no finding at all, so
 //! each row proves its rule fires on exactly that change.

@@ -1,3 +1,5 @@
+//! (Over 600 lines: one harness that reads the exposition back, shared by every metric's test.)
+//!
 //! Tests of [`Metrics`]: values read back from the text exposition, the instrumented simulator
 //! and the rate limiter's wait hook on paused tokio time.
 

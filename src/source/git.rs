@@ -1,3 +1,6 @@
+//! (Over 600 lines: the fetch, the ref resolution, the tree read and the token handling share
+//! the one gix repository handle and its error type.)
+//!
 //! The git manifest source: a bare cache of a remote repository, fetched with gitoxide (`gix`),
 //! and the manifests read straight from the object database at the commit a branch or tag
 //! names (no worktree checkout). Plus the GitHub-style webhook signature check that lets a

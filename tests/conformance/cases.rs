@@ -1,3 +1,5 @@
+//! (Over 600 lines: one function per behaviour, each small; the list is read as one catalogue.)
+//!
 //! The conformance cases: one async function per behaviour, run unchanged against every
 //! backend. They assert what AWS does; where moto differs (aws-api-facts.md), the case checks
 //! that moto really answered differently, says so through `Backend::moto_gap` (printed) and

@@ -1,8 +1,12 @@
+//! (Over 600 lines: the SDK has a builder per member of ~30 nested shapes, each mapped both
+//! ways next to each other so that a field added on one side shows missing on the other.)
+//!
 //! Task definitions: the manifest [`TaskDefinition`] -> RegisterTaskDefinition input, and a
 //! described `TaskDefinition` -> [`RegisteredTaskDefinition`].
 //!
 //! Every field of the manifest types is carried both ways. Values AWS fills in come back as AWS
-//! sends them (container `cpu` 0, `essential` true, empty lists...): the diff layer normalizes.
+//! sends them (container `cpu` 0, `essential` true, empty lists...): the kinds fill both sides
+//! with `cloud::defaults` before comparing.
 //! Lists the manifest leaves empty are not sent, and empty lists read back as empty.
 //!
 //! A described revision is read exactly or not at all: an SDK enum value the model does not

@@ -1,3 +1,5 @@
+//! (Over 600 lines: one test per API behaviour on one shared fixture.)
+//!
 //! The API surface: ARNs, the defaults ECS and ELBv2 fill in, AWS's errors and batch limits,
 //! CreateService idempotency, paging.
 
