@@ -1,7 +1,7 @@
 //! ecs-operator: a Kubernetes-style operator for Amazon ECS. It reads YAML manifests of ECS
 //! clusters, services (with their task definitions) and ELBv2 target groups, and makes AWS
-//! match them. See README.md for the user's view and `docs/ARCHITECTURE.md` for the flow, the kinds
-//! and the checklists for adding a field or a kind.
+//! match them. See README.md for the user's view; this page is the map of the code: its layers,
+//! its modules, and the checklists for adding a field, a kind or an AWS operation.
 //!
 //! # Layers
 //! Lowest first. A module may import only from its own layer or a lower one, never upward;
@@ -56,6 +56,42 @@
 //! - [`http_client`]: a minimal HTTP client for commands that ask a running controller.
 //! - [`cli`]: the command line (`validate`, `schema`, `diff`, `apply`, `run`, `status`,
 //!   `import`, `healthcheck`).
+//!
+//! # Adding a field (of the ECS or ELBv2 API shapes)
+//! 1. The manifest type in `manifest/<kind>.rs` (the JSON Schema follows); a validation rule
+//!    in `manifest/validate.rs` if it has one.
+//! 2. `cloud/model.rs` when the live type is not the manifest's own, both directions of
+//!    `cloud/aws/<kind>.rs`, and the simulator if it acts on the field.
+//! 3. If AWS fills it in when left out: one line in the kind's `fill_*` of
+//!    `cloud/defaults/<kind>.rs` (`fill_container` for a container field). Import's strip and
+//!    the simulator's stored value follow from it; the property tests cover it.
+//! 4. In `kind/<kind>.rs`: the view field, its line in the desired view and in `spec_of_live`
+//!    (container fields are in the task definition as it is, nothing to add).
+//! 5. How it changes in place: a row in `UPDATE_SERVICE` / `UPDATE_TARGET_GROUP` /
+//!    `UPDATE_CLUSTER`, or its name in `NOT_IN_UPDATE_SERVICE` / `*_IMMUTABLE`: a coverage test
+//!    fails until one of them names it. Add it to the kind's create input.
+//! 6. A list AWS does not keep in order: sort it in the view.
+//!
+//! # Adding a kind
+//! 1. `manifest/<kind>.rs`, its `Kind` and `Spec` variants (`manifest/document.rs`) and its
+//!    validation.
+//! 2. Its AWS operations (next checklist), model types, `cloud/aws/<kind>.rs` and
+//!    `cloud/sim/<kind>.rs`.
+//! 3. `cloud/defaults/<kind>.rs`: `fill_`/`strip_` with their property tests.
+//! 4. `kind/<kind>.rs`: the view (desired, `spec_of_live`, live), an `UPDATE_<KIND>` table with
+//!    its coverage test, the pure plan and the import, `impl KindOps`; a `pub mod` line and an
+//!    arm in each dispatch `match` of `kind.rs`.
+//! 5. `observe.rs`: its `Wanted` and `Observed` entries and their batched read.
+//! 6. Its `Step` variants in `plan.rs`, run by `apply.rs`; its files in `import.rs`; what keeps
+//!    it from pruning in `prune.rs`; its health in `controller/full_sync.rs`.
+//!
+//! # Adding an AWS operation
+//! 1. The trait method in `cloud.rs`; one line in the catalogue of `cloud/operation.rs` (its
+//!    bucket; rate limiting, metrics labels, fault injection and the simulator's throttling
+//!    read it from there).
+//! 2. Its forwarding in `cloud/layer.rs` (the one place every call passes the layers); its
+//!    `cloud/aws` call; its simulator line in `cloud/sim/{ecs,elbv2}.rs` and the state method.
+//! 3. Its permission in `deploy/iam-policy.json` (`tests/iam_policy.rs` fails until then).
 //!
 //! `main.rs` only parses the command line, sets up logging and calls [`cli::run`].
 
