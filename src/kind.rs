@@ -10,7 +10,9 @@
 //!
 //! The layers reach every kind through [`KindOps`] (the way Crossplane's managed reconciler
 //! drives one Observe/Create/Update/Delete client per resource): [`want`] says what to read
-//! for a document and [`plan`] plans it from what was read.
+//! for a document, [`plan`] plans it from what was read, [`health`] says how the live
+//! resource is doing (in [`health`](mod@health)) and [`keep`] what its manifest keeps from
+//! pruning.
 //!
 //! Tags: a view holds the manifest's tag keys plus the ownership tags (`managed-by`,
 //! `source`). Tags someone else added live (cost allocation, ...) are left alone, never
@@ -24,11 +26,13 @@ use crate::diff::FieldChange;
 use crate::manifest::document::ANNOTATION_ADOPT;
 use crate::manifest::path::Segment;
 use crate::manifest::shorthand::{self, PairList, Scalar, Tag};
-use crate::manifest::{Document, Kind, Metadata, Spec};
+use crate::manifest::{Document, Kind, Metadata, ResourceKey, Spec};
 use crate::observe::{Observed, Read, Wanted};
 use crate::plan::{PlanContext, ResourcePlan};
+use health::LiveHealth;
 
 pub mod cluster;
+pub mod health;
 pub mod service;
 pub mod target_group;
 pub mod task_definition;
@@ -52,6 +56,25 @@ pub trait KindOps {
         spec: &Self::Spec,
         observed: &Observed,
     ) -> Result<ResourcePlan, Read>;
+    /// How the live resource named by `key` is doing, from what was read.
+    fn health(key: &ResourceKey, observed: &Observed) -> LiveHealth;
+    /// Adds what the document keeps from pruning (its own name, and what it uses).
+    fn keep(doc: &Document, spec: &Self::Spec, keep: &mut Keep);
+}
+
+/// What the manifests keep from pruning: the resources they name and the places prune looks
+/// in (the clusters whose services it lists, the task definition families whose old
+/// revisions it deregisters).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Keep {
+    /// Clusters to look in (declared or used by a service).
+    pub clusters: BTreeSet<String>,
+    /// Services by (cluster, name).
+    pub services: BTreeSet<(String, String)>,
+    /// Target groups by name.
+    pub target_groups: BTreeSet<String>,
+    /// Task definition families of the services.
+    pub families: BTreeSet<String>,
 }
 
 /// What planning `doc` needs read, whatever its kind.
@@ -61,6 +84,28 @@ pub fn want(doc: &Document, wanted: &mut Wanted) {
         Spec::TargetGroup(t) => target_group::TargetGroup::want(doc, t, wanted),
         Spec::Service(s) => service::Service::want(doc, s, wanted),
     }
+}
+
+/// How the live resource named by `key` is doing, whatever its kind (see [`KindOps::health`]).
+pub fn health(key: &ResourceKey, observed: &Observed) -> LiveHealth {
+    match key.kind {
+        Kind::Cluster => cluster::Cluster::health(key, observed),
+        Kind::TargetGroup => target_group::TargetGroup::health(key, observed),
+        Kind::Service => service::Service::health(key, observed),
+    }
+}
+
+/// What every document keeps from pruning (see [`KindOps::keep`]).
+pub fn keep(documents: &[Document]) -> Keep {
+    let mut keep = Keep::default();
+    for doc in documents {
+        match &doc.manifest.spec {
+            Spec::Cluster(c) => cluster::Cluster::keep(doc, c, &mut keep),
+            Spec::TargetGroup(t) => target_group::TargetGroup::keep(doc, t, &mut keep),
+            Spec::Service(s) => service::Service::keep(doc, s, &mut keep),
+        }
+    }
+    keep
 }
 
 /// The plan of `doc`, whatever its kind (see [`KindOps::plan`]).

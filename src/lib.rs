@@ -9,17 +9,17 @@
 //! 1. `manifest`, `http_client`: manifest types, loading, validation, schema; a bare HTTP client.
 //! 2. `cloud`: API shapes, errors, the operation catalogue, AWS's defaults, the call layer, both
 //!    backends.
-//! 3. `ratelimit`, `diff`, `source`: client-side buckets (a call layer); generic comparison;
-//!    manifest sources.
+//! 3. `ratelimit`, `diff`, `source`, `status`: client-side buckets (a call layer); generic
+//!    comparison; manifest sources; per-resource status records and the board.
 //! 4. `observe`: the only reader of live state.
 //! 5. `plan`: the vocabulary of plans (status, steps, ownership and tag helpers).
-//! 6. `kind`: one module per kind: view, comparison, derived update, pure plan, import.
+//! 6. `kind`: one module per kind: view, comparison, derived update, pure plan, health,
+//!    import.
 //! 7. `planner`: read, then plan every document through its kind.
 //! 8. `apply`, `prune`, `import`, `rollout`: acting on plans; deleting; import; the tracker.
-//! 9. `status`: per-resource status records and the board.
-//! 10. `metrics`, `page`: Prometheus metrics (and the instrumentation layer); the status page.
-//! 11. `connect`, `controller`: a backend behind its call layers; the long-running controller.
-//! 12. `cli`: the command line.
+//! 9. `metrics`, `page`: Prometheus metrics (and the instrumentation layer); the status page.
+//! 10. `connect`, `controller`: a backend behind its call layers; the long-running controller.
+//! 11. `cli`: the command line.
 //!
 //! # Layout
 //! In the order data flows (DESIGN.md "Flow"):
@@ -79,11 +79,12 @@
 //!    `cloud/sim/<kind>.rs`.
 //! 3. `cloud/defaults/<kind>.rs`: `fill_`/`strip_` with their property tests.
 //! 4. `kind/<kind>.rs`: the view (desired, `spec_of_live`, live), an `UPDATE_<KIND>` table with
-//!    its coverage test, the pure plan and the import, `impl KindOps`; a `pub mod` line and an
-//!    arm in each dispatch `match` of `kind.rs`.
+//!    its coverage test, the pure plan and the import, and `impl KindOps` (what to read, the
+//!    plan, its health, what it keeps from pruning); a `pub mod` line and an arm in each
+//!    dispatch `match` of `kind.rs`.
 //! 5. `observe.rs`: its `Wanted` and `Observed` entries and their batched read.
-//! 6. Its `Step` variants in `plan.rs`, run by `apply.rs`; its files in `import.rs`; what keeps
-//!    it from pruning in `prune.rs`; its health in `controller/full_sync.rs`.
+//! 6. Its `Step` variants in `plan.rs`, run by `apply.rs`; its files in `import.rs`; what prune
+//!    deletes of it in `prune.rs`.
 //!
 //! # Adding an AWS operation
 //! 1. The trait method in `cloud.rs`; one line in the catalogue of `cloud/operation.rs` (its

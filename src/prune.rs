@@ -7,13 +7,13 @@
 //! of 400, DescribeTags by 20), and the revisions of the managed task definition families,
 //! all through the [`Observer`]'s reads.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::HashSet;
 use std::fmt;
 
 use crate::cloud::model::UpdateService;
 use crate::cloud::{Cloud, CloudError};
-use crate::kind::task_definition as normalize;
-use crate::manifest::{Document, Spec};
+use crate::kind::Keep;
+use crate::manifest::Document;
 use crate::observe::Observer;
 use crate::plan::TAG_MANAGED_BY;
 
@@ -126,27 +126,12 @@ pub async fn plan_prune(
     instance: &str,
     keep_revisions: usize,
 ) -> Result<PrunePlan, CloudError> {
-    let mut clusters = BTreeSet::new();
-    let mut wanted_services = HashSet::new();
-    let mut wanted_groups = HashSet::new();
-    let mut families = BTreeSet::new();
-    for doc in documents {
-        let name = doc.manifest.metadata.name.clone();
-        match &doc.manifest.spec {
-            Spec::Cluster(_) => {
-                clusters.insert(name);
-            }
-            Spec::TargetGroup(_) => {
-                wanted_groups.insert(name);
-            }
-            Spec::Service(s) => {
-                clusters.insert(s.cluster.clone());
-                let td = normalize::desired_task_definition(&name, s);
-                families.extend(td.family);
-                wanted_services.insert((s.cluster.clone(), name));
-            }
-        }
-    }
+    let Keep {
+        clusters,
+        services: wanted_services,
+        target_groups: wanted_groups,
+        families,
+    } = crate::kind::keep(documents);
     let ours =
         |tags: &crate::cloud::model::Tags| tags.get(TAG_MANAGED_BY).is_some_and(|v| v == instance);
     let observer = Observer::new(cloud.clone());

@@ -3,7 +3,8 @@
 //! targets be healthy); a FAILED rollout, a crash loop, or a PRIMARY running another revision
 //! (ECS's circuit breaker rolled it back) is a failure.
 //!
-//! - [`assess`]: where a described service's rollout stands ([`RolloutStatus`]).
+//! - [`assess`]: where a described service's rollout stands ([`RolloutStatus`]); it is the
+//!   service kind's knowledge, kept in `kind::health` and re-exported here.
 //! - [`step`]: the tracker's pure transition over what was read ([`Seen`]) and the time: the
 //!   next state (none once final) and a [`Verdict`]. No I/O, so it is table-tested.
 //! - [`read`]: what `step` needs, through the [`Observer`] (DescribeServices by 10 per
@@ -12,117 +13,16 @@
 //!   controller drives the same two in `controller::rollouts`, acting on each verdict.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::fmt;
 use std::time::Duration;
 
 use tokio::time::Instant;
 
 use crate::cloud::CloudError;
-use crate::cloud::model::{RolloutState, Service};
+use crate::cloud::model::Service;
 use crate::manifest::ResourceKey;
 use crate::observe::Observer;
 
-/// Where a rollout stands.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RolloutStatus {
-    /// Still replacing tasks.
-    Progressing {
-        /// Tasks of the PRIMARY deployment running.
-        running: u32,
-        /// Tasks it wants.
-        desired: u32,
-        /// Tasks of it that failed.
-        failed: u32,
-    },
-    /// The PRIMARY deployment runs the revision and completed.
-    Completed {
-        /// Tasks running.
-        running: u32,
-    },
-    /// ECS marked the rollout FAILED.
-    Failed {
-        /// ECS's reason.
-        reason: String,
-    },
-    /// The PRIMARY deployment runs another revision: ECS rolled the change back.
-    RolledBack {
-        /// The revision it went back to.
-        to: String,
-    },
-    /// The service is gone.
-    Missing,
-}
-
-impl RolloutStatus {
-    /// True once the rollout will not change any more.
-    pub fn is_final(&self) -> bool {
-        !matches!(self, RolloutStatus::Progressing { .. })
-    }
-
-    /// True for a finished, good rollout.
-    pub fn is_success(&self) -> bool {
-        matches!(self, RolloutStatus::Completed { .. })
-    }
-}
-
-impl fmt::Display for RolloutStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            RolloutStatus::Progressing {
-                running,
-                desired,
-                failed,
-            } => {
-                write!(f, "{running}/{desired} running, {failed} failed")
-            }
-            RolloutStatus::Completed { running } => {
-                write!(f, "rollout completed ({running} running)")
-            }
-            RolloutStatus::Failed { reason } => write!(f, "rollout failed: {reason}"),
-            RolloutStatus::RolledBack { to } => {
-                write!(f, "rolled back by ECS to {to} (circuit breaker)")
-            }
-            RolloutStatus::Missing => f.write_str("service not found"),
-        }
-    }
-}
-
-/// Assesses a described service against the revision the operator set (empty: any revision).
-pub fn assess(service: Option<&Service>, revision: &str) -> RolloutStatus {
-    let Some(service) = service else {
-        return RolloutStatus::Missing;
-    };
-    let Some(primary) = service.primary() else {
-        return RolloutStatus::Progressing {
-            running: service.running_count,
-            desired: service.desired_count,
-            failed: 0,
-        };
-    };
-    if !revision.is_empty() && primary.task_definition != revision {
-        return RolloutStatus::RolledBack {
-            to: primary.task_definition.clone(),
-        };
-    }
-    match primary.rollout_state {
-        Some(RolloutState::Failed) => RolloutStatus::Failed {
-            reason: primary.rollout_state_reason.clone().unwrap_or_default(),
-        },
-        // Completed, with no older deployment still running tasks.
-        Some(RolloutState::Completed)
-            if primary.running_count >= primary.desired_count && service.deployments.len() == 1 =>
-        {
-            RolloutStatus::Completed {
-                running: primary.running_count,
-            }
-        }
-        _ => RolloutStatus::Progressing {
-            running: primary.running_count,
-            desired: primary.desired_count,
-            failed: primary.failed_tasks,
-        },
-    }
-}
+pub use crate::kind::health::{RolloutStatus, assess};
 
 /// A rollout being followed: the tracker's state.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -128,7 +128,7 @@ impl RolloutState {
 }
 
 /// One deployment of a service (`deployments[]` of DescribeServices).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Deployment {
     /// `ecs-svc/...`.
     pub id: String,

@@ -185,46 +185,12 @@ fn completed_revision(key: &ResourceKey, observed: &Observed) -> Option<String> 
     live.primary().map(|p| p.task_definition.clone())
 }
 
-/// Health, a message and the running revision of `key` from what was read.
+/// Health, a message and the running revision of `key` from what was read (its kind says
+/// what healthy means: `kind::health`).
 pub(super) fn live_health(
     key: &ResourceKey,
     observed: &Observed,
 ) -> (Health, Option<String>, Option<String>) {
-    let present = |exists: bool| {
-        if exists {
-            Health::Healthy
-        } else {
-            Health::Missing
-        }
-    };
-    match key.kind {
-        Kind::Cluster => (
-            present(observed.clusters.contains_key(&key.name)),
-            None,
-            None,
-        ),
-        Kind::TargetGroup => (
-            present(observed.target_groups.contains_key(&key.name)),
-            None,
-            None,
-        ),
-        Kind::Service => {
-            let live = observed
-                .services
-                .get(&(key.cluster.clone().unwrap_or_default(), key.name.clone()));
-            let Some(live) = live else {
-                return (Health::Missing, None, None);
-            };
-            let td = Some(live.task_definition.clone());
-            match assess(Some(live), "") {
-                RolloutStatus::Completed { .. } => (Health::Healthy, None, td),
-                RolloutStatus::Failed { reason } => (
-                    Health::Degraded,
-                    Some(format!("rollout failed: {reason}")),
-                    td,
-                ),
-                other => (Health::Progressing, Some(other.to_string()), td),
-            }
-        }
-    }
+    let live = crate::kind::health(key, observed);
+    (live.health, live.message, live.revision)
 }

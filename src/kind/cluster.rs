@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::Keep;
+use super::health::LiveHealth;
 use super::{
     KindOps, changed_fields, managed_tags, metadata, sorted, strategy, tag_map, user_tags,
 };
@@ -15,7 +17,7 @@ use crate::diff::{FieldChange, compare, creation};
 use crate::manifest::cluster::ClusterSpec;
 use crate::manifest::document::ANNOTATION_SUSPEND;
 use crate::manifest::shorthand::{NameValue, PairList, Scalar};
-use crate::manifest::{Document, Kind, Manifest, Spec};
+use crate::manifest::{Document, Kind, Manifest, ResourceKey, Spec};
 use crate::observe::{Observed, Read, Wanted};
 use crate::plan::{
     PlanContext, ResourcePlan, Status, Step, TAG_SPEC_HASH, hash, ownership_problem,
@@ -28,6 +30,14 @@ pub struct Cluster;
 impl KindOps for Cluster {
     type Spec = ClusterSpec;
     const KIND: Kind = Kind::Cluster;
+
+    fn health(key: &ResourceKey, observed: &Observed) -> LiveHealth {
+        LiveHealth::present(observed.clusters.contains_key(&key.name))
+    }
+
+    fn keep(doc: &Document, _: &ClusterSpec, keep: &mut Keep) {
+        keep.clusters.insert(doc.manifest.metadata.name.clone());
+    }
 
     fn want(doc: &Document, _: &ClusterSpec, wanted: &mut Wanted) {
         wanted.clusters.insert(doc.manifest.metadata.name.clone());

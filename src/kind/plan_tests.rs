@@ -493,3 +493,75 @@ fn a_service_plan_reads_nothing_itself_and_names_each_read_in_the_search_order()
         "a revision the operator set with this content is not read"
     );
 }
+
+#[test]
+fn each_kind_keeps_its_own_name_and_a_service_its_cluster_and_family() {
+    let keep = crate::kind::keep(&docs(MANIFESTS));
+    assert_eq!(keep.clusters, ["shop".to_string()].into());
+    assert_eq!(keep.target_groups, ["shop-api".to_string()].into());
+    assert_eq!(
+        keep.services,
+        [("shop".to_string(), "api".to_string())].into()
+    );
+    assert_eq!(keep.families, ["api".to_string()].into());
+}
+
+#[test]
+fn health_is_each_kinds_own() {
+    use crate::cloud::model::{Deployment, RolloutState, Service};
+    use crate::kind::health;
+    use crate::manifest::{Kind, ResourceKey};
+    use crate::status::Health;
+    let key = |kind, cluster: Option<&str>, name: &str| ResourceKey {
+        kind,
+        cluster: cluster.map(str::to_string),
+        name: name.into(),
+    };
+    let service = |state, reason: &str| Service {
+        name: "api".into(),
+        task_definition: "api:3".into(),
+        deployments: vec![Deployment {
+            status: "PRIMARY".into(),
+            task_definition: "api:3".into(),
+            desired_count: 2,
+            running_count: 2,
+            rollout_state: Some(state),
+            rollout_state_reason: Some(reason.into()),
+            ..Deployment::default()
+        }],
+        ..Service::default()
+    };
+    let mut observed = Observed::default();
+    let api = key(Kind::Service, Some("shop"), "api");
+    assert_eq!(health(&api, &observed).health, Health::Missing);
+    observed.services.insert(
+        ("shop".into(), "api".into()),
+        service(RolloutState::Completed, ""),
+    );
+    let h = health(&api, &observed);
+    assert_eq!(
+        (h.health, h.revision.as_deref()),
+        (Health::Healthy, Some("api:3"))
+    );
+    observed.services.insert(
+        ("shop".into(), "api".into()),
+        service(RolloutState::Failed, "tasks failed to start"),
+    );
+    let h = health(&api, &observed);
+    assert_eq!(h.health, Health::Degraded);
+    assert_eq!(
+        h.message.as_deref(),
+        Some("rollout failed: tasks failed to start")
+    );
+    observed.services.insert(
+        ("shop".into(), "api".into()),
+        service(RolloutState::InProgress, ""),
+    );
+    assert_eq!(health(&api, &observed).health, Health::Progressing);
+    let cluster = key(Kind::Cluster, None, "shop");
+    assert_eq!(health(&cluster, &observed).health, Health::Missing);
+    observed.clusters.insert("shop".into(), Default::default());
+    assert_eq!(health(&cluster, &observed).health, Health::Healthy);
+    let group = key(Kind::TargetGroup, None, "shop-api");
+    assert_eq!(health(&group, &observed).health, Health::Missing);
+}

@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::Keep;
+use super::health::LiveHealth;
 use super::task_definition::{self, TaskDefinitionPlan, TaskDefinitionTarget};
 use super::{
     KindOps, changed_fields, managed_tags, metadata, sorted, strategy, tag_map, user_tags,
@@ -22,7 +24,7 @@ use crate::diff::{compare, creation};
 use crate::manifest::document::ANNOTATION_SUSPEND;
 use crate::manifest::service::{DeploymentController, LoadBalancer, ServiceSpec};
 use crate::manifest::task_definition::TaskDefinition;
-use crate::manifest::{Document, Kind, Manifest, Spec};
+use crate::manifest::{Document, Kind, Manifest, ResourceKey, Spec};
 use crate::observe::{Observed, Read, Wanted};
 use crate::plan::{
     LoadBalancerRef, PlanContext, ResourcePlan, Status, Step, TAG_SPEC_HASH, TAG_TASK_DEFINITION,
@@ -36,6 +38,18 @@ pub struct Service;
 impl KindOps for Service {
     type Spec = ServiceSpec;
     const KIND: Kind = Kind::Service;
+
+    fn health(key: &ResourceKey, observed: &Observed) -> LiveHealth {
+        super::health::service(key, observed)
+    }
+
+    fn keep(doc: &Document, spec: &ServiceSpec, keep: &mut Keep) {
+        let name = doc.manifest.metadata.name.clone();
+        keep.clusters.insert(spec.cluster.clone());
+        let td = super::task_definition::desired_task_definition(&name, spec);
+        keep.families.extend(td.family);
+        keep.services.insert((spec.cluster.clone(), name));
+    }
 
     fn want(doc: &Document, spec: &ServiceSpec, wanted: &mut Wanted) {
         wanted.clusters.insert(spec.cluster.clone());

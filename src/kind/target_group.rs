@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::Keep;
+use super::health::LiveHealth;
 use super::{KindOps, changed_fields, managed_tags, metadata, tag_map, user_tags};
 use crate::cloud::defaults::target_group as defaults;
 use crate::cloud::model::{
@@ -16,7 +18,7 @@ use crate::diff::{FieldChange, compare, creation};
 use crate::manifest::document::ANNOTATION_SUSPEND;
 use crate::manifest::shorthand::Scalar;
 use crate::manifest::target_group::{IpAddressType, ProtocolVersion, TargetGroupSpec, TargetType};
-use crate::manifest::{Document, Kind, Manifest, Spec};
+use crate::manifest::{Document, Kind, Manifest, ResourceKey, Spec};
 use crate::observe::{Observed, Read, Wanted};
 use crate::plan::{
     PlanContext, ResourcePlan, Status, Step, TAG_SPEC_HASH, hash, ownership_problem,
@@ -29,6 +31,15 @@ pub struct TargetGroup;
 impl KindOps for TargetGroup {
     type Spec = TargetGroupSpec;
     const KIND: Kind = Kind::TargetGroup;
+
+    fn health(key: &ResourceKey, observed: &Observed) -> LiveHealth {
+        LiveHealth::present(observed.target_groups.contains_key(&key.name))
+    }
+
+    fn keep(doc: &Document, _: &TargetGroupSpec, keep: &mut Keep) {
+        keep.target_groups
+            .insert(doc.manifest.metadata.name.clone());
+    }
 
     fn want(doc: &Document, _: &TargetGroupSpec, wanted: &mut Wanted) {
         wanted
