@@ -122,6 +122,7 @@ impl GlobalOptions {
             sim_crashing_images: self.sim_crash_image.clone(),
             rate_limits: self.rate_limits(),
             metrics: None,
+            warn_failed_calls: false,
         }
     }
 }

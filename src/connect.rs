@@ -47,6 +47,9 @@ pub struct BackendOptions {
     /// Where to count the calls and token waits (`None`: not counted). The instrumentation
     /// sits inside the rate limiter, so it counts the calls really sent.
     pub metrics: Option<Metrics>,
+    /// Log each failed call at WARN (the controller, whose failures are otherwise only in its
+    /// status), or at DEBUG (one-shot commands, which print the failure as their own error).
+    pub warn_failed_calls: bool,
 }
 
 impl BackendOptions {
@@ -59,7 +62,9 @@ impl BackendOptions {
         if let Some(m) = &self.metrics {
             layers.push(Arc::new(Instrument::new(m)));
         }
-        layers.push(Arc::new(LogFailures));
+        layers.push(Arc::new(LogFailures {
+            warn: self.warn_failed_calls,
+        }));
         layers
     }
 }

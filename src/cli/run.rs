@@ -103,6 +103,7 @@ pub async fn run(
     let metrics = crate::metrics::Metrics::new();
     let options = BackendOptions {
         metrics: Some(metrics.clone()),
+        warn_failed_calls: true,
         ..global.backend_options()
     };
     let connected = connect::connect(&options).await?;

@@ -84,6 +84,39 @@ pub enum AwsConnectError {
     /// The credentials chain found nothing.
     #[error("{NO_CREDENTIALS}")]
     NoCredentials,
+    /// Nothing configures credentials, and the last place the chain tries (the instance
+    /// metadata service) failed.
+    #[error("{NO_CREDENTIALS} (the instance metadata service, tried last: {reason})")]
+    NoCredentialsTried {
+        /// What it answered, short.
+        reason: String,
+    },
+}
+
+/// Whether the environment or the AWS files configure a source of credentials (keys, a
+/// profile, a container role, a web identity). Without one, the chain ends at the instance
+/// metadata service, and its failure means "no credentials" rather than a hiccup to retry.
+fn credentials_configured() -> bool {
+    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+    let configured_env = [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_PROFILE",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+    ]
+    .iter()
+    .any(|name| set(name));
+    let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+    let file = |env: &str, default: &str| {
+        std::env::var_os(env)
+            .map(std::path::PathBuf::from)
+            .or_else(|| home.as_ref().map(|h| h.join(default)))
+            .is_some_and(|p| p.is_file() && std::fs::metadata(&p).is_ok_and(|m| m.len() > 0))
+    };
+    configured_env
+        || file("AWS_SHARED_CREDENTIALS_FILE", ".aws/credentials")
+        || file("AWS_CONFIG_FILE", ".aws/config")
 }
 
 /// Builds both clients from the options (loads the AWS config: credentials chain, region).
@@ -97,7 +130,7 @@ pub async fn connect(options: &AwsOptions) -> Result<Cloud, AwsConnectError> {
     if config.region().is_none() {
         return Err(AwsConnectError::NoRegion);
     }
-    check_credentials(config.credentials_provider()).await?;
+    check_credentials(config.credentials_provider(), credentials_configured()).await?;
     tracing::debug!(
         region = ?config.region(),
         endpoint_url = ?config.endpoint_url(),
@@ -106,16 +139,36 @@ pub async fn connect(options: &AwsOptions) -> Result<Cloud, AwsConnectError> {
     Ok(cloud_from_config(&config))
 }
 
-/// [`AwsConnectError::NoCredentials`] when `provider` is missing or loads nothing.
+/// [`AwsConnectError::NoCredentials`] when `provider` is missing or loads nothing; when no
+/// source is `configured` (so the chain ended at the instance metadata service), any failure
+/// is [`AwsConnectError::NoCredentialsTried`]. A configured source that fails (a container
+/// role's endpoint slow to answer) is left to the first call, which retries it.
 async fn check_credentials(
     provider: Option<SharedCredentialsProvider>,
+    configured: bool,
 ) -> Result<(), AwsConnectError> {
     let Some(provider) = provider else {
         return Err(AwsConnectError::NoCredentials);
     };
     match provider.provide_credentials().await {
         Err(CredentialsError::CredentialsNotLoaded(_)) => Err(AwsConnectError::NoCredentials),
+        Err(e) if !configured => Err(AwsConnectError::NoCredentialsTried {
+            reason: short_reason(&e),
+        }),
         _ => Ok(()),
+    }
+}
+
+/// The innermost cause of an error, on one line and at most 120 characters.
+fn short_reason(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut inner = e;
+    while let Some(source) = inner.source() {
+        inner = source;
+    }
+    let text = inner.to_string().replace('\n', " ");
+    match text.char_indices().nth(120) {
+        Some((at, _)) => format!("{}...", &text[..at]),
+        None => text,
     }
 }
 

@@ -207,7 +207,10 @@ pub fn wrap(inner: Cloud, layers: Vec<Arc<dyn Layer>>) -> Cloud {
 /// operator learns that something does not exist). The error's Display carries the
 /// operation, kind, HTTP status, AWS code and request id.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct LogFailures;
+pub struct LogFailures {
+    /// WARN for every failure but a NotFound on a read (DEBUG); when false, DEBUG for all.
+    pub warn: bool,
+}
 
 #[async_trait]
 impl Layer for LogFailures {
@@ -220,7 +223,7 @@ impl Layer for LogFailures {
             return;
         };
         let error = &*error;
-        if error.kind == ErrorKind::NotFound && call.operation.is_read() {
+        if !self.warn || (error.kind == ErrorKind::NotFound && call.operation.is_read()) {
             tracing::debug!(resource = %call.resource, "{error}");
         } else {
             tracing::warn!(resource = %call.resource, "{error}");

@@ -548,6 +548,7 @@ async fn connect_puts_the_instrumentation_inside_the_rate_limiter() {
             },
         ),
         metrics: Some(m.clone()),
+        warn_failed_calls: true,
     };
     let connected = connect(&options).await.expect("the simulator connects");
     for _ in 0..3 {

@@ -325,22 +325,50 @@ impl ProvideCredentials for NoCredentials {
     }
 }
 
+/// The instance metadata service refusing (what a machine without a role answers).
+#[derive(Debug)]
+struct MetadataRefused;
+
+impl ProvideCredentials for MetadataRefused {
+    fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        future::ProvideCredentials::ready(Err(CredentialsError::provider_error(
+            "failed to load IMDS session token: request forbidden",
+        )))
+    }
+}
+
 #[tokio::test]
 async fn no_credentials_is_one_clear_line_at_connect() {
     assert_eq!(
-        check_credentials(None).await,
+        check_credentials(None, false).await,
         Err(AwsConnectError::NoCredentials)
     );
     let none = SharedCredentialsProvider::new(NoCredentials);
     assert_eq!(
-        check_credentials(Some(none)).await,
+        check_credentials(Some(none), true).await,
         Err(AwsConnectError::NoCredentials)
     );
     let config = load_sdk_config(&test_options()).await;
     assert_eq!(
-        check_credentials(config.credentials_provider()).await,
+        check_credentials(config.credentials_provider(), false).await,
         Ok(())
     );
+    // Nothing configured and the instance metadata service refused: no credentials, with what
+    // it said; with a source configured, the same failure is left to the calls to retry.
+    let refused = SharedCredentialsProvider::new(MetadataRefused);
+    match check_credentials(Some(refused.clone()), false).await {
+        Err(e @ AwsConnectError::NoCredentialsTried { .. }) => {
+            let line = e.to_string();
+            assert!(line.contains("AWS_ACCESS_KEY_ID"), "{line}");
+            assert!(line.contains("request forbidden"), "{line}");
+            assert!(!line.contains('\n'), "{line}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(check_credentials(Some(refused), true).await, Ok(()));
     let line = AwsConnectError::NoCredentials.to_string();
     assert!(!line.contains('\n'));
     for place in [

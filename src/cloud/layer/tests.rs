@@ -310,7 +310,7 @@ async fn a_failed_call_is_one_short_warn_line_and_a_missing_resource_on_a_read_i
         "UpdateService",
         crate::cloud::sim::Fault::FailNext(1, ErrorKind::Transient),
     );
-    let cloud = Layered::new(sim.cloud(), vec![Arc::new(LogFailures)]).cloud();
+    let cloud = Layered::new(sim.cloud(), vec![Arc::new(LogFailures { warn: true })]).cloud();
     let update = UpdateService {
         cluster: "shop".into(),
         name: "api".into(),
@@ -343,4 +343,34 @@ async fn a_failed_call_is_one_short_warn_line_and_a_missing_resource_on_a_read_i
         "{text}"
     );
     assert!(lines[1].contains("resource=nope"), "{text}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_one_shot_command_logs_failed_calls_at_debug_since_it_prints_them_itself() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let sim = quiet_sim();
+    sim.inject(
+        "UpdateService",
+        crate::cloud::sim::Fault::FailNext(1, ErrorKind::Transient),
+    );
+    let cloud = Layered::new(sim.cloud(), vec![Arc::new(LogFailures { warn: false })]).cloud();
+    let update = UpdateService {
+        cluster: "shop".into(),
+        name: "api".into(),
+        ..Default::default()
+    };
+    cloud.ecs.update_service(&update).await.unwrap_err();
+    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 1, "{text}");
+    assert!(lines[0].contains("DEBUG"), "{text}");
+    assert!(lines[0].contains("UpdateService: transient"), "{text}");
 }
