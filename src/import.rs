@@ -15,6 +15,10 @@ use std::path::{Path, PathBuf};
 
 use crate::cloud::model::RegisteredTaskDefinition;
 use crate::cloud::{Cloud, CloudError};
+use crate::kind::cluster::Cluster;
+use crate::kind::service::Service;
+use crate::kind::target_group::TargetGroup;
+use crate::kind::{ImportContext, KindOps, Unsupported};
 use crate::manifest::Manifest;
 use crate::observe::Observer;
 
@@ -41,6 +45,10 @@ pub enum ImportError {
         .0.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
     )]
     FilesExist(Vec<PathBuf>),
+    /// A live resource the manifests cannot express (a service is skipped instead, see
+    /// [`Import::skipped`]).
+    #[error("cannot import: {0}")]
+    Unsupported(#[from] Unsupported),
     /// A manifest could not be rendered.
     #[error(transparent)]
     Render(#[from] convert::RenderError),
@@ -144,11 +152,17 @@ pub async fn read(cloud: &Cloud, request: &ImportRequest) -> Result<Import, Impo
     let group_arns: Vec<String> = groups.iter().map(|g| g.arn.clone()).collect();
     let tags = observer.target_group_tags(&group_arns).await?;
 
+    let ctx = |target_groups| ImportContext {
+        adopt: request.adopt,
+        cluster: cluster_name,
+        target_groups,
+    };
+    let no_groups = BTreeMap::new();
     let mut import = Import::default();
     let dir = PathBuf::from(cluster_name);
     import.files.push(ImportedFile {
         path: dir.join("cluster.yaml"),
-        manifests: vec![convert::cluster(&cluster, request.adopt)],
+        manifests: vec![Cluster::import(&cluster, &ctx(&no_groups))?],
     });
     let mut names_by_arn = BTreeMap::new();
     for g in &groups {
@@ -156,14 +170,17 @@ pub async fn read(cloud: &Cloud, request: &ImportRequest) -> Result<Import, Impo
         let tags = tags.get(&g.arn).cloned().unwrap_or_default();
         import.files.push(ImportedFile {
             path: dir.join("target-groups").join(format!("{}.yaml", g.name)),
-            manifests: vec![convert::target_group(g, &attributes, &tags, request.adopt)],
+            manifests: vec![TargetGroup::import(
+                (g, &attributes, &tags),
+                &ctx(&no_groups),
+            )?],
         });
         names_by_arn.insert(g.arn.clone(), g.name.clone());
     }
     for s in &services {
         let key = format!("Service/{cluster_name}/{}", s.name);
         let revision = &revisions[&s.task_definition];
-        match convert::service(s, cluster_name, revision, &names_by_arn, request.adopt) {
+        match Service::import((s, revision), &ctx(&names_by_arn)) {
             Ok(m) => import.files.push(ImportedFile {
                 path: dir.join(service_file(&s.name)),
                 manifests: vec![m],

@@ -11,8 +11,8 @@
 //! The layers reach every kind through [`KindOps`] (the way Crossplane's managed reconciler
 //! drives one Observe/Create/Update/Delete client per resource): [`want`] says what to read
 //! for a document, [`plan`] plans it from what was read, [`health`] says how the live
-//! resource is doing (in [`health`](mod@health)) and [`keep`] what its manifest keeps from
-//! pruning.
+//! resource is doing (in [`health`](mod@health)), [`keep`] what its manifest keeps from
+//! pruning, and [`KindOps::import`] turns a live resource into its manifest.
 //!
 //! Tags: a view holds the manifest's tag keys plus the ownership tags (`managed-by`,
 //! `source`). Tags someone else added live (cost allocation, ...) are left alone, never
@@ -26,7 +26,7 @@ use crate::diff::FieldChange;
 use crate::manifest::document::ANNOTATION_ADOPT;
 use crate::manifest::path::Segment;
 use crate::manifest::shorthand::{self, PairList, Scalar, Tag};
-use crate::manifest::{Document, Kind, Metadata, ResourceKey, Spec};
+use crate::manifest::{Document, Kind, Manifest, Metadata, ResourceKey, Spec};
 use crate::observe::{Observed, Read, Wanted};
 use crate::plan::{PlanContext, ResourcePlan};
 use health::LiveHealth;
@@ -60,6 +60,31 @@ pub trait KindOps {
     fn health(key: &ResourceKey, observed: &Observed) -> LiveHealth;
     /// Adds what the document keeps from pruning (its own name, and what it uses).
     fn keep(doc: &Document, spec: &Self::Spec, keep: &mut Keep);
+    /// What `import` reads of one live resource of the kind.
+    type Live<'a>;
+    /// The manifest of a live resource, with what AWS fills in left out (`import`).
+    fn import(live: Self::Live<'_>, ctx: &ImportContext<'_>) -> Result<Manifest, Unsupported>;
+}
+
+/// What `import` knows besides the live resource.
+#[derive(Debug, Clone, Copy)]
+pub struct ImportContext<'a> {
+    /// Add `ecs-operator/adopt: "true"`.
+    pub adopt: bool,
+    /// The cluster being imported.
+    pub cluster: &'a str,
+    /// Names of the target groups imported with it, by ARN: a service's attachment to one of
+    /// them refers to its manifest by name; any other stays a `targetGroupArn`.
+    pub target_groups: &'a BTreeMap<String, String>,
+}
+
+/// Why a live resource cannot become a manifest.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Unsupported {
+    /// A deployment controller other than ECS (the manifests reject it: another controller
+    /// would fight the operator).
+    #[error("its deployment controller is {0}; ecs-operator manages ECS rolling updates only")]
+    DeploymentController(&'static str),
 }
 
 /// What the manifests keep from pruning: the resources they name and the places prune looks

@@ -79,12 +79,12 @@
 //!    `cloud/sim/<kind>.rs`.
 //! 3. `cloud/defaults/<kind>.rs`: `fill_`/`strip_` with their property tests.
 //! 4. `kind/<kind>.rs`: the view (desired, `spec_of_live`, live), an `UPDATE_<KIND>` table with
-//!    its coverage test, the pure plan and the import, and `impl KindOps` (what to read, the
-//!    plan, its health, what it keeps from pruning); a `pub mod` line and an arm in each
-//!    dispatch `match` of `kind.rs`.
+//!    its coverage test, and `impl KindOps` (what to read, the pure plan, its health, what it
+//!    keeps from pruning, its import); a `pub mod` line and an arm in each dispatch `match` of
+//!    `kind.rs`.
 //! 5. `observe.rs`: its `Wanted` and `Observed` entries and their batched read.
-//! 6. Its `Step` variants in `plan.rs`, run by `apply.rs`; its files in `import.rs`; what prune
-//!    deletes of it in `prune.rs`.
+//! 6. Its `Step` variants in `plan.rs`, run by `apply.rs`; where `import.rs` reads it and writes
+//!    its files; what prune deletes of it in `prune.rs`.
 //!
 //! # Adding an AWS operation
 //! 1. The trait method in `cloud.rs`; one line in the catalogue of `cloud/operation.rs` (its

@@ -13,8 +13,9 @@ use crate::manifest::{Manifest, Spec};
 
 // ---- the kinds' conversions ---------------------------------------------------------------
 
+pub use crate::kind::Unsupported;
 pub use crate::kind::cluster::import as cluster;
-pub use crate::kind::service::{Unsupported, import as service};
+pub use crate::kind::service::import as service;
 pub use crate::kind::target_group::import as target_group;
 pub use crate::kind::user_tags;
 

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::Keep;
 use super::health::LiveHealth;
+use super::{ImportContext, Keep, Unsupported};
 use super::{
     KindOps, changed_fields, managed_tags, metadata, sorted, strategy, tag_map, user_tags,
 };
@@ -37,6 +37,12 @@ impl KindOps for Cluster {
 
     fn keep(doc: &Document, _: &ClusterSpec, keep: &mut Keep) {
         keep.clusters.insert(doc.manifest.metadata.name.clone());
+    }
+
+    type Live<'a> = &'a model::Cluster;
+
+    fn import(live: &model::Cluster, ctx: &ImportContext<'_>) -> Result<Manifest, Unsupported> {
+        Ok(import(live, ctx.adopt))
     }
 
     fn want(doc: &Document, _: &ClusterSpec, wanted: &mut Wanted) {

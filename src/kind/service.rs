@@ -8,9 +8,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::Keep;
 use super::health::LiveHealth;
 use super::task_definition::{self, TaskDefinitionPlan, TaskDefinitionTarget};
+use super::{ImportContext, Keep, Unsupported};
 use super::{
     KindOps, changed_fields, managed_tags, metadata, sorted, strategy, tag_map, user_tags,
 };
@@ -49,6 +49,16 @@ impl KindOps for Service {
         let td = super::task_definition::desired_task_definition(&name, spec);
         keep.families.extend(td.family);
         keep.services.insert((spec.cluster.clone(), name));
+    }
+
+    /// The service and the revision it runs.
+    type Live<'a> = (&'a model::Service, &'a model::RegisteredTaskDefinition);
+
+    fn import(
+        (service, revision): Self::Live<'_>,
+        ctx: &ImportContext<'_>,
+    ) -> Result<Manifest, Unsupported> {
+        import(service, ctx.cluster, revision, ctx.target_groups, ctx.adopt)
     }
 
     fn want(doc: &Document, spec: &ServiceSpec, wanted: &mut Wanted) {
@@ -479,15 +489,6 @@ fn register_step(ctx: &PlanContext, doc: &Document, td: &TaskDefinitionPlan) -> 
 }
 
 // ---- import --------------------------------------------------------------------------------
-
-/// Why a live service cannot become a manifest.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum Unsupported {
-    /// A deployment controller other than ECS (the manifests reject it: another controller
-    /// would fight the operator).
-    #[error("its deployment controller is {0}; ecs-operator manages ECS rolling updates only")]
-    DeploymentController(&'static str),
-}
 
 /// The Service manifest of a live service and the revision it runs. `target_groups` names
 /// the target groups imported with it, by ARN: their attachments refer to the TargetGroup

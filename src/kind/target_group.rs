@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::Keep;
 use super::health::LiveHealth;
+use super::{ImportContext, Keep, Unsupported};
 use super::{KindOps, changed_fields, managed_tags, metadata, tag_map, user_tags};
 use crate::cloud::defaults::target_group as defaults;
 use crate::cloud::model::{
@@ -39,6 +39,20 @@ impl KindOps for TargetGroup {
     fn keep(doc: &Document, _: &TargetGroupSpec, keep: &mut Keep) {
         keep.target_groups
             .insert(doc.manifest.metadata.name.clone());
+    }
+
+    /// The group, its attributes and its tags.
+    type Live<'a> = (
+        &'a model::TargetGroup,
+        &'a BTreeMap<String, String>,
+        &'a Tags,
+    );
+
+    fn import(
+        (group, attributes, tags): Self::Live<'_>,
+        ctx: &ImportContext<'_>,
+    ) -> Result<Manifest, Unsupported> {
+        Ok(import(group, attributes, tags, ctx.adopt))
     }
 
     fn want(doc: &Document, _: &TargetGroupSpec, wanted: &mut Wanted) {
