@@ -10,7 +10,7 @@
 //!
 //! The layers reach every kind through [`KindOps`] (the way Crossplane's managed reconciler
 //! drives one Observe/Create/Update/Delete client per resource): [`want`] says what to read
-//! for a document, [`plan`] plans it from what was read, [`health`] says how the live
+//! for a document, [`plan`] plans it from what was read, [`health()`] says how the live
 //! resource is doing (in [`health`](mod@health)), [`keep`] what its manifest keeps from
 //! pruning, and [`KindOps::import`] turns a live resource into its manifest.
 //!
