@@ -106,6 +106,7 @@ pub mod diff;
 pub mod http_client;
 pub mod import;
 pub mod kind;
+pub mod lease;
 pub mod manifest;
 pub mod metrics;
 pub mod observe;

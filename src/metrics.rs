@@ -37,7 +37,9 @@ use crate::status::{Health, ResourceStatus, StatusReport, SyncStatus};
 
 mod instrument;
 
-pub use instrument::{ECS_OPERATIONS, ELBV2_OPERATIONS, Instrument, instrument};
+pub use instrument::{
+    DYNAMODB_OPERATIONS, ECS_OPERATIONS, ELBV2_OPERATIONS, Instrument, instrument,
+};
 
 /// Every sync status, in the order of the metric label sets.
 pub const SYNC_STATUSES: [SyncStatus; 4] = [
