@@ -4,6 +4,7 @@
 
 pub mod healthcheck;
 mod import;
+mod lease;
 mod run;
 mod sync;
 
@@ -122,6 +123,7 @@ impl GlobalOptions {
             sim_crashing_images: self.sim_crash_image.clone(),
             rate_limits: self.rate_limits(),
             metrics: None,
+            gate: None,
         }
     }
 }
@@ -163,6 +165,9 @@ pub enum Command {
     Import(import::ImportArgs),
     /// Probe the controller's /healthz: exit 0 on 2xx, 1 otherwise (the container health check).
     Healthcheck(healthcheck::HealthcheckArgs),
+    /// The leader election's lease table (`lease create-table TABLE`).
+    #[command(subcommand)]
+    Lease(lease::LeaseCommand),
 }
 
 /// `validate` options.
@@ -200,6 +205,9 @@ pub enum CliError {
     /// Serializing the report failed.
     #[error("cannot encode output as JSON")]
     Json(#[from] serde_json::Error),
+    /// Options that do not go together.
+    #[error("{0}")]
+    Usage(String),
 }
 
 /// Runs a parsed command line.
@@ -213,6 +221,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Validate(args) => validate(&args, &mut stdout),
         Command::Import(args) => import::import(&cli.global, &args, &mut stdout).await,
         Command::Healthcheck(args) => healthcheck::healthcheck(&args, &mut stdout).await,
+        Command::Lease(command) => lease::lease(&cli.global, &command, &mut stdout).await,
         Command::Schema => {
             serde_json::to_writer_pretty(&mut stdout, crate::manifest::schema::manifest_schema())?;
             writeln!(stdout)?;

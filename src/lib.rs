@@ -9,8 +9,9 @@
 //! 1. `manifest`, `http_client`: manifest types, loading, validation, schema; a bare HTTP client.
 //! 2. `cloud`: API shapes, errors, the operation catalogue, AWS's defaults, the call layer, both
 //!    backends.
-//! 3. `ratelimit`, `diff`, `source`: client-side buckets (a call layer); generic comparison;
-//!    manifest sources.
+//! 3. `ratelimit`, `lease`, `diff`, `source`: client-side buckets (a call layer); the leader
+//!    election's lease stores, elector and gate (a call layer); generic comparison; manifest
+//!    sources.
 //! 4. `observe`: the only reader of live state.
 //! 5. `plan`: the vocabulary of plans (status, steps, ownership and tag helpers).
 //! 6. `kind`: one module per kind: view, comparison, derived update, pure plan, import.
@@ -29,6 +30,9 @@
 //! - [`cloud`]: the ECS and ELBv2 calls the operator makes, as traits, with the `aws` (AWS SDK)
 //!   and `sim` (in-process simulator) backends.
 //! - [`ratelimit`]: client-side token buckets per AWS throttling bucket: a call layer.
+//! - [`lease`]: leader election with a DynamoDB lease item (or the simulator's): the store
+//!   trait and its two stores, the pure elector transition, the elector task, and the leader
+//!   gate, a call layer failing mutating calls when this process does not lead.
 //! - [`connect`]: choosing and connecting a backend behind the call layers.
 //! - [`observe`]: batched reads of live state, with a per-process cache of task definition
 //!   revisions.
