@@ -158,7 +158,7 @@ pub enum Command {
     /// Make live state match the manifests (one pass).
     Apply(sync::ApplyArgs),
     /// Run the controller: watch the manifests and keep AWS matching them (until SIGTERM).
-    Run(run::RunArgs),
+    Run(Box<run::RunArgs>),
     /// Print a running controller's per-resource status: exit 0 all synced, 2 otherwise.
     Status(run::StatusArgs),
     /// Write manifests for the live services of a cluster (and its target groups and itself).

@@ -153,7 +153,8 @@ mod tests {
     fn the_transition_table() {
         // (name, state, input, now, -> role, became, stepped, failed, written)
         let margin = 5_000;
-        let cases: Vec<(&str, State, Input, u64, Role, bool, bool, bool, bool)> = vec![
+        type Case = (&'static str, State, Input, u64, Role, bool, bool, bool, bool);
+        let cases: Vec<Case> = vec![
             (
                 "standby wins",
                 State::standby(),
