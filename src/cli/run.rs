@@ -189,11 +189,7 @@ pub async fn run(
     config.shutdown_timeout = args.shutdown_timeout;
     if let Some((table, gate)) = election {
         let holder = crate::lease::default_holder();
-        writeln!(
-            out,
-            "ecs-operator: leader election on: lease {} in table {table}, holder {holder}",
-            args.lease_name
-        )?;
+        tracing::info!(lease = %args.lease_name, %table, %holder, "leader election on");
         config.election = Some(crate::lease::start(
             connected.lease_store(&table),
             Arc::new(crate::lease::SystemClock),

@@ -153,7 +153,17 @@ mod tests {
     fn the_transition_table() {
         // (name, state, input, now, -> role, became, stepped, failed, written)
         let margin = 5_000;
-        type Case = (&'static str, State, Input, u64, Role, bool, bool, bool, bool);
+        type Case = (
+            &'static str,
+            State,
+            Input,
+            u64,
+            Role,
+            bool,
+            bool,
+            bool,
+            bool,
+        );
         let cases: Vec<Case> = vec![
             (
                 "standby wins",
