@@ -97,6 +97,10 @@
 //!    `cloud/aws` call; its simulator line in `cloud/sim/{ecs,elbv2}.rs` and the state method.
 //! 3. Its permission in `deploy/iam-policy.json` (`tests/iam_policy.rs` fails until then).
 //!
+//! A DynamoDB operation of the lease is a `dynamodb(DynamodbLease, CALLED)` line of the
+//! catalogue (it is in `DYNAMODB_OPERATIONS`), its call in `lease/dynamodb.rs` run through
+//! `layer::run`, the same semantics in `lease/sim.rs`, and its permission as above.
+//!
 //! `main.rs` only parses the command line, sets up logging and calls [`cli::run`].
 
 #![forbid(unsafe_code)]

@@ -3,8 +3,9 @@
 //! until the send time plus the duration less the margin (a third of the duration), or
 //! closed; the [`LeaderView`] the controller watches updated.
 //!
-//! Ticks: a leader renews every `renew` (5 s by default: a renew that fails is tried again
-//! while the lease has time to spare, so one lost renew costs nothing); a standby reads every
+//! Ticks: a leader renews every `renew` (5 s by default; a renew that fails is tried again
+//! after `min(renew, 1 s)` while the lease has time to spare, so a lost renew or two cost
+//! nothing); a standby reads every
 //! `min(renew, 1 s)`, so that after a leader released its lease (SIGTERM) a standby leads
 //! within a second. A lease call never outlives the renew interval, nor a leader's deadline.
 //! [`Election::resign`] (shutdown, after the calls in flight finished) closes the gate and
@@ -199,10 +200,11 @@ async fn elect(
             tracing::info!(holder = %config.holder, fencing = state.lease.as_ref().map_or(0, |l| l.fencing), "became leader");
         }
         if is_tick {
+            // A leader whose renew failed tries again as soon as a standby reads.
             next = sent
                 + match state.role {
-                    Role::Leader => config.renew,
-                    Role::Standby => config.standby_poll(),
+                    Role::Leader if !step.failed => config.renew,
+                    _ => config.standby_poll(),
                 };
         }
         tx.send_if_modified(|view| {
