@@ -140,13 +140,20 @@ pub async fn connect(options: &BackendOptions) -> Result<Connected, ConnectError
     let lease_layers = options.layers(None);
     match options.kind {
         BackendKind::Aws => {
-            let aws_options = AwsOptions {
+            let mut aws_options = AwsOptions {
                 region: options.region.clone(),
                 endpoint_url: options.endpoint_url.clone(),
                 max_attempts: options.max_attempts.max(1),
                 initial_backoff: Duration::from_secs(1),
                 ..AwsOptions::default()
             };
+            // With leader election, a call (its SDK retries included) ends within the lease's
+            // margin, so one let through just before the deadline ends before the lease could
+            // expire.
+            if let Some(limit) = options.gate.as_ref().and_then(LeaderGate::call_limit) {
+                aws_options.operation_timeout = aws_options.operation_timeout.min(limit);
+                aws_options.attempt_timeout = aws_options.attempt_timeout.min(limit);
+            }
             let sdk = aws::sdk_config(&aws_options).await?;
             let cloud = aws::cloud_from_config(&sdk);
             Ok(Connected {

@@ -139,7 +139,10 @@ pub async fn run(
                     humantime::format_duration(args.lease_duration)
                 )));
             }
-            Some((table.clone(), crate::lease::LeaderGate::new()))
+            Some((
+                table.clone(),
+                crate::lease::LeaderGate::with_call_limit(margin),
+            ))
         }
         _ => None,
     };

@@ -28,12 +28,28 @@ struct Open {
 #[derive(Debug, Clone, Default)]
 pub struct LeaderGate {
     open: Arc<Mutex<Open>>,
+    call_limit: Option<std::time::Duration>,
 }
 
 impl LeaderGate {
     /// Closed.
     pub fn new() -> LeaderGate {
         LeaderGate::default()
+    }
+
+    /// Closed; a call the gate let through must end (retries included) within `limit`, the
+    /// lease's margin: `connect` caps the AWS SDK's operation and attempt timeouts at it, so
+    /// a call sent just before the deadline cannot still be retrying once the lease expired.
+    pub fn with_call_limit(limit: std::time::Duration) -> LeaderGate {
+        LeaderGate {
+            call_limit: Some(limit),
+            ..LeaderGate::default()
+        }
+    }
+
+    /// How long a call let through may take at most, if limited.
+    pub fn call_limit(&self) -> Option<std::time::Duration> {
+        self.call_limit
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Open> {
