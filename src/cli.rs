@@ -4,6 +4,7 @@
 
 pub mod healthcheck;
 mod import;
+mod lease;
 mod run;
 mod sync;
 
@@ -123,6 +124,7 @@ impl GlobalOptions {
             rate_limits: self.rate_limits(),
             metrics: None,
             warn_failed_calls: false,
+            gate: None,
         }
     }
 }
@@ -157,13 +159,16 @@ pub enum Command {
     /// Make live state match the manifests (one pass).
     Apply(sync::ApplyArgs),
     /// Run the controller: watch the manifests and keep AWS matching them (until SIGTERM).
-    Run(run::RunArgs),
+    Run(Box<run::RunArgs>),
     /// Print a running controller's per-resource status: exit 0 all synced, 2 otherwise.
     Status(run::StatusArgs),
     /// Write manifests for the live services of a cluster (and its target groups and itself).
     Import(import::ImportArgs),
     /// Probe the controller's /healthz: exit 0 on 2xx, 1 otherwise (the container health check).
     Healthcheck(healthcheck::HealthcheckArgs),
+    /// The leader election's lease table (`lease create-table TABLE`).
+    #[command(subcommand)]
+    Lease(lease::LeaseCommand),
 }
 
 /// `validate` options.
@@ -201,6 +206,9 @@ pub enum CliError {
     /// Serializing the report failed.
     #[error("cannot encode output as JSON")]
     Json(#[from] serde_json::Error),
+    /// Options that do not go together.
+    #[error("{0}")]
+    Usage(String),
 }
 
 /// Runs a parsed command line.
@@ -214,6 +222,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Validate(args) => validate(&args, &mut stdout),
         Command::Import(args) => import::import(&cli.global, &args, &mut stdout).await,
         Command::Healthcheck(args) => healthcheck::healthcheck(&args, &mut stdout).await,
+        Command::Lease(command) => lease::lease(&cli.global, &command, &mut stdout).await,
         Command::Schema => {
             serde_json::to_writer_pretty(&mut stdout, crate::manifest::schema::manifest_schema())?;
             writeln!(stdout)?;

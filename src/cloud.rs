@@ -36,7 +36,7 @@ use model::{
     Described, Page, RegisteredTaskDefinition, Service, Tags, TargetGroup, TargetGroupHealthCheck,
     TargetHealth, TaskDefinition, UpdateService,
 };
-pub use operation::{AwsService, ECS_OPERATIONS, ELBV2_OPERATIONS, Operation};
+pub use operation::{AwsService, DYNAMODB_OPERATIONS, ECS_OPERATIONS, ELBV2_OPERATIONS, Operation};
 
 /// DescribeClusters: clusters per call.
 pub const MAX_DESCRIBE_CLUSTERS: usize = 100;

@@ -1,7 +1,9 @@
 //! Choosing and connecting a backend from the command line: `aws` (the SDK, optionally
 //! against an emulator's endpoint) or `sim` (the in-process simulator), behind the call
 //! layers: client-side rate limits, then instrumentation (when metrics are kept), then the
-//! failed-call log line, then (for `sim`) the simulator's request counter and faults.
+//! failed-call log line, then (for `sim`) the simulator's request counter and faults. With
+//! leader election the [`LeaderGate`] sits right after the rate limiter, and the lease store
+//! ([`Connected::lease_store`]) runs its DynamoDB calls through the same layers (no gate).
 //!
 //! It sits above `cloud`, `ratelimit` and `metrics`, which it puts together, so that `cloud`
 //! imports nothing above it.
@@ -14,6 +16,9 @@ use crate::cloud::Cloud;
 use crate::cloud::aws::{self, AwsConnectError, AwsOptions};
 use crate::cloud::layer::{Layer, Layered, LogFailures};
 use crate::cloud::sim::{Sim, SimConfig, SimStateError};
+use crate::lease::dynamodb::DynamoLeaseStore;
+use crate::lease::sim::SimLeases;
+use crate::lease::{LeaderGate, LeaseStore};
 use crate::metrics::{Instrument, Metrics};
 use crate::ratelimit::{Admission, RateLimits};
 
@@ -50,15 +55,22 @@ pub struct BackendOptions {
     /// Log each failed call at WARN (the controller, whose failures are otherwise only in its
     /// status), or at DEBUG (one-shot commands, which print the failure as their own error).
     pub warn_failed_calls: bool,
+    /// With leader election: the gate every mutating ECS/ELBv2 call passes just before it is
+    /// sent (after the rate limiter's wait).
+    pub gate: Option<LeaderGate>,
 }
 
 impl BackendOptions {
-    /// The layers every call goes through, outermost first: rate limiter, instrumentation
-    /// (when [`BackendOptions::metrics`] is set), the failed-call log line.
-    fn layers(&self) -> Vec<Arc<dyn Layer>> {
+    /// The layers every call goes through, outermost first: rate limiter, the leader gate
+    /// (when `gate` is set), instrumentation (when [`BackendOptions::metrics`] is set), the
+    /// failed-call log line.
+    fn layers(&self, gate: Option<&LeaderGate>) -> Vec<Arc<dyn Layer>> {
         let hook = self.metrics.as_ref().map(Metrics::rate_limit_hook);
         let mut layers: Vec<Arc<dyn Layer>> =
             vec![Arc::new(Admission::new(&self.rate_limits, hook))];
+        if let Some(gate) = gate {
+            layers.push(Arc::new(gate.clone()));
+        }
         if let Some(m) = &self.metrics {
             layers.push(Arc::new(Instrument::new(m)));
         }
@@ -71,12 +83,25 @@ impl BackendOptions {
 
 /// A connected backend: the clients (behind the call layers), and the simulator when it is
 /// one.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Connected {
     /// The clients.
     pub cloud: Cloud,
     /// The simulator behind `cloud`, for `sim`.
     pub sim: Option<Sim>,
+    /// The SDK configuration the clients were made from (`aws`).
+    sdk: Option<aws_config::SdkConfig>,
+    /// The layers of the lease store's calls: those of the clients less the gate.
+    lease_layers: Vec<Arc<dyn Layer>>,
+}
+
+impl std::fmt::Debug for Connected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connected")
+            .field("cloud", &self.cloud)
+            .field("sim", &self.sim)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Why a backend could not be set up.
@@ -91,6 +116,20 @@ pub enum ConnectError {
 }
 
 impl Connected {
+    /// The lease store of `table`: DynamoDB (`aws`, the same endpoint, credentials and call
+    /// layers as the clients) or, for `sim`, a table in this process's memory (the simulated
+    /// account is one process's: a second process has its own).
+    pub fn lease_store(&self, table: &str) -> Arc<dyn LeaseStore> {
+        match &self.sdk {
+            Some(sdk) => Arc::new(DynamoLeaseStore::new(
+                aws_sdk_dynamodb::Client::new(sdk),
+                table,
+                self.lease_layers.clone(),
+            )),
+            None => SimLeases::new().store(self.lease_layers.clone()),
+        }
+    }
+
     /// Saves the simulated account where it was loaded from (nothing for `aws`).
     pub fn persist(&self, options: &BackendOptions) -> Result<(), ConnectError> {
         if let (Some(sim), Some(path)) = (&self.sim, &options.sim_state) {
@@ -102,20 +141,31 @@ impl Connected {
 
 /// Connects the chosen backend.
 pub async fn connect(options: &BackendOptions) -> Result<Connected, ConnectError> {
-    let mut layers = options.layers();
+    let mut layers = options.layers(options.gate.as_ref());
+    let lease_layers = options.layers(None);
     match options.kind {
         BackendKind::Aws => {
-            let aws_options = AwsOptions {
+            let mut aws_options = AwsOptions {
                 region: options.region.clone(),
                 endpoint_url: options.endpoint_url.clone(),
                 max_attempts: options.max_attempts.max(1),
                 initial_backoff: Duration::from_secs(1),
                 ..AwsOptions::default()
             };
-            let cloud = aws::connect(&aws_options).await?;
+            // With leader election, a call (its SDK retries included) ends within the lease's
+            // margin, so one let through just before the deadline ends before the lease could
+            // expire.
+            if let Some(limit) = options.gate.as_ref().and_then(LeaderGate::call_limit) {
+                aws_options.operation_timeout = aws_options.operation_timeout.min(limit);
+                aws_options.attempt_timeout = aws_options.attempt_timeout.min(limit);
+            }
+            let sdk = aws::sdk_config(&aws_options).await?;
+            let cloud = aws::cloud_from_config(&sdk);
             Ok(Connected {
                 cloud: Layered::new(cloud, layers).cloud(),
                 sim: None,
+                sdk: Some(sdk),
+                lease_layers,
             })
         }
         BackendKind::Sim => {
@@ -135,6 +185,8 @@ pub async fn connect(options: &BackendOptions) -> Result<Connected, ConnectError
             Ok(Connected {
                 cloud: Layered::new(sim.endpoints(), layers).cloud(),
                 sim: Some(sim),
+                sdk: None,
+                lease_layers,
             })
         }
     }

@@ -9,8 +9,9 @@
 //! 1. `manifest`, `http_client`: manifest types, loading, validation, schema; a bare HTTP client.
 //! 2. `cloud`: API shapes, errors, the operation catalogue, AWS's defaults, the call layer, both
 //!    backends.
-//! 3. `ratelimit`, `diff`, `source`, `status`: client-side buckets (a call layer); generic
-//!    comparison; manifest sources; per-resource status records and the board.
+//! 3. `ratelimit`, `lease`, `diff`, `source`, `status`: client-side buckets (a call layer);
+//!    the leader election's lease stores, elector and gate (a call layer); generic comparison;
+//!    manifest sources; per-resource status records and the board.
 //! 4. `observe`: the only reader of live state.
 //! 5. `plan`: the vocabulary of plans (status, steps, ownership and tag helpers).
 //! 6. `kind`: one module per kind: view, comparison, derived update, pure plan, health,
@@ -29,6 +30,9 @@
 //! - [`cloud`]: the ECS and ELBv2 calls the operator makes, as traits, with the `aws` (AWS SDK)
 //!   and `sim` (in-process simulator) backends.
 //! - [`ratelimit`]: client-side token buckets per AWS throttling bucket: a call layer.
+//! - [`lease`]: leader election with a DynamoDB lease item (or the simulator's): the store
+//!   trait and its two stores, the pure elector transition, the elector task, and the leader
+//!   gate, a call layer failing mutating calls when this process does not lead.
 //! - [`connect`]: choosing and connecting a backend behind the call layers.
 //! - [`observe`]: batched reads of live state, with a per-process cache of task definition
 //!   revisions.
@@ -94,6 +98,10 @@
 //!    `cloud/aws` call; its simulator line in `cloud/sim/{ecs,elbv2}.rs` and the state method.
 //! 3. Its permission in `deploy/iam-policy.json` (`tests/iam_policy.rs` fails until then).
 //!
+//! A DynamoDB operation of the lease is a `dynamodb(DynamodbLease, CALLED)` line of the
+//! catalogue (it is in `DYNAMODB_OPERATIONS`), its call in `lease/dynamodb.rs` run through
+//! `layer::run`, the same semantics in `lease/sim.rs`, and its permission as above.
+//!
 //! `main.rs` only parses the command line, sets up logging and calls [`cli::run`].
 
 #![forbid(unsafe_code)]
@@ -107,6 +115,7 @@ pub mod diff;
 pub mod http_client;
 pub mod import;
 pub mod kind;
+pub mod lease;
 pub mod manifest;
 pub mod metrics;
 pub mod observe;

@@ -37,7 +37,9 @@ use crate::status::{Health, ResourceStatus, StatusReport, SyncStatus};
 
 mod instrument;
 
-pub use instrument::{ECS_OPERATIONS, ELBV2_OPERATIONS, Instrument, instrument};
+pub use instrument::{
+    DYNAMODB_OPERATIONS, ECS_OPERATIONS, ELBV2_OPERATIONS, Instrument, instrument,
+};
 
 /// Every sync status, in the order of the metric label sets.
 pub const SYNC_STATUSES: [SyncStatus; 4] = [
@@ -142,8 +144,13 @@ pub struct ControllerState {
     pub queue_depth: usize,
     /// Failed reconciles the queues scheduled a retry for, since they were made.
     pub retries_total: u64,
-    /// The status board: every resource and the source.
+    /// The status board: every resource, the source and the leader election
+    /// (`ecs_operator_leader` is 1 when its role is leader, always so without election).
     pub report: StatusReport,
+    /// Times this process became leader or stopped being leader, since it started.
+    pub leader_transitions: u64,
+    /// Lease calls of the elector that failed, since it started.
+    pub lease_renew_failures: u64,
 }
 
 /// Reads the controller's state at a scrape.
@@ -184,6 +191,11 @@ struct Inner {
     /// The queue's cumulative retry count last seen by [`Metrics::set_queue`].
     queue_retries_seen: Mutex<u64>,
     rollouts: IntCounterVec,
+    leader: IntGauge,
+    leader_transitions: IntCounter,
+    lease_renew_failures: IntCounter,
+    /// The cumulative leader transitions and lease failures last seen at a scrape.
+    leader_seen: Mutex<(u64, u64)>,
     manifest_errors: IntGauge,
     source_info: IntGaugeVec,
     last_sync: Gauge,
@@ -296,7 +308,7 @@ impl Metrics {
             api_requests: counter_vec(
                 &r,
                 "ecs_operator_api_requests_total",
-                "AWS API calls sent, by service (ecs, elbv2), operation and outcome (ok or the error kind).",
+                "AWS API calls sent, by service (ecs, elbv2, dynamodb for the lease), operation and outcome (ok or the error kind).",
                 &["service", "operation", "outcome"],
             )?,
             api_duration: histogram_vec(
@@ -330,6 +342,31 @@ impl Metrics {
                 c
             },
             queue_retries_seen: Mutex::new(0),
+            leader: {
+                let g = IntGauge::new(
+                    "ecs_operator_leader",
+                    "1 while this operator leads (holds the lease; always without leader election), 0 on standby.",
+                )?;
+                r.register(Box::new(g.clone()))?;
+                g
+            },
+            leader_transitions: {
+                let c = IntCounter::new(
+                    "ecs_operator_leader_transitions_total",
+                    "Times this operator became leader or stopped being leader.",
+                )?;
+                r.register(Box::new(c.clone()))?;
+                c
+            },
+            lease_renew_failures: {
+                let c = IntCounter::new(
+                    "ecs_operator_lease_renew_failures_total",
+                    "Lease calls (acquire or renew) that failed or timed out.",
+                )?;
+                r.register(Box::new(c.clone()))?;
+                c
+            },
+            leader_seen: Mutex::new((0, 0)),
             rollouts: counter_vec(
                 &r,
                 "ecs_operator_rollouts_total",
@@ -524,6 +561,25 @@ impl Metrics {
         *seen = retries_total;
     }
 
+    /// Sets the leader gauge, and increases the transition and lease failure counters by what
+    /// the elector's cumulative counts grew since the last call.
+    pub fn set_leader(&self, leading: bool, transitions: u64, renew_failures: u64) {
+        self.inner.leader.set(i64::from(leading));
+        let mut seen = self
+            .inner
+            .leader_seen
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let grow = |now: u64, before: u64| now.checked_sub(before).unwrap_or(now);
+        self.inner
+            .leader_transitions
+            .inc_by(grow(transitions, seen.0));
+        self.inner
+            .lease_renew_failures
+            .inc_by(grow(renew_failures, seen.1));
+        *seen = (transitions, renew_failures);
+    }
+
     /// Counts one finished rollout.
     pub fn rollout(&self, result: RolloutResult) {
         self.inner
@@ -573,6 +629,11 @@ impl Metrics {
 
     fn set_state_locked(&self, state: &ControllerState) {
         self.set_queue(state.queue_depth, state.retries_total);
+        self.set_leader(
+            state.report.leader.role == "leader",
+            state.leader_transitions,
+            state.lease_renew_failures,
+        );
         self.set_resources_locked(&state.report.resources);
         self.set_manifest_errors(state.report.source.manifest_errors);
         if let Some(revision) = &state.report.source.revision {

@@ -175,6 +175,48 @@ pub struct SourceStatus {
     pub last_sync: Option<String>,
 }
 
+/// The leader election, as `/status` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LeaderStatus {
+    /// `dynamodb`, or `off` (no election: this process leads).
+    pub election: String,
+    /// `leader` or `standby`.
+    pub role: String,
+    /// This process's holder id (empty without election).
+    pub holder: String,
+    /// The holder id of the current leader, when known.
+    pub leader: Option<String>,
+    /// The fencing number of the lease last seen (0 without election).
+    pub fencing: u64,
+}
+
+impl Default for LeaderStatus {
+    fn default() -> Self {
+        LeaderStatus {
+            election: "off".into(),
+            role: "leader".into(),
+            holder: String::new(),
+            leader: None,
+            fencing: 0,
+        }
+    }
+}
+
+impl LeaderStatus {
+    /// The one line `ecs-operator status` prints about it.
+    pub fn line(&self) -> String {
+        if self.election == "off" {
+            return "leader election off: this operator reconciles".into();
+        }
+        let leader = self.leader.as_deref().unwrap_or("none");
+        format!(
+            "leader election {}: this operator ({}) is {}; leader {leader}, fencing {}",
+            self.election, self.holder, self.role, self.fencing
+        )
+    }
+}
+
 /// What `/status` serves.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -185,11 +227,15 @@ pub struct StatusReport {
     pub source: SourceStatus,
     /// Every resource, sorted by kind, cluster and name.
     pub resources: Vec<ResourceStatus>,
+    /// The leader election.
+    #[serde(default)]
+    pub leader: LeaderStatus,
 }
 
 #[derive(Debug, Default)]
 struct Board {
     ready: bool,
+    leader: LeaderStatus,
     source: SourceStatus,
     resources: BTreeMap<ResourceKey, ResourceStatus>,
 }
@@ -241,6 +287,11 @@ impl StatusBoard {
         self.write().ready = true;
     }
 
+    /// Sets what the leader election knows.
+    pub fn set_leader(&self, leader: LeaderStatus) {
+        self.write().leader = leader;
+    }
+
     /// True once [`StatusBoard::set_ready`] was called.
     pub fn is_ready(&self) -> bool {
         self.read().ready
@@ -253,6 +304,7 @@ impl StatusBoard {
             ready: board.ready,
             source: board.source.clone(),
             resources: board.resources.values().cloned().collect(),
+            leader: board.leader.clone(),
         }
     }
 

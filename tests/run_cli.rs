@@ -1,6 +1,7 @@
 //! `ecs-operator run` as a process, on the simulator: it prints where it serves, turns ready,
 //! answers `/status` and `ecs-operator status`, reconciles a manifest edited on disk (notify,
-//! real time), and on SIGTERM stops taking work and exits 0.
+//! real time), and on SIGTERM stops taking work and exits 0; with leader election on (the
+//! simulator's in-memory lease) it leads and says so in /status, `status` and the metrics.
 //!
 //! Waits poll a condition with a deadline (the controller runs in real time here); nothing
 //! sleeps a fixed time to hide a race.
@@ -328,4 +329,77 @@ fn with_an_unreachable_git_remote_it_is_alive_not_ready_and_still_stops_on_sigte
             .success()
     );
     assert_eq!(running.child.wait().unwrap().code(), Some(0));
+}
+
+#[test]
+fn with_leader_election_on_the_simulator_it_leads_and_says_so_in_status_and_metrics() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifests = dir.path().join("manifests");
+    copy_dir(Path::new("manifests"), &manifests);
+    let mut c = bin();
+    c.args(["run", "--manifests"])
+        .arg(&manifests)
+        .args(["--leader-election", "dynamodb", "--lease-table", "leases"])
+        .env("HOSTNAME", "task-1");
+    let running = spawn(dir.path(), c);
+    let base = running.base.clone();
+    wait_for("leading and synced", Duration::from_secs(60), || {
+        let report = status(&base);
+        report.leader.role == "leader"
+            && report.resources.len() == 5
+            && report
+                .resources
+                .iter()
+                .all(|r| r.sync == SyncStatus::Synced)
+    });
+    let leader = status(&base).leader;
+    assert_eq!(leader.election, "dynamodb");
+    assert!(leader.holder.starts_with("task-1-"), "{leader:?}");
+    assert_eq!(leader.leader.as_deref(), Some(leader.holder.as_str()));
+    assert_eq!(leader.fencing, 1);
+
+    let out = bin()
+        .args(["status", "--url", &base])
+        .output()
+        .expect("status runs");
+    let table = String::from_utf8(out.stdout).unwrap();
+    let line = table.lines().nth(1).unwrap_or_default();
+    assert!(
+        line.starts_with("leader election dynamodb: this operator (task-1-")
+            && line.contains("is leader"),
+        "{table}"
+    );
+
+    let (_, metrics) = get(&format!("{base}/metrics")).unwrap();
+    for want in [
+        "ecs_operator_leader 1",
+        "ecs_operator_leader_transitions_total 1",
+        "ecs_operator_lease_renew_failures_total 0",
+    ] {
+        assert!(metrics.lines().any(|l| l == want), "{want}");
+    }
+}
+
+#[test]
+fn leader_election_flags_are_checked() {
+    let out = bin()
+        .args(["run", "--manifests", "manifests", "--backend", "sim"])
+        .args(["--leader-election", "dynamodb"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--lease-table"));
+    let out = bin()
+        .args(["run", "--manifests", "manifests", "--backend", "sim"])
+        .args(["--leader-election", "dynamodb", "--lease-table", "t"])
+        .args(["--lease-duration", "6s", "--lease-renew", "5s"])
+        .args(["--metrics-addr", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--lease-renew 5s must be shorter"),
+        "{stderr}"
+    );
 }

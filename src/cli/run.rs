@@ -77,6 +77,34 @@ pub struct RunArgs {
     /// On SIGTERM, how long reconciles in flight may take to finish.
     #[arg(long, env = "ECS_OPERATOR_SHUTDOWN_TIMEOUT", default_value = "20s", value_parser = humantime::parse_duration)]
     pub shutdown_timeout: Duration,
+    /// Leader election: `dynamodb` (a lease item in --lease-table); without it this operator
+    /// reconciles as the only one.
+    #[arg(
+        long,
+        env = "ECS_OPERATOR_LEADER_ELECTION",
+        value_enum,
+        requires = "lease_table"
+    )]
+    pub leader_election: Option<LeaderElection>,
+    /// The DynamoDB table of the lease (see `lease create-table`).
+    #[arg(long, env = "ECS_OPERATOR_LEASE_TABLE")]
+    pub lease_table: Option<String>,
+    /// The lease item's name: operators of one name elect one leader.
+    #[arg(long, env = "ECS_OPERATOR_LEASE_NAME", default_value = "ecs-operator")]
+    pub lease_name: String,
+    /// How long a written lease lasts; a leader stops changing AWS a third of it before.
+    #[arg(long, env = "ECS_OPERATOR_LEASE_DURATION", default_value = "15s", value_parser = humantime::parse_duration)]
+    pub lease_duration: Duration,
+    /// Time between renewals of the leader (a standby reads every min(this, 1s)).
+    #[arg(long, env = "ECS_OPERATOR_LEASE_RENEW", default_value = "5s", value_parser = humantime::parse_duration)]
+    pub lease_renew: Duration,
+}
+
+/// How operators elect a leader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LeaderElection {
+    /// A lease item in a DynamoDB table, written with conditional writes.
+    Dynamodb,
 }
 
 /// `status` options.
@@ -101,9 +129,27 @@ pub async fn run(
     out: &mut impl Write,
 ) -> Result<ExitCode, CliError> {
     let metrics = crate::metrics::Metrics::new();
+    let election = match (args.leader_election, &args.lease_table) {
+        (Some(LeaderElection::Dynamodb), Some(table)) => {
+            let margin = args.lease_duration / 3;
+            if args.lease_renew.is_zero() || args.lease_renew >= args.lease_duration - margin {
+                return Err(CliError::Usage(format!(
+                    "--lease-renew {} must be shorter than two thirds of --lease-duration {} (a leader stops a third before its lease expires)",
+                    humantime::format_duration(args.lease_renew),
+                    humantime::format_duration(args.lease_duration)
+                )));
+            }
+            Some((
+                table.clone(),
+                crate::lease::LeaderGate::with_call_limit(margin),
+            ))
+        }
+        _ => None,
+    };
     let options = BackendOptions {
         metrics: Some(metrics.clone()),
         warn_failed_calls: true,
+        gate: election.as_ref().map(|(_, gate)| gate.clone()),
         ..global.backend_options()
     };
     let connected = connect::connect(&options).await?;
@@ -145,6 +191,21 @@ pub async fn run(
     config.resync = args.resync;
     config.rollout_poll = args.rollout_poll;
     config.shutdown_timeout = args.shutdown_timeout;
+    if let Some((table, gate)) = election {
+        let holder = crate::lease::default_holder();
+        tracing::info!(lease = %args.lease_name, %table, %holder, "leader election on");
+        config.election = Some(crate::lease::start(
+            connected.lease_store(&table),
+            Arc::new(crate::lease::SystemClock),
+            crate::lease::ElectionConfig {
+                name: args.lease_name.clone(),
+                holder,
+                duration: args.lease_duration,
+                renew: args.lease_renew,
+            },
+            gate,
+        ));
+    }
 
     let listener = tokio::net::TcpListener::bind(args.metrics_addr)
         .await
@@ -292,11 +353,12 @@ pub fn table(report: &StatusReport) -> String {
         }
     }
     let mut out = format!(
-        "source {} at {}{}; {} manifest errors\n",
+        "source {} at {}{}; {} manifest errors\n{}\n",
         report.source.location,
         report.source.revision.as_deref().unwrap_or("-"),
         if report.ready { "" } else { " (not ready)" },
-        report.source.manifest_errors
+        report.source.manifest_errors,
+        report.leader.line()
     );
     for row in &rows {
         let mut line = String::new();

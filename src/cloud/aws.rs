@@ -27,7 +27,7 @@ use super::Cloud;
 mod convert;
 mod ecs;
 mod elbv2;
-mod errors;
+pub(crate) mod errors;
 mod service;
 mod target_group;
 mod task_definition;
@@ -126,6 +126,13 @@ fn credentials_configured() -> bool {
 /// fail otherwise. Other credential failures (a timeout of the instance metadata service) are
 /// left to the first call, which retries them.
 pub async fn connect(options: &AwsOptions) -> Result<Cloud, AwsConnectError> {
+    Ok(cloud_from_config(&sdk_config(options).await?))
+}
+
+/// The SDK configuration of [`connect`], checked the same way: what the DynamoDB client of
+/// the lease store (`crate::lease::dynamodb`) is built from, so it has the same endpoint URL,
+/// region, credentials, retries and timeouts as the ECS and ELBv2 clients.
+pub async fn sdk_config(options: &AwsOptions) -> Result<SdkConfig, AwsConnectError> {
     let config = load_sdk_config(options).await;
     if config.region().is_none() {
         return Err(AwsConnectError::NoRegion);
@@ -136,7 +143,7 @@ pub async fn connect(options: &AwsOptions) -> Result<Cloud, AwsConnectError> {
         endpoint_url = ?config.endpoint_url(),
         "aws backend configured"
     );
-    Ok(cloud_from_config(&config))
+    Ok(config)
 }
 
 /// [`AwsConnectError::NoCredentials`] when `provider` is missing or loads nothing; when no
@@ -212,7 +219,7 @@ fn timeout_config(options: &AwsOptions) -> TimeoutConfig {
 }
 
 /// Both clients from one SDK configuration.
-fn cloud_from_config(config: &SdkConfig) -> Cloud {
+pub fn cloud_from_config(config: &SdkConfig) -> Cloud {
     Cloud {
         ecs: Arc::new(ecs::AwsEcs::new(aws_sdk_ecs::Client::new(config))),
         elbv2: Arc::new(elbv2::AwsElbv2::new(

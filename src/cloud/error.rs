@@ -118,6 +118,7 @@ impl ErrorKind {
             | "MissingAuthenticationToken" => ErrorKind::AccessDenied,
             "ServerException"
             | "InternalFailure"
+            | "InternalServerError"
             | "InternalError"
             | "ServiceUnavailable"
             | "ServiceUnavailableException"

@@ -174,24 +174,36 @@ impl Layered {
             operation,
             resource,
         };
-        let mut tickets = Vec::with_capacity(self.layers.len());
-        for layer in self.layers.iter() {
-            match layer.enter(&info).await {
-                Ok(ticket) => tickets.push(ticket),
-                Err(mut e) => {
-                    for (layer, ticket) in self.layers.iter().zip(tickets).rev() {
-                        layer.exit(&info, ticket, Err(&mut e));
-                    }
-                    return Err(e);
+        run(&self.layers, &info, call).await
+    }
+}
+
+/// Runs `call` (a future not polled yet) through `layers`, first to last on the way in and
+/// last to first on the way out: what [`Layered`] does for every trait call, and what the
+/// lease store (`crate::lease`) does for its DynamoDB calls, so they are rate limited,
+/// counted and logged like any other.
+pub async fn run<T>(
+    layers: &[Arc<dyn Layer>],
+    info: &CallInfo<'_>,
+    call: impl Future<Output = CloudResult<T>>,
+) -> CloudResult<T> {
+    let mut tickets = Vec::with_capacity(layers.len());
+    for layer in layers.iter() {
+        match layer.enter(info).await {
+            Ok(ticket) => tickets.push(ticket),
+            Err(mut e) => {
+                for (layer, ticket) in layers.iter().zip(tickets).rev() {
+                    layer.exit(info, ticket, Err(&mut e));
                 }
+                return Err(e);
             }
         }
-        let mut result = call.await;
-        for (layer, ticket) in self.layers.iter().zip(tickets).rev() {
-            layer.exit(&info, ticket, result.as_mut().map(|_| ()));
-        }
-        result
     }
+    let mut result = call.await;
+    for (layer, ticket) in layers.iter().zip(tickets).rev() {
+        layer.exit(info, ticket, result.as_mut().map(|_| ()));
+    }
+    result
 }
 
 /// `inner` behind `layers`; `inner` itself when there are none.

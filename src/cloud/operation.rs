@@ -16,6 +16,9 @@ pub enum AwsService {
     Ecs,
     /// Elastic Load Balancing v2.
     Elbv2,
+    /// Amazon DynamoDB: only the leader election's lease item (`crate::lease`) and
+    /// `lease create-table`.
+    Dynamodb,
 }
 
 impl AwsService {
@@ -24,6 +27,7 @@ impl AwsService {
         match self {
             AwsService::Ecs => "ecs",
             AwsService::Elbv2 => "elbv2",
+            AwsService::Dynamodb => "dynamodb",
         }
     }
 }
@@ -34,7 +38,8 @@ impl fmt::Display for AwsService {
     }
 }
 
-/// AWS's throttling buckets (per account and Region) of the ECS and ELBv2 actions.
+/// AWS's throttling buckets (per account and Region) of the ECS and ELBv2 actions, and the
+/// operator's own bucket of its DynamoDB lease calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Bucket {
     /// DescribeServices, ListServices.
@@ -67,11 +72,19 @@ pub enum Bucket {
     Elbv2Registration,
     /// Every ELBv2 action, on top of its own bucket.
     Elbv2Account,
+    /// DynamoDB GetItem, PutItem, UpdateItem, DeleteItem of the lease item, and the
+    /// CreateTable, UpdateTimeToLive, DescribeTable of `lease create-table`. DynamoDB has no
+    /// per-account request bucket like ECS's (an on-demand table takes thousands of writes a
+    /// second); this one is the operator's own guard: one process makes one lease call per
+    /// renew interval (5 s by default), so a burst of 10 refilled at 2 a second never delays a
+    /// normal renew and still stops a runaway loop from writing the table hundreds of times a
+    /// second.
+    DynamodbLease,
 }
 
 impl Bucket {
     /// Every bucket.
-    pub const ALL: [Bucket; 14] = [
+    pub const ALL: [Bucket; 15] = [
         Bucket::ServiceRead,
         Bucket::ServiceModify,
         Bucket::TaskDefinitionModify,
@@ -86,6 +99,7 @@ impl Bucket {
         Bucket::Elbv2Modify,
         Bucket::Elbv2Registration,
         Bucket::Elbv2Account,
+        Bucket::DynamodbLease,
     ];
 
     /// The name in flags and metric labels (`task-definition-modify`).
@@ -105,6 +119,7 @@ impl Bucket {
             Bucket::Elbv2Modify => "elbv2-modify",
             Bucket::Elbv2Registration => "elbv2-registration",
             Bucket::Elbv2Account => "elbv2-account",
+            Bucket::DynamodbLease => "dynamodb-lease",
         }
     }
 
@@ -131,6 +146,7 @@ impl Bucket {
             Bucket::Elbv2Modify => (20, 3.0),
             Bucket::Elbv2Registration => (20, 4.0),
             Bucket::Elbv2Account => (40, 10.0),
+            Bucket::DynamodbLease => (10, 2.0),
         };
         Shape::new(burst, refill)
     }
@@ -154,6 +170,7 @@ impl Bucket {
             Elbv2Modify => &[Elbv2Modify, Elbv2Account],
             Elbv2Registration => &[Elbv2Registration, Elbv2Account],
             Elbv2Account => &[Elbv2Account],
+            DynamodbLease => &[DynamodbLease],
         }
     }
 }
@@ -217,6 +234,15 @@ const fn elbv2(name: &'static str, bucket: Bucket, called: bool) -> Spec {
     Spec {
         name,
         service: AwsService::Elbv2,
+        bucket,
+        called,
+    }
+}
+
+const fn dynamodb(name: &'static str, bucket: Bucket, called: bool) -> Spec {
+    Spec {
+        name,
+        service: AwsService::Dynamodb,
         bucket,
         called,
     }
@@ -291,6 +317,14 @@ catalogue! {
     DescribeRules => elbv2(Elbv2Describe, NOT_YET),
     RegisterTargets => elbv2(Elbv2Registration, NOT_YET),
     DeregisterTargets => elbv2(Elbv2Registration, NOT_YET),
+    // DynamoDB: the lease store (crate::lease) and `lease create-table`, not the traits.
+    GetItem => dynamodb(DynamodbLease, CALLED),
+    PutItem => dynamodb(DynamodbLease, CALLED),
+    UpdateItem => dynamodb(DynamodbLease, CALLED),
+    DeleteItem => dynamodb(DynamodbLease, CALLED),
+    CreateTable => dynamodb(DynamodbLease, CALLED),
+    UpdateTimeToLive => dynamodb(DynamodbLease, CALLED),
+    DescribeTable => dynamodb(DynamodbLease, CALLED),
 }
 
 impl Operation {
@@ -310,15 +344,21 @@ impl Operation {
         self.spec().bucket.drawn()
     }
 
-    /// True when the `Ecs`/`Elbv2` traits make this call.
+    /// True when the operator makes this call: the `Ecs`/`Elbv2` traits, or (DynamoDB) the
+    /// lease store.
     pub const fn is_called(self) -> bool {
         self.spec().called
     }
 
-    /// A read (`Describe*`, `List*`): a NotFound answer is normal there.
+    /// True for the calls of the `Ecs`/`Elbv2` traits (not the lease store's DynamoDB calls).
+    pub fn is_cloud_call(self) -> bool {
+        self.is_called() && self.service() != AwsService::Dynamodb
+    }
+
+    /// A read (`Describe*`, `List*`, `Get*`): a NotFound answer is normal there.
     pub fn is_read(self) -> bool {
         let name = self.as_str();
-        name.starts_with("Describe") || name.starts_with("List")
+        name.starts_with("Describe") || name.starts_with("List") || name.starts_with("Get")
     }
 
     /// The operation of this AWS spelling.
@@ -376,6 +416,10 @@ pub const ECS_OPERATIONS: &[&str] =
 pub const ELBV2_OPERATIONS: &[&str] =
     &called_names::<{ count_called(AwsService::Elbv2) }>(AwsService::Elbv2);
 
+/// The DynamoDB operations the lease store and `lease create-table` make (AWS spelling).
+pub const DYNAMODB_OPERATIONS: &[&str] =
+    &called_names::<{ count_called(AwsService::Dynamodb) }>(AwsService::Dynamodb);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -400,7 +444,7 @@ mod tests {
         for op in Operation::ALL {
             let buckets = op.buckets();
             match op.service() {
-                AwsService::Ecs => {
+                AwsService::Ecs | AwsService::Dynamodb => {
                     assert_eq!(buckets.len(), 1, "{op}");
                     assert!(!buckets.contains(&Bucket::Elbv2Account), "{op}");
                 }
@@ -416,10 +460,12 @@ mod tests {
     fn the_derived_lists_are_the_called_operations_of_each_service() {
         assert_eq!(ECS_OPERATIONS.len(), 15);
         assert_eq!(ELBV2_OPERATIONS.len(), 10);
+        assert_eq!(DYNAMODB_OPERATIONS.len(), 7);
         for op in Operation::called() {
             let list = match op.service() {
                 AwsService::Ecs => ECS_OPERATIONS,
                 AwsService::Elbv2 => ELBV2_OPERATIONS,
+                AwsService::Dynamodb => DYNAMODB_OPERATIONS,
             };
             assert!(list.contains(&op.as_str()), "{op}");
         }

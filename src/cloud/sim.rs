@@ -314,7 +314,7 @@ impl Sim {
         s.advance(now);
         if s.config.throttling && !s.throttle.try_acquire(operation, now) {
             let code = match operation.service() {
-                AwsService::Ecs => "ThrottlingException",
+                AwsService::Ecs | AwsService::Dynamodb => "ThrottlingException",
                 AwsService::Elbv2 => "Throttling",
             };
             return Err(CloudError::from_code(

@@ -8,6 +8,12 @@
 //! `readiness`). Metrics read the status board and the queues when scraped. From then on a source change queues only the keys it changed, and a
 //! resync (default 5 minutes, with jitter) repeats the full sync to heal drift. On shutdown no
 //! new work starts and reconciles in flight get a bounded time to finish.
+//!
+//! With leader election (`RunConfig::election`) the work (queues, full syncs, rollout
+//! tracking) runs only while this process leads: a standby follows its source, serves its
+//! endpoints, is ready, and makes no AWS call but the lease's; becoming leader starts the work
+//! with a full sync, stepping down stops it (the leader gate already fails its mutating
+//! calls). On shutdown the lease is released after the calls in flight finished.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -24,10 +30,11 @@ use super::server::{self, AppState, Liveness, MetricsText, Webhook};
 use super::source_adapter::Source;
 pub use super::source_adapter::SourceConfig;
 use crate::cloud::Cloud;
+use crate::lease::{Election, LeaderView, Role};
 use crate::manifest::{Kind, ResourceKey};
 use crate::metrics::ControllerState;
 use crate::source::SourceError;
-use crate::status::StatusBoard;
+use crate::status::{LeaderStatus, StatusBoard};
 
 /// Settings of `run`.
 #[derive(Debug)]
@@ -46,6 +53,8 @@ pub struct RunConfig {
     pub rollout_poll: Duration,
     /// How long reconciles in flight may take to finish after shutdown is asked for.
     pub shutdown_timeout: Duration,
+    /// Leader election: reconcile only while leading (`None`: always, the only operator).
+    pub election: Option<Election>,
 }
 
 impl RunConfig {
@@ -63,6 +72,7 @@ impl RunConfig {
             resync_jitter: 0.1,
             rollout_poll: Duration::from_secs(10),
             shutdown_timeout: Duration::from_secs(20),
+            election: None,
         }
     }
 }
@@ -158,6 +168,7 @@ pub async fn run(
         resync_jitter,
         rollout_poll,
         shutdown_timeout,
+        election,
     } = config;
     let status = StatusBoard::new();
     let queues = Queues::new(&queue);
@@ -173,15 +184,26 @@ pub async fn run(
         enqueue,
         events.clone(),
     ));
-    // Metrics read the board, the queues and the source when scraped: right from the first.
+    if let Some(election) = &election {
+        status.set_leader(leader_status(&election.view().borrow()));
+    }
+    // Metrics read the board, the queues, the source and the elector when scraped: right
+    // from the first.
     {
         let (status, queues) = (status.clone(), queues.clone());
+        let elector = election.as_ref().map(Election::view);
         events.watch(Arc::new(move || {
             let (queue_depth, retries_total) = queues.stats();
+            let (leader_transitions, lease_renew_failures) = elector.as_ref().map_or((0, 0), |v| {
+                let v = v.borrow();
+                (v.transitions, v.renew_failures)
+            });
             ControllerState {
                 queue_depth,
                 retries_total,
                 report: status.report(),
+                leader_transitions,
+                lease_renew_failures,
             }
         }));
     }
@@ -244,37 +266,13 @@ pub async fn run(
     };
     on_start(&handle);
 
-    // Work: one runner per kind's queue.
-    let mut workers = JoinSet::new();
-    for (_, q) in queues.by_kind.iter() {
-        let q = q.clone();
-        let controller = controller.clone();
-        let readiness = readiness.clone();
-        let stop = stopped();
-        workers.spawn(async move {
-            q.run(
-                move |key: ResourceKey| {
-                    let controller = controller.clone();
-                    let readiness = readiness.clone();
-                    async move {
-                        let reconciled = controller.reconcile(key.clone()).await;
-                        readiness.reconciled(&key, reconciled.settled);
-                        reconciled.result
-                    }
-                },
-                stop,
-            )
-            .await;
-        });
-    }
-
-    // Background loops: source changes, full syncs, rollouts, heartbeat.
-    let mut loops = JoinSet::new();
+    // The source is followed all along (a standby keeps its manifests loaded).
+    let mut source_loop = JoinSet::new();
     {
         let controller = controller.clone();
         let queues = queues.clone();
         let mut stop = stop_tx.subscribe();
-        loops.spawn(async move {
+        source_loop.spawn(async move {
             loop {
                 tokio::select! {
                     () = until_stopped(&mut stop) => break,
@@ -299,6 +297,198 @@ pub async fn run(
             }
         });
     }
+
+    // The work (queues, full syncs, rollouts) runs while this process leads: always without
+    // election; with it, from each time it becomes leader (a full sync first) to each time it
+    // steps down. A standby is ready (ECS keeps it) and makes no AWS call but the lease.
+    let work = WorkConfig {
+        controller: controller.clone(),
+        queues: queues.clone(),
+        readiness: readiness.clone(),
+        resync,
+        resync_jitter,
+        rollout_poll,
+    };
+    let mut view = election.as_ref().map(Election::view);
+    let leading = |view: &Option<watch::Receiver<LeaderView>>| {
+        view.as_ref()
+            .is_none_or(|v| v.borrow().role == Role::Leader)
+    };
+    let mut term = None;
+    if leading(&view) {
+        term = Some(start_term(&work));
+    } else {
+        tracing::info!("standby: another operator holds the lease; waiting for it");
+        status.set_ready();
+    }
+
+    // The heartbeat: beats while every worker and loop is running.
+    let mut stalled = false;
+    loop {
+        let wake = tokio::select! {
+            () = &mut shutdown => Wake::Shutdown,
+            alive = role_changed(&mut view) => Wake::Role(alive),
+            _ = tick.tick() => Wake::Tick,
+        };
+        match wake {
+            Wake::Shutdown => break,
+            Wake::Role(alive) => {
+                if !alive {
+                    // The elector ended (it panicked): nobody renews, so lead no more.
+                    tracing::error!("the leader elector stopped; no more AWS changes");
+                    view = None;
+                    stalled = true;
+                    if let Some(t) = term.take() {
+                        end_term(t, shutdown_timeout).await;
+                    }
+                    continue;
+                }
+                if let Some(v) = &view {
+                    let v = v.borrow().clone();
+                    status.set_leader(leader_status(&v));
+                    let lead = v.role == Role::Leader;
+                    if lead && term.is_none() {
+                        tracing::info!(holder = %v.holder, fencing = v.fencing, "leading: full sync, then reconciles");
+                        term = Some(start_term(&work));
+                    } else if !lead && let Some(t) = term.take() {
+                        tracing::warn!(holder = %v.holder, "standby: stopping reconciles");
+                        end_term(t, shutdown_timeout).await;
+                    }
+                }
+            }
+            Wake::Tick => {
+                // A worker or loop that ended before shutdown stops the heartbeat for good.
+                stalled |= any_finished(&mut source_loop);
+                if let Some(t) = &mut term {
+                    stalled |= any_finished(&mut t.workers) | any_finished(&mut t.loops);
+                }
+                if !stalled {
+                    liveness.beat();
+                }
+            }
+        }
+    }
+
+    tracing::info!("shutting down: no new work; waiting for calls in flight");
+    let _ = stop_tx.send(true);
+    if let Some(t) = term.take() {
+        end_term(t, shutdown_timeout).await;
+    }
+    // Only now, with no call in flight, the lease goes: a standby leads at its next read.
+    if let Some(election) = election {
+        election.resign().await;
+    }
+    source_loop.abort_all();
+    if let Some(server) = server
+        && let Ok(Err(e)) = server.await
+    {
+        return Err(RunError::Http(e));
+    }
+    Ok(())
+}
+
+enum Wake {
+    Shutdown,
+    Role(bool),
+    Tick,
+}
+
+/// Completes when the elector's view changed (true) or the elector is gone (false); never
+/// without election.
+async fn role_changed(view: &mut Option<watch::Receiver<LeaderView>>) -> bool {
+    match view {
+        Some(v) => v.changed().await.is_ok(),
+        None => std::future::pending().await,
+    }
+}
+
+/// `/status`'s leader object from the elector's view.
+fn leader_status(v: &LeaderView) -> LeaderStatus {
+    LeaderStatus {
+        election: "dynamodb".into(),
+        role: v.role.as_str().into(),
+        holder: v.holder.clone(),
+        leader: v.leader.clone(),
+        fencing: v.fencing,
+    }
+}
+
+/// What a term of work needs.
+struct WorkConfig {
+    controller: Arc<Controller>,
+    queues: Queues,
+    readiness: Arc<Readiness>,
+    resync: Duration,
+    resync_jitter: f64,
+    rollout_poll: Duration,
+}
+
+/// The work of one term as leader.
+struct Term {
+    stop_tx: watch::Sender<bool>,
+    workers: JoinSet<()>,
+    loops: JoinSet<()>,
+}
+
+/// Stops a term: no new work, reconciles in flight get `timeout` to finish (their mutating
+/// calls already fail at the gate when the lease was lost), the loops are stopped.
+async fn end_term(mut term: Term, timeout: Duration) {
+    let _ = term.stop_tx.send(true);
+    let drained = tokio::time::timeout(timeout, async {
+        while term.workers.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!(timeout = ?timeout, "reconciles still running at the shutdown timeout were stopped");
+        term.workers.abort_all();
+    }
+    term.loops.abort_all();
+}
+
+/// Starts the work: one runner per kind's queue, the full syncs (the first at once), the
+/// rollout tracker.
+fn start_term(work: &WorkConfig) -> Term {
+    let WorkConfig {
+        controller,
+        queues,
+        readiness,
+        resync,
+        resync_jitter,
+        rollout_poll,
+    } = work;
+    let (resync, resync_jitter, rollout_poll) = (*resync, *resync_jitter, *rollout_poll);
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let stopped = move || {
+        let mut rx = stop_rx.clone();
+        async move {
+            let _ = rx.wait_for(|s| *s).await;
+        }
+    };
+    // Work: one runner per kind's queue.
+    let mut workers = JoinSet::new();
+    for (_, q) in queues.by_kind.iter() {
+        let q = q.clone();
+        let controller = controller.clone();
+        let readiness = readiness.clone();
+        let stop = stopped();
+        workers.spawn(async move {
+            q.run(
+                move |key: ResourceKey| {
+                    let controller = controller.clone();
+                    let readiness = readiness.clone();
+                    async move {
+                        let reconciled = controller.reconcile(key.clone()).await;
+                        readiness.reconciled(&key, reconciled.settled);
+                        reconciled.result
+                    }
+                },
+                stop,
+            )
+            .await;
+        });
+    }
+
+    let mut loops = JoinSet::new();
     {
         let controller = controller.clone();
         let readiness = readiness.clone();
@@ -367,38 +557,11 @@ pub async fn run(
         });
     }
 
-    // The heartbeat: beats while every worker and loop is running.
-    let mut stalled = false;
-    loop {
-        tokio::select! {
-            () = &mut shutdown => break,
-            _ = tick.tick() => {
-                // A worker or loop that ended before shutdown stops the heartbeat for good.
-                stalled |= any_finished(&mut workers) | any_finished(&mut loops);
-                if !stalled {
-                    liveness.beat();
-                }
-            }
-        }
+    Term {
+        stop_tx,
+        workers,
+        loops,
     }
-
-    tracing::info!("shutting down: no new work; waiting for calls in flight");
-    let _ = stop_tx.send(true);
-    let drained = tokio::time::timeout(shutdown_timeout, async {
-        while workers.join_next().await.is_some() {}
-    })
-    .await;
-    if drained.is_err() {
-        tracing::warn!(timeout = ?shutdown_timeout, "reconciles still running at the shutdown timeout were stopped");
-        workers.abort_all();
-    }
-    loops.abort_all();
-    if let Some(server) = server
-        && let Ok(Err(e)) = server.await
-    {
-        return Err(RunError::Http(e));
-    }
-    Ok(())
 }
 
 async fn until_stopped(rx: &mut watch::Receiver<bool>) {

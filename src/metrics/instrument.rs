@@ -14,7 +14,7 @@ use tokio::time::Instant;
 use super::Metrics;
 use crate::cloud::layer::{CallInfo, Layer, Layered, Ticket};
 use crate::cloud::{Cloud, CloudError, CloudResult};
-pub use crate::cloud::{ECS_OPERATIONS, ELBV2_OPERATIONS};
+pub use crate::cloud::{DYNAMODB_OPERATIONS, ECS_OPERATIONS, ELBV2_OPERATIONS};
 
 /// The layer counting and timing calls in [`Metrics`] (tokio time, so paused test time is
 /// measured too).

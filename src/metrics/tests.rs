@@ -540,6 +540,7 @@ async fn connect_puts_the_instrumentation_inside_the_rate_limiter() {
         max_attempts: 1,
         sim_state: None,
         sim_crashing_images: Vec::new(),
+        gate: None,
         rate_limits: RateLimits::default().with(
             Bucket::TaskDefinitionRead,
             Shape {
@@ -683,6 +684,7 @@ fn a_watched_state_is_read_at_every_scrape() {
                 queue_depth: n,
                 retries_total: 2 * n as u64,
                 report: board.report(),
+                ..Default::default()
             }
         });
     }

@@ -369,6 +369,7 @@ fn the_defaults_are_the_aws_buckets_of_the_facts_file() {
         (Bucket::Elbv2Modify, 20, 3.0),
         (Bucket::Elbv2Registration, 20, 4.0),
         (Bucket::Elbv2Account, 40, 10.0),
+        (Bucket::DynamodbLease, 10, 2.0),
     ];
     assert_eq!(want.len(), Bucket::ALL.len());
     let limits = RateLimits::default();
@@ -439,7 +440,7 @@ async fn the_simulator_throttles_every_call_with_the_rate_limiters_shapes() {
     // through (the smallest of the call's buckets), then throttles until a token refills at
     // the limiter's rate.
     let limits = RateLimits::default();
-    for op in Operation::called() {
+    for op in Operation::called().filter(|op| op.is_cloud_call()) {
         let sim = sim(true);
         let cloud = sim.cloud();
         let shapes: Vec<Shape> = op.buckets().iter().map(|b| limits.shape(*b)).collect();

@@ -16,6 +16,7 @@ mod support;
 mod bad_input;
 mod drift;
 mod import;
+mod lease;
 mod logs;
 mod ownership;
 mod run;

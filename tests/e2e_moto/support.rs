@@ -115,6 +115,11 @@ impl App {
         }
     }
 
+    /// The moto server's URL.
+    pub fn endpoint(&self) -> &str {
+        &self.server.url
+    }
+
     /// A manifest file of this copy, as the operator is given it (relative to the directory
     /// it runs in, so reports read `manifests/api.yaml:24` as a user's would).
     pub fn manifest(&self, file: &str) -> PathBuf {

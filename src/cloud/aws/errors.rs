@@ -25,7 +25,7 @@ use crate::cloud::error::{CloudError, ErrorKind};
 const BODY_EXCERPT_CHARS: usize = 160;
 
 /// Maps an SDK error of `operation` (AWS spelling, `DescribeServices`) into a [`CloudError`].
-pub(super) fn cloud_error<E>(operation: &'static str, err: SdkError<E, HttpResponse>) -> CloudError
+pub(crate) fn cloud_error<E>(operation: &'static str, err: SdkError<E, HttpResponse>) -> CloudError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {

@@ -102,7 +102,10 @@ pub(crate) async fn call(cloud: &Cloud, op: Operation) -> Option<CloudResult<()>
         O::DeleteTargetGroup => elbv2.delete_target_group(arn).await,
         O::DescribeTargetHealth => elbv2.describe_target_health(arn).await.map(drop),
         _ => {
-            assert!(!op.is_called(), "{op} is called by the traits: add it here");
+            assert!(
+                !op.is_cloud_call(),
+                "{op} is called by the traits: add it here"
+            );
             return None;
         }
     })
@@ -193,7 +196,10 @@ async fn every_operation_goes_through_every_layer_exactly_once() {
         let after = sim.calls().get(op.as_str()).copied().unwrap_or(0);
         assert_eq!(after, before + 1, "{op} reached the backend once");
     }
-    assert_eq!(made as usize, Operation::called().count());
+    assert_eq!(
+        made as usize,
+        Operation::called().filter(|op| op.is_cloud_call()).count()
+    );
     // The other trait method of DescribeTargetGroups.
     cloud
         .elbv2

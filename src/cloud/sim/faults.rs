@@ -143,17 +143,19 @@ pub(super) fn injected_error(
 ) -> CloudError {
     use AwsService as Api;
     let code = match (service, kind) {
-        (Api::Ecs, ErrorKind::Throttled) => "ThrottlingException",
+        (Api::Ecs | Api::Dynamodb, ErrorKind::Throttled) => "ThrottlingException",
         (Api::Elbv2, ErrorKind::Throttled) => "Throttling",
-        (Api::Ecs, ErrorKind::NotFound) => "ResourceNotFoundException",
+        (Api::Ecs | Api::Dynamodb, ErrorKind::NotFound) => "ResourceNotFoundException",
         (Api::Elbv2, ErrorKind::NotFound) => "TargetGroupNotFound",
         (Api::Ecs, ErrorKind::Invalid) => "InvalidParameterException",
         (Api::Elbv2, ErrorKind::Invalid) => "ValidationError",
-        (Api::Ecs, ErrorKind::Conflict) => "ResourceInUseException",
+        (Api::Ecs | Api::Dynamodb, ErrorKind::Conflict) => "ResourceInUseException",
         (Api::Elbv2, ErrorKind::Conflict) => "ResourceInUse",
-        (Api::Ecs, ErrorKind::AccessDenied) => "AccessDeniedException",
+        (Api::Ecs | Api::Dynamodb, ErrorKind::AccessDenied) => "AccessDeniedException",
         (Api::Elbv2, ErrorKind::AccessDenied) => "AccessDenied",
         (Api::Ecs, ErrorKind::Transient) => "ServerException",
+        (Api::Dynamodb, ErrorKind::Transient) => "InternalServerError",
+        (Api::Dynamodb, ErrorKind::Invalid) => "ValidationException",
         (Api::Elbv2, ErrorKind::Transient) => "InternalFailure",
         (_, ErrorKind::Other) => "SimulatedFault",
     };
@@ -166,7 +168,7 @@ mod tests {
 
     #[test]
     fn injected_errors_keep_their_kind_through_the_aws_code() {
-        for api in [AwsService::Ecs, AwsService::Elbv2] {
+        for api in [AwsService::Ecs, AwsService::Elbv2, AwsService::Dynamodb] {
             for kind in ErrorKind::ALL {
                 let e = injected_error(api, "DescribeServices", kind);
                 assert_eq!(e.kind, kind, "{api:?} {kind:?}");
