@@ -440,7 +440,11 @@ fn dynamodb_is_allowed_only_on_the_lease_table_and_create_table_only_in_its_own_
                 actions.iter().all(|a| a.starts_with("dynamodb:")),
                 "{path}: DynamoDB actions have a statement of their own: {actions:?}"
             );
-            assert_eq!(resources, [arn.clone()], "{path}: the lease table only");
+            assert_eq!(
+                resources,
+                std::slice::from_ref(&arn),
+                "{path}: the lease table only"
+            );
             got.extend(actions);
         }
         let expected: BTreeSet<String> = expected.iter().map(|s| s.to_string()).collect();
