@@ -4,14 +4,107 @@
 //! `const OP` names its errors carry, and compared with the policy's actions. Mutating actions
 //! must be conditioned on the ownership tag, except the one AWS gives no resource-level
 //! permission for, and `iam:PassRole` only to ECS tasks.
+//!
+//! Leader election (`run --leader-election dynamodb`) adds DynamoDB calls on the lease table
+//! only: the four item calls of the lease at run time in `deploy/iam-policy.json`, and the three
+//! calls of `ecs-operator lease create-table` in `deploy/iam-policy-lease-create-table.json`
+//! (the task role needs none of those when the table comes from Terraform or CloudFormation).
+//! Both lists are fixed here; the DynamoDB calls found in the source (any file naming
+//! `aws_sdk_dynamodb`) and the DynamoDB operations of `cloud::operation`'s catalogue, when there
+//! are any, must be exactly their union. Every DynamoDB statement is on the table ARN of the
+//! table `deploy/operator` names (`ECS_OPERATOR_LEASE_TABLE`), without a wildcard in the name.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use ecs_operator::cloud::operation::Operation;
+use ecs_operator::manifest::load_paths;
 use ecs_operator::plan::TAG_MANAGED_BY;
 use serde_json::Value;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+/// The lease's item calls at run time: acquire or take over (PutItem, conditional), renew
+/// (UpdateItem, conditional), read the holder (GetItem), release on SIGTERM (DeleteItem,
+/// conditional).
+const LEASE_RUN_ACTIONS: [&str; 4] = [
+    "dynamodb:DeleteItem",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+];
+
+/// `ecs-operator lease create-table`: the table (on-demand), its TTL, and waiting for it.
+const CREATE_TABLE_ACTIONS: [&str; 3] = [
+    "dynamodb:CreateTable",
+    "dynamodb:DescribeTable",
+    "dynamodb:UpdateTimeToLive",
+];
+
+/// The policy `lease create-table` needs, apart from the task role's.
+const CREATE_TABLE_POLICY: &str = "deploy/iam-policy-lease-create-table.json";
+
+/// The DynamoDB API's operations in snake case, as the SDK's fluent client names them: what a
+/// DynamoDB call in the source can be.
+const DYNAMODB_OPERATIONS: &[&str] = &[
+    "batch_execute_statement",
+    "batch_get_item",
+    "batch_write_item",
+    "create_backup",
+    "create_global_table",
+    "create_table",
+    "delete_backup",
+    "delete_item",
+    "delete_resource_policy",
+    "delete_table",
+    "describe_backup",
+    "describe_continuous_backups",
+    "describe_contributor_insights",
+    "describe_endpoints",
+    "describe_export",
+    "describe_global_table",
+    "describe_global_table_settings",
+    "describe_import",
+    "describe_kinesis_streaming_destination",
+    "describe_limits",
+    "describe_table",
+    "describe_table_replica_auto_scaling",
+    "describe_time_to_live",
+    "disable_kinesis_streaming_destination",
+    "enable_kinesis_streaming_destination",
+    "execute_statement",
+    "execute_transaction",
+    "export_table_to_point_in_time",
+    "get_item",
+    "get_resource_policy",
+    "import_table",
+    "list_backups",
+    "list_contributor_insights",
+    "list_exports",
+    "list_global_tables",
+    "list_imports",
+    "list_tables",
+    "list_tags_of_resource",
+    "put_item",
+    "put_resource_policy",
+    "query",
+    "restore_table_from_backup",
+    "restore_table_to_point_in_time",
+    "scan",
+    "tag_resource",
+    "transact_get_items",
+    "transact_write_items",
+    "untag_resource",
+    "update_continuous_backups",
+    "update_contributor_insights",
+    "update_global_table",
+    "update_global_table_settings",
+    "update_item",
+    "update_kinesis_streaming_destination",
+    "update_table",
+    "update_table_replica_auto_scaling",
+    "update_time_to_live",
+];
 
 /// `describe_target_groups` -> `DescribeTargetGroups`.
 fn pascal(snake: &str) -> String {
@@ -39,14 +132,97 @@ fn backend_sources() -> Vec<(PathBuf, String)> {
     files
         .into_iter()
         .map(|path| {
-            let text = std::fs::read_to_string(&path).unwrap();
-            let code = match text.find("#[cfg(test)]\nmod tests {") {
-                Some(i) => text[..i].to_string(),
-                None => text,
-            };
+            let code = without_tests(&std::fs::read_to_string(&path).unwrap());
             (path, code)
         })
+        // The lease store's DynamoDB calls are checked on their own (`dynamodb_calls`).
+        .filter(|(_, code)| !is_dynamodb_only(code))
         .collect()
+}
+
+/// A source file without its test module.
+fn without_tests(text: &str) -> String {
+    match text.find("#[cfg(test)]\nmod tests {") {
+        Some(i) => text[..i].to_string(),
+        None => text.to_string(),
+    }
+}
+
+/// Names the DynamoDB SDK and neither the ECS nor the ELBv2 one.
+fn is_dynamodb_only(code: &str) -> bool {
+    code.contains("aws_sdk_dynamodb")
+        && !code.contains("aws_sdk_ecs")
+        && !code.contains("aws_sdk_elasticloadbalancingv2")
+}
+
+/// Every `.rs` file under `dir`, recursively.
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// IAM actions of the DynamoDB operations the product code calls, in any file under `src/` that
+/// names `aws_sdk_dynamodb` (test modules and `tests.rs` files left out): fluent calls
+/// `.<operation>()` and request builders `aws_sdk_dynamodb::operation::<operation>::`. Empty
+/// before the lease store exists.
+fn dynamodb_calls() -> BTreeSet<String> {
+    let mut files = Vec::new();
+    rust_files(&Path::new(ROOT).join("src"), &mut files);
+    let mut out = BTreeSet::new();
+    for path in files {
+        if path.ends_with("tests.rs") {
+            continue;
+        }
+        let code = without_tests(&std::fs::read_to_string(&path).unwrap());
+        if !code.contains("aws_sdk_dynamodb") {
+            continue;
+        }
+        let krate = "aws_sdk_dynamodb::operation::";
+        for (i, _) in code.match_indices(krate) {
+            let op = ident_at(&code[i + krate.len()..]);
+            if DYNAMODB_OPERATIONS.contains(&op) {
+                out.insert(format!("dynamodb:{}", pascal(op)));
+            }
+        }
+        let flat: String = code.split_whitespace().collect();
+        for (i, _) in flat.match_indices('.') {
+            let op = ident_at(&flat[i + 1..]);
+            if DYNAMODB_OPERATIONS.contains(&op) && flat[i + 1 + op.len()..].starts_with("()") {
+                out.insert(format!("dynamodb:{}", pascal(op)));
+            }
+        }
+    }
+    out
+}
+
+/// The lease table the operator's own manifests name (`ECS_OPERATOR_LEASE_TABLE`).
+fn lease_table() -> String {
+    let loaded = load_paths(&[Path::new(ROOT).join("deploy/operator")]);
+    let service = loaded
+        .documents
+        .iter()
+        .find_map(|d| d.manifest.as_service())
+        .expect("a Service manifest in deploy/operator");
+    let container = &service.task_definition.container_definitions[0];
+    let env = |name: &str| {
+        container
+            .environment
+            .iter()
+            .find(|e| e.name == name)
+            .map(|e| e.value.0.clone())
+    };
+    assert_eq!(
+        env("ECS_OPERATOR_LEADER_ELECTION").as_deref(),
+        Some("dynamodb"),
+        "deploy/operator runs with leader election"
+    );
+    env("ECS_OPERATOR_LEASE_TABLE").expect("ECS_OPERATOR_LEASE_TABLE in deploy/operator")
 }
 
 fn ident_at(s: &str) -> &str {
@@ -119,8 +295,12 @@ fn op_constants() -> BTreeSet<String> {
 }
 
 fn policy() -> Value {
-    let text = std::fs::read_to_string(Path::new(ROOT).join("deploy/iam-policy.json")).unwrap();
-    serde_json::from_str(&text).expect("deploy/iam-policy.json is JSON")
+    policy_file("deploy/iam-policy.json")
+}
+
+fn policy_file(path: &str) -> Value {
+    let text = std::fs::read_to_string(Path::new(ROOT).join(path)).unwrap();
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path} is JSON: {e}"))
 }
 
 fn strings(v: &Value) -> Vec<String> {
@@ -171,6 +351,7 @@ fn the_policy_allows_exactly_the_calls_of_the_aws_backend_and_no_wildcards() {
     }
     let mut expected = called_actions();
     expected.insert("iam:PassRole".into());
+    expected.extend(LEASE_RUN_ACTIONS.map(String::from));
     let got: BTreeSet<String> = allowed.keys().cloned().collect();
     let missing: Vec<&String> = expected.difference(&got).collect();
     let extra: Vec<&String> = got.difference(&expected).collect();
@@ -190,6 +371,11 @@ fn mutating_actions_need_the_ownership_tag_and_pass_role_only_goes_to_ecs_tasks(
     let unconditioned_writes = ["ecs:DeregisterTaskDefinition"];
     for (action, conditions) in allowed() {
         let name = action.split_once(':').unwrap().1;
+        if action.starts_with("dynamodb:") {
+            // Scoped by resource, the lease table (the next test), not by tag.
+            assert_eq!(conditions, [None], "{action}");
+            continue;
+        }
         if name.starts_with("Describe") || name.starts_with("List") {
             assert_eq!(conditions, [None], "{action}: reads are unconditioned");
             continue;
@@ -222,6 +408,92 @@ fn mutating_actions_need_the_ownership_tag_and_pass_role_only_goes_to_ecs_tasks(
             }
         }
     }
+}
+
+/// (actions, resources) of every statement of a policy naming a `dynamodb:` action.
+fn dynamodb_statements(policy: &Value) -> Vec<(Vec<String>, Vec<String>)> {
+    policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (strings(&s["Action"]), strings(&s["Resource"])))
+        .filter(|(actions, _)| actions.iter().any(|a| a.starts_with("dynamodb:")))
+        .collect()
+}
+
+#[test]
+fn dynamodb_is_allowed_only_on_the_lease_table_and_create_table_only_in_its_own_policy() {
+    let table = lease_table();
+    assert!(
+        !table.is_empty() && !table.contains(['*', '?', '/', ':']),
+        "a plain table name: {table:?}"
+    );
+    let arn = format!("arn:aws:dynamodb:*:*:table/{table}");
+    for (path, expected) in [
+        ("deploy/iam-policy.json", &LEASE_RUN_ACTIONS[..]),
+        (CREATE_TABLE_POLICY, &CREATE_TABLE_ACTIONS[..]),
+    ] {
+        let policy = policy_file(path);
+        let mut got = BTreeSet::new();
+        for (actions, resources) in dynamodb_statements(&policy) {
+            assert!(
+                actions.iter().all(|a| a.starts_with("dynamodb:")),
+                "{path}: DynamoDB actions have a statement of their own: {actions:?}"
+            );
+            assert_eq!(
+                resources,
+                std::slice::from_ref(&arn),
+                "{path}: the lease table only"
+            );
+            got.extend(actions);
+        }
+        let expected: BTreeSet<String> = expected.iter().map(|s| s.to_string()).collect();
+        assert_eq!(got, expected, "{path}");
+    }
+    // The create-table policy is that and nothing else.
+    let create = policy_file(CREATE_TABLE_POLICY);
+    for s in create["Statement"].as_array().unwrap() {
+        assert_eq!(s["Effect"], "Allow", "{s:#}");
+        assert!(
+            s.get("Condition").is_none() && s.get("NotAction").is_none(),
+            "{s:#}"
+        );
+        assert!(
+            strings(&s["Action"])
+                .iter()
+                .all(|a| a.starts_with("dynamodb:"))
+        );
+    }
+}
+
+#[test]
+fn the_dynamodb_calls_in_the_source_are_exactly_the_lease_and_create_table_calls() {
+    let all: BTreeSet<String> = LEASE_RUN_ACTIONS
+        .iter()
+        .chain(&CREATE_TABLE_ACTIONS)
+        .map(|s| s.to_string())
+        .collect();
+    let found = dynamodb_calls();
+    // Before the lease store exists nothing is found; from then on the scan must agree.
+    if !found.is_empty() {
+        assert_eq!(
+            found, all,
+            "DynamoDB calls in src/ differ from the policies' (add the call to \
+             LEASE_RUN_ACTIONS or CREATE_TABLE_ACTIONS and to the policy, or drop it)"
+        );
+    }
+    // The operation catalogue, once it lists DynamoDB operations, lists the same ones.
+    let catalogued: BTreeSet<String> = Operation::ALL
+        .into_iter()
+        .filter(|op| op.is_called() && op.service().as_str().contains("dynamo"))
+        .map(|op| format!("dynamodb:{}", op.as_str()))
+        .collect();
+    if !catalogued.is_empty() {
+        assert_eq!(catalogued, all, "cloud::operation's DynamoDB operations");
+    }
+    // The scan sees the call styles the SDK has.
+    assert_eq!(pascal("update_time_to_live"), "UpdateTimeToLive");
+    assert!(DYNAMODB_OPERATIONS.contains(&"get_item"));
 }
 
 #[test]

@@ -318,6 +318,10 @@ fn the_dashboard_names_only_exported_metrics() {
         "ecs_operator_source_info",
         "ecs_operator_last_sync_timestamp_seconds",
         "ecs_operator_manifest_errors",
+        // Leader election: which process leads, and how often that changes.
+        "ecs_operator_leader",
+        "ecs_operator_leader_transitions_total",
+        "ecs_operator_lease_renew_failures_total",
     ] {
         assert!(used.contains(name), "no panel reads {name}");
     }
@@ -358,6 +362,8 @@ fn the_alert_rules_name_only_exported_metrics_and_are_complete() {
         "EcsOperatorThrottled",
         "EcsOperatorSourceNotSynced",
         "EcsOperatorDown",
+        "EcsOperatorNoLeader",
+        "EcsOperatorLeaderFlapping",
     ] {
         assert!(alerts.contains(name), "missing alert {name}");
     }
@@ -377,4 +383,5 @@ fn the_alert_rules_name_only_exported_metrics_and_are_complete() {
         Some("15m")
     );
     assert_eq!(for_of("EcsOperatorThrottled").as_deref(), Some("10m"));
+    assert_eq!(for_of("EcsOperatorNoLeader").as_deref(), Some("1m"));
 }
