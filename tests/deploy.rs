@@ -66,7 +66,11 @@ fn the_operators_own_manifests_in_deploy_operator_are_valid() {
         (Some(100), Some(200)),
         "a rollout of the operator never stops the running one first"
     );
-    assert_eq!(service.desired_count, Some(1));
+    assert_eq!(
+        service.desired_count,
+        Some(2),
+        "two tasks, one leader: a standby for availability"
+    );
     let container = &service.task_definition.container_definitions[0];
     let env: BTreeMap<&str, &str> = container
         .environment
@@ -78,9 +82,15 @@ fn the_operators_own_manifests_in_deploy_operator_are_valid() {
         "ECS_OPERATOR_GIT_REF",
         "ECS_OPERATOR_GIT_PATH",
         "ECS_OPERATOR_METRICS_ADDR",
+        "ECS_OPERATOR_LEASE_TABLE",
     ] {
         assert!(env.contains_key(name), "{name} in {env:?}");
     }
+    assert_eq!(
+        env.get("ECS_OPERATOR_LEADER_ELECTION"),
+        Some(&"dynamodb"),
+        "two tasks need leader election"
+    );
     let secrets: Vec<&str> = container.secrets.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(
         secrets,
@@ -173,7 +183,7 @@ async fn apply_documents(cloud: &Cloud, docs: &[Document]) -> String {
 }
 
 /// Polls the operator's service every 5 virtual seconds until its rollout of `revision` is
-/// final; no poll may see more than two tasks (maximumPercent 200 of one).
+/// final; no poll may see more than four tasks (maximumPercent 200 of two).
 async fn follow_keeping_one_running(cloud: &Cloud, revision: &str) -> RolloutStatus {
     for _ in 0..720 {
         tokio::time::advance(std::time::Duration::from_secs(5)).await;
@@ -185,7 +195,10 @@ async fn follow_keeping_one_running(cloud: &Cloud, revision: &str) -> RolloutSta
         let service = d.found.first();
         let status = assess(service, revision);
         if let Some(s) = service {
-            assert!(s.running_count <= 2, "maximumPercent 200: {s:?}");
+            assert!(
+                s.running_count <= 2 * s.desired_count,
+                "maximumPercent 200: {s:?}"
+            );
         }
         if status.is_final() {
             return status;
@@ -225,8 +238,8 @@ async fn a_broken_operator_image_is_rolled_back_and_an_operator_runs_throughout(
             .map(|d| d.running_count)
             .sum();
         assert!(
-            running_old >= 1,
-            "the working operator keeps running during the broken rollout: {:#?}",
+            running_old >= 2,
+            "both working operator tasks keep running during the broken rollout (minimumHealthyPercent 100): {:#?}",
             s.deployments
         );
         if let RolloutStatus::RolledBack { to } = assess(Some(s), &broken) {
@@ -245,7 +258,7 @@ async fn a_broken_operator_image_is_rolled_back_and_an_operator_runs_throughout(
 
 /// The controller managing its own service from deploy/operator: a crash-looping operator
 /// image is rolled back (by the controller or by ECS's circuit breaker, whichever comes first),
-/// an operator task is RUNNING at every virtual second, and the broken manifest is not applied
+/// both operator tasks are RUNNING at every virtual second, and the broken manifest is not applied
 /// again. `run` never deletes (no prune), so the service itself cannot disappear.
 #[tokio::test(start_paused = true)]
 async fn the_controller_managing_itself_never_leaves_no_operator_running() {
@@ -317,7 +330,7 @@ async fn the_controller_managing_itself_never_leaves_no_operator_running() {
     let mut rolled_back = false;
     for _ in 0..1800 {
         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-        assert!(running() >= 1, "no operator task running");
+        assert!(running() >= 2, "fewer than two operator tasks running");
         let s = status.get(&key).unwrap();
         if s.health == Health::Degraded && s.message.as_deref().unwrap_or("").contains("back") {
             rolled_back = true;
