@@ -15,9 +15,12 @@ use tokio::time::Instant;
 use super::memory::Followed;
 use super::reconcile::Controller;
 use super::record::Record;
+use super::restore::{completed_tags, rollback_target};
 use crate::cloud::CloudError;
+use crate::cloud::model::{Service, Tags};
 use crate::manifest::ResourceKey;
 use crate::metrics::RolloutResult;
+use crate::plan::{TAG_HELD_BACK, TAG_LAST_COMPLETED, held_back_hash};
 use crate::rollout::{self, Policy, Tracker, Verdict};
 use crate::status::{Health, SyncStatus};
 
@@ -38,7 +41,19 @@ impl Controller {
         for ((key, followed), seen) in followed.into_iter().zip(seen) {
             let (next, verdict) =
                 rollout::step(followed.tracker.clone(), &seen, &self.policy(), now);
-            self.act(&key, &followed, next, verdict);
+            let live = seen.service.as_ref();
+            let Some(tags) = self.act(&key, &followed, live, next, verdict) else {
+                continue;
+            };
+            let Some(live) = live else { continue };
+            // What a restarted controller must find: written on the service. A failed write
+            // is tried again at the next verdict that needs it; memory has the fact meanwhile.
+            match self.cloud.ecs.tag_resource(&live.arn, &tags).await {
+                Ok(()) => tracing::debug!(key = %key, ?tags, "remembered on the service"),
+                Err(error) => {
+                    tracing::warn!(key = %key, %error, "could not tag the service with what the controller remembers")
+                }
+            }
         }
         Ok(())
     }
@@ -52,8 +67,16 @@ impl Controller {
     }
 
     /// Acts on one verdict about `followed` (skipped if a reconcile replaced that rollout
-    /// meanwhile: the verdict is about a rollout no longer followed).
-    fn act(&self, key: &ResourceKey, followed: &Followed, next: Option<Tracker>, verdict: Verdict) {
+    /// meanwhile: the verdict is about a rollout no longer followed). Returns the memory tags
+    /// to write on the service (`restore` reads them back after a restart).
+    fn act(
+        &self,
+        key: &ResourceKey,
+        followed: &Followed,
+        live: Option<&Service>,
+        next: Option<Tracker>,
+        verdict: Verdict,
+    ) -> Option<Tags> {
         let revision = &followed.tracker.revision;
         let own_rollback = followed.tracker.rollback;
         let still = self.memory.with(key, |m| {
@@ -67,8 +90,14 @@ impl Controller {
             true
         });
         if !still {
-            return;
+            return None;
         }
+        let held_back_tag = || {
+            (!own_rollback).then(|| {
+                Tags::from([(TAG_HELD_BACK.to_string(), held_back_hash(&followed.content))])
+            })
+        };
+        let mut tags = None;
         let finished = |health: Health, message: String| {
             Record::default()
                 .health(health)
@@ -87,6 +116,7 @@ impl Controller {
                     m.held_back = Some(followed.content.clone());
                     m.last_completed.clone()
                 });
+                let last = last.or_else(|| live.and_then(rollback_target));
                 match last.filter(|l| l != revision) {
                     Some(to) => {
                         let record = finished(
@@ -101,6 +131,7 @@ impl Controller {
                         record
                     }
                     None => {
+                        tags = held_back_tag();
                         self.events.rollout(RolloutResult::Failed);
                         finished(
                             Health::Degraded,
@@ -135,6 +166,7 @@ impl Controller {
             Verdict::Completed { running } => {
                 self.memory
                     .with(key, |m| m.last_completed = Some(revision.clone()));
+                tags = live.and_then(|l| completed_tags(&l.tags, revision));
                 if own_rollback {
                     finished(
                         Health::Degraded,
@@ -152,11 +184,15 @@ impl Controller {
             }
             Verdict::Failed { reason } => {
                 hold_back();
+                tags = held_back_tag();
                 self.events.rollout(RolloutResult::Failed);
                 finished(Health::Degraded, format!("rollout failed: {reason}"))
             }
             Verdict::RolledBack { to } => {
                 hold_back();
+                let mut set = held_back_tag().unwrap_or_default();
+                set.insert(TAG_LAST_COMPLETED.to_string(), to.clone());
+                tags = Some(set);
                 self.memory
                     .with(key, |m| m.last_completed = Some(to.clone()));
                 self.events.rollout(RolloutResult::RolledBack);
@@ -171,5 +207,6 @@ impl Controller {
             Verdict::Missing => finished(Health::Missing, "service not found".into()),
         };
         record.write(&self.status, key);
+        tags
     }
 }
