@@ -388,3 +388,25 @@ pub(crate) fn push_ecs_tags(
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_controllers_memory_tags_are_neither_compared_nor_removed() {
+        let live: Tags = [
+            (TAG_SPEC_HASH, "old"),
+            (TAG_LAST_COMPLETED, "arn:td/api:1"),
+            (TAG_HELD_BACK, "abc"),
+            ("ecs-operator/stale", "x"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let want: Tags = [(TAG_SPEC_HASH.to_string(), "new".to_string())].into();
+        let (set, remove) = tag_delta(&live, &want, &Tags::new());
+        assert_eq!(set, want);
+        assert_eq!(remove, ["ecs-operator/stale"]);
+    }
+}

@@ -13,9 +13,10 @@
 //!   operator set (its [`TAG_TASK_DEFINITION`] tag), or the operator's own rollback of a
 //!   held-back manifest, is followed again, so a crash loop is still caught.
 
-use crate::cloud::model::{RolloutState, Service, Tags};
+use crate::cloud::model::{Service, Tags};
 use crate::manifest::{Kind, ResourceKey};
 use crate::observe::Observed;
+use crate::kind::health::rollback_target;
 use crate::plan::{TAG_HELD_BACK, TAG_LAST_COMPLETED, TAG_TASK_DEFINITION, held_back_hash};
 use crate::rollout::{RolloutStatus, assess};
 
@@ -57,16 +58,6 @@ impl Controller {
             self.start_following(key, revision, content.to_string(), rollback);
         }
     }
-}
-
-/// The rollback target of a live service: the newest deployment ECS reports COMPLETED, else
-/// the [`TAG_LAST_COMPLETED`] tag.
-pub(super) fn rollback_target(live: &Service) -> Option<String> {
-    live.deployments
-        .iter()
-        .find(|d| d.rollout_state == Some(RolloutState::Completed))
-        .map(|d| d.task_definition.clone())
-        .or_else(|| live.tags.get(TAG_LAST_COMPLETED).cloned())
 }
 
 /// A rollout in flight worth following: (revision, the operator's own rollback). The PRIMARY
