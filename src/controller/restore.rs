@@ -14,9 +14,9 @@
 //!   held-back manifest, is followed again, so a crash loop is still caught.
 
 use crate::cloud::model::{Service, Tags};
+use crate::kind::health::rollback_target;
 use crate::manifest::{Kind, ResourceKey};
 use crate::observe::Observed;
-use crate::kind::health::rollback_target;
 use crate::plan::{TAG_HELD_BACK, TAG_LAST_COMPLETED, TAG_TASK_DEFINITION, held_back_hash};
 use crate::rollout::{RolloutStatus, assess};
 
