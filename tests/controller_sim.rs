@@ -20,6 +20,7 @@ use ecs_operator::controller::reconcile::Events;
 use ecs_operator::controller::run::{Handle, RunConfig, RunError, SourceConfig, run};
 use ecs_operator::manifest::{Kind, Loaded, ResourceKey, load_str};
 use ecs_operator::metrics::{ReconcileResult, RolloutResult};
+use ecs_operator::rollout::stop_reason::StopReason;
 use ecs_operator::status::{Health, ResourceStatus, SyncStatus};
 use tokio::sync::{mpsc, oneshot};
 
@@ -62,6 +63,7 @@ struct Counts {
     reconciles: Mutex<BTreeMap<(Kind, String), u64>>,
     drift: AtomicU64,
     rollouts: Mutex<BTreeMap<&'static str, u64>>,
+    failures: Mutex<BTreeMap<&'static str, u64>>,
 }
 
 impl Events for Counts {
@@ -75,6 +77,14 @@ impl Events for Counts {
     }
     fn drift(&self, _kind: Kind) {
         self.drift.fetch_add(1, Ordering::SeqCst);
+    }
+    fn rollout_failure(&self, reason: StopReason) {
+        *self
+            .failures
+            .lock()
+            .unwrap()
+            .entry(reason.label())
+            .or_default() += 1;
     }
     fn rollout(&self, result: RolloutResult) {
         *self
@@ -840,4 +850,67 @@ async fn a_controller_restarted_in_a_crash_loop_still_rolls_it_back() {
         updates
     );
     h.stop().await;
+}
+
+/// A crash loop of each stop reason the simulator's tasks can have is rolled back at the
+/// threshold (3 failed tasks), with the reason and its hint in status and the metric.
+#[tokio::test(start_paused = true)]
+async fn a_crash_loop_of_each_stop_reason_is_rolled_back_with_the_reason_and_hint() {
+    let cases = [
+        (
+            "pull",
+            "image_pull",
+            "CannotPullContainerError: the execution role needs ECR pull, and a private subnet needs a NAT gateway or ECR endpoints",
+        ),
+        (
+            "secret",
+            "secret",
+            "unable to retrieve secret: the execution role needs secretsmanager:GetSecretValue / ssm:GetParameters (and kms:Decrypt) for it",
+        ),
+        (
+            "exit:2",
+            "exit_code",
+            "an essential container exited with code 2",
+        ),
+        (
+            "health",
+            "health_check",
+            "ELB health checks failed: check the grace period, path and port",
+        ),
+    ];
+    for (crash, label, text) in cases {
+        let s = sim();
+        s.set_crashing_images(vec![format!("api:bad={crash}")]);
+        let h = Harness::start(s, shop("api:1", 2), |c| {
+            c.rollout_poll = Duration::from_secs(5);
+        })
+        .await;
+        h.converged().await;
+        let good = h
+            .status(&key(Kind::Service, "api"))
+            .unwrap()
+            .task_definition
+            .unwrap();
+        h.feed
+            .send((shop("api:bad", 2), Some("rev-bad".into())))
+            .await
+            .unwrap();
+        h.until(Duration::from_secs(300), "rolled back", |h| {
+            h.status(&key(Kind::Service, "api"))
+                .and_then(|s| s.message)
+                .is_some_and(|m| m.contains("fix the manifest to roll forward"))
+        })
+        .await;
+        let api = h.status(&key(Kind::Service, "api")).unwrap();
+        let message = api.message.unwrap();
+        assert!(message.contains(text), "{crash}: {message}");
+        assert_eq!(api.task_definition.as_deref(), Some(good.as_str()));
+        assert_eq!(h.live("api").await.task_definition, good);
+        assert_eq!(
+            h.counts.failures.lock().unwrap().clone(),
+            BTreeMap::from([(label, 1)]),
+            "{crash}"
+        );
+        h.stop().await;
+    }
 }

@@ -298,8 +298,8 @@ catalogue! {
     ListTaskDefinitions => ecs(TaskDefinitionRead, CALLED),
     ListTaskDefinitionFamilies => ecs(TaskDefinitionRead, NOT_YET),
     DeregisterTaskDefinition => ecs(TaskDefinitionModify, CALLED),
-    DescribeTasks => ecs(ClusterResourceRead, NOT_YET),
-    ListTasks => ecs(ClusterResourceRead, NOT_YET),
+    DescribeTasks => ecs(ClusterResourceRead, CALLED),
+    ListTasks => ecs(ClusterResourceRead, CALLED),
     DescribeServiceDeployments => ecs(ServiceDeploymentRead, NOT_YET),
     ListServiceDeployments => ecs(ServiceDeploymentRead, NOT_YET),
     // ELBv2

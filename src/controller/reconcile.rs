@@ -357,6 +357,10 @@ impl Controller {
             Err(e) => return Exit::failed(e.into()),
         };
         tracing::warn!(key = %key, to = %to, "rolled back a crash-looping rollout");
+        let why = self
+            .memory
+            .read(key, |m| m.crash_reason.clone())
+            .unwrap_or_default();
         // Held back also for a restarted controller (`restore` reads the tag).
         let tags = Tags::from([(TAG_HELD_BACK.to_string(), held_back_hash(content))]);
         if let Err(error) = self.cloud.ecs.tag_resource(&live.arn, &tags).await {
@@ -368,7 +372,7 @@ impl Controller {
             .health(Health::Degraded)
             .task_definition(Some(to.clone()))
             .message(format!(
-                "crash loop: rolled back to {to}; this manifest is not applied again until it changes"
+                "crash loop{why}: rolled back to {to}; this manifest is not applied again until it changes"
             ));
         Exit::done(ReconcileResult::Applied, record)
     }

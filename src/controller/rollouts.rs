@@ -22,6 +22,7 @@ use crate::kind::health::rollback_target;
 use crate::manifest::ResourceKey;
 use crate::metrics::RolloutResult;
 use crate::plan::{TAG_HELD_BACK, TAG_LAST_COMPLETED, held_back_hash};
+use crate::rollout::stop_reason::StopReason;
 use crate::rollout::{self, Policy, Tracker, Verdict};
 use crate::status::{Health, SyncStatus};
 
@@ -112,9 +113,14 @@ impl Controller {
             }
         };
         let record = match verdict {
-            Verdict::CrashLoop { failed } => {
+            Verdict::CrashLoop { failed, cause } => {
+                let reason = cause.as_ref().map_or(StopReason::Other, |c| c.reason);
+                self.events.rollout_failure(reason);
+                let why = cause.map(|c| format!(" ({})", c.text)).unwrap_or_default();
+                tracing::warn!(key = %key, revision = %revision, failed, reason = reason.label(), "crash loop{why}");
                 let last = self.memory.with(key, |m| {
                     m.held_back = Some(followed.content.clone());
+                    m.crash_reason = why.clone();
                     m.last_completed.clone()
                 });
                 let last = last.or_else(|| live.and_then(rollback_target));
@@ -123,7 +129,7 @@ impl Controller {
                         let record = finished(
                             Health::Degraded,
                             format!(
-                                "crash loop: {failed} tasks of {revision} failed; rolling back to {to}"
+                                "crash loop: {failed} tasks of {revision} failed{why}; rolling back to {to}"
                             ),
                         );
                         self.memory.with(key, |m| m.rollback_to = Some(to));
@@ -137,7 +143,7 @@ impl Controller {
                         finished(
                             Health::Degraded,
                             format!(
-                                "crash loop: {failed} tasks of {revision} failed and no earlier revision completed to roll back to"
+                                "crash loop: {failed} tasks of {revision} failed{why} and no earlier revision completed to roll back to"
                             ),
                         )
                     }
@@ -169,10 +175,14 @@ impl Controller {
                     .with(key, |m| m.last_completed = Some(revision.clone()));
                 tags = live.and_then(|l| completed_tags(&l.tags, revision));
                 if own_rollback {
+                    let why = self
+                        .memory
+                        .read(key, |m| m.crash_reason.clone())
+                        .unwrap_or_default();
                     finished(
                         Health::Degraded,
                         format!(
-                            "rolled back to {revision} after a crash loop; fix the manifest to roll forward"
+                            "rolled back to {revision} after a crash loop{why}; fix the manifest to roll forward"
                         ),
                     )
                 } else {

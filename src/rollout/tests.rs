@@ -243,6 +243,7 @@ fn the_tracker_step_gives_each_verdict_from_what_was_read() {
     let seen = |service, targets_healthy| Seen {
         service,
         targets_healthy,
+        stopped: Vec::new(),
     };
     let rows = [
         Row {
@@ -316,7 +317,10 @@ fn the_tracker_step_gives_each_verdict_from_what_was_read() {
             rollback: false,
             age: 60,
             seen: seen(live(vec![deployment(new, 0, 3, Some(InProgress))]), None),
-            verdict: Verdict::CrashLoop { failed: 3 },
+            verdict: Verdict::CrashLoop {
+                failed: 3,
+                cause: None,
+            },
         },
         Row {
             name: "2 stopped tasks are not a crash loop yet",
@@ -404,6 +408,7 @@ fn without_a_threshold_or_a_target_check_only_ecs_ends_a_rollout() {
             Some(RolloutState::InProgress),
         )]),
         targets_healthy: None,
+        stopped: Vec::new(),
     };
     let (next, verdict) = step(tracker.clone(), &crashing, &policy, now);
     assert!(
@@ -418,6 +423,7 @@ fn without_a_threshold_or_a_target_check_only_ecs_ends_a_rollout() {
             Some(RolloutState::Completed),
         )]),
         targets_healthy: None,
+        stopped: Vec::new(),
     };
     let (next, verdict) = step(tracker, &done, &policy, now);
     assert_eq!((next, verdict), (None, Verdict::Completed { running: 2 }));
