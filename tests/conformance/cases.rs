@@ -764,7 +764,9 @@ pub async fn describe_tasks_reports_unknown_arns_as_missing(b: &Backend) {
         Ok(d) => {
             assert!(d.found.is_empty(), "{:?}", d.found);
             if d.missing.is_empty()
-                && b.moto_gap("DescribeTasks leaves an unknown task out instead of reporting it MISSING")
+                && b.moto_gap(
+                    "DescribeTasks leaves an unknown task out instead of reporting it MISSING",
+                )
             {
                 return;
             }
@@ -772,7 +774,9 @@ pub async fn describe_tasks_reports_unknown_arns_as_missing(b: &Backend) {
         }
         Err(e) => {
             assert!(
-                b.moto_gap("DescribeTasks fails on an unknown task instead of reporting it MISSING"),
+                b.moto_gap(
+                    "DescribeTasks fails on an unknown task instead of reporting it MISSING"
+                ),
                 "{e}"
             );
         }
