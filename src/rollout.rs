@@ -294,7 +294,7 @@ async fn stopped_of_primary(
         .await
     {
         Ok(mut tasks) => {
-            tasks.sort_by(|a, b| b.stopped_at.cmp(&a.stopped_at));
+            tasks.sort_by_key(|t| std::cmp::Reverse(t.stopped_at));
             tasks.iter().map(Stopped::of).collect()
         }
         Err(error) => {

@@ -458,7 +458,7 @@ mod tests {
 
     #[test]
     fn the_derived_lists_are_the_called_operations_of_each_service() {
-        assert_eq!(ECS_OPERATIONS.len(), 15);
+        assert_eq!(ECS_OPERATIONS.len(), 17);
         assert_eq!(ELBV2_OPERATIONS.len(), 10);
         assert_eq!(DYNAMODB_OPERATIONS.len(), 7);
         for op in Operation::called() {

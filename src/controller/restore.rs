@@ -78,6 +78,7 @@ fn in_flight(live: &Service, held: bool) -> Option<(String, bool)> {
 
 /// The tags to write when a rollout of `revision` completed (none if already there).
 pub(super) fn completed_tags(live_tags: &Tags, revision: &str) -> Option<Tags> {
-    (live_tags.get(TAG_LAST_COMPLETED).map(String::as_str) != Some(revision))
-        .then(|| Tags::from([(TAG_LAST_COMPLETED.to_string(), revision.to_string())]))
+    (live_tags.get(TAG_LAST_COMPLETED).map(String::as_str) != Some(revision)).then_some(Tags::from(
+        [(TAG_LAST_COMPLETED.to_string(), revision.to_string())],
+    ))
 }

@@ -158,7 +158,7 @@ pub(super) struct ServiceState {
     /// When DeleteService ran.
     pub deleted_at: Option<SimTime>,
     /// Stopped tasks, oldest first, listable for [`STOPPED_TASK_RETENTION`] as in ECS.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "VecDeque::is_empty")]
     pub stopped: VecDeque<StoppedTask>,
 }
 

@@ -248,7 +248,7 @@ impl State {
             ),
         };
         let containers = (!container.is_empty())
-            .then(|| TaskContainer {
+            .then_some(TaskContainer {
                 name: container,
                 exit_code,
                 reason: None,
