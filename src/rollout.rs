@@ -8,7 +8,9 @@
 //! - [`step`]: the tracker's pure transition over what was read ([`Seen`]) and the time: the
 //!   next state (none once final) and a [`Verdict`]. No I/O, so it is table-tested.
 //! - [`read`]: what `step` needs, through the [`Observer`] (DescribeServices by 10 per
-//!   cluster; target health only of services whose deployment completed).
+//!   cluster; target health only of services whose deployment completed; the stopped tasks of
+//!   a PRIMARY deployment only while it has failed tasks).
+//! - [`stop_reason`]: why a stopped task failed (the closed reason set and the hints table).
 //! - [`follow`]: drives `read` and `step` until every rollout is final (`apply --wait`). The
 //!   controller drives the same two in `controller::rollouts`, acting on each verdict.
 
