@@ -72,7 +72,10 @@ pub struct GlobalOptions {
     )]
     pub sim_state: PathBuf,
     /// With `--backend sim`: images whose reference contains this text crash on start (to see a
-    /// crash loop and the circuit breaker). Repeatable; comma-separated in the variable.
+    /// crash loop and the circuit breaker). `IMAGE=pull`, `=secret`, `=exit:N` or `=health`
+    /// chooses how their tasks stop (CannotPullContainerError, unable to retrieve secret, an
+    /// essential container exiting with N, failed ELB health checks; plain `IMAGE`: exit 1).
+    /// Repeatable; comma-separated in the variable.
     #[arg(
         long,
         global = true,

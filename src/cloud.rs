@@ -34,7 +34,7 @@ pub use error::{CloudError, CloudResult, ErrorKind};
 use model::{
     CapacityProviderStrategyItem, Cluster, CreateCluster, CreateService, CreateTargetGroup,
     Described, Page, RegisteredTaskDefinition, Service, Tags, TargetGroup, TargetGroupHealthCheck,
-    TargetHealth, TaskDefinition, UpdateService,
+    TargetHealth, Task, TaskDefinition, UpdateService,
 };
 pub use operation::{AwsService, DYNAMODB_OPERATIONS, ECS_OPERATIONS, ELBV2_OPERATIONS, Operation};
 
@@ -44,6 +44,10 @@ pub const MAX_DESCRIBE_CLUSTERS: usize = 100;
 pub const MAX_DESCRIBE_SERVICES: usize = 10;
 /// ListServices: services per page.
 pub const MAX_LIST_SERVICES: usize = 100;
+/// ListTasks page size (AWS's maximum).
+pub const MAX_LIST_TASKS: usize = 100;
+/// Tasks per DescribeTasks call (AWS's maximum).
+pub const MAX_DESCRIBE_TASKS: usize = 100;
 /// DescribeTargetGroups: names per call.
 pub const MAX_DESCRIBE_TARGET_GROUPS: usize = 20;
 /// DescribeTargetGroups without names: groups per page.
@@ -88,6 +92,17 @@ pub trait Ecs: Send + Sync {
         cluster: &str,
         services: &[String],
     ) -> CloudResult<Described<Service>>;
+    /// ListTasks of a service with desiredStatus STOPPED: one page of task ARNs (up to
+    /// [`MAX_LIST_TASKS`]).
+    async fn list_stopped_tasks(
+        &self,
+        cluster: &str,
+        service: &str,
+        next_token: Option<&str>,
+    ) -> CloudResult<Page<String>>;
+    /// DescribeTasks (at most [`MAX_DESCRIBE_TASKS`] ARNs).
+    async fn describe_tasks(&self, cluster: &str, tasks: &[String])
+    -> CloudResult<Described<Task>>;
     /// CreateService with a client token.
     async fn create_service(&self, input: &CreateService) -> CloudResult<Service>;
     /// UpdateService.

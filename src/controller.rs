@@ -12,6 +12,8 @@
 //! - `memory`: what is remembered per key between reconciles, one struct per key in one map.
 //! - `rollouts`: drives the rollout tracker ([`crate::rollout::step`]) for followed services,
 //!   with crash-loop rollback.
+//! - `restore`: memory that survives a restart: the rollback target, the held-back manifest
+//!   and a rollout in flight, read back from the service (its deployments and tags).
 //! - [`readiness`]: `/readyz` turns ready once the first full sync's keys are reconciled.
 //! - [`source_adapter`]: the manifest source (directory, git, feed) behind `run`.
 //! - [`run`]: the loop: wires source, queues (one per kind), full syncs, rollout tracking and
@@ -28,6 +30,7 @@ pub mod queue;
 pub mod readiness;
 pub mod reconcile;
 mod record;
+mod restore;
 mod rollouts;
 pub mod run;
 pub mod server;

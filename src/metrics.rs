@@ -33,6 +33,7 @@ use crate::cloud::ErrorKind;
 use crate::manifest::Kind;
 use crate::ratelimit::{Bucket, WaitHook};
 use crate::rollout::RolloutStatus;
+use crate::rollout::stop_reason::StopReason;
 use crate::status::{Health, ResourceStatus, StatusReport, SyncStatus};
 
 mod instrument;
@@ -191,6 +192,7 @@ struct Inner {
     /// The queue's cumulative retry count last seen by [`Metrics::set_queue`].
     queue_retries_seen: Mutex<u64>,
     rollouts: IntCounterVec,
+    rollout_failures: IntCounterVec,
     leader: IntGauge,
     leader_transitions: IntCounter,
     lease_renew_failures: IntCounter,
@@ -373,6 +375,12 @@ impl Metrics {
                 "Service rollouts followed to the end, by result (completed, failed, rolled_back).",
                 &["result"],
             )?,
+            rollout_failures: counter_vec(
+                &r,
+                "ecs_operator_rollout_failures_total",
+                "Crash loops the controller caught, by the reason of their failed tasks (image_pull, secret, exit_code, health_check, other).",
+                &["reason"],
+            )?,
             manifest_errors: {
                 let g = IntGauge::new(
                     "ecs_operator_manifest_errors",
@@ -424,6 +432,9 @@ impl Metrics {
         }
         for result in RolloutResult::ALL {
             inner.rollouts.with_label_values(&[result.as_str()]);
+        }
+        for reason in StopReason::ALL {
+            inner.rollout_failures.with_label_values(&[reason.label()]);
         }
         for bucket in Bucket::ALL {
             inner.ratelimit_wait.with_label_values(&[bucket.as_str()]);
@@ -585,6 +596,14 @@ impl Metrics {
         self.inner
             .rollouts
             .with_label_values(&[result.as_str()])
+            .inc();
+    }
+
+    /// Counts one crash loop caught, by the reason its tasks failed.
+    pub fn rollout_failure(&self, reason: StopReason) {
+        self.inner
+            .rollout_failures
+            .with_label_values(&[reason.label()])
             .inc();
     }
 

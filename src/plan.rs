@@ -34,6 +34,17 @@ pub const TAG_SPEC_HASH: &str = "ecs-operator/spec-hash";
 pub const TAG_TASK_DEFINITION: &str = "ecs-operator/task-definition";
 /// Tag on a service: the content hash of the revision in [`TAG_TASK_DEFINITION`].
 pub const TAG_TASK_DEFINITION_HASH: &str = "ecs-operator/task-definition-hash";
+/// Tag on a service: the task definition revision whose rollout last completed, written by the
+/// controller when a rollout completes: the rollback target of a crash loop when ECS no longer
+/// lists that deployment, so a restarted controller still has it.
+pub const TAG_LAST_COMPLETED: &str = "ecs-operator/last-completed";
+/// Tag on a service: the content hash ([`held_back_hash`]) of the manifest the controller held
+/// back after it rolled back or failed; removed when other content is applied. A restarted
+/// controller reads it and does not apply that manifest again.
+pub const TAG_HELD_BACK: &str = "ecs-operator/held-back";
+/// The controller's memory tags: the plans neither compare nor remove them (the controller
+/// writes and removes them itself).
+pub const MEMORY_TAGS: [&str; 2] = [TAG_LAST_COMPLETED, TAG_HELD_BACK];
 /// How many of a family's newest revisions are searched for one with the wanted content
 /// before registering a new one.
 pub const REVISIONS_SEARCHED: usize = 20;
@@ -260,6 +271,11 @@ pub const REGISTERED: &str = "";
 
 pub use crate::manifest::hash::content_hash as hash;
 
+/// The value of [`TAG_HELD_BACK`] for a manifest's content.
+pub fn held_back_hash(content: &str) -> String {
+    hash(&content)
+}
+
 pub(crate) fn ownership_tags(ctx: &PlanContext, doc: &Document, mut tags: Tags) -> Tags {
     tags.insert(TAG_MANAGED_BY.into(), ctx.instance.clone());
     tags.insert(TAG_SOURCE.into(), doc.file.display().to_string());
@@ -333,7 +349,8 @@ pub(crate) fn prefixed(changes: Vec<FieldChange>, prefix: &str) -> Vec<FieldChan
 }
 
 /// Tag changes as (to set, keys to remove), over the keys the operator manages: those of
-/// `managed` (the manifest's and the ownership tags) and every `ecs-operator/*` key.
+/// `managed` (the manifest's and the ownership tags) and every `ecs-operator/*` key but the
+/// controller's [`MEMORY_TAGS`].
 pub(crate) fn tag_delta(live: &Tags, want: &Tags, managed: &Tags) -> (Tags, Vec<String>) {
     let set: Tags = want
         .iter()
@@ -343,7 +360,7 @@ pub(crate) fn tag_delta(live: &Tags, want: &Tags, managed: &Tags) -> (Tags, Vec<
     let remove: Vec<String> = live
         .keys()
         .filter(|k| managed.contains_key(*k) || k.starts_with(OWN_TAG_PREFIX))
-        .filter(|k| !want.contains_key(*k))
+        .filter(|k| !want.contains_key(*k) && !MEMORY_TAGS.contains(&k.as_str()))
         .cloned()
         .collect();
     (set, remove)
@@ -369,5 +386,27 @@ pub(crate) fn push_ecs_tags(
             arn: arn.into(),
             keys: remove,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_controllers_memory_tags_are_neither_compared_nor_removed() {
+        let live: Tags = [
+            (TAG_SPEC_HASH, "old"),
+            (TAG_LAST_COMPLETED, "arn:td/api:1"),
+            (TAG_HELD_BACK, "abc"),
+            ("ecs-operator/stale", "x"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let want: Tags = [(TAG_SPEC_HASH.to_string(), "new".to_string())].into();
+        let (set, remove) = tag_delta(&live, &want, &Tags::new());
+        assert_eq!(set, want);
+        assert_eq!(remove, ["ecs-operator/stale"]);
     }
 }

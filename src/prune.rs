@@ -15,7 +15,7 @@ use crate::cloud::{Cloud, CloudError};
 use crate::kind::Keep;
 use crate::manifest::Document;
 use crate::observe::Observer;
-use crate::plan::TAG_MANAGED_BY;
+use crate::plan::{TAG_LAST_COMPLETED, TAG_MANAGED_BY};
 
 /// How much prune may do.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -146,7 +146,11 @@ pub async fn plan_prune(
             if s.is_draining() {
                 continue; // already being deleted
             }
+            // Kept: the revisions it runs (every deployment's) and its rollback target.
             running.insert(s.task_definition.clone());
+            running.extend(s.deployments.iter().map(|d| d.task_definition.clone()));
+            running.extend(crate::kind::health::rollback_target(&s));
+            running.extend(s.tags.get(TAG_LAST_COMPLETED).cloned());
             if !ours(&s.tags) {
                 continue;
             }
@@ -171,7 +175,8 @@ pub async fn plan_prune(
     }
     for family in &families {
         let revisions = observer.revisions(family).await?;
-        // Oldest first: everything but the newest `keep_revisions` and the running ones goes.
+        // Oldest first: everything but the newest `keep_revisions`, the running ones and the
+        // rollback targets goes.
         let cut = revisions.len().saturating_sub(keep_revisions);
         plan.revisions.extend(
             revisions[..cut]

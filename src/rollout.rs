@@ -8,7 +8,9 @@
 //! - [`step`]: the tracker's pure transition over what was read ([`Seen`]) and the time: the
 //!   next state (none once final) and a [`Verdict`]. No I/O, so it is table-tested.
 //! - [`read`]: what `step` needs, through the [`Observer`] (DescribeServices by 10 per
-//!   cluster; target health only of services whose deployment completed).
+//!   cluster; target health only of services whose deployment completed; the stopped tasks of
+//!   a PRIMARY deployment only while it has failed tasks).
+//! - [`stop_reason`]: why a stopped task failed (the closed reason set and the hints table).
 //! - [`follow`]: drives `read` and `step` until every rollout is final (`apply --wait`). The
 //!   controller drives the same two in `controller::rollouts`, acting on each verdict.
 
@@ -23,6 +25,10 @@ use crate::manifest::ResourceKey;
 use crate::observe::Observer;
 
 pub use crate::kind::health::{RolloutStatus, assess};
+
+pub mod stop_reason;
+
+use stop_reason::{StopReason, Stopped};
 
 /// A rollout being followed: the tracker's state.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,6 +72,33 @@ pub struct Seen {
     /// Whether its targets are healthy; `None` when not read (its deployment has not
     /// completed, or the policy does not check targets).
     pub targets_healthy: Option<bool>,
+    /// The stopped tasks of its PRIMARY deployment, newest first (DescribeTasks), read while
+    /// that deployment has failed tasks.
+    pub stopped: Vec<Stopped>,
+}
+
+/// Why the tasks of a crash loop failed: the newest failed task's reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cause {
+    /// Its reason (the metric label).
+    pub reason: StopReason,
+    /// The reason with its hint, as status and the log say it.
+    pub text: String,
+}
+
+impl Seen {
+    /// The failed tasks among the stopped ones.
+    fn failures(&self) -> impl Iterator<Item = &Stopped> {
+        self.stopped.iter().filter(|t| t.is_failure())
+    }
+
+    /// Why the newest failed task failed.
+    pub fn cause(&self) -> Option<Cause> {
+        self.failures().next().map(|t| Cause {
+            reason: stop_reason::classify(t).0,
+            text: stop_reason::describe(t),
+        })
+    }
 }
 
 /// What a step of the tracker concluded.
@@ -92,6 +125,8 @@ pub enum Verdict {
     CrashLoop {
         /// Tasks of it that failed.
         failed: u32,
+        /// Why, from its stopped tasks (none when they could not be read).
+        cause: Option<Cause>,
     },
     /// ECS marked the rollout FAILED.
     Failed {
@@ -126,8 +161,11 @@ impl Verdict {
                 failed: 0,
             },
             Verdict::Completed { running } => RolloutStatus::Completed { running: *running },
-            Verdict::CrashLoop { failed } => RolloutStatus::Failed {
-                reason: format!("crash loop: {failed} tasks failed"),
+            Verdict::CrashLoop { failed, cause } => RolloutStatus::Failed {
+                reason: match cause {
+                    Some(c) => format!("crash loop: {failed} tasks failed; {}", c.text),
+                    None => format!("crash loop: {failed} tasks failed"),
+                },
             },
             Verdict::Failed { reason } => RolloutStatus::Failed {
                 reason: reason.clone(),
@@ -146,12 +184,20 @@ pub fn step(
     policy: &Policy,
     now: Instant,
 ) -> (Option<Tracker>, Verdict) {
-    let status = assess(seen.service.as_ref(), &tracker.revision);
+    let mut status = assess(seen.service.as_ref(), &tracker.revision);
+    // Failures counted from the stopped tasks too, where they were read.
+    if let RolloutStatus::Progressing { failed, .. } = &mut status {
+        let from_tasks = u32::try_from(seen.failures().count()).unwrap_or(u32::MAX);
+        *failed = (*failed).max(from_tasks);
+    }
     let verdict = match status {
         RolloutStatus::Progressing { failed, .. }
             if !tracker.rollback && policy.crash_loop_threshold.is_some_and(|t| failed >= t) =>
         {
-            Verdict::CrashLoop { failed }
+            Verdict::CrashLoop {
+                failed,
+                cause: seen.cause(),
+            }
         }
         RolloutStatus::Progressing { .. } => Verdict::Progressing {
             late: now.saturating_duration_since(tracker.started) > policy.timeout,
@@ -204,12 +250,60 @@ pub async fn read(
             Some(s) if check_targets && completed => Some(observer.targets_healthy(s).await?),
             _ => None,
         };
+        let stopped = match &service {
+            Some(s) => {
+                stopped_of_primary(
+                    observer,
+                    key.cluster.as_deref().unwrap_or_default(),
+                    s,
+                    revision,
+                )
+                .await
+            }
+            None => Vec::new(),
+        };
         out.push(Seen {
             service,
             targets_healthy,
+            stopped,
         });
     }
     Ok(out)
+}
+
+/// The stopped tasks of a service's PRIMARY deployment while it progresses with failed tasks
+/// (none otherwise: no calls). A backend that cannot list them (moto) leaves the count to
+/// DescribeServices' `failedTasks` and the reason unnamed.
+async fn stopped_of_primary(
+    observer: &Observer,
+    cluster: &str,
+    service: &Service,
+    revision: &str,
+) -> Vec<Stopped> {
+    let Some(primary) = service.primary() else {
+        return Vec::new();
+    };
+    if primary.failed_tasks == 0
+        || !matches!(
+            assess(Some(service), revision),
+            RolloutStatus::Progressing { .. }
+        )
+    {
+        return Vec::new();
+    }
+    match observer
+        .stopped_tasks(cluster, &service.name, &primary.id)
+        .await
+    {
+        Ok(mut tasks) => {
+            tasks.sort_by_key(|t| std::cmp::Reverse(t.stopped_at));
+            tasks.iter().map(Stopped::of).collect()
+        }
+        Err(error) => {
+            tracing::debug!(service = %service.name, %error, "stopped tasks not read");
+            Vec::new()
+        }
+    }
 }
 
 /// Follows each (service, revision) every `interval` until its rollout is final or `timeout`

@@ -20,6 +20,7 @@ use ecs_operator::controller::reconcile::Events;
 use ecs_operator::controller::run::{Handle, RunConfig, RunError, SourceConfig, run};
 use ecs_operator::manifest::{Kind, Loaded, ResourceKey, load_str};
 use ecs_operator::metrics::{ReconcileResult, RolloutResult};
+use ecs_operator::rollout::stop_reason::StopReason;
 use ecs_operator::status::{Health, ResourceStatus, SyncStatus};
 use tokio::sync::{mpsc, oneshot};
 
@@ -62,6 +63,7 @@ struct Counts {
     reconciles: Mutex<BTreeMap<(Kind, String), u64>>,
     drift: AtomicU64,
     rollouts: Mutex<BTreeMap<&'static str, u64>>,
+    failures: Mutex<BTreeMap<&'static str, u64>>,
 }
 
 impl Events for Counts {
@@ -75,6 +77,14 @@ impl Events for Counts {
     }
     fn drift(&self, _kind: Kind) {
         self.drift.fetch_add(1, Ordering::SeqCst);
+    }
+    fn rollout_failure(&self, reason: StopReason) {
+        *self
+            .failures
+            .lock()
+            .unwrap()
+            .entry(reason.label())
+            .or_default() += 1;
     }
     fn rollout(&self, result: RolloutResult) {
         *self
@@ -695,4 +705,212 @@ async fn a_manifest_aws_rejects_as_invalid_is_retried_only_at_each_full_sync() {
     assert_eq!(creates(&h), 3);
     assert_eq!(h.handle.queues.stats().1, 0, "never retried with backoff");
     h.stop().await;
+}
+
+/// Restart safety: the rollback target and the held-back manifest live in AWS (the service's
+/// deployments and the controller's tags), so a second controller started over the same
+/// account after the first is dropped neither re-applies a rolled-back manifest nor loses its
+/// target.
+#[tokio::test(start_paused = true)]
+async fn a_restarted_controller_keeps_a_rolled_back_manifest_held_back() {
+    let s = sim();
+    s.set_crashing_images(vec!["api:bad".into()]);
+    let h = Harness::start(s.clone(), shop("api:1", 2), |c| {
+        c.rollout_poll = Duration::from_secs(5);
+    })
+    .await;
+    h.converged().await;
+    let good = h
+        .status(&key(Kind::Service, "api"))
+        .unwrap()
+        .task_definition
+        .unwrap();
+    h.feed
+        .send((shop("api:bad", 2), Some("rev-bad".into())))
+        .await
+        .unwrap();
+    h.until(Duration::from_secs(300), "rolled back", |h| {
+        let api = h.status(&key(Kind::Service, "api")).unwrap();
+        api.message
+            .as_deref()
+            .unwrap_or("")
+            .contains("fix the manifest to roll forward")
+    })
+    .await;
+    let live = h.live("api").await;
+    assert_eq!(live.task_definition, good);
+    assert!(
+        live.tags.contains_key("ecs-operator/held-back"),
+        "{:?}",
+        live.tags
+    );
+    h.stop().await;
+
+    // A new controller over the same account, with the same broken manifest.
+    let updates = s.calls().get("UpdateService").copied().unwrap_or(0);
+    let h = Harness::start(s, shop("api:bad", 2), |c| {
+        c.rollout_poll = Duration::from_secs(5);
+    })
+    .await;
+    h.until(Duration::from_secs(300), "ready", |h| {
+        h.handle.controller.status().is_ready()
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(11 * 60)).await;
+    assert_eq!(
+        h.sim.calls().get("UpdateService").copied().unwrap_or(0),
+        updates,
+        "nothing re-applied"
+    );
+    assert_eq!(h.live("api").await.task_definition, good);
+    let api = h.status(&key(Kind::Service, "api")).unwrap();
+    assert_eq!(api.sync, SyncStatus::OutOfSync);
+    assert_eq!(api.health, Health::Degraded);
+    assert!(
+        api.message.as_deref().unwrap_or("").contains("held-back"),
+        "{api:?}"
+    );
+
+    // A fixed manifest rolls forward, and the held-back tag goes.
+    h.feed
+        .send((shop("api:2", 2), Some("rev-fixed".into())))
+        .await
+        .unwrap();
+    h.converged().await;
+    let live = h.live("api").await;
+    assert_ne!(live.task_definition, good);
+    assert!(!live.tags.contains_key("ecs-operator/held-back"));
+    assert_eq!(
+        live.tags.get("ecs-operator/last-completed"),
+        Some(&live.task_definition),
+        "the completed rollout is remembered on the service"
+    );
+    h.stop().await;
+}
+
+/// A controller restarted in the middle of a crash loop follows the rollout again, finds the
+/// target (the older deployment ECS still lists as completed) and rolls back.
+#[tokio::test(start_paused = true)]
+async fn a_controller_restarted_in_a_crash_loop_still_rolls_it_back() {
+    let s = sim();
+    s.set_crashing_images(vec!["api:bad".into()]);
+    // The first controller never rolls back (its threshold out of reach).
+    let h = Harness::start(s.clone(), shop("api:1", 2), |c| {
+        c.settings.crash_loop_threshold = 1000;
+        c.rollout_poll = Duration::from_secs(5);
+    })
+    .await;
+    h.converged().await;
+    let good = h
+        .status(&key(Kind::Service, "api"))
+        .unwrap()
+        .task_definition
+        .unwrap();
+    h.feed
+        .send((shop("api:bad", 2), Some("rev-bad".into())))
+        .await
+        .unwrap();
+    h.until(Duration::from_secs(300), "crash-looping", |h| {
+        h.status(&key(Kind::Service, "api"))
+            .and_then(|s| s.message)
+            .is_some_and(|m| m.contains("failed") && !m.contains(" 0 failed"))
+    })
+    .await;
+    h.stop().await;
+    assert_ne!(
+        s.cloud()
+            .ecs
+            .describe_services("shop", &["api".into()])
+            .await
+            .unwrap()
+            .found[0]
+            .task_definition,
+        good
+    );
+
+    let h = Harness::start(s, shop("api:bad", 2), |c| {
+        c.rollout_poll = Duration::from_secs(5);
+    })
+    .await;
+    h.until(Duration::from_secs(300), "rolled back", |h| {
+        h.status(&key(Kind::Service, "api"))
+            .and_then(|s| s.message)
+            .is_some_and(|m| m.contains("fix the manifest to roll forward"))
+    })
+    .await;
+    assert_eq!(h.live("api").await.task_definition, good);
+    assert_eq!(
+        h.counts.rollouts.lock().unwrap().get("rolled_back"),
+        Some(&1)
+    );
+    let updates = h.sim.calls().get("UpdateService").copied().unwrap_or(0);
+    tokio::time::sleep(Duration::from_secs(11 * 60)).await;
+    assert_eq!(
+        h.sim.calls().get("UpdateService").copied().unwrap_or(0),
+        updates
+    );
+    h.stop().await;
+}
+
+/// A crash loop of each stop reason the simulator's tasks can have is rolled back at the
+/// threshold (3 failed tasks), with the reason and its hint in status and the metric.
+#[tokio::test(start_paused = true)]
+async fn a_crash_loop_of_each_stop_reason_is_rolled_back_with_the_reason_and_hint() {
+    let cases = [
+        (
+            "pull",
+            "image_pull",
+            "CannotPullContainerError: the execution role needs ECR pull, and a private subnet needs a NAT gateway or ECR endpoints",
+        ),
+        (
+            "secret",
+            "secret",
+            "unable to retrieve secret: the execution role needs secretsmanager:GetSecretValue / ssm:GetParameters (and kms:Decrypt) for it",
+        ),
+        (
+            "exit:2",
+            "exit_code",
+            "an essential container exited with code 2",
+        ),
+        (
+            "health",
+            "health_check",
+            "ELB health checks failed: check the grace period, path and port",
+        ),
+    ];
+    for (crash, label, text) in cases {
+        let s = sim();
+        s.set_crashing_images(vec![format!("api:bad={crash}")]);
+        let h = Harness::start(s, shop("api:1", 2), |c| {
+            c.rollout_poll = Duration::from_secs(5);
+        })
+        .await;
+        h.converged().await;
+        let good = h
+            .status(&key(Kind::Service, "api"))
+            .unwrap()
+            .task_definition
+            .unwrap();
+        h.feed
+            .send((shop("api:bad", 2), Some("rev-bad".into())))
+            .await
+            .unwrap();
+        h.until(Duration::from_secs(300), "rolled back", |h| {
+            h.status(&key(Kind::Service, "api"))
+                .and_then(|s| s.message)
+                .is_some_and(|m| m.contains("fix the manifest to roll forward"))
+        })
+        .await;
+        let api = h.status(&key(Kind::Service, "api")).unwrap();
+        let message = api.message.unwrap();
+        assert!(message.contains(text), "{crash}: {message}");
+        assert_eq!(api.task_definition.as_deref(), Some(good.as_str()));
+        assert_eq!(h.live("api").await.task_definition, good);
+        assert_eq!(
+            h.counts.failures.lock().unwrap().clone(),
+            BTreeMap::from([(label, 1)]),
+            "{crash}"
+        );
+        h.stop().await;
+    }
 }

@@ -479,6 +479,42 @@ fn prune_keeps_the_newest_revisions_and_the_running_one() {
 }
 
 #[test]
+fn prune_keeps_a_rollback_target_revision() {
+    use ecs_operator::plan::TAG_LAST_COMPLETED;
+    use ecs_operator::prune::plan_prune;
+    runtime().block_on(async {
+        let sim = sim();
+        for minor in 0..4 {
+            apply_once(&sim, &documents(&render(&[simple(minor, false)]))).await;
+        }
+        let docs = documents(&render(&[simple(3, false)]));
+        let cloud = sim.cloud();
+        let before = plan_prune(&cloud, &docs, INSTANCE, 2).await.unwrap();
+        let oldest = before.revisions[0].clone();
+        // The controller remembered the oldest revision as the rollback target.
+        let spec = docs[1].manifest.as_service().unwrap();
+        let live = cloud
+            .ecs
+            .describe_services(&spec.cluster, &["svc-0".to_string()])
+            .await
+            .unwrap()
+            .found
+            .remove(0);
+        let tags = [(TAG_LAST_COMPLETED.to_string(), oldest.clone())].into();
+        cloud.ecs.tag_resource(&live.arn, &tags).await.unwrap();
+        for keep in [2, 0] {
+            let plan = plan_prune(&cloud, &docs, INSTANCE, keep).await.unwrap();
+            assert!(
+                !plan.revisions.contains(&oldest),
+                "--keep-revisions {keep}: {:?}",
+                plan.revisions
+            );
+            assert!(!plan.revisions.contains(&live.task_definition));
+        }
+    });
+}
+
+#[test]
 fn a_service_the_operator_may_not_touch_costs_no_task_definition_read() {
     let docs = documents(&render(&[simple(0, false)]));
     runtime().block_on(async {

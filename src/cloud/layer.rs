@@ -22,7 +22,7 @@ use async_trait::async_trait;
 use super::model::{
     CapacityProviderStrategyItem, Cluster, CreateCluster, CreateService, CreateTargetGroup,
     Described, Page, RegisteredTaskDefinition, Service, Tags, TargetGroup, TargetGroupHealthCheck,
-    TargetHealth, TaskDefinition, UpdateService,
+    TargetHealth, Task, TaskDefinition, UpdateService,
 };
 use super::operation::Operation;
 use super::{Cloud, CloudError, CloudResult, Ecs, Elbv2, ErrorKind};
@@ -312,6 +312,34 @@ impl Ecs for Layered {
         let call = self.inner.ecs.describe_services(cluster, services);
         let resource = Resource::WithinMany(cluster, services);
         self.run(Operation::DescribeServices, resource, call).await
+    }
+
+    async fn list_stopped_tasks(
+        &self,
+        cluster: &str,
+        service: &str,
+        next_token: Option<&str>,
+    ) -> CloudResult<Page<String>> {
+        let call = self
+            .inner
+            .ecs
+            .list_stopped_tasks(cluster, service, next_token);
+        let resource = Resource::Within(cluster, service);
+        self.run(Operation::ListTasks, resource, call).await
+    }
+
+    async fn describe_tasks(
+        &self,
+        cluster: &str,
+        tasks: &[String],
+    ) -> CloudResult<Described<Task>> {
+        let call = self.inner.ecs.describe_tasks(cluster, tasks);
+        self.run(
+            Operation::DescribeTasks,
+            Resource::WithinMany(cluster, tasks),
+            call,
+        )
+        .await
     }
 
     async fn create_service(&self, input: &CreateService) -> CloudResult<Service> {

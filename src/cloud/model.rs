@@ -154,6 +154,43 @@ pub struct Deployment {
     pub updated_at: Option<SystemTime>,
 }
 
+/// A task as DescribeTasks describes it (what the rollout reads of stopped tasks).
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Task {
+    /// ARN.
+    pub arn: String,
+    /// Task definition ARN.
+    pub task_definition: String,
+    /// `PROVISIONING` ... `RUNNING` ... `STOPPED`.
+    pub last_status: String,
+    /// `RUNNING` or `STOPPED`.
+    pub desired_status: String,
+    /// Who started it: a service's deployment id (`ecs-svc/...`).
+    pub started_by: Option<String>,
+    /// Why it stopped, as a code (`TaskFailedToStart`, `EssentialContainerExited`,
+    /// `ServiceSchedulerInitiated`, ...).
+    pub stop_code: Option<String>,
+    /// Why it stopped, in words.
+    pub stopped_reason: Option<String>,
+    /// Its containers.
+    pub containers: Vec<TaskContainer>,
+    /// When it stopped.
+    pub stopped_at: Option<SystemTime>,
+}
+
+/// A container of a described task.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TaskContainer {
+    /// Name.
+    pub name: String,
+    /// Exit code, once it exited.
+    pub exit_code: Option<i32>,
+    /// Why it stopped.
+    pub reason: Option<String>,
+}
+
 /// A service event message (newest first in DescribeServices).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]

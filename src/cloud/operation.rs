@@ -298,8 +298,8 @@ catalogue! {
     ListTaskDefinitions => ecs(TaskDefinitionRead, CALLED),
     ListTaskDefinitionFamilies => ecs(TaskDefinitionRead, NOT_YET),
     DeregisterTaskDefinition => ecs(TaskDefinitionModify, CALLED),
-    DescribeTasks => ecs(ClusterResourceRead, NOT_YET),
-    ListTasks => ecs(ClusterResourceRead, NOT_YET),
+    DescribeTasks => ecs(ClusterResourceRead, CALLED),
+    ListTasks => ecs(ClusterResourceRead, CALLED),
     DescribeServiceDeployments => ecs(ServiceDeploymentRead, NOT_YET),
     ListServiceDeployments => ecs(ServiceDeploymentRead, NOT_YET),
     // ELBv2
@@ -458,7 +458,7 @@ mod tests {
 
     #[test]
     fn the_derived_lists_are_the_called_operations_of_each_service() {
-        assert_eq!(ECS_OPERATIONS.len(), 15);
+        assert_eq!(ECS_OPERATIONS.len(), 17);
         assert_eq!(ELBV2_OPERATIONS.len(), 10);
         assert_eq!(DYNAMODB_OPERATIONS.len(), 7);
         for op in Operation::called() {

@@ -85,7 +85,10 @@ pub struct SimConfig {
     pub account_id: String,
     /// Region used in ARNs.
     pub region: String,
-    /// Images whose reference contains one of these strings crash on start.
+    /// Images whose reference contains one of these strings crash on start; `IMAGE=pull`,
+    /// `=secret`, `=exit:N` or `=health` chooses the stop code and reason of their tasks
+    /// (plain `IMAGE`: the essential container exits with 1). Stopped tasks stay listable
+    /// (ListTasks STOPPED, DescribeTasks) for an hour, as in ECS.
     pub crashing_images: Vec<String>,
     /// Simulate AWS throttling buckets (aws-api-facts.md shapes).
     pub throttling: bool,

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::manifest::Kind;
 use crate::metrics::{ReconcileResult, RolloutResult};
+use crate::rollout::stop_reason::StopReason;
 
 /// The controller's state as a scrape of `/metrics` shows it (read at each scrape).
 pub type View = Arc<dyn Fn() -> crate::metrics::ControllerState + Send + Sync>;
@@ -18,6 +19,8 @@ pub trait Events: Send + Sync {
     fn drift(&self, _kind: Kind) {}
     /// A rollout ended.
     fn rollout(&self, _result: RolloutResult) {}
+    /// A crash loop was caught; its tasks failed for `reason`.
+    fn rollout_failure(&self, _reason: StopReason) {}
     /// Once, at start: how to read the status board, the queues and the source when asked.
     fn watch(&self, _view: View) {}
 }
@@ -31,6 +34,9 @@ impl Events for crate::metrics::Metrics {
     }
     fn rollout(&self, result: RolloutResult) {
         crate::metrics::Metrics::rollout(self, result);
+    }
+    fn rollout_failure(&self, reason: StopReason) {
+        crate::metrics::Metrics::rollout_failure(self, reason);
     }
     fn watch(&self, view: View) {
         crate::metrics::Metrics::watch(self, move || view());

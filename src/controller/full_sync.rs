@@ -19,6 +19,9 @@ use crate::planner::plan_keys;
 use crate::rollout::{RolloutStatus, assess};
 use crate::status::{Health, SyncStatus};
 
+/// Why a held-back manifest is not applied (a record a restarted controller writes).
+const HELD_BACK_MESSAGE: &str = "this manifest rolled back or failed before (tag ecs-operator/held-back): not applied again until it changes";
+
 /// Services planned per phase of a full sync.
 pub const FULL_SYNC_SERVICE_CHUNK: usize = 100;
 
@@ -86,6 +89,7 @@ impl Controller {
         let mut queued = BTreeSet::new();
         for plan in planned.plans {
             let key = plan.key.clone();
+            self.restore(&key, desired.content(&key).unwrap_or_default(), &observed);
             if plan.is_in_sync() {
                 self.in_sync(&plan, desired, &observed)
                     .write(&self.status, &key);
@@ -100,6 +104,15 @@ impl Controller {
                 })
                 .unwrap_or_default();
             if held_back {
+                // A restarted controller has no record yet: say why nothing is applied.
+                if self.status.get(&key).is_none() {
+                    Record::default()
+                        .file(plan.file.clone())
+                        .sync(SyncStatus::OutOfSync)
+                        .health(Health::Degraded)
+                        .message(HELD_BACK_MESSAGE)
+                        .write(&self.status, &key);
+                }
                 continue;
             }
             let drifted = synced

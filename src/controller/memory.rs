@@ -50,6 +50,11 @@ pub(super) struct Memory {
     pub held_back: Option<String>,
     /// A rollback the tracker asked for, done by the next reconcile of the key.
     pub rollback_to: Option<String>,
+    /// Why the last crash loop's tasks failed (" (reason: hint)"), for the rollback's status.
+    pub crash_reason: String,
+    /// A service's memory was restored from what AWS keeps (`controller::restore`), once per
+    /// process, the first time it was read.
+    pub restored: bool,
 }
 
 /// Every key's [`Memory`].

@@ -26,12 +26,12 @@ use super::memory::{Followed, Memories};
 use super::queue::Outcome;
 use super::record::{Guard, Record, Revision};
 use crate::apply::{Applied, ApplyError, apply};
-use crate::cloud::model::UpdateService;
+use crate::cloud::model::{Tags, UpdateService};
 use crate::cloud::{Cloud, CloudError};
 use crate::manifest::{Document, Kind, ResourceKey};
 use crate::metrics::ReconcileResult;
 use crate::observe::{Observed, Observer};
-use crate::plan::{ResourcePlan, Status};
+use crate::plan::{ResourcePlan, Status, TAG_HELD_BACK, held_back_hash};
 use crate::planner::{Planned, plan_keys};
 use crate::rollout::Tracker;
 use crate::status::{Health, StatusBoard, SyncStatus};
@@ -306,6 +306,7 @@ impl Controller {
         let content = desired.content(key).unwrap_or_default().to_string();
         self.rollback_if_asked(key, &content).await?;
         let (plan, observed) = self.observe(key, desired).await?;
+        self.restore(key, &content, &observed);
         let health = live_health(key, &observed).0;
         let changes: Vec<String> = plan.changes.iter().map(|c| format!("spec.{c}")).collect();
         self.in_sync_or_suspended(&plan, desired, &observed)?;
@@ -313,6 +314,7 @@ impl Controller {
         self.dependencies(doc, &observed, &changes)?;
         self.held_back(key, &content, &changes)?;
         let applied = self.apply(&plan, &changes).await?;
+        self.forget_held_back(key, &observed).await;
         Continue(self.follow_applied(key, desired, content, applied, health))
     }
 
@@ -350,19 +352,43 @@ impl Controller {
             task_definition: Some(to.clone()),
             ..UpdateService::default()
         };
-        if let Err(e) = self.cloud.ecs.update_service(&input).await {
-            return Exit::failed(e.into());
-        }
+        let live = match self.cloud.ecs.update_service(&input).await {
+            Ok(live) => live,
+            Err(e) => return Exit::failed(e.into()),
+        };
         tracing::warn!(key = %key, to = %to, "rolled back a crash-looping rollout");
+        let why = self
+            .memory
+            .read(key, |m| m.crash_reason.clone())
+            .unwrap_or_default();
+        // Held back also for a restarted controller (`restore` reads the tag).
+        let tags = Tags::from([(TAG_HELD_BACK.to_string(), held_back_hash(content))]);
+        if let Err(error) = self.cloud.ecs.tag_resource(&live.arn, &tags).await {
+            tracing::warn!(key = %key, %error, "could not tag the service with the held-back manifest");
+        }
         self.start_following(key, to.clone(), content.to_string(), true);
         let record = Record::default()
             .sync(SyncStatus::OutOfSync)
             .health(Health::Degraded)
             .task_definition(Some(to.clone()))
             .message(format!(
-                "crash loop: rolled back to {to}; this manifest is not applied again until it changes"
+                "crash loop{why}: rolled back to {to}; this manifest is not applied again until it changes"
             ));
         Exit::done(ReconcileResult::Applied, record)
+    }
+
+    /// Other content was applied: a held-back tag on the service no longer holds.
+    async fn forget_held_back(&self, key: &ResourceKey, observed: &Observed) {
+        let live = observed
+            .services
+            .get(&(key.cluster.clone().unwrap_or_default(), key.name.clone()));
+        let Some(live) = live.filter(|l| l.tags.contains_key(TAG_HELD_BACK)) else {
+            return;
+        };
+        let keys = [TAG_HELD_BACK.to_string()];
+        if let Err(error) = self.cloud.ecs.untag_resource(&live.arn, &keys).await {
+            tracing::warn!(key = %key, %error, "could not remove the held-back tag");
+        }
     }
 
     /// Observe and plan: the plan the last full pass made if the manifests have not changed

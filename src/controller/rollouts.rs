@@ -15,9 +15,14 @@ use tokio::time::Instant;
 use super::memory::Followed;
 use super::reconcile::Controller;
 use super::record::Record;
+use super::restore::completed_tags;
 use crate::cloud::CloudError;
+use crate::cloud::model::{Service, Tags};
+use crate::kind::health::rollback_target;
 use crate::manifest::ResourceKey;
 use crate::metrics::RolloutResult;
+use crate::plan::{TAG_HELD_BACK, TAG_LAST_COMPLETED, held_back_hash};
+use crate::rollout::stop_reason::StopReason;
 use crate::rollout::{self, Policy, Tracker, Verdict};
 use crate::status::{Health, SyncStatus};
 
@@ -38,7 +43,19 @@ impl Controller {
         for ((key, followed), seen) in followed.into_iter().zip(seen) {
             let (next, verdict) =
                 rollout::step(followed.tracker.clone(), &seen, &self.policy(), now);
-            self.act(&key, &followed, next, verdict);
+            let live = seen.service.as_ref();
+            let Some(tags) = self.act(&key, &followed, live, next, verdict) else {
+                continue;
+            };
+            let Some(live) = live else { continue };
+            // What a restarted controller must find: written on the service. A failed write
+            // is tried again at the next verdict that needs it; memory has the fact meanwhile.
+            match self.cloud.ecs.tag_resource(&live.arn, &tags).await {
+                Ok(()) => tracing::debug!(key = %key, ?tags, "remembered on the service"),
+                Err(error) => {
+                    tracing::warn!(key = %key, %error, "could not tag the service with what the controller remembers")
+                }
+            }
         }
         Ok(())
     }
@@ -52,8 +69,16 @@ impl Controller {
     }
 
     /// Acts on one verdict about `followed` (skipped if a reconcile replaced that rollout
-    /// meanwhile: the verdict is about a rollout no longer followed).
-    fn act(&self, key: &ResourceKey, followed: &Followed, next: Option<Tracker>, verdict: Verdict) {
+    /// meanwhile: the verdict is about a rollout no longer followed). Returns the memory tags
+    /// to write on the service (`restore` reads them back after a restart).
+    fn act(
+        &self,
+        key: &ResourceKey,
+        followed: &Followed,
+        live: Option<&Service>,
+        next: Option<Tracker>,
+        verdict: Verdict,
+    ) -> Option<Tags> {
         let revision = &followed.tracker.revision;
         let own_rollback = followed.tracker.rollback;
         let still = self.memory.with(key, |m| {
@@ -67,8 +92,14 @@ impl Controller {
             true
         });
         if !still {
-            return;
+            return None;
         }
+        let held_back_tag = || {
+            (!own_rollback).then(|| {
+                Tags::from([(TAG_HELD_BACK.to_string(), held_back_hash(&followed.content))])
+            })
+        };
+        let mut tags = None;
         let finished = |health: Health, message: String| {
             Record::default()
                 .health(health)
@@ -82,17 +113,23 @@ impl Controller {
             }
         };
         let record = match verdict {
-            Verdict::CrashLoop { failed } => {
+            Verdict::CrashLoop { failed, cause } => {
+                let reason = cause.as_ref().map_or(StopReason::Other, |c| c.reason);
+                self.events.rollout_failure(reason);
+                let why = cause.map(|c| format!(" ({})", c.text)).unwrap_or_default();
+                tracing::warn!(key = %key, revision = %revision, failed, reason = reason.label(), "crash loop{why}");
                 let last = self.memory.with(key, |m| {
                     m.held_back = Some(followed.content.clone());
+                    m.crash_reason = why.clone();
                     m.last_completed.clone()
                 });
+                let last = last.or_else(|| live.and_then(rollback_target));
                 match last.filter(|l| l != revision) {
                     Some(to) => {
                         let record = finished(
                             Health::Degraded,
                             format!(
-                                "crash loop: {failed} tasks of {revision} failed; rolling back to {to}"
+                                "crash loop: {failed} tasks of {revision} failed{why}; rolling back to {to}"
                             ),
                         );
                         self.memory.with(key, |m| m.rollback_to = Some(to));
@@ -101,11 +138,12 @@ impl Controller {
                         record
                     }
                     None => {
+                        tags = held_back_tag();
                         self.events.rollout(RolloutResult::Failed);
                         finished(
                             Health::Degraded,
                             format!(
-                                "crash loop: {failed} tasks of {revision} failed and no earlier revision completed to roll back to"
+                                "crash loop: {failed} tasks of {revision} failed{why} and no earlier revision completed to roll back to"
                             ),
                         )
                     }
@@ -135,11 +173,16 @@ impl Controller {
             Verdict::Completed { running } => {
                 self.memory
                     .with(key, |m| m.last_completed = Some(revision.clone()));
+                tags = live.and_then(|l| completed_tags(&l.tags, revision));
                 if own_rollback {
+                    let why = self
+                        .memory
+                        .read(key, |m| m.crash_reason.clone())
+                        .unwrap_or_default();
                     finished(
                         Health::Degraded,
                         format!(
-                            "rolled back to {revision} after a crash loop; fix the manifest to roll forward"
+                            "rolled back to {revision} after a crash loop{why}; fix the manifest to roll forward"
                         ),
                     )
                 } else {
@@ -152,11 +195,15 @@ impl Controller {
             }
             Verdict::Failed { reason } => {
                 hold_back();
+                tags = held_back_tag();
                 self.events.rollout(RolloutResult::Failed);
                 finished(Health::Degraded, format!("rollout failed: {reason}"))
             }
             Verdict::RolledBack { to } => {
                 hold_back();
+                let mut set = held_back_tag().unwrap_or_default();
+                set.insert(TAG_LAST_COMPLETED.to_string(), to.clone());
+                tags = Some(set);
                 self.memory
                     .with(key, |m| m.last_completed = Some(to.clone()));
                 self.events.rollout(RolloutResult::RolledBack);
@@ -171,5 +218,6 @@ impl Controller {
             Verdict::Missing => finished(Health::Missing, "service not found".into()),
         };
         record.write(&self.status, key);
+        tags
     }
 }

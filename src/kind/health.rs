@@ -8,6 +8,7 @@ use std::fmt;
 use crate::cloud::model::{RolloutState, Service};
 use crate::manifest::ResourceKey;
 use crate::observe::Observed;
+use crate::plan::TAG_LAST_COMPLETED;
 use crate::status::Health;
 
 /// A resource's health as read: the [`Health`], a message, and for a service the revision its
@@ -160,4 +161,16 @@ pub fn assess(service: Option<&Service>, revision: &str) -> RolloutStatus {
             failed: primary.failed_tasks,
         },
     }
+}
+
+/// A service's rollback target: the newest deployment ECS reports COMPLETED
+/// (DescribeServices' `deployments[]`, PRIMARY first: an older ACTIVE one still runs while a
+/// new one crash-loops), else the [`TAG_LAST_COMPLETED`] tag the controller writes when a
+/// rollout completes. The controller rolls a crash loop back to it; prune keeps its revision.
+pub fn rollback_target(live: &Service) -> Option<String> {
+    live.deployments
+        .iter()
+        .find(|d| d.rollout_state == Some(RolloutState::Completed))
+        .map(|d| d.task_definition.clone())
+        .or_else(|| live.tags.get(TAG_LAST_COMPLETED).cloned())
 }

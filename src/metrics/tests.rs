@@ -129,6 +129,16 @@ fn a_new_registry_exports_zeros_for_closed_label_sets() {
             Some(0.0)
         );
     }
+    for reason in ["image_pull", "secret", "exit_code", "health_check", "other"] {
+        assert_eq!(
+            value(
+                &m,
+                "ecs_operator_rollout_failures_total",
+                &[("reason", reason)]
+            ),
+            Some(0.0)
+        );
+    }
     let throttled = [
         ("service", "ecs"),
         ("operation", "DescribeServices"),
@@ -350,6 +360,10 @@ fn drift_rollouts_manifest_errors_source_and_last_sync() {
         ),
         Some(0.0)
     );
+    m.rollout_failure(crate::rollout::stop_reason::StopReason::ImagePull);
+    let failures = |r: &str| value(&m, "ecs_operator_rollout_failures_total", &[("reason", r)]);
+    assert_eq!(failures("image_pull"), Some(1.0));
+    assert_eq!(failures("secret"), Some(0.0));
     let rollouts = |r: &str| value(&m, "ecs_operator_rollouts_total", &[("result", r)]);
     assert_eq!(rollouts("rolled_back"), Some(1.0));
     assert_eq!(rollouts("completed"), Some(2.0));

@@ -7,10 +7,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::Observer;
-use crate::cloud::model::{Cluster, Service, Tags, TargetGroup};
+use crate::cloud::model::{Cluster, Service, Tags, TargetGroup, Task};
 use crate::cloud::{
-    CloudError, ErrorKind, MAX_DESCRIBE_SERVICES, MAX_DESCRIBE_TARGET_GROUPS, MAX_TAG_ARNS,
-    MAX_TARGET_GROUP_PAGE, all_pages,
+    CloudError, ErrorKind, MAX_DESCRIBE_SERVICES, MAX_DESCRIBE_TARGET_GROUPS, MAX_DESCRIBE_TASKS,
+    MAX_TAG_ARNS, MAX_TARGET_GROUP_PAGE, all_pages,
 };
 
 /// The name in a target group ARN (`...:targetgroup/NAME/ID`).
@@ -43,6 +43,30 @@ impl Observer {
         for batch in names.chunks(MAX_DESCRIBE_SERVICES) {
             let d = self.cloud.ecs.describe_services(cluster, batch).await?;
             found.extend(d.found.into_iter().filter(Service::exists));
+        }
+        Ok(found)
+    }
+
+    /// The stopped tasks of `service` that deployment `deployment` started (their `startedBy`),
+    /// for the rollout to learn why they failed: ListTasks desiredStatus=STOPPED (the first
+    /// page, [`crate::cloud::MAX_LIST_TASKS`] tasks, is enough to name a crash loop), then DescribeTasks by
+    /// [`MAX_DESCRIBE_TASKS`].
+    pub async fn stopped_tasks(
+        &self,
+        cluster: &str,
+        service: &str,
+        deployment: &str,
+    ) -> Result<Vec<Task>, CloudError> {
+        let ecs = &self.cloud.ecs;
+        let arns = ecs.list_stopped_tasks(cluster, service, None).await?.items;
+        let mut found = Vec::new();
+        for batch in arns.chunks(MAX_DESCRIBE_TASKS) {
+            let d = ecs.describe_tasks(cluster, batch).await?;
+            found.extend(
+                d.found
+                    .into_iter()
+                    .filter(|t| t.started_by.as_deref() == Some(deployment)),
+            );
         }
         Ok(found)
     }

@@ -396,6 +396,8 @@ fn every_operation_the_operator_calls_has_its_bucket_and_elbv2_also_the_account_
         ("UntagResource", Bucket::TagModify),
         ("ListServices", Bucket::ServiceRead),
         ("DescribeServices", Bucket::ServiceRead),
+        ("ListTasks", Bucket::ClusterResourceRead),
+        ("DescribeTasks", Bucket::ClusterResourceRead),
         ("CreateService", Bucket::ServiceModify),
         ("UpdateService", Bucket::ServiceModify),
         ("DeleteService", Bucket::ServiceModify),

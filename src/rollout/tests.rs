@@ -243,6 +243,7 @@ fn the_tracker_step_gives_each_verdict_from_what_was_read() {
     let seen = |service, targets_healthy| Seen {
         service,
         targets_healthy,
+        stopped: Vec::new(),
     };
     let rows = [
         Row {
@@ -316,7 +317,10 @@ fn the_tracker_step_gives_each_verdict_from_what_was_read() {
             rollback: false,
             age: 60,
             seen: seen(live(vec![deployment(new, 0, 3, Some(InProgress))]), None),
-            verdict: Verdict::CrashLoop { failed: 3 },
+            verdict: Verdict::CrashLoop {
+                failed: 3,
+                cause: None,
+            },
         },
         Row {
             name: "2 stopped tasks are not a crash loop yet",
@@ -404,6 +408,7 @@ fn without_a_threshold_or_a_target_check_only_ecs_ends_a_rollout() {
             Some(RolloutState::InProgress),
         )]),
         targets_healthy: None,
+        stopped: Vec::new(),
     };
     let (next, verdict) = step(tracker.clone(), &crashing, &policy, now);
     assert!(
@@ -418,7 +423,72 @@ fn without_a_threshold_or_a_target_check_only_ecs_ends_a_rollout() {
             Some(RolloutState::Completed),
         )]),
         targets_healthy: None,
+        stopped: Vec::new(),
     };
     let (next, verdict) = step(tracker, &done, &policy, now);
     assert_eq!((next, verdict), (None, Verdict::Completed { running: 2 }));
+}
+
+#[test]
+fn failures_are_counted_from_the_stopped_tasks_and_the_newest_names_the_cause() {
+    let now = Instant::now();
+    let tracker = Tracker {
+        revision: "arn:td/api:2".into(),
+        started: now,
+        rollback: false,
+    };
+    let failed = |reason: &str| Stopped {
+        stop_code: Some("TaskFailedToStart".into()),
+        stopped_reason: reason.into(),
+        exit_codes: vec![],
+    };
+    let scaled_in = Stopped {
+        stop_code: Some("ServiceSchedulerInitiated".into()),
+        stopped_reason: "Scaling activity initiated by (deployment ecs-svc/1)".into(),
+        exit_codes: vec![],
+    };
+    // DescribeServices counts 1 failed task; the stopped tasks show 3 (and one scaled in).
+    let seen = Seen {
+        service: live(vec![deployment(
+            "arn:td/api:2",
+            0,
+            1,
+            Some(RolloutState::InProgress),
+        )]),
+        targets_healthy: None,
+        stopped: vec![
+            failed("CannotPullContainerError: pull image manifest has been retried"),
+            scaled_in.clone(),
+            failed("CannotPullContainerError: ref not found"),
+            failed("ResourceInitializationError: unable to retrieve secret from asm"),
+        ],
+    };
+    let (next, verdict) = step(tracker.clone(), &seen, &CONTROLLER, now);
+    assert_eq!(next, None);
+    let Verdict::CrashLoop {
+        failed: 3,
+        cause: Some(cause),
+    } = &verdict
+    else {
+        panic!("{verdict:?}");
+    };
+    assert_eq!(cause.reason, StopReason::ImagePull);
+    assert!(
+        verdict
+            .status()
+            .to_string()
+            .contains("crash loop: 3 tasks failed; CannotPullContainerError: the execution role needs ECR pull"),
+        "{}",
+        verdict.status()
+    );
+    // Tasks the scheduler stopped are no failures.
+    let quiet = Seen {
+        stopped: vec![scaled_in.clone(), scaled_in.clone(), scaled_in],
+        ..seen
+    };
+    let (_, verdict) = step(tracker, &quiet, &CONTROLLER, now);
+    assert!(
+        matches!(verdict, Verdict::Progressing { .. }),
+        "{verdict:?}"
+    );
 }

@@ -717,6 +717,78 @@ pub async fn tag_and_untag_a_service(b: &Backend) {
     assert!(!t.contains_key("ecs-operator/managed-by"));
 }
 
+// ---- tasks ------------------------------------------------------------------------------
+
+/// A service that has stopped no task yet lists no STOPPED task. (Stopped tasks with their
+/// stop codes are the simulator's scheduler's: moto runs no service tasks at all, so there is
+/// nothing to list on it; the simulator's own tests and `controller_sim` cover them.)
+pub async fn list_stopped_tasks_of_a_new_service_is_empty(b: &Backend) {
+    let (c, _, s) = service(b).await;
+    let page = b
+        .cloud
+        .ecs
+        .list_stopped_tasks(&c.name, &s.name, None)
+        .await
+        .unwrap();
+    assert_eq!(page.items, Vec::<String>::new());
+    assert_eq!(page.next_token, None);
+}
+
+/// ListTasks for a service that does not exist is ServiceNotFoundException on AWS.
+pub async fn list_stopped_tasks_of_a_missing_service_is_not_found(b: &Backend) {
+    let c = cluster(b).await;
+    let r = b
+        .cloud
+        .ecs
+        .list_stopped_tasks(&c.name, &unique("nope"), None)
+        .await;
+    if r.is_ok() && b.moto_gap("ListTasks of a missing service lists nothing instead of failing") {
+        return;
+    }
+    assert_eq!(r.unwrap_err().kind, ErrorKind::NotFound);
+}
+
+/// DescribeTasks reports an unknown task ARN as missing without failing.
+pub async fn describe_tasks_reports_unknown_arns_as_missing(b: &Backend) {
+    let c = cluster(b).await;
+    let arn = format!(
+        "arn:aws:ecs:us-east-1:123456789012:task/{}/0123456789abcdef0123456789abcdef",
+        c.name
+    );
+    let r = b
+        .cloud
+        .ecs
+        .describe_tasks(&c.name, std::slice::from_ref(&arn))
+        .await;
+    match r {
+        Ok(d) => {
+            assert!(d.found.is_empty(), "{:?}", d.found);
+            if d.missing.is_empty()
+                && b.moto_gap(
+                    "DescribeTasks leaves an unknown task out instead of reporting it MISSING",
+                )
+            {
+                return;
+            }
+            assert_eq!(d.missing, [arn]);
+        }
+        Err(e) => {
+            assert!(
+                b.moto_gap(
+                    "DescribeTasks fails on an unknown task instead of reporting it MISSING"
+                ),
+                "{e}"
+            );
+        }
+    }
+}
+
+pub async fn describe_tasks_rejects_more_than_100_arns(b: &Backend) {
+    let c = cluster(b).await;
+    let r = b.cloud.ecs.describe_tasks(&c.name, &names(101, "t")).await;
+    assert_batch_limit_enforced(b, r, "DescribeTasks does not enforce its 100-task limit");
+}
+
 // ---- target groups --------------------------------------------------------------------------
 
 pub async fn create_target_group_then_describe_by_name(b: &Backend) {

@@ -6,11 +6,12 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use aws_sdk_ecs::Client;
 use aws_sdk_ecs::types::{
-    ClusterField, Failure, ServiceField, SortOrder, TaskDefinitionField, TaskDefinitionStatus,
+    ClusterField, DesiredStatus, Failure, ServiceField, SortOrder, TaskDefinitionField,
+    TaskDefinitionStatus,
 };
 use tracing::debug;
 
-use super::convert::at;
+use super::convert::{at, time};
 use super::errors::sdk_error;
 use super::service::{
     cluster_from_sdk, cluster_settings, create_service_input, ecs_tags, service_from_sdk,
@@ -20,9 +21,9 @@ use super::task_definition::{register_input, registered_from_sdk};
 use crate::cloud::error::{CloudError, CloudResult, ErrorKind};
 use crate::cloud::model::{
     CapacityProviderStrategyItem, Cluster, CreateCluster, CreateService, Described, Page,
-    RegisteredTaskDefinition, Service, Tags, TaskDefinition, UpdateService,
+    RegisteredTaskDefinition, Service, Tags, Task, TaskContainer, TaskDefinition, UpdateService,
 };
-use crate::cloud::{Ecs, MAX_LIST_SERVICES};
+use crate::cloud::{Ecs, MAX_LIST_SERVICES, MAX_LIST_TASKS};
 
 /// The ECS client of the `aws` backend.
 #[derive(Debug, Clone)]
@@ -34,6 +35,30 @@ impl AwsEcs {
     /// Wraps a configured client.
     pub(super) fn new(client: Client) -> Self {
         AwsEcs { client }
+    }
+}
+
+/// A described task.
+fn task_from_sdk(t: &aws_sdk_ecs::types::Task) -> Task {
+    let text = |v: Option<&str>| v.unwrap_or_default().to_string();
+    Task {
+        arn: text(t.task_arn()),
+        task_definition: text(t.task_definition_arn()),
+        last_status: text(t.last_status()),
+        desired_status: text(t.desired_status()),
+        started_by: t.started_by().map(str::to_owned),
+        stop_code: t.stop_code().map(|c| c.as_str().to_owned()),
+        stopped_reason: t.stopped_reason().map(str::to_owned),
+        containers: t
+            .containers()
+            .iter()
+            .map(|c| TaskContainer {
+                name: text(c.name()),
+                exit_code: c.exit_code(),
+                reason: c.reason().map(str::to_owned),
+            })
+            .collect(),
+        stopped_at: time(t.stopped_at()),
     }
 }
 
@@ -250,6 +275,63 @@ impl Ecs for AwsEcs {
                 .collect::<Result<_, _>>()
                 .map_err(at(OP))?,
             missing: missing_names(OP, services, out.failures())?,
+        })
+    }
+
+    async fn list_stopped_tasks(
+        &self,
+        cluster: &str,
+        service: &str,
+        next_token: Option<&str>,
+    ) -> CloudResult<Page<String>> {
+        const OP: &str = "ListTasks";
+        debug!(
+            operation = OP,
+            cluster,
+            service,
+            next_page = next_token.is_some()
+        );
+        let out = self
+            .client
+            .list_tasks()
+            .cluster(cluster)
+            .service_name(service)
+            .desired_status(DesiredStatus::Stopped)
+            .max_results(MAX_LIST_TASKS as i32)
+            .set_next_token(next_token.map(str::to_owned))
+            .send()
+            .await
+            .map_err(sdk_error(OP))?;
+        Ok(Page {
+            items: out.task_arns().to_vec(),
+            next_token: out
+                .next_token()
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned),
+        })
+    }
+
+    async fn describe_tasks(
+        &self,
+        cluster: &str,
+        tasks: &[String],
+    ) -> CloudResult<Described<Task>> {
+        const OP: &str = "DescribeTasks";
+        if tasks.is_empty() {
+            return Ok(Described::default());
+        }
+        debug!(operation = OP, cluster, tasks = tasks.len());
+        let out = self
+            .client
+            .describe_tasks()
+            .cluster(cluster)
+            .set_tasks(Some(tasks.to_vec()))
+            .send()
+            .await
+            .map_err(sdk_error(OP))?;
+        Ok(Described {
+            found: out.tasks().iter().map(task_from_sdk).collect(),
+            missing: missing_names(OP, tasks, out.failures())?,
         })
     }
 

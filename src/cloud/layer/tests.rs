@@ -60,6 +60,8 @@ pub(crate) async fn call(cloud: &Cloud, op: Operation) -> Option<CloudResult<()>
         O::UntagResource => ecs.untag_resource("arn:x", &[]).await,
         O::ListServices => ecs.list_services("shop", None).await.map(drop),
         O::DescribeServices => ecs.describe_services("shop", &names).await.map(drop),
+        O::ListTasks => ecs.list_stopped_tasks("shop", "api", None).await.map(drop),
+        O::DescribeTasks => ecs.describe_tasks("shop", &names).await.map(drop),
         O::CreateService => {
             let input = CreateService {
                 cluster: "shop".into(),

@@ -11,7 +11,7 @@ use crate::cloud::Ecs;
 use crate::cloud::error::CloudResult;
 use crate::cloud::model::{
     CapacityProviderStrategyItem, Cluster, CreateCluster, CreateService, Described, Page,
-    RegisteredTaskDefinition, Service, Tags, TaskDefinition, UpdateService,
+    RegisteredTaskDefinition, Service, Tags, Task, TaskDefinition, UpdateService,
 };
 use crate::cloud::operation::Operation;
 
@@ -75,6 +75,27 @@ impl Ecs for Endpoints {
     ) -> CloudResult<Described<Service>> {
         self.0.serve(Operation::DescribeServices, |s| {
             s.describe_services(cluster, services)
+        })
+    }
+
+    async fn list_stopped_tasks(
+        &self,
+        cluster: &str,
+        service: &str,
+        next_token: Option<&str>,
+    ) -> CloudResult<Page<String>> {
+        self.0.serve(Operation::ListTasks, |s| {
+            s.list_stopped_tasks(cluster, service, next_token)
+        })
+    }
+
+    async fn describe_tasks(
+        &self,
+        cluster: &str,
+        tasks: &[String],
+    ) -> CloudResult<Described<Task>> {
+        self.0.serve(Operation::DescribeTasks, |s| {
+            s.describe_tasks(cluster, tasks)
         })
     }
 

@@ -157,6 +157,21 @@ pub(super) struct ServiceState {
     pub wake_at: Option<SimTime>,
     /// When DeleteService ran.
     pub deleted_at: Option<SimTime>,
+    /// Stopped tasks, oldest first, listable for [`STOPPED_TASK_RETENTION`] as in ECS.
+    #[serde(default, skip_serializing_if = "VecDeque::is_empty")]
+    pub stopped: VecDeque<StoppedTask>,
+}
+
+/// How long a stopped task stays listable (ECS keeps them at least an hour).
+pub(super) const STOPPED_TASK_RETENTION: Duration = Duration::from_secs(3600);
+
+/// A stopped task: when it stopped and what DescribeTasks says of it (`stoppedAt` filled in
+/// when described).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct StoppedTask {
+    pub at: SimTime,
+    pub task: crate::cloud::model::Task,
 }
 
 impl ServiceState {
@@ -190,6 +205,7 @@ impl ServiceState {
             throttled_until: None,
             wake_at: None,
             deleted_at: None,
+            stopped: VecDeque::new(),
         }
     }
 

@@ -110,6 +110,7 @@ impl State {
         if task.crashes {
             if let Some(task) = svc.tasks.remove(id) {
                 self.release_ip(task.ip);
+                self.record_stopped(key, &task, super::tasks::StoppedHow::Crashed);
                 self.task_failed(key, &task.deployment);
             }
         } else {

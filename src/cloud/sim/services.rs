@@ -8,17 +8,17 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::arn::{self, valid_ecs_name};
-use super::records::{Clock, ServiceKey, ServiceState, TaskStatus};
+use super::records::{Clock, STOPPED_TASK_RETENTION, ServiceKey, ServiceState, TaskStatus};
 use super::state::State;
 use super::task_definitions::check_ecs_tags;
 use crate::cloud::defaults::service as defaults;
 use crate::cloud::error::{CloudError, CloudResult};
 use crate::cloud::model::{
     CreateService, Deployment, Described, LaunchType, NetworkConfiguration, Page, PropagateTags,
-    RegisteredTaskDefinition, SchedulingStrategy, Service, ServiceLoadBalancer, TargetType,
+    RegisteredTaskDefinition, SchedulingStrategy, Service, ServiceLoadBalancer, TargetType, Task,
     UpdateService,
 };
-use crate::cloud::{MAX_DESCRIBE_SERVICES, MAX_LIST_SERVICES};
+use crate::cloud::{MAX_DESCRIBE_SERVICES, MAX_DESCRIBE_TASKS, MAX_LIST_SERVICES, MAX_LIST_TASKS};
 use crate::manifest::service::CapacityProviderStrategyItem;
 use crate::manifest::task_definition::{Compatibility, NetworkMode};
 
@@ -234,6 +234,76 @@ impl State {
             match visible {
                 Some(svc) => out.found.push(svc.view(&self.clock)),
                 None => out.missing.push(s.clone()),
+            }
+        }
+        Ok(out)
+    }
+
+    /// ListTasks desiredStatus=STOPPED of a service: its stopped tasks still kept (an hour),
+    /// newest first, a page at a time (the token is the number of tasks already listed).
+    pub(super) fn list_stopped_tasks(
+        &self,
+        cluster: &str,
+        service: &str,
+        next_token: Option<&str>,
+    ) -> CloudResult<Page<String>> {
+        const OP: &str = "ListTasks";
+        let cluster = self.cluster_key(OP, cluster)?;
+        let skip = match next_token {
+            Some(t) => t
+                .parse::<usize>()
+                .map_err(|_| invalid(OP, "Invalid nextToken."))?,
+            None => 0,
+        };
+        let name = self.arns.service_name(&cluster, service).unwrap_or(service);
+        let Some(svc) = self.services.get(&(cluster.clone(), name.to_string())) else {
+            return Err(service_not_found(OP));
+        };
+        let kept = svc
+            .stopped
+            .iter()
+            .rev()
+            .filter(|t| self.now.saturating_since(t.at) < STOPPED_TASK_RETENTION);
+        let mut rest = kept.skip(skip);
+        let items: Vec<String> = rest
+            .by_ref()
+            .take(MAX_LIST_TASKS)
+            .map(|t| t.task.arn.clone())
+            .collect();
+        let next_token = rest.next().map(|_| (skip + items.len()).to_string());
+        Ok(Page { items, next_token })
+    }
+
+    /// DescribeTasks: stopped tasks by ARN (a task not found, or a live one, is MISSING: the
+    /// operator describes only what ListTasks STOPPED listed).
+    pub(super) fn describe_tasks(
+        &self,
+        cluster: &str,
+        tasks: &[String],
+    ) -> CloudResult<Described<Task>> {
+        const OP: &str = "DescribeTasks";
+        if tasks.is_empty() || tasks.len() > MAX_DESCRIBE_TASKS {
+            return Err(invalid(
+                OP,
+                format!("Between 1 and {MAX_DESCRIBE_TASKS} tasks can be described at once."),
+            ));
+        }
+        let cluster = self.cluster_key(OP, cluster)?;
+        let mut out = Described::default();
+        for arn in tasks {
+            let found = self
+                .services
+                .range((cluster.clone(), String::new())..)
+                .take_while(|((c, _), _)| *c == cluster)
+                .find_map(|(_, svc)| svc.stopped.iter().find(|t| t.task.arn == *arn))
+                .filter(|t| self.now.saturating_since(t.at) < STOPPED_TASK_RETENTION);
+            match found {
+                Some(t) => {
+                    let mut task = t.task.clone();
+                    task.stopped_at = Some(self.clock.system_time(t.at));
+                    out.found.push(task);
+                }
+                None => out.missing.push(arn.clone()),
             }
         }
         Ok(out)

@@ -9,7 +9,78 @@ use std::time::Duration;
 use rand::RngExt;
 
 use super::arn;
-use super::records::{Event, ServiceKey, Task, TaskStatus, after};
+use super::records::{
+    Event, STOPPED_TASK_RETENTION, ServiceKey, StoppedTask, Task, TaskStatus, after,
+};
+use crate::cloud::model::{Task as ModelTask, TaskContainer};
+
+/// How a task came to stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum StoppedHow {
+    /// Its image crashed.
+    Crashed,
+    /// The scheduler stopped it (scaling in, replaced by a newer deployment).
+    Scheduler,
+}
+
+/// How a crashing image fails (`--sim-crash-image IMAGE=...`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Crash {
+    /// The image cannot be pulled (CannotPullContainerError). The plain `IMAGE` form.
+    Pull,
+    /// A secret cannot be retrieved (ResourceInitializationError).
+    Secret,
+    /// The essential container exits with this code.
+    Exit(i32),
+    /// The task fails its ELB health checks.
+    Health,
+}
+
+impl Crash {
+    /// `IMAGE` or `IMAGE=pull|secret|exit:N|health` as (image, crash); an unknown reason is
+    /// part of the image text.
+    pub fn parse(entry: &str) -> (&str, Crash) {
+        let Some((image, reason)) = entry.rsplit_once('=') else {
+            return (entry, Crash::Exit(1));
+        };
+        let crash = match reason {
+            "pull" => Crash::Pull,
+            "secret" => Crash::Secret,
+            "health" => Crash::Health,
+            r => match r.strip_prefix("exit:").and_then(|c| c.parse().ok()) {
+                Some(code) => Crash::Exit(code),
+                None => return (entry, Crash::Exit(1)),
+            },
+        };
+        (image, crash)
+    }
+
+    /// (stopCode, stoppedReason, the container's exit code) as ECS reports them.
+    fn describe(self) -> (&'static str, String, Option<i32>) {
+        match self {
+            Crash::Pull => (
+                "TaskFailedToStart",
+                "CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref: not found".into(),
+                None,
+            ),
+            Crash::Secret => (
+                "TaskFailedToStart",
+                "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secret from asm: AccessDeniedException".into(),
+                None,
+            ),
+            Crash::Exit(code) => (
+                "EssentialContainerExited",
+                "Essential container in task exited".into(),
+                Some(code),
+            ),
+            Crash::Health => (
+                "ServiceSchedulerInitiated",
+                "Task failed ELB health checks in (target-group of the service)".into(),
+                None,
+            ),
+        }
+    }
+}
 use super::state::State;
 
 /// "(task a) (task b)", as ECS lists tasks in events.
@@ -116,6 +187,7 @@ impl State {
             }
             self.deregister_targets(key, &task);
             self.release_ip(task.ip);
+            self.record_stopped(key, &task, StoppedHow::Scheduler);
             stopped.push(task.id);
         }
         if !stopped.is_empty() {
@@ -131,18 +203,79 @@ impl State {
 
     /// True when a container image of this task definition matches a crashing image.
     pub(super) fn crashes(&self, task_definition: &str) -> bool {
+        self.crash(task_definition).is_some()
+    }
+
+    /// How a task of this task definition crashes, if a container image matches a crashing
+    /// image (`IMAGE` or `IMAGE=pull|secret|exit:N|health`): (the container, the crash).
+    pub(super) fn crash(&self, task_definition: &str) -> Option<(String, Crash)> {
         let crashing = &self.config.crashing_images;
         if crashing.is_empty() {
-            return false;
+            return None;
         }
-        self.find_task_definition(task_definition)
-            .is_some_and(|td| {
-                td.definition.container_definitions.iter().any(|c| {
-                    crashing
-                        .iter()
-                        .any(|bad| !bad.is_empty() && c.image.contains(bad.as_str()))
-                })
+        let td = self.find_task_definition(task_definition)?;
+        td.definition.container_definitions.iter().find_map(|c| {
+            crashing.iter().find_map(|entry| {
+                let (image, crash) = Crash::parse(entry);
+                (!image.is_empty() && c.image.contains(image)).then(|| (c.name.clone(), crash))
             })
+        })
+    }
+
+    /// Keeps a stopped task listable (dropping those past [`STOPPED_TASK_RETENTION`]).
+    pub(super) fn record_stopped(&mut self, key: &ServiceKey, task: &Task, how: StoppedHow) {
+        let now = self.now;
+        let crash = match how {
+            StoppedHow::Crashed => self.crash(&task.task_definition),
+            StoppedHow::Scheduler => None,
+        };
+        let Some(svc) = self.services.get_mut(key) else {
+            return;
+        };
+        let (stop_code, reason, container, exit_code) = match &crash {
+            Some((name, crash)) => {
+                let (code, reason, exit) = crash.describe();
+                (code, reason, name.clone(), exit)
+            }
+            None => (
+                "ServiceSchedulerInitiated",
+                format!(
+                    "Scaling activity initiated by (deployment {})",
+                    task.deployment
+                ),
+                String::new(),
+                None,
+            ),
+        };
+        let containers = (!container.is_empty())
+            .then_some(TaskContainer {
+                name: container,
+                exit_code,
+                reason: None,
+            })
+            .into_iter()
+            .collect();
+        svc.stopped.push_back(StoppedTask {
+            at: now,
+            task: ModelTask {
+                arn: task.arn.clone(),
+                task_definition: task.task_definition.clone(),
+                last_status: "STOPPED".into(),
+                desired_status: "STOPPED".into(),
+                started_by: Some(task.deployment.clone()),
+                stop_code: Some(stop_code.into()),
+                stopped_reason: Some(reason),
+                containers,
+                stopped_at: None,
+            },
+        });
+        while svc
+            .stopped
+            .front()
+            .is_some_and(|t| now.saturating_since(t.at) >= STOPPED_TASK_RETENTION)
+        {
+            svc.stopped.pop_front();
+        }
     }
 
     /// A free IP of 10.0.0.0/16 (AWS reserves the first four addresses and the last one).

@@ -506,3 +506,98 @@ async fn zero_and_huge_durations_neither_hang_nor_panic() {
     advance(3600).await;
     assert_eq!(counts(&sim), (0, 1), "still starting, a long time from now");
 }
+
+#[tokio::test(start_paused = true)]
+async fn crashed_tasks_are_listed_stopped_with_their_stop_code_and_reason_for_an_hour() {
+    let mut config = config();
+    config.crashing_images = vec![format!("{BROKEN}=pull"), "api:exits=exit:3".into()];
+    let (_sim, cloud) = account(config).await;
+    let broken = register(&cloud, BROKEN).await;
+    let svc = cloud
+        .ecs
+        .create_service(&create_input(&broken.arn, 1))
+        .await
+        .unwrap();
+    let deployment = svc.primary().unwrap().id.clone();
+    advance(10).await;
+    let page = cloud
+        .ecs
+        .list_stopped_tasks(CLUSTER, SERVICE, None)
+        .await
+        .unwrap();
+    assert_eq!(page.items.len(), 1);
+    let d = cloud
+        .ecs
+        .describe_tasks(CLUSTER, &page.items)
+        .await
+        .unwrap();
+    let task = &d.found[0];
+    assert_eq!(task.stop_code.as_deref(), Some("TaskFailedToStart"));
+    assert!(
+        task.stopped_reason
+            .as_deref()
+            .unwrap()
+            .starts_with("CannotPullContainerError"),
+        "{task:?}"
+    );
+    assert_eq!(task.started_by.as_deref(), Some(deployment.as_str()));
+    assert_eq!(task.last_status, "STOPPED");
+    assert!(task.stopped_at.is_some());
+
+    // An essential container that exits: its code is on the container.
+    let exits = register(&cloud, "api:exits").await;
+    cloud
+        .ecs
+        .update_service(&UpdateService {
+            cluster: CLUSTER.into(),
+            name: SERVICE.into(),
+            task_definition: Some(exits.arn.clone()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    advance(30).await;
+    let arns = cloud
+        .ecs
+        .list_stopped_tasks(CLUSTER, SERVICE, None)
+        .await
+        .unwrap()
+        .items;
+    let d = cloud.ecs.describe_tasks(CLUSTER, &arns).await.unwrap();
+    let exited = d
+        .found
+        .iter()
+        .find(|t| t.task_definition == exits.arn)
+        .expect("a task of the new revision stopped");
+    assert_eq!(
+        exited.stop_code.as_deref(),
+        Some("EssentialContainerExited")
+    );
+    assert_eq!(exited.containers[0].exit_code, Some(3));
+
+    // Kept an hour, as ECS keeps them at least that long; gone after.
+    let service = cloud
+        .ecs
+        .update_service(&UpdateService {
+            cluster: CLUSTER.into(),
+            name: SERVICE.into(),
+            desired_count: Some(0),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(service.desired_count, 0);
+    advance(60 * 60 - 30).await; // an hour after the first crash (at 10 s)
+    let first = &page.items[0];
+    let left = cloud
+        .ecs
+        .list_stopped_tasks(CLUSTER, SERVICE, None)
+        .await
+        .unwrap()
+        .items;
+    assert!(
+        !left.contains(first),
+        "the first crash was over an hour ago"
+    );
+    assert!(!left.is_empty(), "later ones are still kept");
+}
