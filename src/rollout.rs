@@ -39,6 +39,9 @@ pub struct Tracker {
     pub started: Instant,
     /// The operator's own rollback (a crash loop of it is not rolled back again).
     pub rollback: bool,
+    /// Why its tasks failed, as last read: kept so that a rollback by ECS (after which the
+    /// failed deployment is no longer PRIMARY and its tasks are not read) still names it.
+    pub cause: Option<Cause>,
 }
 
 impl Tracker {
@@ -48,6 +51,7 @@ impl Tracker {
             revision: revision.into(),
             started: Instant::now(),
             rollback,
+            cause: None,
         }
     }
 }
@@ -137,6 +141,8 @@ pub enum Verdict {
     RolledBack {
         /// The revision it went back to.
         to: String,
+        /// Why the new tasks failed, when their stopped tasks were read before the rollback.
+        cause: Option<Cause>,
     },
     /// The service is gone.
     Missing,
@@ -170,7 +176,7 @@ impl Verdict {
             Verdict::Failed { reason } => RolloutStatus::Failed {
                 reason: reason.clone(),
             },
-            Verdict::RolledBack { to } => RolloutStatus::RolledBack { to: to.clone() },
+            Verdict::RolledBack { to, .. } => RolloutStatus::RolledBack { to: to.clone() },
             Verdict::Missing => RolloutStatus::Missing,
         }
     }
@@ -179,11 +185,14 @@ impl Verdict {
 /// One transition of the tracker: from its state, what was read and the time, the next state
 /// (`None` once the rollout is final) and the verdict.
 pub fn step(
-    tracker: Tracker,
+    mut tracker: Tracker,
     seen: &Seen,
     policy: &Policy,
     now: Instant,
 ) -> (Option<Tracker>, Verdict) {
+    if let Some(cause) = seen.cause() {
+        tracker.cause = Some(cause);
+    }
     let mut status = assess(seen.service.as_ref(), &tracker.revision);
     // Failures counted from the stopped tasks too, where they were read.
     if let RolloutStatus::Progressing { failed, .. } = &mut status {
@@ -196,7 +205,7 @@ pub fn step(
         {
             Verdict::CrashLoop {
                 failed,
-                cause: seen.cause(),
+                cause: tracker.cause.clone(),
             }
         }
         RolloutStatus::Progressing { .. } => Verdict::Progressing {
@@ -210,7 +219,10 @@ pub fn step(
         }
         RolloutStatus::Completed { running } => Verdict::Completed { running },
         RolloutStatus::Failed { reason } => Verdict::Failed { reason },
-        RolloutStatus::RolledBack { to } => Verdict::RolledBack { to },
+        RolloutStatus::RolledBack { to } => Verdict::RolledBack {
+            to,
+            cause: tracker.cause.clone(),
+        },
         RolloutStatus::Missing => Verdict::Missing,
     };
     let next = (!verdict.is_final()).then_some(tracker);

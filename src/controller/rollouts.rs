@@ -199,7 +199,10 @@ impl Controller {
                 self.events.rollout(RolloutResult::Failed);
                 finished(Health::Degraded, format!("rollout failed: {reason}"))
             }
-            Verdict::RolledBack { to } => {
+            Verdict::RolledBack { to, cause } => {
+                let reason = cause.as_ref().map_or(StopReason::Other, |c| c.reason);
+                self.events.rollout_failure(reason);
+                tracing::warn!(key = %key, revision = %revision, to = %to, reason = reason.label(), "rolled back by ECS's circuit breaker");
                 hold_back();
                 let mut set = held_back_tag().unwrap_or_default();
                 set.insert(TAG_LAST_COMPLETED.to_string(), to.clone());
@@ -209,9 +212,15 @@ impl Controller {
                 self.events.rollout(RolloutResult::RolledBack);
                 finished(
                     Health::Degraded,
-                    format!(
-                        "ECS rolled {revision} back to {to} (circuit breaker); this manifest is not applied again until it changes"
-                    ),
+                    match cause {
+                        Some(cause) => format!(
+                            "ECS rolled {revision} back to {to} (circuit breaker) after a crash loop ({}); this manifest is not applied again until it changes",
+                            cause.text
+                        ),
+                        None => format!(
+                            "ECS rolled {revision} back to {to} (circuit breaker); this manifest is not applied again until it changes"
+                        ),
+                    },
                 )
                 .sync(SyncStatus::OutOfSync)
             }

@@ -310,7 +310,10 @@ fn the_tracker_step_gives_each_verdict_from_what_was_read() {
             rollback: false,
             age: 60,
             seen: seen(live(vec![deployment(old, 2, 0, Some(Completed))]), None),
-            verdict: Verdict::RolledBack { to: old.into() },
+            verdict: Verdict::RolledBack {
+                to: old.into(),
+                cause: None,
+            },
         },
         Row {
             name: "crash loop: 3 stopped tasks reach the threshold",
@@ -378,11 +381,16 @@ fn the_tracker_step_gives_each_verdict_from_what_was_read() {
             revision: new.into(),
             started: now - Duration::from_secs(row.age),
             rollback: row.rollback,
+            cause: None,
         };
         let (next, verdict) = step(tracker.clone(), &row.seen, &CONTROLLER, now);
         assert_eq!(verdict, row.verdict, "{}", row.name);
-        // Following goes on exactly while the verdict is not final, with the same state.
-        let expected = (!row.verdict.is_final()).then_some(tracker);
+        // Following goes on exactly while the verdict is not final, with the same state (but
+        // for the cause of failures it read, which it keeps).
+        let expected = (!row.verdict.is_final()).then_some(Tracker {
+            cause: row.seen.cause().or(tracker.cause.clone()),
+            ..tracker
+        });
         assert_eq!(next, expected, "{}", row.name);
     }
 }
@@ -399,6 +407,7 @@ fn without_a_threshold_or_a_target_check_only_ecs_ends_a_rollout() {
         revision: "arn:td/api:2".into(),
         started: now,
         rollback: false,
+        cause: None,
     };
     let crashing = Seen {
         service: live(vec![deployment(
@@ -436,6 +445,7 @@ fn failures_are_counted_from_the_stopped_tasks_and_the_newest_names_the_cause() 
         revision: "arn:td/api:2".into(),
         started: now,
         rollback: false,
+        cause: None,
     };
     let failed = |reason: &str| Stopped {
         stop_code: Some("TaskFailedToStart".into()),
@@ -490,5 +500,64 @@ fn failures_are_counted_from_the_stopped_tasks_and_the_newest_names_the_cause() 
     assert!(
         matches!(verdict, Verdict::Progressing { .. }),
         "{verdict:?}"
+    );
+}
+
+#[test]
+fn a_rollback_by_ecs_names_the_cause_read_before_it() {
+    let now = Instant::now();
+    let tracker = Tracker::new("arn:td/api:2", false);
+    let pull = Stopped {
+        stop_code: Some("TaskFailedToStart".into()),
+        stopped_reason: "CannotPullContainerError: ref not found".into(),
+        exit_codes: vec![],
+    };
+    // Two failed tasks: below the threshold, still progressing; the cause is kept.
+    let failing = Seen {
+        service: live(vec![deployment(
+            "arn:td/api:2",
+            0,
+            2,
+            Some(RolloutState::InProgress),
+        )]),
+        targets_healthy: None,
+        stopped: vec![pull.clone(), pull],
+    };
+    let (next, verdict) = step(tracker, &failing, &CONTROLLER, now);
+    assert!(
+        matches!(verdict, Verdict::Progressing { .. }),
+        "{verdict:?}"
+    );
+    let next = next.expect("still followed");
+    assert_eq!(
+        next.cause.as_ref().map(|c| c.reason),
+        Some(StopReason::ImagePull)
+    );
+    // Then ECS's circuit breaker rolls back: the failed deployment's tasks are not read any
+    // more, and the verdict still says why.
+    let rolled_back = Seen {
+        service: live(vec![deployment(
+            "arn:td/api:1",
+            2,
+            0,
+            Some(RolloutState::Completed),
+        )]),
+        targets_healthy: None,
+        stopped: Vec::new(),
+    };
+    let (next, verdict) = step(next, &rolled_back, &CONTROLLER, now);
+    assert_eq!(next, None);
+    let Verdict::RolledBack {
+        to,
+        cause: Some(cause),
+    } = verdict
+    else {
+        panic!("{verdict:?}");
+    };
+    assert_eq!(to, "arn:td/api:1");
+    assert!(
+        cause.text.starts_with("CannotPullContainerError"),
+        "{}",
+        cause.text
     );
 }
