@@ -38,8 +38,8 @@
 //!   revisions.
 //! - [`diff`]: field-by-field comparison of any two values (pure).
 //! - [`kind`]: one module per kind (cluster, target group, service with its task definition):
-//!   its comparable view, the update requests derived from the differences, its pure plan and
-//!   its import conversion, reached through the `KindOps` trait. AWS's defaults are
+//!   its comparable view, the update requests derived from the differences, its pure plan, its
+//!   health and its import conversion, reached through the `KindOps` trait. AWS's defaults are
 //!   `cloud::defaults`.
 //! - [`plan`]: the vocabulary of per-resource plans (status, field changes, ordered steps).
 //! - [`planner`]: read in batches, then plan each document through its kind (pure).
@@ -59,7 +59,7 @@
 //!   the manifest source adapter and its HTTP endpoints.
 //! - [`http_client`]: a minimal HTTP client for commands that ask a running controller.
 //! - [`cli`]: the command line (`validate`, `schema`, `diff`, `apply`, `run`, `status`,
-//!   `import`, `healthcheck`).
+//!   `import`, `healthcheck`, `lease create-table`).
 //!
 //! # Adding a field (of the ECS or ELBv2 API shapes)
 //! 1. The manifest type in `manifest/<kind>.rs` (the JSON Schema follows); a validation rule
