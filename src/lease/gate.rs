@@ -1,5 +1,5 @@
 //! The leader gate: a call [`Layer`] that fails every mutating ECS/ELBv2 call (not
-//! [`Operation::is_read`]) when this process does not hold the lease with time to spare. The
+//! [`Operation::is_read`](crate::cloud::operation::Operation::is_read)) when this process does not hold the lease with time to spare. The
 //! elector opens it until a tokio instant (the send time of the last successful acquire or
 //! renew, plus the lease duration, less the margin) and closes it when it steps down; the
 //! gate compares that instant with the clock at the moment the call is about to be sent, so a
