@@ -61,6 +61,35 @@ impl Lease {
     pub fn expires_at_secs(&self) -> u64 {
         self.expires_at_ms.div_ceil(1000)
     }
+
+    /// What an acquire by `holder` at `now_ms` writes over `seen` (the item as read): `None`
+    /// when another holder's lease has not expired. Our own lease keeps its fencing number; a
+    /// takeover increments it; a new item starts at 1. Both stores decide with this, then write
+    /// it only if the item is still the one read.
+    pub fn to_acquire(
+        seen: Option<&Lease>,
+        name: &str,
+        holder: &str,
+        now_ms: u64,
+        duration: Duration,
+    ) -> Option<Lease> {
+        if let Some(l) = seen
+            && !l.is_expired(now_ms)
+            && l.holder != holder
+        {
+            return None;
+        }
+        Some(Lease {
+            name: name.to_string(),
+            holder: holder.to_string(),
+            expires_at_ms: now_ms + duration.as_millis() as u64,
+            fencing: match seen {
+                Some(l) if l.holder == holder => l.fencing,
+                Some(l) => l.fencing + 1,
+                None => 1,
+            },
+        })
+    }
 }
 
 /// What an acquire found.

@@ -151,6 +151,21 @@ impl Harness {
         self.handle.controller.status().get(key)
     }
 
+    /// The revision the status board says a service runs.
+    fn revision_of(&self, name: &str) -> String {
+        self.status(&key(Kind::Service, name))
+            .and_then(|s| s.task_definition)
+            .unwrap_or_else(|| panic!("no revision for {name}"))
+    }
+
+    /// Loads `manifests` as a new source revision.
+    async fn load(&self, manifests: Loaded, revision: &str) {
+        self.feed
+            .send((manifests, Some(revision.into())))
+            .await
+            .unwrap();
+    }
+
     fn all(&self) -> Vec<ResourceStatus> {
         self.handle.controller.status().report().resources
     }
@@ -264,10 +279,7 @@ async fn a_change_reconciles_only_its_resource() {
     let h = Harness::start(sim(), shop("api:1", 2), |_| {}).await;
     h.converged().await;
     h.sim.reset_calls();
-    h.feed
-        .send((shop("api:1", 3), Some("rev-2".into())))
-        .await
-        .unwrap();
+    h.load(shop("api:1", 3), "rev-2").await;
     h.until(Duration::from_secs(60), "api at rev-2", |h| {
         h.status(&key(Kind::Service, "api"))
             .unwrap()
@@ -359,16 +371,9 @@ async fn a_crash_loop_is_rolled_back_and_not_retried_until_the_manifest_changes(
     })
     .await;
     h.converged().await;
-    let good = h
-        .status(&key(Kind::Service, "api"))
-        .unwrap()
-        .task_definition
-        .unwrap();
+    let good = h.revision_of("api");
 
-    h.feed
-        .send((shop("api:bad", 2), Some("rev-bad".into())))
-        .await
-        .unwrap();
+    h.load(shop("api:bad", 2), "rev-bad").await;
     h.until(Duration::from_secs(300), "rolled back", |h| {
         let api = h.status(&key(Kind::Service, "api")).unwrap();
         api.health == Health::Degraded
@@ -398,10 +403,7 @@ async fn a_crash_loop_is_rolled_back_and_not_retried_until_the_manifest_changes(
     assert_eq!(api.health, Health::Degraded);
 
     // A fixed manifest rolls forward.
-    h.feed
-        .send((shop("api:2", 2), Some("rev-fixed".into())))
-        .await
-        .unwrap();
+    h.load(shop("api:2", 2), "rev-fixed").await;
     h.converged().await;
     let api = h.status(&key(Kind::Service, "api")).unwrap();
     assert_eq!(api.revision.as_deref(), Some("rev-fixed"));
@@ -451,10 +453,7 @@ async fn a_broken_manifest_is_held_and_nothing_is_deleted_or_changed() {
     );
     assert_eq!(bad.failed.len(), 1);
     broken.failed.extend(bad.failed);
-    h.feed
-        .send((broken, Some("rev-broken".into())))
-        .await
-        .unwrap();
+    h.load(broken, "rev-broken").await;
     h.until(Duration::from_secs(30), "api held", |h| {
         h.status(&key(Kind::Service, "api"))
             .is_some_and(|s| s.sync == SyncStatus::Unknown)
@@ -475,10 +474,7 @@ async fn shutdown_waits_for_calls_in_flight_within_the_bound() {
     h.converged().await;
     // The next UpdateService hangs: shutdown still returns, after the bound.
     h.sim.inject("UpdateService", Fault::Hang);
-    h.feed
-        .send((shop("api:1", 4), Some("rev-2".into())))
-        .await
-        .unwrap();
+    h.load(shop("api:1", 4), "rev-2").await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let before = tokio::time::Instant::now();
     h.stop().await;
@@ -507,15 +503,8 @@ async fn an_ecs_circuit_breaker_rollback_is_reported_and_the_spec_held_back() {
     })
     .await;
     h.converged().await;
-    let good = h
-        .status(&key(Kind::Service, "api"))
-        .unwrap()
-        .task_definition
-        .unwrap();
-    h.feed
-        .send((with_breaker("api:bad"), Some("rev-bad".into())))
-        .await
-        .unwrap();
+    let good = h.revision_of("api");
+    h.load(with_breaker("api:bad"), "rev-bad").await;
     h.until(
         Duration::from_secs(3600),
         "breaker rollback reported",
@@ -649,10 +638,7 @@ async fn an_access_denied_service_stalls_and_is_retried_only_when_its_manifest_c
     assert_eq!(h.status(&worker).unwrap().sync, SyncStatus::Stalled);
 
     // The manifest changes: it is tried again (the fault is spent) and converges.
-    h.feed
-        .send((small("worker:2"), Some("rev-2".into())))
-        .await
-        .unwrap();
+    h.load(small("worker:2"), "rev-2").await;
     h.converged().await;
     assert_eq!(h.sim.calls().get("CreateService"), Some(&2));
     let synced = h.status(&worker).unwrap();
@@ -720,15 +706,8 @@ async fn a_restarted_controller_keeps_a_rolled_back_manifest_held_back() {
     })
     .await;
     h.converged().await;
-    let good = h
-        .status(&key(Kind::Service, "api"))
-        .unwrap()
-        .task_definition
-        .unwrap();
-    h.feed
-        .send((shop("api:bad", 2), Some("rev-bad".into())))
-        .await
-        .unwrap();
+    let good = h.revision_of("api");
+    h.load(shop("api:bad", 2), "rev-bad").await;
     h.until(Duration::from_secs(300), "rolled back", |h| {
         let api = h.status(&key(Kind::Service, "api")).unwrap();
         api.message
@@ -772,10 +751,7 @@ async fn a_restarted_controller_keeps_a_rolled_back_manifest_held_back() {
     );
 
     // A fixed manifest rolls forward, and the held-back tag goes.
-    h.feed
-        .send((shop("api:2", 2), Some("rev-fixed".into())))
-        .await
-        .unwrap();
+    h.load(shop("api:2", 2), "rev-fixed").await;
     h.converged().await;
     let live = h.live("api").await;
     assert_ne!(live.task_definition, good);
@@ -801,15 +777,8 @@ async fn a_controller_restarted_in_a_crash_loop_still_rolls_it_back() {
     })
     .await;
     h.converged().await;
-    let good = h
-        .status(&key(Kind::Service, "api"))
-        .unwrap()
-        .task_definition
-        .unwrap();
-    h.feed
-        .send((shop("api:bad", 2), Some("rev-bad".into())))
-        .await
-        .unwrap();
+    let good = h.revision_of("api");
+    h.load(shop("api:bad", 2), "rev-bad").await;
     h.until(Duration::from_secs(300), "crash-looping", |h| {
         h.status(&key(Kind::Service, "api"))
             .and_then(|s| s.message)
@@ -886,15 +855,8 @@ async fn a_crash_loop_of_each_stop_reason_is_rolled_back_with_the_reason_and_hin
         })
         .await;
         h.converged().await;
-        let good = h
-            .status(&key(Kind::Service, "api"))
-            .unwrap()
-            .task_definition
-            .unwrap();
-        h.feed
-            .send((shop("api:bad", 2), Some("rev-bad".into())))
-            .await
-            .unwrap();
+        let good = h.revision_of("api");
+        h.load(shop("api:bad", 2), "rev-bad").await;
         h.until(Duration::from_secs(300), "rolled back", |h| {
             h.status(&key(Kind::Service, "api"))
                 .and_then(|s| s.message)

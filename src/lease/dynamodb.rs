@@ -127,21 +127,8 @@ impl LeaseStore for DynamoLeaseStore {
         duration: Duration,
     ) -> CloudResult<Acquired> {
         let seen = self.read(name).await?;
-        if let Some(l) = &seen
-            && !l.is_expired(now_ms)
-            && l.holder != holder
-        {
+        let Some(lease) = Lease::to_acquire(seen.as_ref(), name, holder, now_ms, duration) else {
             return Ok(Acquired::Held(seen));
-        }
-        let lease = Lease {
-            name: name.to_string(),
-            holder: holder.to_string(),
-            expires_at_ms: now_ms + duration.as_millis() as u64,
-            fencing: match &seen {
-                Some(l) if l.holder == holder => l.fencing,
-                Some(l) => l.fencing + 1,
-                None => 1,
-            },
         };
         let mut put = self
             .client

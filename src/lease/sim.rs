@@ -105,21 +105,8 @@ impl LeaseStore for SimLeaseStore {
         duration: Duration,
     ) -> CloudResult<Acquired> {
         let seen = self.read(name).await?;
-        if let Some(l) = &seen
-            && !l.is_expired(now_ms)
-            && l.holder != holder
-        {
+        let Some(lease) = Lease::to_acquire(seen.as_ref(), name, holder, now_ms, duration) else {
             return Ok(Acquired::Held(seen));
-        }
-        let lease = Lease {
-            name: name.to_string(),
-            holder: holder.to_string(),
-            expires_at_ms: now_ms + duration.as_millis() as u64,
-            fencing: match &seen {
-                Some(l) if l.holder == holder => l.fencing,
-                Some(l) => l.fencing + 1,
-                None => 1,
-            },
         };
         // Put only if the item is still the one read, and that one was absent, expired or ours.
         self.call(Operation::PutItem, name, |items| {

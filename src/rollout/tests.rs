@@ -220,6 +220,15 @@ fn live(deployments: Vec<Deployment>) -> Option<Service> {
     })
 }
 
+/// A task that failed to start, for this reason.
+fn failed(reason: &str) -> Stopped {
+    Stopped {
+        stop_code: Some("TaskFailedToStart".into()),
+        stopped_reason: reason.into(),
+        exit_codes: vec![],
+    }
+}
+
 const CONTROLLER: Policy = Policy {
     crash_loop_threshold: Some(3),
     timeout: Duration::from_secs(600),
@@ -447,11 +456,6 @@ fn failures_are_counted_from_the_stopped_tasks_and_the_newest_names_the_cause() 
         rollback: false,
         cause: None,
     };
-    let failed = |reason: &str| Stopped {
-        stop_code: Some("TaskFailedToStart".into()),
-        stopped_reason: reason.into(),
-        exit_codes: vec![],
-    };
     let scaled_in = Stopped {
         stop_code: Some("ServiceSchedulerInitiated".into()),
         stopped_reason: "Scaling activity initiated by (deployment ecs-svc/1)".into(),
@@ -507,11 +511,7 @@ fn failures_are_counted_from_the_stopped_tasks_and_the_newest_names_the_cause() 
 fn a_rollback_by_ecs_names_the_cause_read_before_it() {
     let now = Instant::now();
     let tracker = Tracker::new("arn:td/api:2", false);
-    let pull = Stopped {
-        stop_code: Some("TaskFailedToStart".into()),
-        stopped_reason: "CannotPullContainerError: ref not found".into(),
-        exit_codes: vec![],
-    };
+    let pull = failed("CannotPullContainerError: ref not found");
     // Two failed tasks: below the threshold, still progressing; the cause is kept.
     let failing = Seen {
         service: live(vec![deployment(

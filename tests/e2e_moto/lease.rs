@@ -3,24 +3,15 @@
 //! `lease create-table`, and two `run --leader-election dynamodb` processes on one account:
 //! kill -9 the leader, the other takes over and converges a manifest change.
 
-use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Stdio;
+use std::time::Duration;
 
 use ecs_operator::cloud::aws::{AwsOptions, sdk_config};
 use ecs_operator::lease::dynamodb::DynamoLeaseStore;
 use ecs_operator::lease::{Acquired, LeaseStore};
 use ecs_operator::status::{StatusReport, SyncStatus};
 
-use crate::support::App;
-
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use crate::support::{App, Killed, status, wait_for};
 
 async fn store(app: &App, table: &str) -> DynamoLeaseStore {
     let options = AwsOptions {
@@ -82,26 +73,6 @@ async fn create_table_and_the_conditional_semantics_of_the_dynamodb_store() {
     assert!(!a.release(&la).await.unwrap());
     assert!(b.release(&lb).await.unwrap());
     assert_eq!(a.read("l").await.unwrap(), None);
-}
-
-async fn status(base: &str) -> Option<StatusReport> {
-    let (code, body) =
-        ecs_operator::http_client::get(&format!("{base}/status"), Duration::from_secs(5))
-            .await
-            .ok()?;
-    (code == 200).then(|| serde_json::from_str(&body).expect("status JSON"))
-}
-
-async fn wait_for<F: Future<Output = bool>>(
-    what: &str,
-    limit: Duration,
-    mut done: impl FnMut() -> F,
-) {
-    let start = Instant::now();
-    while !done().await {
-        assert!(start.elapsed() < limit, "not {what} within {limit:?}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
 }
 
 #[tokio::test]

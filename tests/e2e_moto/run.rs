@@ -5,42 +5,13 @@
 //! moto never completes a deployment (rolloutState stays IN_PROGRESS), so health stays
 //! Progressing here; sync is what is checked. Waits poll with a deadline (real time).
 
-use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Stdio;
+use std::time::Duration;
 
 use ecs_operator::cloud::model::UpdateService;
-use ecs_operator::status::{StatusReport, SyncStatus};
+use ecs_operator::status::SyncStatus;
 
-use crate::support::App;
-
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-async fn status(base: &str) -> Option<StatusReport> {
-    let (code, body) =
-        ecs_operator::http_client::get(&format!("{base}/status"), Duration::from_secs(5))
-            .await
-            .ok()?;
-    (code == 200).then(|| serde_json::from_str(&body).expect("status JSON"))
-}
-
-async fn wait_for<F: Future<Output = bool>>(
-    what: &str,
-    limit: Duration,
-    mut done: impl FnMut() -> F,
-) {
-    let start = Instant::now();
-    while !done().await {
-        assert!(start.elapsed() < limit, "not {what} within {limit:?}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
+use crate::support::{App, Killed, status, wait_for};
 
 #[tokio::test]
 async fn run_converges_the_examples_and_heals_drift() {

@@ -347,3 +347,35 @@ impl fmt::Display for Run {
         )
     }
 }
+
+/// A child process killed (and reaped) when dropped, so a failing test leaves none behind.
+pub struct Killed(pub std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A running controller's `/status`, when it answers 200.
+pub async fn status(base: &str) -> Option<ecs_operator::status::StatusReport> {
+    let (code, body) =
+        ecs_operator::http_client::get(&format!("{base}/status"), Duration::from_secs(5))
+            .await
+            .ok()?;
+    (code == 200).then(|| serde_json::from_str(&body).expect("status JSON"))
+}
+
+/// Polls `done` every 200 ms (real time) until it holds; fails after `limit`.
+pub async fn wait_for<F: Future<Output = bool>>(
+    what: &str,
+    limit: Duration,
+    mut done: impl FnMut() -> F,
+) {
+    let start = std::time::Instant::now();
+    while !done().await {
+        assert!(start.elapsed() < limit, "not {what} within {limit:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}

@@ -291,6 +291,25 @@ async fn resources_are_short_names_of_what_a_call_is_about() {
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
 
+impl Captured {
+    /// Everything logged at DEBUG and above on this thread while the guard lives.
+    fn debug_logs() -> (Captured, tracing::subscriber::DefaultGuard) {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::DEBUG)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        (captured, tracing::subscriber::set_default(subscriber))
+    }
+
+    /// The lines logged so far.
+    fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+}
+
 impl std::io::Write for Captured {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         self.0.lock().unwrap().extend_from_slice(buf);
@@ -304,14 +323,7 @@ impl std::io::Write for Captured {
 
 #[tokio::test(start_paused = true)]
 async fn a_failed_call_is_one_short_warn_line_and_a_missing_resource_on_a_read_is_debug() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = Captured::debug_logs();
 
     let sim = quiet_sim();
     sim.inject(
@@ -330,7 +342,7 @@ async fn a_failed_call_is_one_short_warn_line_and_a_missing_resource_on_a_read_i
     assert_eq!(missing.unwrap_err().kind, ErrorKind::NotFound);
     cloud.ecs.describe_clusters(&["shop".into()]).await.unwrap();
 
-    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let text = captured.text();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(
         lines.len(),
@@ -355,14 +367,7 @@ async fn a_failed_call_is_one_short_warn_line_and_a_missing_resource_on_a_read_i
 
 #[tokio::test(start_paused = true)]
 async fn a_one_shot_command_logs_failed_calls_at_debug_since_it_prints_them_itself() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = Captured::debug_logs();
 
     let sim = quiet_sim();
     sim.inject(
@@ -376,7 +381,7 @@ async fn a_one_shot_command_logs_failed_calls_at_debug_since_it_prints_them_itse
         ..Default::default()
     };
     cloud.ecs.update_service(&update).await.unwrap_err();
-    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let text = captured.text();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 1, "{text}");
     assert!(lines[0].contains("DEBUG"), "{text}");
