@@ -27,6 +27,8 @@ use super::Cloud;
 mod convert;
 mod ecs;
 mod elbv2;
+mod generated;
+mod shape_conv;
 pub(crate) mod errors;
 mod service;
 mod target_group;

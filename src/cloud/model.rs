@@ -388,6 +388,19 @@ pub struct RegisteredTaskDefinition {
     pub registered_at: Option<SystemTime>,
 }
 
+/// The tags a registration of `definition` gives the revision: the definition's own `tags` and
+/// `tags` (which win on a shared key). Both backends register with these; a described
+/// definition carries no tags of its own (they are in [`RegisteredTaskDefinition::tags`]).
+pub fn registration_tags(definition: &TaskDefinition, tags: &Tags) -> Tags {
+    let mut all: Tags = definition
+        .tags
+        .iter()
+        .map(|t| (t.key.clone(), t.value.0.clone()))
+        .collect();
+    all.extend(tags.iter().map(|(k, v)| (k.clone(), v.clone())));
+    all
+}
+
 // ---------------------------------------------------------------------------------------------
 // ELBv2 target groups
 

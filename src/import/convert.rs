@@ -249,7 +249,7 @@ mod tests {
             normalize::task_definition(&normalize::desired_task_definition(&m.metadata.name, spec));
         assert_eq!(
             compare(
-                &normalize::task_definition(&revision.definition),
+                &normalize::task_definition(&normalize::live_definition(revision)),
                 &desired_td
             ),
             vec![],

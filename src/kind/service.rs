@@ -531,7 +531,11 @@ pub fn import(
             lb.target_group_arn = None;
         }
     }
-    spec.task_definition = task_definition::import(&revision.definition, &live.name, &spec);
+    spec.task_definition = task_definition::import(
+        &task_definition::live_definition(revision),
+        &live.name,
+        &spec,
+    );
     let mut spec = defaults::strip_service(&spec);
     // Alarms that are off and name none are no alarms.
     if let Some(d) = &mut spec.deployment_configuration

@@ -42,9 +42,18 @@ pub fn implied_compatibilities(spec: &ServiceSpec) -> Vec<Compatibility> {
     }
 }
 
+/// A registered revision's definition with its own tags: the revision's tags but the
+/// operator's and AWS's.
+pub fn live_definition(r: &RegisteredTaskDefinition) -> TaskDefinition {
+    let mut td = r.definition.clone();
+    td.tags = super::user_tags(&r.tags);
+    td
+}
+
 /// The canonical form of a task definition, for comparing a desired one with a registered one.
 pub fn task_definition(td: &TaskDefinition) -> TaskDefinition {
     let mut td = td.clone();
+    td.tags.0.sort_by(|a, b| a.key.cmp(&b.key));
     let network_mode = *td.network_mode.get_or_insert(defaults::NETWORK_MODE);
     td.requires_compatibilities.sort();
     td.requires_compatibilities.dedup();
@@ -75,7 +84,7 @@ fn container(c: &mut ContainerDefinition, network_mode: NetworkMode) {
     c.environment_files.sort_by(|a, b| a.value.cmp(&b.value));
     c.depends_on
         .sort_by(|a, b| a.container_name.cmp(&b.container_name));
-    c.ulimits.sort_by(|a, b| a.name.cmp(&b.name));
+    c.ulimits.sort_by_key(|a| a.name);
     c.mount_points.sort_by(|a, b| {
         (&a.container_path, &a.source_volume).cmp(&(&b.container_path, &b.source_volume))
     });
@@ -170,7 +179,7 @@ pub fn resolve(
         if set_by_us {
             return Ok(plan(keep, changes));
         }
-        let current = task_definition(&revision(&live.task_definition)?.definition);
+        let current = task_definition(&live_definition(revision(&live.task_definition)?));
         changes = compare(&current, &desired);
         if changes.is_empty() {
             return Ok(plan(keep, changes));
@@ -182,7 +191,7 @@ pub fn resolve(
         .get(&family)
         .ok_or_else(|| Read::Family(family.clone()))?;
     for arn in arns.iter().rev().take(REVISIONS_SEARCHED) {
-        if task_definition(&revision(arn)?.definition) == desired {
+        if task_definition(&live_definition(revision(arn)?)) == desired {
             return Ok(plan(TaskDefinitionTarget::Use(arn.clone()), changes));
         }
     }

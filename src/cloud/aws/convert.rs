@@ -7,7 +7,7 @@
 //! fail a whole batch, and an error of kind [`ErrorKind::Other`] for task definition content,
 //! which must be read exactly before the operator decides to register a revision.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use aws_sdk_ecs::primitives::DateTime;
@@ -19,6 +19,8 @@ use crate::cloud::error::{CloudError, ErrorKind};
 pub(super) struct ConvError {
     kind: ErrorKind,
     message: String,
+    /// Whether `message` already names the member (the innermost one is named, once).
+    located: bool,
 }
 
 impl ConvError {
@@ -27,6 +29,7 @@ impl ConvError {
         ConvError {
             kind: ErrorKind::Invalid,
             message: message.into(),
+            located: false,
         }
     }
 
@@ -35,6 +38,7 @@ impl ConvError {
         ConvError {
             kind: ErrorKind::Other,
             message: format!("{field}: value {value:?} is not supported by ecs-operator"),
+            located: false,
         }
     }
 
@@ -43,6 +47,19 @@ impl ConvError {
         ConvError {
             kind: ErrorKind::Other,
             message: format!("the response has no {field}"),
+            located: true,
+        }
+    }
+
+    /// The error inside member `path` (`ContainerDefinition.cpu`), unless it names one already.
+    pub(super) fn within(self, path: &str) -> Self {
+        if self.located {
+            return self;
+        }
+        ConvError {
+            message: format!("{path}: {}", self.message),
+            located: true,
+            ..self
         }
     }
 
@@ -70,11 +87,6 @@ pub(super) fn opt_i32(value: Option<u32>, field: &str) -> Conv<Option<i32>> {
     value.map(|v| to_i32(v, field)).transpose()
 }
 
-/// `i64` of the model (ulimits) -> `i32` of the SDK.
-pub(super) fn i64_to_i32(value: i64, field: &str) -> Conv<i32> {
-    i32::try_from(value)
-        .map_err(|_| ConvError::invalid(format!("{field}: {value} is out of range")))
-}
 
 /// `i32` of the SDKs -> `u32` of the model (AWS never sends negatives).
 pub(super) fn to_u32(value: i32, field: &str) -> Conv<u32> {
@@ -101,11 +113,6 @@ pub(super) fn time(value: Option<&DateTime>) -> Option<SystemTime> {
     value.and_then(|t| SystemTime::try_from(*t).ok())
 }
 
-/// An SDK string map (docker labels, log options) in key order.
-pub(super) fn sorted_map(map: Option<&HashMap<String, String>>) -> BTreeMap<String, String> {
-    map.map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-        .unwrap_or_default()
-}
 
 /// Tags from key/value pairs that may lack either (both SDKs spell tags this way).
 pub(super) fn tags_from_pairs<'a>(
@@ -140,48 +147,6 @@ macro_rules! enum_pair {
             }
         }
     };
-}
-
-/// Enum tables of task definitions.
-pub(super) mod task {
-    use aws_sdk_ecs::types as sdk;
-
-    use crate::manifest::task_definition as m;
-
-    enum_pair!(compatibility_to_sdk, compatibility_from_sdk, m::Compatibility, sdk::Compatibility, [
-        Ec2 <=> Ec2, Fargate <=> Fargate, External <=> External, ManagedInstances <=> ManagedInstances,
-    ]);
-    enum_pair!(network_mode_to_sdk, network_mode_from_sdk, m::NetworkMode, sdk::NetworkMode, [
-        Bridge <=> Bridge, Host <=> Host, Awsvpc <=> Awsvpc, None <=> None,
-    ]);
-    enum_pair!(pid_mode_to_sdk, pid_mode_from_sdk, m::PidMode, sdk::PidMode, [
-        Host <=> Host, Task <=> Task,
-    ]);
-    enum_pair!(ipc_mode_to_sdk, ipc_mode_from_sdk, m::IpcMode, sdk::IpcMode, [
-        Host <=> Host, Task <=> Task, None <=> None,
-    ]);
-    enum_pair!(cpu_architecture_to_sdk, cpu_architecture_from_sdk, m::CpuArchitecture, sdk::CpuArchitecture, [
-        X86_64 <=> X8664, Arm64 <=> Arm64,
-    ]);
-    enum_pair!(transport_protocol_to_sdk, transport_protocol_from_sdk, m::TransportProtocol, sdk::TransportProtocol, [
-        Tcp <=> Tcp, Udp <=> Udp,
-    ]);
-    enum_pair!(app_protocol_to_sdk, app_protocol_from_sdk, m::AppProtocol, sdk::ApplicationProtocol, [
-        Http <=> Http, Http2 <=> Http2, Grpc <=> Grpc,
-    ]);
-    enum_pair!(log_driver_to_sdk, log_driver_from_sdk, m::LogDriver, sdk::LogDriver, [
-        Awslogs <=> Awslogs, Awsfirelens <=> Awsfirelens, Splunk <=> Splunk, JsonFile <=> JsonFile,
-        Syslog <=> Syslog, Journald <=> Journald, Gelf <=> Gelf, Fluentd <=> Fluentd,
-    ]);
-    enum_pair!(condition_to_sdk, condition_from_sdk, m::DependencyCondition, sdk::ContainerCondition, [
-        Start <=> Start, Complete <=> Complete, Success <=> Success, Healthy <=> Healthy,
-    ]);
-    enum_pair!(transit_encryption_to_sdk, transit_encryption_from_sdk, m::EnabledDisabled, sdk::EfsTransitEncryption, [
-        Enabled <=> Enabled, Disabled <=> Disabled,
-    ]);
-    enum_pair!(efs_iam_to_sdk, efs_iam_from_sdk, m::EnabledDisabled, sdk::EfsAuthorizationConfigIam, [
-        Enabled <=> Enabled, Disabled <=> Disabled,
-    ]);
 }
 
 /// Enum tables of clusters and services.

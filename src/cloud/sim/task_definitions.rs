@@ -6,7 +6,9 @@ use super::arn::{self, valid_ecs_name};
 use super::state::State;
 use crate::cloud::defaults::task_definition as defaults;
 use crate::cloud::error::{CloudError, CloudResult};
-use crate::cloud::model::{Page, RegisteredTaskDefinition, Tags, TaskDefinition};
+use crate::cloud::model::{
+    Page, RegisteredTaskDefinition, Tags, TaskDefinition, registration_tags,
+};
 use crate::manifest::task_definition::{Compatibility, NetworkMode};
 
 /// Revisions per ListTaskDefinitions page (the API's maximum and default).
@@ -134,8 +136,12 @@ impl State {
     ) -> CloudResult<RegisteredTaskDefinition> {
         const OP: &str = "RegisterTaskDefinition";
         let family = check_definition(OP, definition)?;
+        // As in AWS: the definition's own tags and the request's are the revision's tags, and a
+        // described definition carries none (DescribeTaskDefinition returns them beside it).
+        let tags = &registration_tags(definition, tags);
         check_ecs_tags(OP, tags)?;
         let mut stored = definition.clone();
+        stored.tags = Default::default();
         defaults::fill_task_definition(&mut stored);
         let registered_at = Some(self.timestamp());
         let revisions = self.families.entry(family.clone()).or_default();
