@@ -27,10 +27,10 @@ use super::Cloud;
 mod convert;
 mod ecs;
 mod elbv2;
-mod generated;
-mod shape_conv;
 pub(crate) mod errors;
+mod generated;
 mod service;
+mod shape_conv;
 mod target_group;
 mod task_definition;
 #[cfg(test)]

@@ -87,7 +87,6 @@ pub(super) fn opt_i32(value: Option<u32>, field: &str) -> Conv<Option<i32>> {
     value.map(|v| to_i32(v, field)).transpose()
 }
 
-
 /// `i32` of the SDKs -> `u32` of the model (AWS never sends negatives).
 pub(super) fn to_u32(value: i32, field: &str) -> Conv<u32> {
     u32::try_from(value).map_err(|_| ConvError::unknown(field, &value.to_string()))
@@ -112,7 +111,6 @@ pub(super) fn non_empty<T>(items: Vec<T>) -> Option<Vec<T>> {
 pub(super) fn time(value: Option<&DateTime>) -> Option<SystemTime> {
     value.and_then(|t| SystemTime::try_from(*t).ok())
 }
-
 
 /// Tags from key/value pairs that may lack either (both SDKs spell tags this way).
 pub(super) fn tags_from_pairs<'a>(

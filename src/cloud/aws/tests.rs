@@ -593,11 +593,15 @@ fn an_update_sends_only_the_fields_it_sets() {
 /// fixture codegen/shapes.py derives from the AWS model): a member the conversions drop fails
 /// the round trips below.
 fn rich_task_definition() -> TaskDefinition {
-    let json = include_str!("../../../tests/fixtures/every-member/RegisterTaskDefinitionRequest.json");
+    let json =
+        include_str!("../../../tests/fixtures/every-member/RegisterTaskDefinitionRequest.json");
     let td: TaskDefinition = serde_json::from_str(json).expect("the fixture parses");
     let again: serde_json::Value = serde_json::to_value(&td).expect("serializes");
     let fixture: serde_json::Value = serde_json::from_str(json).expect("json");
-    assert_eq!(again, fixture, "every member of the fixture is kept by the manifest types");
+    assert_eq!(
+        again, fixture,
+        "every member of the fixture is kept by the manifest types"
+    );
     TaskDefinition {
         family: Some("api".into()),
         ..td
@@ -657,7 +661,12 @@ fn a_rich_task_definition_survives_the_trip_through_the_sdk_types() {
     let sent: Tags = input
         .tags()
         .iter()
-        .map(|t| (t.key().unwrap_or_default().into(), t.value().unwrap_or_default().into()))
+        .map(|t| {
+            (
+                t.key().unwrap_or_default().into(),
+                t.value().unwrap_or_default().into(),
+            )
+        })
         .collect();
     let own: Tags = original
         .tags
@@ -698,11 +707,11 @@ async fn registering_a_task_definition_returns_the_revision_with_its_tags() {
         .map(|t| (t.key.clone(), t.value.0.clone()))
         .collect();
     all.extend(tags);
-    assert_eq!(registered.tags, all, "the definition's tags and the operator's");
     assert_eq!(
-        registered.definition,
-        without_tags(rich_task_definition())
+        registered.tags, all,
+        "the definition's tags and the operator's"
     );
+    assert_eq!(registered.definition, without_tags(rich_task_definition()));
 }
 
 #[tokio::test]
