@@ -207,7 +207,7 @@ class Gen:
                                 "doc": doc(m.get("documentation")), "path": path})
             self.structs[key] = {"service": service, "shape": shape, "members": members,
                                  "rust": self.rust_name(shape, root), "root": root if shape == root["shape"] else None,
-                                 "doc": doc(s.get("documentation"))}
+                                 "doc": (root.get("doc") if shape == root["shape"] else None) or doc(s.get("documentation"))}
         elif s["type"] == "list":
             self.visit(service, s["member"]["shape"], root)
         elif s["type"] == "map":
@@ -361,6 +361,10 @@ class Gen:
             if schema:
                 s += f"    #[schemars(with = \"{schema}\")]\n"
             s += f"    pub {field}: {t},\n"
+        for extra in CONF.get("extra_members", {}).get(st["shape"], []):
+            s += doc_lines(extra["doc"], "    ")
+            s += f"    #[serde(default, skip_serializing_if = \"Option::is_none\", rename = \"{extra['name']}\")]\n"
+            s += f"    pub {snake(extra['name'])}: {extra['rust']},\n"
         s += "}\n\n"
         return s
 
@@ -417,6 +421,8 @@ class Gen:
                     s += f"        {field}: Default::default(), // not in the described {out_shape}\n"
                 else:
                     s += f"        {field}: {self.from_expr(form, f, mem['path'])},\n"
+            for extra in CONF.get("extra_members", {}).get(st["shape"], []):
+                s += f"        {snake(extra['name'])}: None, // the manifest's own, never described\n"
             s += "    })\n}\n\n"
             return s
         sdk, t = self.sdk_type(service, st["shape"])

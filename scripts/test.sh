@@ -17,4 +17,11 @@ command -v moto_server >/dev/null 2>&1 || {
   exit 1
 }
 
+# tests/api_coverage.rs reads the AWS API model at the botocore version codegen/shapes.json pins.
+BOTOCORE_VERSION=$(python3 -c 'import json; print(json.load(open("codegen/shapes.json"))["botocore"])')
+if [ "$(python3 -c 'import botocore; print(botocore.__version__)' 2>/dev/null)" != "$BOTOCORE_VERSION" ]; then
+  echo "installing botocore==$BOTOCORE_VERSION and boto3==$BOTOCORE_VERSION (pip)"
+  python3 -m pip install --quiet "botocore==$BOTOCORE_VERSION" "boto3==$BOTOCORE_VERSION"
+fi
+
 cargo test --locked "$@"

@@ -531,12 +531,13 @@ pub fn import(
             lb.target_group_arn = None;
         }
     }
+    let mut spec = defaults::strip_service(&spec);
+    // After the strip: what the definition leaves out depends on the placement import writes.
     spec.task_definition = task_definition::import(
         &task_definition::live_definition(revision),
         &live.name,
         &spec,
     );
-    let mut spec = defaults::strip_service(&spec);
     // Alarms that are off and name none are no alarms.
     if let Some(d) = &mut spec.deployment_configuration
         && d.alarms

@@ -100,6 +100,16 @@ pub(crate) fn decode(text: &str) -> Decoded {
             None
         }
     };
+    let mut spec = spec;
+    if let Some(Spec::Service(s)) = &mut spec
+        && let Err(message) = s.task_definition.take_pasted()
+    {
+        out.problems.push(problem(
+            FieldPath::parse("spec.taskDefinition.taskDefinition"),
+            "pasted-task-definition",
+            message,
+        ));
+    }
     if out.problems.iter().any(|p| p.severity == Severity::Error) {
         return out;
     }
@@ -220,7 +230,9 @@ fn problem(path: FieldPath, rule: &'static str, message: impl Into<String>) -> P
 
 fn unknown_field(path: FieldPath) -> Problem {
     let field = path.last_key().unwrap_or("?").to_string();
-    let under_task_definition = path.parent() == FieldPath::parse("spec.taskDefinition");
+    let parent = path.parent();
+    let under_task_definition = parent == FieldPath::parse("spec.taskDefinition")
+        || parent == FieldPath::parse("spec.taskDefinition.taskDefinition");
     if under_task_definition && READ_ONLY_FIELDS.contains(&field.as_str()) {
         return Problem {
             severity: Severity::Warning,

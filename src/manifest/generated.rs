@@ -16,7 +16,8 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-/// The AWS structure `RegisterTaskDefinitionRequest`.
+/// A task definition: the containers of a task and the resources they share, with every member
+/// of ECS RegisterTaskDefinition.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct TaskDefinition {
@@ -57,7 +58,13 @@ pub struct TaskDefinition {
     pub network_mode: Option<NetworkMode>,
     /// A list of container definitions in JSON format that describe the different containers
     /// that make up your task.
-    #[serde(rename = "containerDefinitions")]
+    #[serde(
+        skip_serializing_if = "crate::manifest::null::is_empty",
+        default,
+        deserialize_with = "crate::manifest::null::or_default",
+        rename = "containerDefinitions"
+    )]
+    #[schemars(with = "Option<Vec<ContainerDefinition>>")]
     pub container_definitions: Vec<ContainerDefinition>,
     /// A list of volume definitions in JSON format that containers in your task might use.
     #[serde(
@@ -175,6 +182,15 @@ pub struct TaskDefinition {
         rename = "enableFaultInjection"
     )]
     pub enable_fault_injection: Option<bool>,
+    /// The output of `aws ecs describe-task-definition` pasted whole: `{taskDefinition: {...},
+    /// tags: [...]}` reads as the definition inside with those tags (its read-only fields are
+    /// ignored with a warning).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "taskDefinition"
+    )]
+    pub task_definition: Option<Box<TaskDefinition>>,
 }
 
 /// A value of the AWS enum `NetworkMode`.

@@ -33,6 +33,39 @@ pub const READ_ONLY_FIELDS: &[&str] = &[
 ];
 
 impl TaskDefinition {
+    /// Reads the output of `aws ecs describe-task-definition` pasted whole
+    /// (`{taskDefinition: {...}, tags: [...]}`) as the definition inside with those tags. `Err`
+    /// names what is wrong: other members beside `taskDefinition`, or tags on both levels.
+    pub fn take_pasted(&mut self) -> Result<(), &'static str> {
+        let Some(inner) = self.task_definition.take() else {
+            return Ok(());
+        };
+        let mut inner = *inner;
+        let outer = std::mem::take(self);
+        let tags = outer.tags.clone();
+        if (TaskDefinition {
+            tags: Default::default(),
+            ..outer
+        }) != TaskDefinition::default()
+        {
+            return Err(
+                "with describe-task-definition output pasted as `taskDefinition`, \
+                        write every other field inside it (only `tags` may sit beside it)",
+            );
+        }
+        if inner.task_definition.is_some() {
+            return Err("`taskDefinition` is nested twice");
+        }
+        if !tags.is_empty() {
+            if !inner.tags.is_empty() {
+                return Err("tags are written both beside and inside the pasted `taskDefinition`");
+            }
+            inner.tags = tags;
+        }
+        *self = inner;
+        Ok(())
+    }
+
     /// True when the task definition itself asks for Fargate.
     pub fn requires_fargate(&self) -> bool {
         self.requires_compatibilities

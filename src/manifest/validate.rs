@@ -53,6 +53,8 @@ pub fn validate(loaded: &Loaded) -> Vec<Diagnostic> {
 }
 
 /// What one document's rules need to know about the others.
+mod containers;
+
 struct Context<'a> {
     target_groups: HashMap<&'a str, &'a TargetGroupSpec>,
     /// Names of TargetGroup documents that failed to load: references to them are not reported
@@ -329,6 +331,7 @@ impl Report<'_> {
         if s.is_fargate() {
             self.fargate(s);
         }
+        self.containers(s);
         self.load_balancers(s, ctx);
     }
 

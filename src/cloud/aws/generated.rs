@@ -207,6 +207,7 @@ pub(super) fn register_task_definition_from_sdk(
             &s.enable_fault_injection,
             "RegisterTaskDefinitionRequest.enableFaultInjection",
         )?,
+        task_definition: None, // the manifest's own, never described
     })
 }
 

@@ -1,12 +1,12 @@
 //! ECS's service defaults: what CreateService stores for a value the request leaves out
-//! (scheduling REPLICA, deployment 200/100 or DAEMON 100/0 with the circuit breaker off,
+//! (launch type EC2 without a capacity provider strategy, scheduling REPLICA, deployment 200/100 or DAEMON 100/0 with the circuit breaker off,
 //! assignPublicIp DISABLED, the ECS deployment controller, platform LATEST on Fargate, grace
 //! period 0, no ECS Exec, no tag propagation, capacity provider weight and base 0), and the one
 //! rule of what runs on Fargate.
 
 use super::{strip, strip_filled};
 use crate::cloud::model::{
-    CapacityProviderStrategyItem, DeploymentConfiguration, DeploymentControllerType,
+    CapacityProviderStrategyItem, DeploymentConfiguration, DeploymentControllerType, LaunchType,
     NetworkConfiguration, PropagateTags, SchedulingStrategy,
 };
 use crate::manifest::service::{DeploymentCircuitBreaker, DeploymentController, ServiceSpec};
@@ -14,6 +14,9 @@ use crate::manifest::task_definition::EnabledDisabled;
 
 pub use crate::manifest::service::runs_on_fargate as is_fargate;
 
+/// The launch type of a service created with neither a launch type nor a capacity provider
+/// strategy.
+pub const LAUNCH_TYPE: LaunchType = LaunchType::Ec2;
 /// The scheduling strategy of a service created without one.
 pub const SCHEDULING_STRATEGY: SchedulingStrategy = SchedulingStrategy::Replica;
 /// The deployment controller ECS reports when none was asked for.
@@ -38,6 +41,9 @@ pub const CAPACITY_PROVIDER_BASE: u32 = 0;
 /// weights and bases). The service kind's view fills both sides with it; import strips what
 /// it fills ([`strip_service`]).
 pub fn fill_service(spec: &mut ServiceSpec) {
+    if spec.capacity_provider_strategy.is_empty() {
+        spec.launch_type.get_or_insert(LAUNCH_TYPE);
+    }
     let fargate = spec.is_fargate();
     let scheduling = *spec.scheduling_strategy.get_or_insert(SCHEDULING_STRATEGY);
     spec.platform_version = platform_version(spec.platform_version.take(), fargate);
@@ -66,7 +72,10 @@ pub fn fill_service(spec: &mut ServiceSpec) {
 pub fn strip_service(spec: &ServiceSpec) -> ServiceSpec {
     let blank = ServiceSpec {
         cluster: spec.cluster.clone(),
-        launch_type: spec.launch_type,
+        // EC2 without a strategy is the default the fill puts in: strip it like the others.
+        launch_type: spec
+            .launch_type
+            .filter(|l| *l != LAUNCH_TYPE || !spec.capacity_provider_strategy.is_empty()),
         capacity_provider_strategy: spec.capacity_provider_strategy.clone(),
         scheduling_strategy: spec.scheduling_strategy,
         task_definition: spec.task_definition.clone(),
