@@ -191,6 +191,8 @@ class Gen:
         if shape in CONF["external_shapes"] or key in self.structs or key in self.enums:
             return
         s = shapes[shape]
+        if s["type"] == "structure" and s.get("document"):
+            return  # free-form JSON: serde_json::Value
         if s["type"] == "structure":
             self.structs[key] = None
             self.order.append(key)
@@ -206,7 +208,8 @@ class Gen:
                 members.append({"name": mname, "shape": m["shape"], "required": req,
                                 "doc": doc(m.get("documentation")), "path": path})
             self.structs[key] = {"service": service, "shape": shape, "members": members,
-                                 "rust": self.rust_name(shape, root), "root": root if shape == root["shape"] else None,
+                                 "rust": self.rust_name(shape, root),
+                                 "root": root if shape == root["shape"] and "input_builder" in root else None,
                                  "doc": (root.get("doc") if shape == root["shape"] else None) or doc(s.get("documentation"))}
         elif s["type"] == "list":
             self.visit(service, s["member"]["shape"], root)
@@ -225,6 +228,8 @@ class Gen:
             return CONF["external_shapes"][shape], False
         s = self.models[service][shape]
         t = s["type"]
+        if t == "structure" and s.get("document"):
+            return "serde_json::Value", False
         if t == "structure":
             return self.structs[(service, shape)]["rust"], self.has_float(service, shape)
         if t == "string":
@@ -268,6 +273,24 @@ class Gen:
             return self.has_float(service, s["value"]["shape"], seen)
         return False
 
+    def has_document(self, service, shape, seen=None):
+        seen = seen or set()
+        if shape in seen:
+            return False
+        seen.add(shape)
+        s = self.models[service][shape]
+        t = s["type"]
+        if t == "structure" and s.get("document"):
+            return True
+        if t == "structure":
+            return any(self.has_document(service, m["shape"], seen)
+                       for n, m in s["members"].items() if f"{shape}.{n}" not in CONF["excluded"])
+        if t == "list":
+            return self.has_document(service, s["member"]["shape"], seen)
+        if t == "map":
+            return self.has_document(service, s["value"]["shape"], seen)
+        return False
+
     def member_type(self, service, member):
         """(rust type of the field, form, has float). Forms: opt, req, vec, pairs."""
         override = CONF["member_types"].get(member["path"])
@@ -294,7 +317,7 @@ class Gen:
             s = self.models[service][m["shape"]]
             if s["type"] == "string" and "enum" in s and m["path"] not in CONF["member_types"]:
                 return False
-            if s["type"] == "structure":
+            if s["type"] == "structure" and not s.get("document"):
                 inner = self.structs.get((service, m["shape"]))
                 if inner is None or not self.default_ok(service, inner):
                     return False
@@ -337,6 +360,8 @@ class Gen:
         derives = ["Debug", "Clone", "PartialEq"]
         if not floats:
             derives.append("Eq")
+        if not floats and not self.has_document(service, st["shape"]):
+            derives += ["Hash", "PartialOrd", "Ord"]
         if self.default_ok(service, st):
             derives.append("Default")
         derives += ["Serialize", "Deserialize", "JsonSchema"]
@@ -481,6 +506,8 @@ def fixture(g, service, shape, path=None, depth=0):
         return FIXTURE_VALUES[path]
     s = g.models[service][shape]
     t = s["type"]
+    if t == "structure" and s.get("document"):
+        return {"key1": "value1"}
     if t == "structure":
         out = {}
         for i, (name, m) in enumerate(s["members"].items()):
@@ -548,6 +575,8 @@ def main():
         g.visit(root["service"], root["shape"], root)
     outputs = {MANIFEST_OUT: rustfmt(g.emit_types()), CONV_OUT: rustfmt(g.emit_conv())}
     for root in CONF["roots"]:
+        if "input_builder" not in root:
+            continue
         path = os.path.join(FIXTURES, root["shape"] + ".json")
         outputs[path] = json.dumps(fixture(g, root["service"], root["shape"]), indent=2) + "\n"
     check = "--check" in sys.argv

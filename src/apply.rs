@@ -371,6 +371,7 @@ mod tests {
                     rollback: true,
                 }),
                 alarms: None,
+                ..Default::default()
             }),
             health_check_grace_period_seconds: Some(60),
             ..Default::default()

@@ -189,6 +189,8 @@ pub struct LoadBalancerRef {
     pub container_name: String,
     /// Port.
     pub container_port: u32,
+    /// Blue/green settings, as given.
+    pub advanced_configuration: Option<crate::cloud::model::AdvancedConfiguration>,
 }
 
 impl LoadBalancerRef {
@@ -203,6 +205,7 @@ impl LoadBalancerRef {
             target_group_arn: arn,
             container_name: self.container_name.clone(),
             container_port: self.container_port,
+            advanced_configuration: self.advanced_configuration.clone(),
         })
     }
 }

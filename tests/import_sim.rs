@@ -180,6 +180,7 @@ async fn legacy_account(cloud: &Cloud) {
                 target_group_arn: tg.arn.clone(),
                 container_name: "app".into(),
                 container_port: 8000,
+                advanced_configuration: None,
             }],
             health_check_grace_period_seconds: Some(60),
             tags: hand.clone(),

@@ -7,9 +7,11 @@ use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 pub use crate::manifest::service::{
-    CapacityProviderStrategyItem, DeploymentConfiguration, DeploymentControllerType, LaunchType,
-    NetworkConfiguration, PlacementConstraint, PlacementStrategy, PropagateTags,
-    SchedulingStrategy,
+    AdvancedConfiguration, AvailabilityZoneRebalancing, CapacityProviderStrategyItem,
+    DeploymentConfiguration, DeploymentControllerType, LaunchType, NetworkConfiguration,
+    PlacementConstraint, PlacementStrategy, PropagateTags, SchedulingStrategy,
+    ServiceConnectConfiguration, ServiceRegistry, ServiceVolumeConfiguration,
+    VpcLatticeConfiguration,
 };
 pub use crate::manifest::target_group::{
     IpAddressType, ProtocolVersion, TargetGroupHealthCheck, TargetGroupProtocol, TargetType,
@@ -102,6 +104,9 @@ pub struct ServiceLoadBalancer {
     pub container_name: String,
     /// Its port.
     pub container_port: u32,
+    /// Blue/green: the alternate target group and listener rules.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub advanced_configuration: Option<AdvancedConfiguration>,
 }
 
 /// Rollout state of a deployment.
@@ -253,6 +258,24 @@ pub struct Service {
     pub enable_ecs_managed_tags: bool,
     /// Tags (DescribeServices with `include=[TAGS]`).
     pub tags: Tags,
+    /// Availability Zone rebalancing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub availability_zone_rebalancing: Option<AvailabilityZoneRebalancing>,
+    /// Cloud Map registries.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub service_registries: Vec<ServiceRegistry>,
+    /// IAM role of a classic load balancer attachment (DescribeServices' `roleArn`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<String>,
+    /// Service Connect (AWS reports it on the PRIMARY deployment).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_connect_configuration: Option<ServiceConnectConfiguration>,
+    /// Volumes configured at launch (on the PRIMARY deployment in AWS).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub volume_configurations: Vec<ServiceVolumeConfiguration>,
+    /// VPC Lattice (on the PRIMARY deployment in AWS).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vpc_lattice_configurations: Vec<VpcLatticeConfiguration>,
     /// Deployments, PRIMARY first. Not serialized: the simulator keeps deployments in its
     /// own types and fills this in when describing.
     #[serde(skip)]
@@ -324,6 +347,24 @@ pub struct CreateService {
     pub enable_ecs_managed_tags: Option<bool>,
     /// Tags.
     pub tags: Tags,
+    /// Availability Zone rebalancing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub availability_zone_rebalancing: Option<AvailabilityZoneRebalancing>,
+    /// Cloud Map registries.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub service_registries: Vec<ServiceRegistry>,
+    /// IAM role of a classic load balancer attachment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// Service Connect.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_connect_configuration: Option<ServiceConnectConfiguration>,
+    /// Volumes configured at launch.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub volume_configurations: Vec<ServiceVolumeConfiguration>,
+    /// VPC Lattice.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vpc_lattice_configurations: Vec<VpcLatticeConfiguration>,
     /// Idempotency token: a retried CreateService with the same token creates one service.
     pub client_token: String,
 }
@@ -361,6 +402,16 @@ pub struct UpdateService {
     pub propagate_tags: Option<PropagateTags>,
     /// ECS managed tags.
     pub enable_ecs_managed_tags: Option<bool>,
+    /// New Availability Zone rebalancing.
+    pub availability_zone_rebalancing: Option<AvailabilityZoneRebalancing>,
+    /// New Cloud Map registries (`Some(vec![])` removes them).
+    pub service_registries: Option<Vec<ServiceRegistry>>,
+    /// New Service Connect configuration.
+    pub service_connect_configuration: Option<ServiceConnectConfiguration>,
+    /// New volumes configured at launch.
+    pub volume_configurations: Option<Vec<ServiceVolumeConfiguration>>,
+    /// New VPC Lattice configurations.
+    pub vpc_lattice_configurations: Option<Vec<VpcLatticeConfiguration>>,
     /// Start a new deployment even if nothing changed.
     pub force_new_deployment: bool,
 }

@@ -212,12 +212,14 @@ mod tests {
                     rollback: true,
                 }),
                 alarms: None,
+                ..Default::default()
             }),
             deployment_controller: Some(DeploymentControllerType::Ecs),
             load_balancers: vec![model::ServiceLoadBalancer {
                 target_group_arn: TG_ARN.into(),
                 container_name: "api".into(),
                 container_port: 8000,
+                advanced_configuration: None,
             }],
             health_check_grace_period_seconds: Some(0),
             tags: [

@@ -280,6 +280,7 @@ fn live_service(doc: &Document, desired_count: u32) -> model::Service {
             target_group_arn: "arn:aws:elasticloadbalancing:tg/shop-api/1".into(),
             container_name: "api".into(),
             container_port: 8000,
+            advanced_configuration: None,
         }],
         tags: ours(&[]),
         ..Default::default()

@@ -16,9 +16,11 @@ use super::{
 };
 use crate::cloud::defaults::service as defaults;
 use crate::cloud::model::{
-    self, CapacityProviderStrategyItem, CreateService, DeploymentConfiguration,
-    DeploymentControllerType, LaunchType, NetworkConfiguration, PlacementConstraint,
-    PlacementStrategy, PropagateTags, SchedulingStrategy, ServiceLoadBalancer, Tags, UpdateService,
+    self, AvailabilityZoneRebalancing, CapacityProviderStrategyItem, CreateService,
+    DeploymentConfiguration, DeploymentControllerType, LaunchType, NetworkConfiguration,
+    PlacementConstraint, PlacementStrategy, PropagateTags, SchedulingStrategy,
+    ServiceConnectConfiguration, ServiceLoadBalancer, ServiceRegistry, ServiceVolumeConfiguration,
+    Tags, UpdateService, VpcLatticeConfiguration,
 };
 use crate::diff::{compare, creation};
 use crate::manifest::document::ANNOTATION_SUSPEND;
@@ -132,6 +134,18 @@ pub struct ServiceView {
     pub enable_ecs_managed_tags: Option<bool>,
     /// Managed tags.
     pub tags: Tags,
+    /// Availability Zone rebalancing (ENABLED when unset).
+    pub availability_zone_rebalancing: Option<AvailabilityZoneRebalancing>,
+    /// Cloud Map registries, sorted.
+    pub service_registries: Vec<ServiceRegistry>,
+    /// The classic load balancer role, by name (an ARN's last part).
+    pub role: Option<String>,
+    /// Service Connect.
+    pub service_connect_configuration: Option<ServiceConnectConfiguration>,
+    /// Volumes configured at launch, sorted by name.
+    pub volume_configurations: Vec<ServiceVolumeConfiguration>,
+    /// VPC Lattice, sorted.
+    pub vpc_lattice_configurations: Vec<VpcLatticeConfiguration>,
 }
 
 /// The view of a Service manifest: the spec with ECS's defaults filled in
@@ -162,6 +176,25 @@ pub fn desired_service(
         propagate_tags: s.propagate_tags,
         enable_ecs_managed_tags: s.enable_ecs_managed_tags,
         tags,
+        availability_zone_rebalancing: s.availability_zone_rebalancing,
+        service_registries: sorted(s.service_registries),
+        role: s.role.map(|r| role_name(&r).to_string()),
+        service_connect_configuration: s.service_connect_configuration,
+        volume_configurations: {
+            let mut v = s.volume_configurations;
+            v.sort_by(|a, b| a.name.cmp(&b.name));
+            v
+        },
+        vpc_lattice_configurations: sorted(s.vpc_lattice_configurations),
+    }
+}
+
+/// A role's name: `web` of `web` or of `arn:aws:iam::123456789012:role/path/web`.
+fn role_name(role: &str) -> &str {
+    if role.starts_with("arn:") {
+        role.rsplit('/').next().unwrap_or(role)
+    } else {
+        role
     }
 }
 
@@ -201,8 +234,10 @@ pub fn spec_of_live(live: &model::Service, cluster: &str) -> ServiceSpec {
             .map(|lb| LoadBalancer {
                 target_group: None,
                 target_group_arn: Some(lb.target_group_arn.clone()),
+                load_balancer_name: None,
                 container_name: lb.container_name.clone(),
                 container_port: lb.container_port,
+                advanced_configuration: lb.advanced_configuration.clone(),
             })
             .collect(),
         health_check_grace_period_seconds: live.health_check_grace_period_seconds,
@@ -212,6 +247,13 @@ pub fn spec_of_live(live: &model::Service, cluster: &str) -> ServiceSpec {
         propagate_tags: live.propagate_tags,
         enable_ecs_managed_tags: Some(live.enable_ecs_managed_tags),
         tags: user_tags(&live.tags),
+        service_name: None,
+        availability_zone_rebalancing: live.availability_zone_rebalancing,
+        service_registries: live.service_registries.clone(),
+        role: live.role_arn.clone(),
+        service_connect_configuration: live.service_connect_configuration.clone(),
+        volume_configurations: live.volume_configurations.clone(),
+        vpc_lattice_configurations: live.vpc_lattice_configurations.clone(),
     }
 }
 
@@ -236,8 +278,12 @@ fn deployment(mut d: DeploymentConfiguration) -> DeploymentConfiguration {
 }
 
 /// Fields of a service ECS cannot change with UpdateService.
-pub const SERVICE_IMMUTABLE: &[&str] =
-    &["launchType", "schedulingStrategy", "deploymentController"];
+pub const SERVICE_IMMUTABLE: &[&str] = &[
+    "launchType",
+    "schedulingStrategy",
+    "deploymentController",
+    "role",
+];
 
 // ---- the update request, derived from the differences --------------------------------------
 
@@ -280,6 +326,21 @@ pub const UPDATE_SERVICE: &[(&str, SetMember)] = &[
     ("enableECSManagedTags", |u, d, _| {
         u.enable_ecs_managed_tags = d.enable_ecs_managed_tags
     }),
+    ("availabilityZoneRebalancing", |u, d, _| {
+        u.availability_zone_rebalancing = d.availability_zone_rebalancing
+    }),
+    ("serviceRegistries", |u, d, _| {
+        u.service_registries = Some(d.service_registries.clone())
+    }),
+    ("serviceConnectConfiguration", |u, d, _| {
+        u.service_connect_configuration = d.service_connect_configuration.clone()
+    }),
+    ("volumeConfigurations", |u, d, _| {
+        u.volume_configurations = Some(d.volume_configurations.clone())
+    }),
+    ("vpcLatticeConfigurations", |u, d, _| {
+        u.vpc_lattice_configurations = Some(d.vpc_lattice_configurations.clone())
+    }),
 ];
 
 /// The view fields no UpdateService member carries (see [`UPDATE_SERVICE`]).
@@ -287,6 +348,7 @@ pub const NOT_IN_UPDATE_SERVICE: &[&str] = &[
     "launchType",
     "schedulingStrategy",
     "deploymentController",
+    "role",
     "loadBalancers",
     "tags",
 ];
@@ -369,6 +431,7 @@ pub fn plan_with(
                 .unwrap_or_default(),
             container_name: lb.container_name.clone(),
             container_port: lb.container_port,
+            advanced_configuration: lb.advanced_configuration.clone(),
         })
         .collect();
     // Target groups still to be created get a placeholder ARN: it shows as a change.
@@ -380,6 +443,7 @@ pub fn plan_with(
                     target_group_arn: format!("(target group {} to be created)", r.target_group),
                     container_name: r.container_name.clone(),
                     container_port: r.container_port,
+                    advanced_configuration: r.advanced_configuration.clone(),
                 })
         })
         .collect();
@@ -421,6 +485,12 @@ pub fn plan_with(
                 propagate_tags: spec.propagate_tags,
                 enable_ecs_managed_tags: spec.enable_ecs_managed_tags,
                 tags,
+                availability_zone_rebalancing: spec.availability_zone_rebalancing,
+                service_registries: spec.service_registries.clone(),
+                role: spec.role.clone(),
+                service_connect_configuration: spec.service_connect_configuration.clone(),
+                volume_configurations: spec.volume_configurations.clone(),
+                vpc_lattice_configurations: spec.vpc_lattice_configurations.clone(),
                 client_token: format!("ecs-operator-{spec_hash}"),
             },
             load_balancers: refs,

@@ -54,6 +54,7 @@ fn live() -> model::Service {
                 rollback: false,
             }),
             alarms: None,
+            ..Default::default()
         }),
         deployment_controller: Some(DeploymentControllerType::Ecs),
         tags: {
@@ -152,6 +153,8 @@ const UPDATE_ROWS: &[(&str, EditLive, Expect)] = &[
                     rollback: false,
                 }),
                 alarms: None,
+                strategy: Some(crate::manifest::service::DeploymentStrategy::Rolling),
+                ..Default::default()
             })
         },
     ),
@@ -194,6 +197,53 @@ const UPDATE_ROWS: &[(&str, EditLive, Expect)] = &[
         "enableECSManagedTags",
         |l| l.enable_ecs_managed_tags = true,
         |u, _| u.enable_ecs_managed_tags = Some(false),
+    ),
+    (
+        "availabilityZoneRebalancing",
+        |l| l.availability_zone_rebalancing = Some(AvailabilityZoneRebalancing::Disabled),
+        |u, _| u.availability_zone_rebalancing = Some(AvailabilityZoneRebalancing::Enabled),
+    ),
+    (
+        "serviceRegistries",
+        |l| {
+            l.service_registries = vec![ServiceRegistry {
+                registry_arn: Some("arn:aws:servicediscovery:us-east-1:1:service/srv-1".into()),
+                ..Default::default()
+            }]
+        },
+        |u, _| u.service_registries = Some(vec![]),
+    ),
+    (
+        "serviceConnectConfiguration",
+        |l| {
+            l.service_connect_configuration = Some(ServiceConnectConfiguration {
+                enabled: true,
+                ..Default::default()
+            })
+        },
+        // Removing it is not an update ECS takes (it keeps the last one): nothing is sent.
+        |_, _| {},
+    ),
+    (
+        "volumeConfigurations",
+        |l| {
+            l.volume_configurations = vec![ServiceVolumeConfiguration {
+                name: "data".into(),
+                managed_ebs_volume: None,
+            }]
+        },
+        |u, _| u.volume_configurations = Some(vec![]),
+    ),
+    (
+        "vpcLatticeConfigurations",
+        |l| {
+            l.vpc_lattice_configurations = vec![VpcLatticeConfiguration {
+                role_arn: "arn:aws:iam::1:role/lattice".into(),
+                target_group_arn: "arn:aws:vpc-lattice:us-east-1:1:targetgroup/tg-1".into(),
+                port_name: "http".into(),
+            }]
+        },
+        |u, _| u.vpc_lattice_configurations = Some(vec![]),
     ),
 ];
 

@@ -18,7 +18,9 @@ use serde::{Deserialize, Serialize};
 
 /// A task definition: the containers of a task and the resources they share, with every member
 /// of ECS RegisterTaskDefinition.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize, JsonSchema,
+)]
 #[schemars(deny_unknown_fields)]
 pub struct TaskDefinition {
     /// You must specify a family for a task definition. You can use it track multiple versions
@@ -239,7 +241,9 @@ impl NetworkMode {
 
 /// Container definitions are used in task definitions to describe the different containers that
 /// are launched as part of a task.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize, JsonSchema,
+)]
 #[schemars(deny_unknown_fields)]
 pub struct ContainerDefinition {
     /// The name of a container. If you're linking multiple containers together in a task
@@ -661,7 +665,9 @@ pub struct ContainerDefinition {
 }
 
 /// The repository credentials for private registry authentication.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize, JsonSchema,
+)]
 #[schemars(deny_unknown_fields)]
 pub struct RepositoryCredentials {
     /// The Amazon Resource Name (ARN) of the secret containing the private repository
@@ -678,7 +684,9 @@ pub struct RepositoryCredentials {
 /// containers in a task with the awsvpc or host network mode, specify the exposed ports using
 /// containerPort . The hostPort can be left blank or it must be the same value as the
 /// containerPort .
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize, JsonSchema,
+)]
 #[schemars(deny_unknown_fields)]
 pub struct PortMapping {
     /// The port number on the container that's bound to the user-specified or automatically
@@ -800,7 +808,9 @@ impl AppProtocol {
 /// overcome transient failures faster and maintain task availability. When you enable a restart
 /// policy for a container, Amazon ECS can restart the container if it exits, without needing to
 /// replace the task.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize, JsonSchema,
+)]
 #[schemars(deny_unknown_fields)]
 pub struct ContainerRestartPolicy {
     /// Specifies whether a restart policy is enabled for the container.
@@ -834,7 +844,9 @@ pub struct ContainerRestartPolicy {
 /// up to ten environment files. The file must have a .env file extension. Each line in an
 /// environment file should contain an environment variable in VARIABLE=VALUE format. Lines
 /// beginning with # are treated as comments and are ignored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[schemars(deny_unknown_fields)]
 pub struct EnvironmentFile {
     /// The Amazon Resource Name (ARN) of the Amazon S3 object containing the environment
@@ -875,7 +887,9 @@ impl EnvironmentFileType {
 }
 
 /// The details for a volume mount point that's used in a container definition.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize, JsonSchema,
+)]
 #[schemars(deny_unknown_fields)]
 pub struct MountPoint {
     /// The name of the volume to mount. Must be a volume name referenced in the name parameter
@@ -900,7 +914,9 @@ pub struct MountPoint {
 }
 
 /// Details on a data volume from another container in the same task definition.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize, JsonSchema,
+)]
 #[schemars(deny_unknown_fields)]
 pub struct VolumeFrom {
     /// The name of another container within the same task definition to mount volumes from.
@@ -914,7 +930,9 @@ pub struct VolumeFrom {
 
 /// The Linux-specific options that are applied to the container, such as Linux
 /// KernelCapabilities .
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize, JsonSchema,
+)]
 #[schemars(deny_unknown_fields)]
 pub struct LinuxParameters {
     /// The Linux capabilities for the container that are added to or dropped from the default
@@ -989,7 +1007,9 @@ pub struct LinuxParameters {
 /// container defined in the task definition. For more detailed information about these Linux
 /// capabilities, see the capabilities(7) Linux manual page. The following describes how Docker
 /// processes the Linux capabilities specified in the add and drop request parameters.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize, JsonSchema,
+)]
 #[schemars(deny_unknown_fields)]
 pub struct Capabilities {
     /// The Linux capabilities for the container that have been added to the default
@@ -1018,7 +1038,9 @@ pub struct Capabilities {
 }
 
 /// An object representing a container instance host device.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize, JsonSchema,
+)]
 #[schemars(deny_unknown_fields)]
 pub struct Device {
     /// The path for the device on the host container instance.
@@ -1083,7 +1105,9 @@ impl DeviceCgroupPermission {
 }
 
 /// The container path, mount options, and size of the tmpfs mount.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize, JsonSchema,
+)]
 #[schemars(deny_unknown_fields)]
 pub struct Tmpfs {
     /// The absolute file path where the tmpfs volume is to be mounted.
@@ -1108,7 +1132,9 @@ pub struct Tmpfs {
 /// shutdown it is reversed. Your Amazon ECS container instances require at least version 1.26.0
 /// of the container agent to use container dependencies. However, we recommend using the latest
 /// container agent version.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[schemars(deny_unknown_fields)]
 pub struct ContainerDependency {
     /// The name of a container.
@@ -1200,7 +1226,9 @@ impl VersionConsistency {
 
 /// Hostnames and IP address entries that are added to the /etc/hosts file of a container via
 /// the extraHosts parameter of its ContainerDefinition .
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize, JsonSchema,
+)]
 #[schemars(deny_unknown_fields)]
 pub struct HostEntry {
     /// The hostname to use in the /etc/hosts entry.
@@ -1215,7 +1243,9 @@ pub struct HostEntry {
 /// default resource limit values set by the operating system with the exception of the nofile
 /// resource limit parameter which Fargate overrides. The nofile resource limit sets a
 /// restriction on the number of open files that a container can use.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[schemars(deny_unknown_fields)]
 pub struct Ulimit {
     /// The type of the ulimit .
@@ -1335,7 +1365,9 @@ impl UlimitName {
 /// use the same logging driver that the Docker daemon uses. However, the container might use a
 /// different logging driver than the Docker daemon by specifying a log driver configuration in
 /// the container definition.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[schemars(deny_unknown_fields)]
 pub struct LogConfiguration {
     /// The log driver to use for the container. For tasks on Fargate, the supported log drivers
@@ -1437,7 +1469,9 @@ impl LogDriver {
 /// in a container definition override any Docker health checks that exist in the container
 /// image (such as those specified in a parent image or from the image's Dockerfile). This
 /// configuration maps to the HEALTHCHECK parameter of docker run.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize, JsonSchema,
+)]
 #[schemars(deny_unknown_fields)]
 pub struct HealthCheck {
     /// A string array representing the command that the container runs to determine if it is
@@ -1476,7 +1510,9 @@ pub struct HealthCheck {
 /// Sysctls in the docker container create command and the --sysctl option to docker run. For
 /// example, you can configure net.ipv4.tcp_keepalive_time setting to maintain longer lived
 /// connections.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize, JsonSchema,
+)]
 #[schemars(deny_unknown_fields)]
 pub struct SystemControl {
     /// The namespaced kernel parameter to set a value for.
@@ -1494,7 +1530,9 @@ pub struct SystemControl {
 /// GPUs and Elastic Inference accelerators. For more information, see Working with GPUs on
 /// Amazon ECS or Working with Amazon Elastic Inference on Amazon ECS in the Amazon Elastic
 /// Container Service Developer Guide
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[schemars(deny_unknown_fields)]
 pub struct ResourceRequirement {
     /// The value for the specified resource type. When the type is GPU , the value is the
@@ -1542,7 +1580,9 @@ impl ResourceType {
 /// The FireLens configuration for the container. This is used to specify and configure a log
 /// router for container logs. For more information, see Custom log routing in the Amazon
 /// Elastic Container Service Developer Guide .
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[schemars(deny_unknown_fields)]
 pub struct FirelensConfiguration {
     /// The log router to use. The valid values are fluentd or fluentbit .
@@ -1598,7 +1638,9 @@ impl FirelensConfigurationType {
 /// The data volume configuration for tasks launched using this task definition. Specifying a
 /// volume configuration in a task definition is optional. The volume configuration may contain
 /// multiple volumes but only one volume configured at launch is supported.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize, JsonSchema,
+)]
 #[schemars(deny_unknown_fields)]
 pub struct Volume {
     /// The name of the volume. Up to 255 letters (uppercase and lowercase), numbers,
@@ -1661,7 +1703,9 @@ pub struct Volume {
 }
 
 /// Details on a container instance bind mount host volume.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize, JsonSchema,
+)]
 #[schemars(deny_unknown_fields)]
 pub struct HostVolume {
     /// When the host parameter is used, specify a sourcePath to declare the path on the host
@@ -1680,7 +1724,9 @@ pub struct HostVolume {
 /// This parameter is specified when you're using Docker volumes. Docker volumes are only
 /// supported when you're using the EC2 launch type. Windows containers only support the use of
 /// the local driver. To use bind mounts, specify a host instead.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize, JsonSchema,
+)]
 #[schemars(deny_unknown_fields)]
 pub struct DockerVolumeConfiguration {
     /// The scope for the Docker volume that determines its lifecycle. Docker volumes that are
@@ -1760,7 +1806,9 @@ impl Scope {
 /// This parameter is specified when you're using an Amazon Elastic File System file system for
 /// task storage. For more information, see Amazon EFS volumes in the Amazon Elastic Container
 /// Service Developer Guide .
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize, JsonSchema,
+)]
 #[schemars(deny_unknown_fields)]
 pub struct EfsVolumeConfiguration {
     /// The Amazon EFS file system ID to use.
@@ -1837,7 +1885,9 @@ impl EnabledDisabled {
 }
 
 /// The authorization configuration details for the Amazon EFS file system.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize, JsonSchema,
+)]
 #[schemars(deny_unknown_fields)]
 pub struct EfsAuthorizationConfig {
     /// The Amazon EFS access point ID to use. If an access point is specified, the root
@@ -1898,7 +1948,9 @@ impl EfsAuthorizationConfigIam {
 /// Service Developer Guide . Your task definition must include a Task IAM Role. See IAM role
 /// for attaching your file system to Amazon Web Services compute resources for required
 /// permissions.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize, JsonSchema,
+)]
 #[schemars(deny_unknown_fields)]
 pub struct S3FilesVolumeConfiguration {
     /// The full ARN of the S3 Files file system to mount.
@@ -1938,7 +1990,9 @@ pub struct S3FilesVolumeConfiguration {
 /// This parameter is specified when you're using Amazon FSx for Windows File Server file system
 /// for task storage. For more information and the input format, see Amazon FSx for Windows File
 /// Server volumes in the Amazon Elastic Container Service Developer Guide .
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize, JsonSchema,
+)]
 #[schemars(deny_unknown_fields)]
 pub struct FsxWindowsFileServerVolumeConfiguration {
     /// The Amazon FSx for Windows File Server file system ID to use.
@@ -1958,7 +2012,9 @@ pub struct FsxWindowsFileServerVolumeConfiguration {
 /// See FSxWindowsFileServerVolumeConfiguration in the Amazon ECS API Reference . For more
 /// information and the input format, see Amazon FSx for Windows File Server Volumes in the
 /// Amazon Elastic Container Service Developer Guide .
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize, JsonSchema,
+)]
 #[schemars(deny_unknown_fields)]
 pub struct FsxWindowsFileServerAuthorizationConfig {
     /// The authorization credential option to use. The authorization credential options can be
@@ -1975,7 +2031,9 @@ pub struct FsxWindowsFileServerAuthorizationConfig {
 /// The constraint on task placement in the task definition. For more information, see Task
 /// placement constraints in the Amazon Elastic Container Service Developer Guide . Task
 /// placement constraints aren't supported for tasks run on Fargate.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[schemars(deny_unknown_fields)]
 pub struct TaskPlacementConstraint {
     /// The type of constraint. The MemberOf constraint restricts selection to be from a group
@@ -2133,7 +2191,9 @@ impl IpcMode {
 /// The configuration details for the App Mesh proxy. For tasks that use the EC2 launch type,
 /// the container instances require at least version 1.26.0 of the container agent and at least
 /// version 1.26.0-1 of the ecs-init package to use a proxy configuration.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize, JsonSchema,
+)]
 #[schemars(deny_unknown_fields)]
 pub struct ProxyConfiguration {
     /// The proxy type. The only supported value is APPMESH .
@@ -2186,7 +2246,9 @@ impl ProxyConfigurationType {
 
 /// Details on an Elastic Inference accelerator. For more information, see Working with Amazon
 /// Elastic Inference on Amazon ECS in the Amazon Elastic Container Service Developer Guide .
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize, JsonSchema,
+)]
 #[schemars(deny_unknown_fields)]
 pub struct InferenceAccelerator {
     /// The Elastic Inference accelerator device name. The deviceName must also be referenced in
@@ -2202,7 +2264,9 @@ pub struct InferenceAccelerator {
 /// the total amount of ephemeral storage available, beyond the default amount, for tasks hosted
 /// on Fargate. For more information, see Using data volumes in tasks in the Amazon ECS
 /// Developer Guide; .
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize, JsonSchema,
+)]
 #[schemars(deny_unknown_fields)]
 pub struct EphemeralStorage {
     /// The total amount, in GiB, of ephemeral storage to set for the task. The minimum
@@ -2214,7 +2278,9 @@ pub struct EphemeralStorage {
 /// Information about the platform for the Amazon ECS service or task. For more information
 /// about RuntimePlatform , see RuntimePlatform in the Amazon Elastic Container Service
 /// Developer Guide .
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize, JsonSchema,
+)]
 #[schemars(deny_unknown_fields)]
 pub struct RuntimePlatform {
     /// The CPU architecture. You can run your Linux tasks on an ARM-based platform by setting
@@ -2338,4 +2404,1388 @@ impl OsFamily {
     pub fn from_aws(s: &str) -> Option<Self> {
         Self::ALL.iter().copied().find(|v| v.as_str() == s)
     }
+}
+
+/// Optional deployment parameters that control how many tasks run during a deployment and the
+/// ordering of stopping and starting tasks.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct DeploymentConfiguration {
+    /// The deployment circuit breaker can only be used for services using the rolling update (
+    /// ECS ) deployment type. The deployment circuit breaker determines whether a service
+    /// deployment will fail if the service can't reach a steady state. If you use the
+    /// deployment circuit breaker, a service deployment will transition to a failed state and
+    /// stop launching new tasks.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "deploymentCircuitBreaker"
+    )]
+    pub deployment_circuit_breaker: Option<DeploymentCircuitBreaker>,
+    /// If a service is using the rolling update ( ECS ) deployment type, the maximumPercent
+    /// parameter represents an upper limit on the number of your service's tasks that are
+    /// allowed in the RUNNING or PENDING state during a deployment, as a percentage of the
+    /// desiredCount (rounded down to the nearest integer). This parameter enables you to define
+    /// the deployment batch size.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "maximumPercent"
+    )]
+    pub maximum_percent: Option<u32>,
+    /// If a service is using the rolling update ( ECS ) deployment type, the
+    /// minimumHealthyPercent represents a lower limit on the number of your service's tasks
+    /// that must remain in the RUNNING state during a deployment, as a percentage of the
+    /// desiredCount (rounded up to the nearest integer). This parameter enables you to deploy
+    /// without using additional cluster capacity.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "minimumHealthyPercent"
+    )]
+    pub minimum_healthy_percent: Option<u32>,
+    /// Information about the CloudWatch alarms.
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "alarms")]
+    pub alarms: Option<DeploymentAlarms>,
+    /// The deployment strategy for the service. Choose from these valid values: ROLLING - When
+    /// you create a service which uses the rolling update ( ROLLING ) deployment strategy, the
+    /// Amazon ECS service scheduler replaces the currently running tasks with new tasks.
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "strategy")]
+    pub strategy: Option<DeploymentStrategy>,
+    /// The time period when both blue and green service revisions are running simultaneously
+    /// after the production traffic has shifted. You must provide this parameter when you use
+    /// the BLUE_GREEN deployment strategy.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "bakeTimeInMinutes"
+    )]
+    pub bake_time_in_minutes: Option<u32>,
+    /// An array of deployment lifecycle hook objects to run custom logic at specific stages of
+    /// the deployment lifecycle.
+    #[serde(
+        skip_serializing_if = "crate::manifest::null::is_empty",
+        default,
+        deserialize_with = "crate::manifest::null::or_default",
+        rename = "lifecycleHooks"
+    )]
+    #[schemars(with = "Option<Vec<DeploymentLifecycleHook>>")]
+    pub lifecycle_hooks: Vec<DeploymentLifecycleHook>,
+    /// Configuration for linear deployment strategy. Only valid when the deployment strategy is
+    /// LINEAR . This configuration enables progressive traffic shifting in equal percentage
+    /// increments with configurable bake times between each step.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "linearConfiguration"
+    )]
+    pub linear_configuration: Option<LinearConfiguration>,
+    /// Configuration for canary deployment strategy. Only valid when the deployment strategy is
+    /// CANARY . This configuration enables shifting a fixed percentage of traffic for testing,
+    /// followed by shifting the remaining traffic after a bake period.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "canaryConfiguration"
+    )]
+    pub canary_configuration: Option<CanaryConfiguration>,
+}
+
+/// The deployment circuit breaker can only be used for services using the rolling update ( ECS
+/// ) deployment type. The deployment circuit breaker determines whether a service deployment
+/// will fail if the service can't reach a steady state. If it is turned on, a service
+/// deployment will transition to a failed state and stop launching new tasks.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize, JsonSchema,
+)]
+#[schemars(deny_unknown_fields)]
+pub struct DeploymentCircuitBreaker {
+    /// Determines whether to use the deployment circuit breaker logic for the service.
+    #[serde(rename = "enable")]
+    pub enable: bool,
+    /// Determines whether to configure Amazon ECS to roll back the service if a service
+    /// deployment fails. If rollback is on, when a service deployment fails, the service is
+    /// rolled back to the last deployment that completed successfully.
+    #[serde(rename = "rollback")]
+    pub rollback: bool,
+}
+
+/// One of the methods which provide a way for you to quickly identify when a deployment has
+/// failed, and then to optionally roll back the failure to the last working deployment. When
+/// the alarms are generated, Amazon ECS sets the service deployment to failed. Set the rollback
+/// parameter to have Amazon ECS to roll back your service to the last completed deployment
+/// after a failure.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize, JsonSchema,
+)]
+#[schemars(deny_unknown_fields)]
+pub struct DeploymentAlarms {
+    /// One or more CloudWatch alarm names. Use a "," to separate the alarms.
+    #[serde(rename = "alarmNames")]
+    pub alarm_names: Vec<String>,
+    /// Determines whether to configure Amazon ECS to roll back the service if a service
+    /// deployment fails. If rollback is used, when a service deployment fails, the service is
+    /// rolled back to the last deployment that completed successfully.
+    #[serde(rename = "rollback")]
+    pub rollback: bool,
+    /// Determines whether to use the CloudWatch alarm option in the service deployment process.
+    #[serde(rename = "enable")]
+    pub enable: bool,
+}
+
+/// A value of the AWS enum `DeploymentStrategy`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+pub enum DeploymentStrategy {
+    /// `ROLLING`.
+    #[serde(rename = "ROLLING")]
+    Rolling,
+    /// `BLUE_GREEN`.
+    #[serde(rename = "BLUE_GREEN")]
+    BlueGreen,
+    /// `LINEAR`.
+    #[serde(rename = "LINEAR")]
+    Linear,
+    /// `CANARY`.
+    #[serde(rename = "CANARY")]
+    Canary,
+}
+
+impl DeploymentStrategy {
+    /// Every value, in the AWS model's order.
+    pub const ALL: &[DeploymentStrategy] = &[
+        DeploymentStrategy::Rolling,
+        DeploymentStrategy::BlueGreen,
+        DeploymentStrategy::Linear,
+        DeploymentStrategy::Canary,
+    ];
+
+    /// The value as AWS writes it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            DeploymentStrategy::Rolling => "ROLLING",
+            DeploymentStrategy::BlueGreen => "BLUE_GREEN",
+            DeploymentStrategy::Linear => "LINEAR",
+            DeploymentStrategy::Canary => "CANARY",
+        }
+    }
+
+    /// The value AWS wrote, if this model knows it.
+    pub fn from_aws(s: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|v| v.as_str() == s)
+    }
+}
+
+/// A deployment lifecycle hook runs custom logic at specific stages of the deployment process.
+/// Currently, you can use Lambda functions as hook targets. For more information, see Lifecycle
+/// hooks for Amazon ECS service deployments in the Amazon Elastic Container Service Developer
+/// Guide .
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct DeploymentLifecycleHook {
+    /// The type of action the lifecycle hook performs. Valid values are: AWS_LAMBDA - Invokes a
+    /// Lambda function at the specified lifecycle stage. This is the default value. PAUSE -
+    /// Pauses the deployment at the specified lifecycle stage until you call
+    /// ContinueServiceDeployment to continue or roll back. This field is optional. If not
+    /// specified, the default value is AWS_LAMBDA .
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "targetType"
+    )]
+    pub target_type: Option<DeploymentLifecycleHookTargetType>,
+    /// The Amazon Resource Name (ARN) of the hook target. Currently, only Lambda function ARNs
+    /// are supported. You must provide this parameter when configuring a deployment lifecycle
+    /// hook.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "hookTargetArn"
+    )]
+    pub hook_target_arn: Option<String>,
+    /// The Amazon Resource Name (ARN) of the IAM role that grants Amazon ECS permission to call
+    /// Lambda functions on your behalf. For more information, see Permissions required for
+    /// Lambda functions in Amazon ECS blue/green deployments in the Amazon Elastic Container
+    /// Service Developer Guide .
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "roleArn")]
+    pub role_arn: Option<String>,
+    /// The lifecycle stages at which to run the hook. Choose from these valid values:
+    /// RECONCILE_SERVICE The reconciliation stage that only happens when you start a new
+    /// service deployment with more than 1 service revision in an ACTIVE state. You can use a
+    /// lifecycle hook for this stage. PRE_SCALE_UP The green service revision has not started.
+    #[serde(
+        skip_serializing_if = "crate::manifest::null::is_empty",
+        default,
+        deserialize_with = "crate::manifest::null::or_default",
+        rename = "lifecycleStages"
+    )]
+    #[schemars(with = "Option<Vec<DeploymentLifecycleHookStage>>")]
+    pub lifecycle_stages: Vec<DeploymentLifecycleHookStage>,
+    /// Use this field to specify custom parameters that Amazon ECS will pass to your hook
+    /// target invocations (such as a Lambda function).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "hookDetails"
+    )]
+    pub hook_details: Option<serde_json::Value>,
+    /// The timeout configuration for the lifecycle hook. This specifies how long Amazon ECS
+    /// waits before taking the timeout action if the hook is not resolved.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "timeoutConfiguration"
+    )]
+    pub timeout_configuration: Option<DeploymentLifecycleHookTimeoutConfiguration>,
+}
+
+/// A value of the AWS enum `DeploymentLifecycleHookTargetType`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+pub enum DeploymentLifecycleHookTargetType {
+    /// `AWS_LAMBDA`.
+    #[serde(rename = "AWS_LAMBDA")]
+    AwsLambda,
+    /// `PAUSE`.
+    #[serde(rename = "PAUSE")]
+    Pause,
+}
+
+impl DeploymentLifecycleHookTargetType {
+    /// Every value, in the AWS model's order.
+    pub const ALL: &[DeploymentLifecycleHookTargetType] = &[
+        DeploymentLifecycleHookTargetType::AwsLambda,
+        DeploymentLifecycleHookTargetType::Pause,
+    ];
+
+    /// The value as AWS writes it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            DeploymentLifecycleHookTargetType::AwsLambda => "AWS_LAMBDA",
+            DeploymentLifecycleHookTargetType::Pause => "PAUSE",
+        }
+    }
+
+    /// The value AWS wrote, if this model knows it.
+    pub fn from_aws(s: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|v| v.as_str() == s)
+    }
+}
+
+/// A value of the AWS enum `DeploymentLifecycleHookStage`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+pub enum DeploymentLifecycleHookStage {
+    /// `RECONCILE_SERVICE`.
+    #[serde(rename = "RECONCILE_SERVICE")]
+    ReconcileService,
+    /// `PRE_SCALE_UP`.
+    #[serde(rename = "PRE_SCALE_UP")]
+    PreScaleUp,
+    /// `POST_SCALE_UP`.
+    #[serde(rename = "POST_SCALE_UP")]
+    PostScaleUp,
+    /// `TEST_TRAFFIC_SHIFT`.
+    #[serde(rename = "TEST_TRAFFIC_SHIFT")]
+    TestTrafficShift,
+    /// `POST_TEST_TRAFFIC_SHIFT`.
+    #[serde(rename = "POST_TEST_TRAFFIC_SHIFT")]
+    PostTestTrafficShift,
+    /// `PRE_PRODUCTION_TRAFFIC_SHIFT`.
+    #[serde(rename = "PRE_PRODUCTION_TRAFFIC_SHIFT")]
+    PreProductionTrafficShift,
+    /// `PRODUCTION_TRAFFIC_SHIFT`.
+    #[serde(rename = "PRODUCTION_TRAFFIC_SHIFT")]
+    ProductionTrafficShift,
+    /// `POST_PRODUCTION_TRAFFIC_SHIFT`.
+    #[serde(rename = "POST_PRODUCTION_TRAFFIC_SHIFT")]
+    PostProductionTrafficShift,
+}
+
+impl DeploymentLifecycleHookStage {
+    /// Every value, in the AWS model's order.
+    pub const ALL: &[DeploymentLifecycleHookStage] = &[
+        DeploymentLifecycleHookStage::ReconcileService,
+        DeploymentLifecycleHookStage::PreScaleUp,
+        DeploymentLifecycleHookStage::PostScaleUp,
+        DeploymentLifecycleHookStage::TestTrafficShift,
+        DeploymentLifecycleHookStage::PostTestTrafficShift,
+        DeploymentLifecycleHookStage::PreProductionTrafficShift,
+        DeploymentLifecycleHookStage::ProductionTrafficShift,
+        DeploymentLifecycleHookStage::PostProductionTrafficShift,
+    ];
+
+    /// The value as AWS writes it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            DeploymentLifecycleHookStage::ReconcileService => "RECONCILE_SERVICE",
+            DeploymentLifecycleHookStage::PreScaleUp => "PRE_SCALE_UP",
+            DeploymentLifecycleHookStage::PostScaleUp => "POST_SCALE_UP",
+            DeploymentLifecycleHookStage::TestTrafficShift => "TEST_TRAFFIC_SHIFT",
+            DeploymentLifecycleHookStage::PostTestTrafficShift => "POST_TEST_TRAFFIC_SHIFT",
+            DeploymentLifecycleHookStage::PreProductionTrafficShift => {
+                "PRE_PRODUCTION_TRAFFIC_SHIFT"
+            }
+            DeploymentLifecycleHookStage::ProductionTrafficShift => "PRODUCTION_TRAFFIC_SHIFT",
+            DeploymentLifecycleHookStage::PostProductionTrafficShift => {
+                "POST_PRODUCTION_TRAFFIC_SHIFT"
+            }
+        }
+    }
+
+    /// The value AWS wrote, if this model knows it.
+    pub fn from_aws(s: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|v| v.as_str() == s)
+    }
+}
+
+/// The timeout configuration for a deployment lifecycle hook. This determines how long Amazon
+/// ECS waits for the hook to complete before taking the specified timeout action.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize, JsonSchema,
+)]
+#[schemars(deny_unknown_fields)]
+pub struct DeploymentLifecycleHookTimeoutConfiguration {
+    /// The number of minutes Amazon ECS waits for the lifecycle hook to complete before taking
+    /// the timeout action.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "timeoutInMinutes"
+    )]
+    pub timeout_in_minutes: Option<u32>,
+    /// The action Amazon ECS takes when the lifecycle hook times out. Valid values are:
+    /// CONTINUE - Proceeds the deployment to the next lifecycle stage. ROLLBACK - Rolls back
+    /// the deployment to the previous service revision.
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "action")]
+    pub action: Option<DeploymentLifecycleHookAction>,
+}
+
+/// A value of the AWS enum `DeploymentLifecycleHookAction`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+pub enum DeploymentLifecycleHookAction {
+    /// `ROLLBACK`.
+    #[serde(rename = "ROLLBACK")]
+    Rollback,
+    /// `CONTINUE`.
+    #[serde(rename = "CONTINUE")]
+    Continue,
+}
+
+impl DeploymentLifecycleHookAction {
+    /// Every value, in the AWS model's order.
+    pub const ALL: &[DeploymentLifecycleHookAction] = &[
+        DeploymentLifecycleHookAction::Rollback,
+        DeploymentLifecycleHookAction::Continue,
+    ];
+
+    /// The value as AWS writes it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            DeploymentLifecycleHookAction::Rollback => "ROLLBACK",
+            DeploymentLifecycleHookAction::Continue => "CONTINUE",
+        }
+    }
+
+    /// The value AWS wrote, if this model knows it.
+    pub fn from_aws(s: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|v| v.as_str() == s)
+    }
+}
+
+/// Configuration for linear deployment strategy that shifts production traffic in equal
+/// percentage increments with configurable wait times between each step until 100% of traffic
+/// is shifted to the new service revision. This is only valid when you run CreateService or
+/// UpdateService with deploymentController set to ECS and a deploymentConfiguration with a
+/// strategy set to LINEAR .
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct LinearConfiguration {
+    /// The percentage of production traffic to shift in each step during a linear deployment.
+    /// Valid values are multiples of 0.1 from 3.0 to 100.0. The default value is 10.0.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "stepPercent"
+    )]
+    pub step_percent: Option<f64>,
+    /// The amount of time in minutes to wait between each traffic shifting step during a linear
+    /// deployment. Valid values are 0 to 1440 minutes (24 hours). The default value is 6. This
+    /// bake time is not applied after reaching 100 percent traffic.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "stepBakeTimeInMinutes"
+    )]
+    pub step_bake_time_in_minutes: Option<u32>,
+}
+
+/// Configuration for a canary deployment strategy that shifts a fixed percentage of traffic to
+/// the new service revision, waits for a specified bake time, then shifts the remaining
+/// traffic. This is only valid when you run CreateService or UpdateService with
+/// deploymentController set to ECS and a deploymentConfiguration with a strategy set to CANARY
+/// .
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct CanaryConfiguration {
+    /// The percentage of production traffic to shift to the new service revision during the
+    /// canary phase. Valid values are multiples of 0.1 from 0.1 to 100.0. The default value is
+    /// 5.0.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "canaryPercent"
+    )]
+    pub canary_percent: Option<f64>,
+    /// The amount of time in minutes to wait during the canary phase before shifting the
+    /// remaining production traffic to the new service revision. Valid values are 0 to 1440
+    /// minutes (24 hours). The default value is 10.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "canaryBakeTimeInMinutes"
+    )]
+    pub canary_bake_time_in_minutes: Option<u32>,
+}
+
+/// The details for the service registry. Each service may be associated with one service
+/// registry. Multiple service registries for each service are not supported. When you add,
+/// update, or remove the service registries configuration, Amazon ECS starts a new deployment.
+/// New tasks are registered and deregistered to the updated service registry configuration.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize, JsonSchema,
+)]
+#[schemars(deny_unknown_fields)]
+pub struct ServiceRegistry {
+    /// The Amazon Resource Name (ARN) of the service registry. The currently supported service
+    /// registry is Cloud Map. For more information, see CreateService .
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "registryArn"
+    )]
+    pub registry_arn: Option<String>,
+    /// The port value used if your service discovery service specified an SRV record. This
+    /// field might be used if both the awsvpc network mode and SRV records are used.
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "port")]
+    pub port: Option<u32>,
+    /// The container name value to be used for your service discovery service. It's already
+    /// specified in the task definition. If the task definition that your service task
+    /// specifies uses the bridge or host network mode, you must specify a containerName and
+    /// containerPort combination from the task definition.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "containerName"
+    )]
+    pub container_name: Option<String>,
+    /// The port value to be used for your service discovery service. It's already specified in
+    /// the task definition. If the task definition your service task specifies uses the bridge
+    /// or host network mode, you must specify a containerName and containerPort combination
+    /// from the task definition.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "containerPort"
+    )]
+    pub container_port: Option<u32>,
+}
+
+/// The Service Connect configuration of your Amazon ECS service. The configuration for this
+/// service to discover and connect to services, and be discovered by, and connected from, other
+/// services within a namespace. Tasks that run in a namespace can use short names to connect to
+/// services in the namespace. Tasks can connect to services across all of the clusters in the
+/// namespace.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize, JsonSchema,
+)]
+#[schemars(deny_unknown_fields)]
+pub struct ServiceConnectConfiguration {
+    /// Specifies whether to use Service Connect with this service.
+    #[serde(rename = "enabled")]
+    pub enabled: bool,
+    /// The namespace name or full Amazon Resource Name (ARN) of the Cloud Map namespace for use
+    /// with Service Connect. The namespace must be in the same Amazon Web Services Region as
+    /// the Amazon ECS service and cluster. The type of namespace doesn't affect Service
+    /// Connect. For more information about Cloud Map, see Working with Services in the Cloud
+    /// Map Developer Guide .
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "namespace")]
+    pub namespace: Option<String>,
+    /// The list of Service Connect service objects. These are names and aliases (also known as
+    /// endpoints) that are used by other Amazon ECS services to connect to this service. This
+    /// field is not required for a "client" Amazon ECS service that's a member of a namespace
+    /// only to connect to other services within the namespace.
+    #[serde(
+        skip_serializing_if = "crate::manifest::null::is_empty",
+        default,
+        deserialize_with = "crate::manifest::null::or_default",
+        rename = "services"
+    )]
+    #[schemars(with = "Option<Vec<ServiceConnectService>>")]
+    pub services: Vec<ServiceConnectService>,
+    /// (No description in the AWS model.)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "logConfiguration"
+    )]
+    pub log_configuration: Option<LogConfiguration>,
+    /// The configuration for Service Connect access logging. Access logs capture detailed
+    /// information about requests made to your service, including request patterns, response
+    /// codes, and timing data. They can be useful for debugging connectivity issues, monitoring
+    /// service performance, and auditing service-to-service communication for security and
+    /// compliance purposes.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "accessLogConfiguration"
+    )]
+    pub access_log_configuration: Option<ServiceConnectAccessLogConfiguration>,
+}
+
+/// The Service Connect service object configuration. For more information, see Service Connect
+/// in the Amazon Elastic Container Service Developer Guide .
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize, JsonSchema,
+)]
+#[schemars(deny_unknown_fields)]
+pub struct ServiceConnectService {
+    /// The portName must match the name of one of the portMappings from all the containers in
+    /// the task definition of this Amazon ECS service.
+    #[serde(rename = "portName")]
+    pub port_name: String,
+    /// The discoveryName is the name of the new Cloud Map service that Amazon ECS creates for
+    /// this Amazon ECS service. This must be unique within the Cloud Map namespace. The name
+    /// can contain up to 64 characters. The name can include lowercase letters, numbers,
+    /// underscores (_), and hyphens (-). The name can't start with a hyphen.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "discoveryName"
+    )]
+    pub discovery_name: Option<String>,
+    /// The list of client aliases for this Service Connect service. You use these to assign
+    /// names that can be used by client applications. The maximum number of client aliases that
+    /// you can have in this list is 1. Each alias ("endpoint") is a fully-qualified name and
+    /// port number that other Amazon ECS tasks ("clients") can use to connect to this service.
+    #[serde(
+        skip_serializing_if = "crate::manifest::null::is_empty",
+        default,
+        deserialize_with = "crate::manifest::null::or_default",
+        rename = "clientAliases"
+    )]
+    #[schemars(with = "Option<Vec<ServiceConnectClientAlias>>")]
+    pub client_aliases: Vec<ServiceConnectClientAlias>,
+    /// The port number for the Service Connect proxy to listen on. Use the value of this field
+    /// to bypass the proxy for traffic on the port number specified in the named portMapping in
+    /// the task definition of this application, and then use it in your VPC security groups to
+    /// allow traffic into the proxy for this Amazon ECS service. In awsvpc mode and Fargate,
+    /// the default value is the container port number.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "ingressPortOverride"
+    )]
+    pub ingress_port_override: Option<u32>,
+    /// A reference to an object that represents the configured timeouts for Service Connect.
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "timeout")]
+    pub timeout: Option<TimeoutConfiguration>,
+    /// A reference to an object that represents a Transport Layer Security (TLS) configuration.
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "tls")]
+    pub tls: Option<ServiceConnectTlsConfiguration>,
+}
+
+/// Each alias ("endpoint") is a fully-qualified name and port number that other tasks
+/// ("clients") can use to connect to this service. Each name and port mapping must be unique
+/// within the namespace. Tasks that run in a namespace can use short names to connect to
+/// services in the namespace. Tasks can connect to services across all of the clusters in the
+/// namespace.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize, JsonSchema,
+)]
+#[schemars(deny_unknown_fields)]
+pub struct ServiceConnectClientAlias {
+    /// The listening port number for the Service Connect proxy. This port is available inside
+    /// of all of the tasks within the same namespace. To avoid changing your applications in
+    /// client Amazon ECS services, set this to the same port that the client application uses
+    /// by default. For more information, see Service Connect in the Amazon Elastic Container
+    /// Service Developer Guide .
+    #[serde(rename = "port")]
+    pub port: u32,
+    /// The dnsName is the name that you use in the applications of client tasks to connect to
+    /// this service. The name must be a valid DNS name but doesn't need to be fully-qualified.
+    /// The name can include up to 127 characters. The name can include lowercase letters,
+    /// numbers, underscores (_), hyphens (-), and periods (.). The name can't start with a
+    /// hyphen.
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "dnsName")]
+    pub dns_name: Option<String>,
+    /// The configuration for test traffic routing rules used during blue/green deployments with
+    /// Amazon ECS Service Connect. This allows you to route a portion of traffic to the new
+    /// service revision of your service for testing before shifting all production traffic.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "testTrafficRules"
+    )]
+    pub test_traffic_rules: Option<ServiceConnectTestTrafficRules>,
+}
+
+/// The test traffic routing configuration for Amazon ECS blue/green deployments. This
+/// configuration allows you to define rules for routing specific traffic to the new service
+/// revision during the deployment process, allowing for safe testing before full production
+/// traffic shift.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize, JsonSchema,
+)]
+#[schemars(deny_unknown_fields)]
+pub struct ServiceConnectTestTrafficRules {
+    /// The HTTP header-based routing rules that determine which requests should be routed to
+    /// the new service version during blue/green deployment testing. These rules provide
+    /// fine-grained control over test traffic routing based on request headers.
+    #[serde(rename = "header")]
+    pub header: ServiceConnectTestTrafficHeaderRules,
+}
+
+/// The HTTP header rules used to identify and route test traffic during Amazon ECS blue/green
+/// deployments. These rules specify which HTTP headers to examine and what values to match for
+/// routing decisions. For more information, see Service Connect for Amazon ECS blue/green
+/// deployments in the Amazon Elastic Container Service Developer Guide .
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize, JsonSchema,
+)]
+#[schemars(deny_unknown_fields)]
+pub struct ServiceConnectTestTrafficHeaderRules {
+    /// The name of the HTTP header to examine for test traffic routing. Common examples include
+    /// custom headers like X-Test-Version or X-Canary-Request that can be used to identify test
+    /// traffic.
+    #[serde(rename = "name")]
+    pub name: String,
+    /// The header value matching configuration that determines how the HTTP header value is
+    /// evaluated for test traffic routing decisions.
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "value")]
+    pub value: Option<ServiceConnectTestTrafficHeaderMatchRules>,
+}
+
+/// The header matching rules for test traffic routing in Amazon ECS blue/green deployments.
+/// These rules determine how incoming requests are matched based on HTTP headers to route test
+/// traffic to the new service revision.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize, JsonSchema,
+)]
+#[schemars(deny_unknown_fields)]
+pub struct ServiceConnectTestTrafficHeaderMatchRules {
+    /// The exact value that the HTTP header must match for the test traffic routing rule to
+    /// apply. This provides precise control over which requests are routed to the new service
+    /// revision during blue/green deployments.
+    #[serde(rename = "exact")]
+    pub exact: String,
+}
+
+/// An object that represents the timeout configurations for Service Connect. If idleTimeout is
+/// set to a time that is less than perRequestTimeout , the connection will close when the
+/// idleTimeout is reached and not the perRequestTimeout .
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize, JsonSchema,
+)]
+#[schemars(deny_unknown_fields)]
+pub struct TimeoutConfiguration {
+    /// The amount of time in seconds a connection will stay active while idle. A value of 0 can
+    /// be set to disable idleTimeout . The idleTimeout default for HTTP / HTTP2 / GRPC is 5
+    /// minutes. The idleTimeout default for TCP is 1 hour.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "idleTimeoutSeconds"
+    )]
+    pub idle_timeout_seconds: Option<u32>,
+    /// The amount of time waiting for the upstream to respond with a complete response per
+    /// request. A value of 0 can be set to disable perRequestTimeout . perRequestTimeout can
+    /// only be set if Service Connect appProtocol isn't TCP . Only idleTimeout is allowed for
+    /// TCP appProtocol .
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "perRequestTimeoutSeconds"
+    )]
+    pub per_request_timeout_seconds: Option<u32>,
+}
+
+/// The key that encrypts and decrypts your resources for Service Connect TLS.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize, JsonSchema,
+)]
+#[schemars(deny_unknown_fields)]
+pub struct ServiceConnectTlsConfiguration {
+    /// The signer certificate authority.
+    #[serde(rename = "issuerCertificateAuthority")]
+    pub issuer_certificate_authority: ServiceConnectTlsCertificateAuthority,
+    /// The Amazon Web Services Key Management Service key.
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "kmsKey")]
+    pub kms_key: Option<String>,
+    /// The Amazon Resource Name (ARN) of the IAM role that's associated with the Service
+    /// Connect TLS.
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "roleArn")]
+    pub role_arn: Option<String>,
+}
+
+/// The certificate root authority that secures your service.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize, JsonSchema,
+)]
+#[schemars(deny_unknown_fields)]
+pub struct ServiceConnectTlsCertificateAuthority {
+    /// The ARN of the Amazon Web Services Private Certificate Authority certificate.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "awsPcaAuthorityArn"
+    )]
+    pub aws_pca_authority_arn: Option<String>,
+}
+
+/// Configuration for Service Connect access logging. Access logs provide detailed information
+/// about requests made to your service, including request patterns, response codes, and timing
+/// data for debugging and monitoring purposes. To enable access logs, you must also specify a
+/// logConfiguration in the serviceConnectConfiguration .
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[schemars(deny_unknown_fields)]
+pub struct ServiceConnectAccessLogConfiguration {
+    /// The format for Service Connect access log output. Choose TEXT for human-readable logs or
+    /// JSON for structured data that integrates well with log analysis tools.
+    #[serde(rename = "format")]
+    pub format: ServiceConnectAccessLoggingFormat,
+    /// Specifies whether to include query parameters in Service Connect access logs. When
+    /// enabled, query parameters from HTTP requests are included in the access logs. Consider
+    /// security and privacy implications when enabling this feature, as query parameters may
+    /// contain sensitive information such as request IDs and tokens. By default, this parameter
+    /// is DISABLED .
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "includeQueryParameters"
+    )]
+    pub include_query_parameters: Option<ServiceConnectIncludeQueryParameters>,
+}
+
+/// The format for Service Connect access log output. Choose TEXT for human-readable logs or
+/// JSON for structured data that integrates well with log analysis tools.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+pub enum ServiceConnectAccessLoggingFormat {
+    /// `TEXT`.
+    #[serde(rename = "TEXT")]
+    Text,
+    /// `JSON`.
+    #[serde(rename = "JSON")]
+    Json,
+}
+
+impl ServiceConnectAccessLoggingFormat {
+    /// Every value, in the AWS model's order.
+    pub const ALL: &[ServiceConnectAccessLoggingFormat] = &[
+        ServiceConnectAccessLoggingFormat::Text,
+        ServiceConnectAccessLoggingFormat::Json,
+    ];
+
+    /// The value as AWS writes it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ServiceConnectAccessLoggingFormat::Text => "TEXT",
+            ServiceConnectAccessLoggingFormat::Json => "JSON",
+        }
+    }
+
+    /// The value AWS wrote, if this model knows it.
+    pub fn from_aws(s: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|v| v.as_str() == s)
+    }
+}
+
+/// Controls whether query parameters are included in Service Connect access logs. Consider
+/// security and privacy implications when enabling this feature. By default, this parameter is
+/// DISABLED .
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+pub enum ServiceConnectIncludeQueryParameters {
+    /// `DISABLED`.
+    #[serde(rename = "DISABLED")]
+    Disabled,
+    /// `ENABLED`.
+    #[serde(rename = "ENABLED")]
+    Enabled,
+}
+
+impl ServiceConnectIncludeQueryParameters {
+    /// Every value, in the AWS model's order.
+    pub const ALL: &[ServiceConnectIncludeQueryParameters] = &[
+        ServiceConnectIncludeQueryParameters::Disabled,
+        ServiceConnectIncludeQueryParameters::Enabled,
+    ];
+
+    /// The value as AWS writes it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ServiceConnectIncludeQueryParameters::Disabled => "DISABLED",
+            ServiceConnectIncludeQueryParameters::Enabled => "ENABLED",
+        }
+    }
+
+    /// The value AWS wrote, if this model knows it.
+    pub fn from_aws(s: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|v| v.as_str() == s)
+    }
+}
+
+/// The configuration for a volume specified in the task definition as a volume that is
+/// configured at launch time. Currently, the only supported volume type is an Amazon EBS
+/// volume.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize, JsonSchema,
+)]
+#[schemars(deny_unknown_fields)]
+pub struct ServiceVolumeConfiguration {
+    /// The name of the volume. This value must match the volume name from the Volume object in
+    /// the task definition.
+    #[serde(rename = "name")]
+    pub name: String,
+    /// The configuration for the Amazon EBS volume that Amazon ECS creates and manages on your
+    /// behalf. These settings are used to create each Amazon EBS volume, with one volume
+    /// created for each task in the service. The Amazon EBS volumes are visible in your account
+    /// in the Amazon EC2 console once they are created.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "managedEBSVolume"
+    )]
+    pub managed_ebs_volume: Option<ServiceManagedEBSVolumeConfiguration>,
+}
+
+/// The configuration for the Amazon EBS volume that Amazon ECS creates and manages on your
+/// behalf. These settings are used to create each Amazon EBS volume, with one volume created
+/// for each task in the service. For information about the supported launch types and operating
+/// systems, see Supported operating systems and launch types in the Amazon Elastic Container
+/// Service Developer Guide .
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize, JsonSchema,
+)]
+#[schemars(deny_unknown_fields)]
+pub struct ServiceManagedEBSVolumeConfiguration {
+    /// Indicates whether the volume should be encrypted. If you turn on Region-level Amazon EBS
+    /// encryption by default but set this value as false , the setting is overridden and the
+    /// volume is encrypted with the KMS key specified for Amazon EBS encryption by default.
+    /// This parameter maps 1:1 with the Encrypted parameter of the CreateVolume API in the
+    /// Amazon EC2 API Reference .
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "encrypted")]
+    pub encrypted: Option<bool>,
+    /// The Amazon Resource Name (ARN) identifier of the Amazon Web Services Key Management
+    /// Service key to use for Amazon EBS encryption. When a key is specified using this
+    /// parameter, it overrides Amazon EBS default encryption or any KMS key that you specified
+    /// for cluster-level managed storage encryption.
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "kmsKeyId")]
+    pub kms_key_id: Option<String>,
+    /// The volume type. This parameter maps 1:1 with the VolumeType parameter of the
+    /// CreateVolume API in the Amazon EC2 API Reference . For more information, see Amazon EBS
+    /// volume types in the Amazon EC2 User Guide . The following are the supported volume
+    /// types.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "volumeType"
+    )]
+    pub volume_type: Option<String>,
+    /// The size of the volume in GiB. You must specify either a volume size or a snapshot ID.
+    /// If you specify a snapshot ID, the snapshot size is used for the volume size by default.
+    /// You can optionally specify a volume size greater than or equal to the snapshot size.
+    /// This parameter maps 1:1 with the Size parameter of the CreateVolume API in the Amazon
+    /// EC2 API Reference .
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "sizeInGiB")]
+    pub size_in_gib: Option<u32>,
+    /// The snapshot that Amazon ECS uses to create volumes for attachment to tasks maintained
+    /// by the service. You must specify either snapshotId or sizeInGiB in your volume
+    /// configuration. This parameter maps 1:1 with the SnapshotId parameter of the CreateVolume
+    /// API in the Amazon EC2 API Reference .
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "snapshotId"
+    )]
+    pub snapshot_id: Option<String>,
+    /// The rate, in MiB/s, at which data is fetched from a snapshot of an existing EBS volume
+    /// to create new volumes for attachment to the tasks maintained by the service. This
+    /// property can be specified only if you specify a snapshotId . For more information, see
+    /// Initialize Amazon EBS volumes in the Amazon EBS User Guide .
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "volumeInitializationRate"
+    )]
+    pub volume_initialization_rate: Option<u32>,
+    /// The number of I/O operations per second (IOPS). For gp3 , io1 , and io2 volumes, this
+    /// represents the number of IOPS that are provisioned for the volume. For gp2 volumes, this
+    /// represents the baseline performance of the volume and the rate at which the volume
+    /// accumulates I/O credits for bursting. The following are the supported values for each
+    /// volume type.
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "iops")]
+    pub iops: Option<u32>,
+    /// The throughput to provision for a volume, in MiB/s, with a maximum of 1,000 MiB/s. This
+    /// parameter maps 1:1 with the Throughput parameter of the CreateVolume API in the Amazon
+    /// EC2 API Reference . This parameter is only supported for the gp3 volume type.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "throughput"
+    )]
+    pub throughput: Option<u32>,
+    /// The tags to apply to the volume. Amazon ECS applies service-managed tags by default.
+    /// This parameter maps 1:1 with the TagSpecifications.N parameter of the CreateVolume API
+    /// in the Amazon EC2 API Reference .
+    #[serde(
+        skip_serializing_if = "crate::manifest::null::is_empty",
+        default,
+        deserialize_with = "crate::manifest::null::or_default",
+        rename = "tagSpecifications"
+    )]
+    #[schemars(with = "Option<Vec<EBSTagSpecification>>")]
+    pub tag_specifications: Vec<EBSTagSpecification>,
+    /// The ARN of the IAM role to associate with this volume. This is the Amazon ECS
+    /// infrastructure IAM role that is used to manage your Amazon Web Services infrastructure.
+    /// We recommend using the Amazon ECS-managed AmazonECSInfrastructureRolePolicyForVolumes
+    /// IAM policy with this role. For more information, see Amazon ECS infrastructure IAM role
+    /// in the Amazon ECS Developer Guide .
+    #[serde(rename = "roleArn")]
+    pub role_arn: String,
+    /// The filesystem type for the volume. For volumes created from a snapshot, you must
+    /// specify the same filesystem type that the volume was using when the snapshot was
+    /// created. If there is a filesystem type mismatch, the tasks will fail to start. The
+    /// available Linux filesystem types are ext3 , ext4 , and xfs . If no value is specified,
+    /// the xfs filesystem type is used by default.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "filesystemType"
+    )]
+    pub filesystem_type: Option<TaskFilesystemType>,
+}
+
+/// The tag specifications of an Amazon EBS volume.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[schemars(deny_unknown_fields)]
+pub struct EBSTagSpecification {
+    /// The type of volume resource.
+    #[serde(rename = "resourceType")]
+    pub resource_type: EBSResourceType,
+    /// The tags applied to this Amazon EBS volume. AmazonECSCreated and AmazonECSManaged are
+    /// reserved tags that can't be used.
+    #[serde(
+        skip_serializing_if = "crate::manifest::null::is_empty",
+        default,
+        deserialize_with = "crate::manifest::null::or_default",
+        rename = "tags"
+    )]
+    #[schemars(with = "Option<Vec<crate::manifest::shorthand::Tag>>")]
+    pub tags: Vec<crate::manifest::shorthand::Tag>,
+    /// Determines whether to propagate the tags from the task definition to the Amazon EBS
+    /// volume. Tags can only propagate to a SERVICE specified in ServiceVolumeConfiguration .
+    /// If no value is specified, the tags aren't propagated.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "propagateTags"
+    )]
+    pub propagate_tags: Option<PropagateTags>,
+}
+
+/// A value of the AWS enum `EBSResourceType`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+pub enum EBSResourceType {
+    /// `volume`.
+    #[serde(rename = "volume")]
+    Volume,
+}
+
+impl EBSResourceType {
+    /// Every value, in the AWS model's order.
+    pub const ALL: &[EBSResourceType] = &[EBSResourceType::Volume];
+
+    /// The value as AWS writes it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            EBSResourceType::Volume => "volume",
+        }
+    }
+
+    /// The value AWS wrote, if this model knows it.
+    pub fn from_aws(s: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|v| v.as_str() == s)
+    }
+}
+
+/// A value of the AWS enum `PropagateTags`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+pub enum PropagateTags {
+    /// `TASK_DEFINITION`.
+    #[serde(rename = "TASK_DEFINITION")]
+    TaskDefinition,
+    /// `SERVICE`.
+    #[serde(rename = "SERVICE")]
+    Service,
+    /// `NONE`.
+    #[serde(rename = "NONE")]
+    None,
+}
+
+impl PropagateTags {
+    /// Every value, in the AWS model's order.
+    pub const ALL: &[PropagateTags] = &[
+        PropagateTags::TaskDefinition,
+        PropagateTags::Service,
+        PropagateTags::None,
+    ];
+
+    /// The value as AWS writes it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            PropagateTags::TaskDefinition => "TASK_DEFINITION",
+            PropagateTags::Service => "SERVICE",
+            PropagateTags::None => "NONE",
+        }
+    }
+
+    /// The value AWS wrote, if this model knows it.
+    pub fn from_aws(s: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|v| v.as_str() == s)
+    }
+}
+
+/// A value of the AWS enum `TaskFilesystemType`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+pub enum TaskFilesystemType {
+    /// `ext3`.
+    #[serde(rename = "ext3")]
+    Ext3,
+    /// `ext4`.
+    #[serde(rename = "ext4")]
+    Ext4,
+    /// `xfs`.
+    #[serde(rename = "xfs")]
+    Xfs,
+    /// `ntfs`.
+    #[serde(rename = "ntfs")]
+    Ntfs,
+}
+
+impl TaskFilesystemType {
+    /// Every value, in the AWS model's order.
+    pub const ALL: &[TaskFilesystemType] = &[
+        TaskFilesystemType::Ext3,
+        TaskFilesystemType::Ext4,
+        TaskFilesystemType::Xfs,
+        TaskFilesystemType::Ntfs,
+    ];
+
+    /// The value as AWS writes it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            TaskFilesystemType::Ext3 => "ext3",
+            TaskFilesystemType::Ext4 => "ext4",
+            TaskFilesystemType::Xfs => "xfs",
+            TaskFilesystemType::Ntfs => "ntfs",
+        }
+    }
+
+    /// The value AWS wrote, if this model knows it.
+    pub fn from_aws(s: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|v| v.as_str() == s)
+    }
+}
+
+/// The VPC Lattice configuration for your service that holds the information for the target
+/// group(s) Amazon ECS tasks will be registered to.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize, JsonSchema,
+)]
+#[schemars(deny_unknown_fields)]
+pub struct VpcLatticeConfiguration {
+    /// The ARN of the IAM role to associate with this VPC Lattice configuration. This is the
+    /// Amazon ECS infrastructure IAM role that is used to manage your VPC Lattice
+    /// infrastructure.
+    #[serde(rename = "roleArn")]
+    pub role_arn: String,
+    /// The full Amazon Resource Name (ARN) of the target group or groups associated with the
+    /// VPC Lattice configuration that the Amazon ECS tasks will be registered to.
+    #[serde(rename = "targetGroupArn")]
+    pub target_group_arn: String,
+    /// The name of the port mapping to register in the VPC Lattice target group. This is the
+    /// name of the portMapping you defined in your task definition.
+    #[serde(rename = "portName")]
+    pub port_name: String,
+}
+
+/// The advanced settings for a load balancer used in blue/green deployments. Specify the
+/// alternate target group, listener rules, and IAM role required for traffic shifting during
+/// blue/green deployments. For more information, see Required resources for Amazon ECS
+/// blue/green deployments in the Amazon Elastic Container Service Developer Guide .
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize, JsonSchema,
+)]
+#[schemars(deny_unknown_fields)]
+pub struct AdvancedConfiguration {
+    /// The Amazon Resource Name (ARN) of the alternate target group for Amazon ECS blue/green
+    /// deployments.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "alternateTargetGroupArn"
+    )]
+    pub alternate_target_group_arn: Option<String>,
+    /// The Amazon Resource Name (ARN) that that identifies the production listener rule (in the
+    /// case of an Application Load Balancer) or listener (in the case for an Network Load
+    /// Balancer) for routing production traffic.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "productionListenerRule"
+    )]
+    pub production_listener_rule: Option<String>,
+    /// The Amazon Resource Name (ARN) that identifies ) that identifies the test listener rule
+    /// (in the case of an Application Load Balancer) or listener (in the case for an Network
+    /// Load Balancer) for routing test traffic.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "testListenerRule"
+    )]
+    pub test_listener_rule: Option<String>,
+    /// The Amazon Resource Name (ARN) of the IAM role that grants Amazon ECS permission to call
+    /// the Elastic Load Balancing APIs for you.
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "roleArn")]
+    pub role_arn: Option<String>,
+}
+
+/// A value of the AWS enum `AvailabilityZoneRebalancing`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+pub enum AvailabilityZoneRebalancing {
+    /// `ENABLED`.
+    #[serde(rename = "ENABLED")]
+    Enabled,
+    /// `DISABLED`.
+    #[serde(rename = "DISABLED")]
+    Disabled,
+}
+
+impl AvailabilityZoneRebalancing {
+    /// Every value, in the AWS model's order.
+    pub const ALL: &[AvailabilityZoneRebalancing] = &[
+        AvailabilityZoneRebalancing::Enabled,
+        AvailabilityZoneRebalancing::Disabled,
+    ];
+
+    /// The value as AWS writes it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            AvailabilityZoneRebalancing::Enabled => "ENABLED",
+            AvailabilityZoneRebalancing::Disabled => "DISABLED",
+        }
+    }
+
+    /// The value AWS wrote, if this model knows it.
+    pub fn from_aws(s: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|v| v.as_str() == s)
+    }
+}
+
+/// The execute command and managed storage configuration for the cluster.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize, JsonSchema,
+)]
+#[schemars(deny_unknown_fields)]
+pub struct ClusterConfiguration {
+    /// The details of the execute command configuration.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "executeCommandConfiguration"
+    )]
+    pub execute_command_configuration: Option<ExecuteCommandConfiguration>,
+    /// The details of the managed storage configuration.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "managedStorageConfiguration"
+    )]
+    pub managed_storage_configuration: Option<ManagedStorageConfiguration>,
+}
+
+/// The details of the execute command configuration.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize, JsonSchema,
+)]
+#[schemars(deny_unknown_fields)]
+pub struct ExecuteCommandConfiguration {
+    /// Specify an Key Management Service key ID to encrypt the data between the local client
+    /// and the container.
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "kmsKeyId")]
+    pub kms_key_id: Option<String>,
+    /// The log setting to use for redirecting logs for your execute command results. The
+    /// following log settings are available. NONE : The execute command session is not logged.
+    /// DEFAULT : The awslogs configuration in the task definition is used. If no logging
+    /// parameter is specified, it defaults to this value. If no awslogs log driver is
+    /// configured in the task definition, the output won't be logged.
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "logging")]
+    pub logging: Option<ExecuteCommandLogging>,
+    /// The log configuration for the results of the execute command actions. The logs can be
+    /// sent to CloudWatch Logs or an Amazon S3 bucket. When logging=OVERRIDE is specified, a
+    /// logConfiguration must be provided.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "logConfiguration"
+    )]
+    pub log_configuration: Option<ExecuteCommandLogConfiguration>,
+}
+
+/// A value of the AWS enum `ExecuteCommandLogging`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+pub enum ExecuteCommandLogging {
+    /// `NONE`.
+    #[serde(rename = "NONE")]
+    None,
+    /// `DEFAULT`.
+    #[serde(rename = "DEFAULT")]
+    Default,
+    /// `OVERRIDE`.
+    #[serde(rename = "OVERRIDE")]
+    Override,
+}
+
+impl ExecuteCommandLogging {
+    /// Every value, in the AWS model's order.
+    pub const ALL: &[ExecuteCommandLogging] = &[
+        ExecuteCommandLogging::None,
+        ExecuteCommandLogging::Default,
+        ExecuteCommandLogging::Override,
+    ];
+
+    /// The value as AWS writes it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ExecuteCommandLogging::None => "NONE",
+            ExecuteCommandLogging::Default => "DEFAULT",
+            ExecuteCommandLogging::Override => "OVERRIDE",
+        }
+    }
+
+    /// The value AWS wrote, if this model knows it.
+    pub fn from_aws(s: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|v| v.as_str() == s)
+    }
+}
+
+/// The log configuration for the results of the execute command actions. The logs can be sent
+/// to CloudWatch Logs or an Amazon S3 bucket.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize, JsonSchema,
+)]
+#[schemars(deny_unknown_fields)]
+pub struct ExecuteCommandLogConfiguration {
+    /// The name of the CloudWatch log group to send logs to. The CloudWatch log group must
+    /// already be created.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "cloudWatchLogGroupName"
+    )]
+    pub cloud_watch_log_group_name: Option<String>,
+    /// Determines whether to use encryption on the CloudWatch logs. If not specified,
+    /// encryption will be off.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "cloudWatchEncryptionEnabled"
+    )]
+    pub cloud_watch_encryption_enabled: Option<bool>,
+    /// The name of the S3 bucket to send logs to. The S3 bucket must already be created.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "s3BucketName"
+    )]
+    pub s3_bucket_name: Option<String>,
+    /// Determines whether to use encryption on the S3 logs. If not specified, encryption is not
+    /// used.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "s3EncryptionEnabled"
+    )]
+    pub s3_encryption_enabled: Option<bool>,
+    /// An optional folder in the S3 bucket to place logs in.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "s3KeyPrefix"
+    )]
+    pub s3_key_prefix: Option<String>,
+}
+
+/// The managed storage configuration for the cluster.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize, JsonSchema,
+)]
+#[schemars(deny_unknown_fields)]
+pub struct ManagedStorageConfiguration {
+    /// Specify a Key Management Service key ID to encrypt Amazon ECS managed storage. When you
+    /// specify a kmsKeyId , Amazon ECS uses the key to encrypt data volumes managed by Amazon
+    /// ECS that are attached to tasks in the cluster. The following data volumes are managed by
+    /// Amazon ECS: Amazon EBS.
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "kmsKeyId")]
+    pub kms_key_id: Option<String>,
+    /// Specify the Key Management Service key ID for Fargate ephemeral storage. When you
+    /// specify a fargateEphemeralStorageKmsKeyId , Amazon Web Services Fargate uses the key to
+    /// encrypt data at rest in ephemeral storage.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "fargateEphemeralStorageKmsKeyId"
+    )]
+    pub fargate_ephemeral_storage_kms_key_id: Option<String>,
+}
+
+/// Use this parameter to set a default Service Connect namespace. After you set a default
+/// Service Connect namespace, any new services with Service Connect turned on that are created
+/// in the cluster are added as client services in the namespace. This setting only applies to
+/// new services that set the enabled parameter to true in the ServiceConnectConfiguration .
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize, JsonSchema,
+)]
+#[schemars(deny_unknown_fields)]
+pub struct ClusterServiceConnectDefaultsRequest {
+    /// The namespace name or full Amazon Resource Name (ARN) of the Cloud Map namespace that's
+    /// used when you create a service and don't specify a Service Connect configuration. The
+    /// namespace name can include up to 1024 characters. The name is case-sensitive. The name
+    /// can't include greater than (&gt;), less than (&lt;), double quotation marks ("), or
+    /// slash (/).
+    #[serde(rename = "namespace")]
+    pub namespace: String,
 }

@@ -7,6 +7,14 @@ use serde::{Deserialize, Serialize};
 use super::shorthand::Tags;
 use super::task_definition::TaskDefinition;
 
+pub use super::generated::{
+    AdvancedConfiguration, AvailabilityZoneRebalancing, CanaryConfiguration, DeploymentAlarms,
+    DeploymentCircuitBreaker, DeploymentConfiguration, DeploymentLifecycleHook,
+    DeploymentLifecycleHookStage, DeploymentStrategy, LinearConfiguration, PropagateTags,
+    ServiceConnectConfiguration, ServiceRegistry, ServiceVolumeConfiguration,
+    VpcLatticeConfiguration,
+};
+
 /// `spec` of a Service manifest.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -14,6 +22,10 @@ use super::task_definition::TaskDefinition;
 pub struct ServiceSpec {
     /// The ECS cluster name. It may be declared by a Cluster manifest or managed elsewhere.
     pub cluster: String,
+    /// Accepted so CreateService JSON can be pasted as `spec`: it must be `metadata.name` (a
+    /// warning says it is redundant; another name is an error).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_name: Option<String>,
     /// Tasks to keep running. Omitted: left to auto scaling (never changed by the operator).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub desired_count: Option<u32>,
@@ -66,6 +78,41 @@ pub struct ServiceSpec {
     /// Service tags (list or map).
     #[serde(default, skip_serializing_if = "Tags::is_empty")]
     pub tags: Tags,
+    /// `ENABLED` (ECS's default) or `DISABLED`: ECS moves tasks to even out Availability Zones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub availability_zone_rebalancing: Option<AvailabilityZoneRebalancing>,
+    /// Cloud Map service discovery registries.
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "super::null::or_default"
+    )]
+    #[schemars(with = "Option<Vec<ServiceRegistry>>")]
+    pub service_registries: Vec<ServiceRegistry>,
+    /// IAM role for a classic load balancer attachment (name or ARN; not with awsvpc). Set at
+    /// creation only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// Service Connect: the namespace, the endpoints this service offers, its logging.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_connect_configuration: Option<ServiceConnectConfiguration>,
+    /// Volumes configured at launch (EBS), one per task definition volume with
+    /// `configuredAtLaunch: true`.
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "super::null::or_default"
+    )]
+    #[schemars(with = "Option<Vec<ServiceVolumeConfiguration>>")]
+    pub volume_configurations: Vec<ServiceVolumeConfiguration>,
+    /// VPC Lattice target groups the tasks register in.
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "super::null::or_default"
+    )]
+    #[schemars(with = "Option<Vec<VpcLatticeConfiguration>>")]
+    pub vpc_lattice_configurations: Vec<VpcLatticeConfiguration>,
 }
 
 /// Launch type.
@@ -131,51 +178,6 @@ pub struct AwsVpcConfiguration {
     pub assign_public_ip: Option<super::task_definition::EnabledDisabled>,
 }
 
-/// Deployment settings.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-#[schemars(deny_unknown_fields)]
-pub struct DeploymentConfiguration {
-    /// Upper bound of running tasks during a deployment, in percent of desiredCount (ECS
-    /// default 200).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub maximum_percent: Option<u32>,
-    /// Lower bound of healthy tasks during a deployment, in percent of desiredCount (ECS
-    /// default 100).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub minimum_healthy_percent: Option<u32>,
-    /// Stop (and optionally roll back) a deployment whose tasks keep failing.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deployment_circuit_breaker: Option<DeploymentCircuitBreaker>,
-    /// CloudWatch alarms that fail a deployment.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alarms: Option<DeploymentAlarms>,
-}
-
-/// The deployment circuit breaker.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-#[schemars(deny_unknown_fields)]
-pub struct DeploymentCircuitBreaker {
-    /// Turn it on.
-    pub enable: bool,
-    /// Roll back to the last completed deployment when it trips.
-    pub rollback: bool,
-}
-
-/// Deployment alarms.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-#[schemars(deny_unknown_fields)]
-pub struct DeploymentAlarms {
-    /// CloudWatch alarm names.
-    pub alarm_names: Vec<String>,
-    /// Use them.
-    pub enable: bool,
-    /// Roll back when one fires.
-    pub rollback: bool,
-}
-
 /// Deployment controller.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -209,10 +211,16 @@ pub struct LoadBalancer {
     /// ARN of a target group managed elsewhere (exclusive with targetGroup).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target_group_arn: Option<String>,
+    /// A classic load balancer by name (instead of a target group).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_balancer_name: Option<String>,
     /// A container of the task definition.
     pub container_name: String,
     /// A containerPort of that container.
     pub container_port: u32,
+    /// Blue/green: the alternate target group and the listener rules ECS shifts traffic with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub advanced_configuration: Option<AdvancedConfiguration>,
 }
 
 /// Placement strategy.
@@ -261,18 +269,6 @@ pub enum PlacementConstraintType {
     DistinctInstance,
     /// Instances matching an expression.
     MemberOf,
-}
-
-/// Where task tags come from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum PropagateTags {
-    /// From the task definition.
-    TaskDefinition,
-    /// From the service.
-    Service,
-    /// Not propagated.
-    None,
 }
 
 /// True when these placement settings put tasks on Fargate: launch type FARGATE, or a

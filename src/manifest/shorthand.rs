@@ -78,7 +78,7 @@ pub trait Pair: Sized {
 }
 
 /// A list written either as the API's list of objects or as a map (`{LOG_LEVEL: info}`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PairList<T>(pub Vec<T>);
 
 impl<T> Default for PairList<T> {
@@ -151,7 +151,9 @@ impl<T: JsonSchema> JsonSchema for PairList<T> {
 }
 
 /// An environment variable (`{name, value}`), or any other API name/value pair.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[schemars(deny_unknown_fields)]
 pub struct NameValue {
     /// The name.
@@ -174,7 +176,9 @@ impl Pair for NameValue {
 
 /// A secret injected into a container: the value never appears in manifests, only the ARN of
 /// the SSM parameter or Secrets Manager secret that holds it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "camelCase")]
 #[schemars(deny_unknown_fields)]
 pub struct Secret {
@@ -194,7 +198,9 @@ impl Pair for Secret {
 }
 
 /// A resource tag. ECS spells it `{key, value}`, ELBv2 `{Key, Value}`; both are accepted.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[schemars(deny_unknown_fields)]
 pub struct Tag {
     /// Tag key.

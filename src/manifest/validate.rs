@@ -54,6 +54,7 @@ pub fn validate(loaded: &Loaded) -> Vec<Diagnostic> {
 
 /// What one document's rules need to know about the others.
 mod containers;
+mod service_fields;
 
 struct Context<'a> {
     target_groups: HashMap<&'a str, &'a TargetGroupSpec>,
@@ -332,6 +333,7 @@ impl Report<'_> {
             self.fargate(s);
         }
         self.containers(s);
+        self.service_fields(s);
         self.load_balancers(s, ctx);
     }
 

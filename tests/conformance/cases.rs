@@ -111,6 +111,7 @@ fn service_input(b: &Backend, cluster: &str, name: &str, task_definition: &str) 
                 rollback: true,
             }),
             alarms: None,
+            ..Default::default()
         }),
         tags: tags(&[("ecs-operator/managed-by", "conformance")]),
         client_token: unique("token"),
@@ -1024,6 +1025,7 @@ pub async fn a_service_behind_a_target_group_keeps_its_attachment(b: &Backend) {
         target_group_arn: tg.arn.clone(),
         container_name: "app".into(),
         container_port: 8000,
+        advanced_configuration: None,
     }];
     input.health_check_grace_period_seconds = Some(60);
     let s = b.cloud.ecs.create_service(&input).await.unwrap();

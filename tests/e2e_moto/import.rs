@@ -122,6 +122,7 @@ async fn made_by_hand(app: &App) {
                         target_group_arn: arn.clone(),
                         container_name: "app".into(),
                         container_port: 8000,
+                        advanced_configuration: None,
                     })
                     .into_iter()
                     .collect(),

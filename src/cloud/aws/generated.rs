@@ -54,6 +54,44 @@ enum_conv!(
 );
 enum_conv!(m::CpuArchitecture, aws_sdk_ecs::types::CpuArchitecture);
 enum_conv!(m::OsFamily, aws_sdk_ecs::types::OsFamily);
+enum_conv!(
+    m::DeploymentStrategy,
+    aws_sdk_ecs::types::DeploymentStrategy
+);
+enum_conv!(
+    m::DeploymentLifecycleHookTargetType,
+    aws_sdk_ecs::types::DeploymentLifecycleHookTargetType
+);
+enum_conv!(
+    m::DeploymentLifecycleHookStage,
+    aws_sdk_ecs::types::DeploymentLifecycleHookStage
+);
+enum_conv!(
+    m::DeploymentLifecycleHookAction,
+    aws_sdk_ecs::types::DeploymentLifecycleHookAction
+);
+enum_conv!(
+    m::ServiceConnectAccessLoggingFormat,
+    aws_sdk_ecs::types::ServiceConnectAccessLoggingFormat
+);
+enum_conv!(
+    m::ServiceConnectIncludeQueryParameters,
+    aws_sdk_ecs::types::ServiceConnectIncludeQueryParameters
+);
+enum_conv!(m::EBSResourceType, aws_sdk_ecs::types::EbsResourceType);
+enum_conv!(m::PropagateTags, aws_sdk_ecs::types::PropagateTags);
+enum_conv!(
+    m::TaskFilesystemType,
+    aws_sdk_ecs::types::TaskFilesystemType
+);
+enum_conv!(
+    m::AvailabilityZoneRebalancing,
+    aws_sdk_ecs::types::AvailabilityZoneRebalancing
+);
+enum_conv!(
+    m::ExecuteCommandLogging,
+    aws_sdk_ecs::types::ExecuteCommandLogging
+);
 
 /// Sets every member of `v` on a RegisterTaskDefinition request (but those the caller sets).
 pub(super) fn register_task_definition_input(
@@ -1210,6 +1248,958 @@ impl FromSdk<aws_sdk_ecs::types::RuntimePlatform> for m::RuntimePlatform {
             operating_system_family: o(
                 &s.operating_system_family,
                 "RuntimePlatform.operatingSystemFamily",
+            )?,
+        })
+    }
+}
+
+impl ToSdk for m::DeploymentConfiguration {
+    type Sdk = aws_sdk_ecs::types::DeploymentConfiguration;
+    fn to_sdk(&self) -> Conv<Self::Sdk> {
+        let b = aws_sdk_ecs::types::DeploymentConfiguration::builder()
+            .set_deployment_circuit_breaker(opt(
+                &self.deployment_circuit_breaker,
+                "DeploymentConfiguration.deploymentCircuitBreaker",
+            )?)
+            .set_maximum_percent(opt(
+                &self.maximum_percent,
+                "DeploymentConfiguration.maximumPercent",
+            )?)
+            .set_minimum_healthy_percent(opt(
+                &self.minimum_healthy_percent,
+                "DeploymentConfiguration.minimumHealthyPercent",
+            )?)
+            .set_alarms(opt(&self.alarms, "DeploymentConfiguration.alarms")?)
+            .set_strategy(opt(&self.strategy, "DeploymentConfiguration.strategy")?)
+            .set_bake_time_in_minutes(opt(
+                &self.bake_time_in_minutes,
+                "DeploymentConfiguration.bakeTimeInMinutes",
+            )?)
+            .set_lifecycle_hooks(coll(
+                &self.lifecycle_hooks,
+                "DeploymentConfiguration.lifecycleHooks",
+            )?)
+            .set_linear_configuration(opt(
+                &self.linear_configuration,
+                "DeploymentConfiguration.linearConfiguration",
+            )?)
+            .set_canary_configuration(opt(
+                &self.canary_configuration,
+                "DeploymentConfiguration.canaryConfiguration",
+            )?);
+        Ok(b.build())
+    }
+}
+
+impl FromSdk<aws_sdk_ecs::types::DeploymentConfiguration> for m::DeploymentConfiguration {
+    fn from_sdk(s: &aws_sdk_ecs::types::DeploymentConfiguration) -> Conv<Self> {
+        Ok(Self {
+            deployment_circuit_breaker: o(
+                &s.deployment_circuit_breaker,
+                "DeploymentConfiguration.deploymentCircuitBreaker",
+            )?,
+            maximum_percent: o(&s.maximum_percent, "DeploymentConfiguration.maximumPercent")?,
+            minimum_healthy_percent: o(
+                &s.minimum_healthy_percent,
+                "DeploymentConfiguration.minimumHealthyPercent",
+            )?,
+            alarms: o(&s.alarms, "DeploymentConfiguration.alarms")?,
+            strategy: o(&s.strategy, "DeploymentConfiguration.strategy")?,
+            bake_time_in_minutes: o(
+                &s.bake_time_in_minutes,
+                "DeploymentConfiguration.bakeTimeInMinutes",
+            )?,
+            lifecycle_hooks: ov(&s.lifecycle_hooks, "DeploymentConfiguration.lifecycleHooks")?,
+            linear_configuration: o(
+                &s.linear_configuration,
+                "DeploymentConfiguration.linearConfiguration",
+            )?,
+            canary_configuration: o(
+                &s.canary_configuration,
+                "DeploymentConfiguration.canaryConfiguration",
+            )?,
+        })
+    }
+}
+
+impl ToSdk for m::DeploymentCircuitBreaker {
+    type Sdk = aws_sdk_ecs::types::DeploymentCircuitBreaker;
+    fn to_sdk(&self) -> Conv<Self::Sdk> {
+        let b = aws_sdk_ecs::types::DeploymentCircuitBreaker::builder()
+            .set_enable(req(&self.enable, "DeploymentCircuitBreaker.enable")?)
+            .set_rollback(req(&self.rollback, "DeploymentCircuitBreaker.rollback")?);
+        Ok(b.build())
+    }
+}
+
+impl FromSdk<aws_sdk_ecs::types::DeploymentCircuitBreaker> for m::DeploymentCircuitBreaker {
+    fn from_sdk(s: &aws_sdk_ecs::types::DeploymentCircuitBreaker) -> Conv<Self> {
+        Ok(Self {
+            enable: r(&s.enable, "DeploymentCircuitBreaker.enable")?,
+            rollback: r(&s.rollback, "DeploymentCircuitBreaker.rollback")?,
+        })
+    }
+}
+
+impl ToSdk for m::DeploymentAlarms {
+    type Sdk = aws_sdk_ecs::types::DeploymentAlarms;
+    fn to_sdk(&self) -> Conv<Self::Sdk> {
+        let b = aws_sdk_ecs::types::DeploymentAlarms::builder()
+            .set_alarm_names(coll(&self.alarm_names, "DeploymentAlarms.alarmNames")?)
+            .set_rollback(req(&self.rollback, "DeploymentAlarms.rollback")?)
+            .set_enable(req(&self.enable, "DeploymentAlarms.enable")?);
+        b.build().map_err(built)
+    }
+}
+
+impl FromSdk<aws_sdk_ecs::types::DeploymentAlarms> for m::DeploymentAlarms {
+    fn from_sdk(s: &aws_sdk_ecs::types::DeploymentAlarms) -> Conv<Self> {
+        Ok(Self {
+            alarm_names: r(&s.alarm_names, "DeploymentAlarms.alarmNames")?,
+            rollback: r(&s.rollback, "DeploymentAlarms.rollback")?,
+            enable: r(&s.enable, "DeploymentAlarms.enable")?,
+        })
+    }
+}
+
+impl ToSdk for m::DeploymentLifecycleHook {
+    type Sdk = aws_sdk_ecs::types::DeploymentLifecycleHook;
+    fn to_sdk(&self) -> Conv<Self::Sdk> {
+        let b = aws_sdk_ecs::types::DeploymentLifecycleHook::builder()
+            .set_target_type(opt(
+                &self.target_type,
+                "DeploymentLifecycleHook.targetType",
+            )?)
+            .set_hook_target_arn(opt(
+                &self.hook_target_arn,
+                "DeploymentLifecycleHook.hookTargetArn",
+            )?)
+            .set_role_arn(opt(&self.role_arn, "DeploymentLifecycleHook.roleArn")?)
+            .set_lifecycle_stages(coll(
+                &self.lifecycle_stages,
+                "DeploymentLifecycleHook.lifecycleStages",
+            )?)
+            .set_hook_details(opt(
+                &self.hook_details,
+                "DeploymentLifecycleHook.hookDetails",
+            )?)
+            .set_timeout_configuration(opt(
+                &self.timeout_configuration,
+                "DeploymentLifecycleHook.timeoutConfiguration",
+            )?);
+        Ok(b.build())
+    }
+}
+
+impl FromSdk<aws_sdk_ecs::types::DeploymentLifecycleHook> for m::DeploymentLifecycleHook {
+    fn from_sdk(s: &aws_sdk_ecs::types::DeploymentLifecycleHook) -> Conv<Self> {
+        Ok(Self {
+            target_type: o(&s.target_type, "DeploymentLifecycleHook.targetType")?,
+            hook_target_arn: o(&s.hook_target_arn, "DeploymentLifecycleHook.hookTargetArn")?,
+            role_arn: o(&s.role_arn, "DeploymentLifecycleHook.roleArn")?,
+            lifecycle_stages: ov(
+                &s.lifecycle_stages,
+                "DeploymentLifecycleHook.lifecycleStages",
+            )?,
+            hook_details: o(&s.hook_details, "DeploymentLifecycleHook.hookDetails")?,
+            timeout_configuration: o(
+                &s.timeout_configuration,
+                "DeploymentLifecycleHook.timeoutConfiguration",
+            )?,
+        })
+    }
+}
+
+impl ToSdk for m::DeploymentLifecycleHookTimeoutConfiguration {
+    type Sdk = aws_sdk_ecs::types::DeploymentLifecycleHookTimeoutConfiguration;
+    fn to_sdk(&self) -> Conv<Self::Sdk> {
+        let b = aws_sdk_ecs::types::DeploymentLifecycleHookTimeoutConfiguration::builder()
+            .set_timeout_in_minutes(opt(
+                &self.timeout_in_minutes,
+                "DeploymentLifecycleHookTimeoutConfiguration.timeoutInMinutes",
+            )?)
+            .set_action(opt(
+                &self.action,
+                "DeploymentLifecycleHookTimeoutConfiguration.action",
+            )?);
+        Ok(b.build())
+    }
+}
+
+impl FromSdk<aws_sdk_ecs::types::DeploymentLifecycleHookTimeoutConfiguration>
+    for m::DeploymentLifecycleHookTimeoutConfiguration
+{
+    fn from_sdk(s: &aws_sdk_ecs::types::DeploymentLifecycleHookTimeoutConfiguration) -> Conv<Self> {
+        Ok(Self {
+            timeout_in_minutes: o(
+                &s.timeout_in_minutes,
+                "DeploymentLifecycleHookTimeoutConfiguration.timeoutInMinutes",
+            )?,
+            action: o(
+                &s.action,
+                "DeploymentLifecycleHookTimeoutConfiguration.action",
+            )?,
+        })
+    }
+}
+
+impl ToSdk for m::LinearConfiguration {
+    type Sdk = aws_sdk_ecs::types::LinearConfiguration;
+    fn to_sdk(&self) -> Conv<Self::Sdk> {
+        let b = aws_sdk_ecs::types::LinearConfiguration::builder()
+            .set_step_percent(opt(&self.step_percent, "LinearConfiguration.stepPercent")?)
+            .set_step_bake_time_in_minutes(opt(
+                &self.step_bake_time_in_minutes,
+                "LinearConfiguration.stepBakeTimeInMinutes",
+            )?);
+        Ok(b.build())
+    }
+}
+
+impl FromSdk<aws_sdk_ecs::types::LinearConfiguration> for m::LinearConfiguration {
+    fn from_sdk(s: &aws_sdk_ecs::types::LinearConfiguration) -> Conv<Self> {
+        Ok(Self {
+            step_percent: o(&s.step_percent, "LinearConfiguration.stepPercent")?,
+            step_bake_time_in_minutes: o(
+                &s.step_bake_time_in_minutes,
+                "LinearConfiguration.stepBakeTimeInMinutes",
+            )?,
+        })
+    }
+}
+
+impl ToSdk for m::CanaryConfiguration {
+    type Sdk = aws_sdk_ecs::types::CanaryConfiguration;
+    fn to_sdk(&self) -> Conv<Self::Sdk> {
+        let b = aws_sdk_ecs::types::CanaryConfiguration::builder()
+            .set_canary_percent(opt(
+                &self.canary_percent,
+                "CanaryConfiguration.canaryPercent",
+            )?)
+            .set_canary_bake_time_in_minutes(opt(
+                &self.canary_bake_time_in_minutes,
+                "CanaryConfiguration.canaryBakeTimeInMinutes",
+            )?);
+        Ok(b.build())
+    }
+}
+
+impl FromSdk<aws_sdk_ecs::types::CanaryConfiguration> for m::CanaryConfiguration {
+    fn from_sdk(s: &aws_sdk_ecs::types::CanaryConfiguration) -> Conv<Self> {
+        Ok(Self {
+            canary_percent: o(&s.canary_percent, "CanaryConfiguration.canaryPercent")?,
+            canary_bake_time_in_minutes: o(
+                &s.canary_bake_time_in_minutes,
+                "CanaryConfiguration.canaryBakeTimeInMinutes",
+            )?,
+        })
+    }
+}
+
+impl ToSdk for m::ServiceRegistry {
+    type Sdk = aws_sdk_ecs::types::ServiceRegistry;
+    fn to_sdk(&self) -> Conv<Self::Sdk> {
+        let b = aws_sdk_ecs::types::ServiceRegistry::builder()
+            .set_registry_arn(opt(&self.registry_arn, "ServiceRegistry.registryArn")?)
+            .set_port(opt(&self.port, "ServiceRegistry.port")?)
+            .set_container_name(opt(&self.container_name, "ServiceRegistry.containerName")?)
+            .set_container_port(opt(&self.container_port, "ServiceRegistry.containerPort")?);
+        Ok(b.build())
+    }
+}
+
+impl FromSdk<aws_sdk_ecs::types::ServiceRegistry> for m::ServiceRegistry {
+    fn from_sdk(s: &aws_sdk_ecs::types::ServiceRegistry) -> Conv<Self> {
+        Ok(Self {
+            registry_arn: o(&s.registry_arn, "ServiceRegistry.registryArn")?,
+            port: o(&s.port, "ServiceRegistry.port")?,
+            container_name: o(&s.container_name, "ServiceRegistry.containerName")?,
+            container_port: o(&s.container_port, "ServiceRegistry.containerPort")?,
+        })
+    }
+}
+
+impl ToSdk for m::ServiceConnectConfiguration {
+    type Sdk = aws_sdk_ecs::types::ServiceConnectConfiguration;
+    fn to_sdk(&self) -> Conv<Self::Sdk> {
+        let b = aws_sdk_ecs::types::ServiceConnectConfiguration::builder()
+            .set_enabled(req(&self.enabled, "ServiceConnectConfiguration.enabled")?)
+            .set_namespace(opt(
+                &self.namespace,
+                "ServiceConnectConfiguration.namespace",
+            )?)
+            .set_services(coll(
+                &self.services,
+                "ServiceConnectConfiguration.services",
+            )?)
+            .set_log_configuration(opt(
+                &self.log_configuration,
+                "ServiceConnectConfiguration.logConfiguration",
+            )?)
+            .set_access_log_configuration(opt(
+                &self.access_log_configuration,
+                "ServiceConnectConfiguration.accessLogConfiguration",
+            )?);
+        Ok(b.build())
+    }
+}
+
+impl FromSdk<aws_sdk_ecs::types::ServiceConnectConfiguration> for m::ServiceConnectConfiguration {
+    fn from_sdk(s: &aws_sdk_ecs::types::ServiceConnectConfiguration) -> Conv<Self> {
+        Ok(Self {
+            enabled: r(&s.enabled, "ServiceConnectConfiguration.enabled")?,
+            namespace: o(&s.namespace, "ServiceConnectConfiguration.namespace")?,
+            services: ov(&s.services, "ServiceConnectConfiguration.services")?,
+            log_configuration: o(
+                &s.log_configuration,
+                "ServiceConnectConfiguration.logConfiguration",
+            )?,
+            access_log_configuration: o(
+                &s.access_log_configuration,
+                "ServiceConnectConfiguration.accessLogConfiguration",
+            )?,
+        })
+    }
+}
+
+impl ToSdk for m::ServiceConnectService {
+    type Sdk = aws_sdk_ecs::types::ServiceConnectService;
+    fn to_sdk(&self) -> Conv<Self::Sdk> {
+        let b = aws_sdk_ecs::types::ServiceConnectService::builder()
+            .set_port_name(req(&self.port_name, "ServiceConnectService.portName")?)
+            .set_discovery_name(opt(
+                &self.discovery_name,
+                "ServiceConnectService.discoveryName",
+            )?)
+            .set_client_aliases(coll(
+                &self.client_aliases,
+                "ServiceConnectService.clientAliases",
+            )?)
+            .set_ingress_port_override(opt(
+                &self.ingress_port_override,
+                "ServiceConnectService.ingressPortOverride",
+            )?)
+            .set_timeout(opt(&self.timeout, "ServiceConnectService.timeout")?)
+            .set_tls(opt(&self.tls, "ServiceConnectService.tls")?);
+        b.build().map_err(built)
+    }
+}
+
+impl FromSdk<aws_sdk_ecs::types::ServiceConnectService> for m::ServiceConnectService {
+    fn from_sdk(s: &aws_sdk_ecs::types::ServiceConnectService) -> Conv<Self> {
+        Ok(Self {
+            port_name: r(&s.port_name, "ServiceConnectService.portName")?,
+            discovery_name: o(&s.discovery_name, "ServiceConnectService.discoveryName")?,
+            client_aliases: ov(&s.client_aliases, "ServiceConnectService.clientAliases")?,
+            ingress_port_override: o(
+                &s.ingress_port_override,
+                "ServiceConnectService.ingressPortOverride",
+            )?,
+            timeout: o(&s.timeout, "ServiceConnectService.timeout")?,
+            tls: o(&s.tls, "ServiceConnectService.tls")?,
+        })
+    }
+}
+
+impl ToSdk for m::ServiceConnectClientAlias {
+    type Sdk = aws_sdk_ecs::types::ServiceConnectClientAlias;
+    fn to_sdk(&self) -> Conv<Self::Sdk> {
+        let b = aws_sdk_ecs::types::ServiceConnectClientAlias::builder()
+            .set_port(req(&self.port, "ServiceConnectClientAlias.port")?)
+            .set_dns_name(opt(&self.dns_name, "ServiceConnectClientAlias.dnsName")?)
+            .set_test_traffic_rules(opt(
+                &self.test_traffic_rules,
+                "ServiceConnectClientAlias.testTrafficRules",
+            )?);
+        b.build().map_err(built)
+    }
+}
+
+impl FromSdk<aws_sdk_ecs::types::ServiceConnectClientAlias> for m::ServiceConnectClientAlias {
+    fn from_sdk(s: &aws_sdk_ecs::types::ServiceConnectClientAlias) -> Conv<Self> {
+        Ok(Self {
+            port: r(&s.port, "ServiceConnectClientAlias.port")?,
+            dns_name: o(&s.dns_name, "ServiceConnectClientAlias.dnsName")?,
+            test_traffic_rules: o(
+                &s.test_traffic_rules,
+                "ServiceConnectClientAlias.testTrafficRules",
+            )?,
+        })
+    }
+}
+
+impl ToSdk for m::ServiceConnectTestTrafficRules {
+    type Sdk = aws_sdk_ecs::types::ServiceConnectTestTrafficRules;
+    fn to_sdk(&self) -> Conv<Self::Sdk> {
+        let b = aws_sdk_ecs::types::ServiceConnectTestTrafficRules::builder()
+            .set_header(req(&self.header, "ServiceConnectTestTrafficRules.header")?);
+        Ok(b.build())
+    }
+}
+
+impl FromSdk<aws_sdk_ecs::types::ServiceConnectTestTrafficRules>
+    for m::ServiceConnectTestTrafficRules
+{
+    fn from_sdk(s: &aws_sdk_ecs::types::ServiceConnectTestTrafficRules) -> Conv<Self> {
+        Ok(Self {
+            header: or(&s.header, "ServiceConnectTestTrafficRules.header")?,
+        })
+    }
+}
+
+impl ToSdk for m::ServiceConnectTestTrafficHeaderRules {
+    type Sdk = aws_sdk_ecs::types::ServiceConnectTestTrafficHeaderRules;
+    fn to_sdk(&self) -> Conv<Self::Sdk> {
+        let b = aws_sdk_ecs::types::ServiceConnectTestTrafficHeaderRules::builder()
+            .set_name(req(
+                &self.name,
+                "ServiceConnectTestTrafficHeaderRules.name",
+            )?)
+            .set_value(opt(
+                &self.value,
+                "ServiceConnectTestTrafficHeaderRules.value",
+            )?);
+        b.build().map_err(built)
+    }
+}
+
+impl FromSdk<aws_sdk_ecs::types::ServiceConnectTestTrafficHeaderRules>
+    for m::ServiceConnectTestTrafficHeaderRules
+{
+    fn from_sdk(s: &aws_sdk_ecs::types::ServiceConnectTestTrafficHeaderRules) -> Conv<Self> {
+        Ok(Self {
+            name: r(&s.name, "ServiceConnectTestTrafficHeaderRules.name")?,
+            value: o(&s.value, "ServiceConnectTestTrafficHeaderRules.value")?,
+        })
+    }
+}
+
+impl ToSdk for m::ServiceConnectTestTrafficHeaderMatchRules {
+    type Sdk = aws_sdk_ecs::types::ServiceConnectTestTrafficHeaderMatchRules;
+    fn to_sdk(&self) -> Conv<Self::Sdk> {
+        let b = aws_sdk_ecs::types::ServiceConnectTestTrafficHeaderMatchRules::builder().set_exact(
+            req(
+                &self.exact,
+                "ServiceConnectTestTrafficHeaderMatchRules.exact",
+            )?,
+        );
+        b.build().map_err(built)
+    }
+}
+
+impl FromSdk<aws_sdk_ecs::types::ServiceConnectTestTrafficHeaderMatchRules>
+    for m::ServiceConnectTestTrafficHeaderMatchRules
+{
+    fn from_sdk(s: &aws_sdk_ecs::types::ServiceConnectTestTrafficHeaderMatchRules) -> Conv<Self> {
+        Ok(Self {
+            exact: r(&s.exact, "ServiceConnectTestTrafficHeaderMatchRules.exact")?,
+        })
+    }
+}
+
+impl ToSdk for m::TimeoutConfiguration {
+    type Sdk = aws_sdk_ecs::types::TimeoutConfiguration;
+    fn to_sdk(&self) -> Conv<Self::Sdk> {
+        let b = aws_sdk_ecs::types::TimeoutConfiguration::builder()
+            .set_idle_timeout_seconds(opt(
+                &self.idle_timeout_seconds,
+                "TimeoutConfiguration.idleTimeoutSeconds",
+            )?)
+            .set_per_request_timeout_seconds(opt(
+                &self.per_request_timeout_seconds,
+                "TimeoutConfiguration.perRequestTimeoutSeconds",
+            )?);
+        Ok(b.build())
+    }
+}
+
+impl FromSdk<aws_sdk_ecs::types::TimeoutConfiguration> for m::TimeoutConfiguration {
+    fn from_sdk(s: &aws_sdk_ecs::types::TimeoutConfiguration) -> Conv<Self> {
+        Ok(Self {
+            idle_timeout_seconds: o(
+                &s.idle_timeout_seconds,
+                "TimeoutConfiguration.idleTimeoutSeconds",
+            )?,
+            per_request_timeout_seconds: o(
+                &s.per_request_timeout_seconds,
+                "TimeoutConfiguration.perRequestTimeoutSeconds",
+            )?,
+        })
+    }
+}
+
+impl ToSdk for m::ServiceConnectTlsConfiguration {
+    type Sdk = aws_sdk_ecs::types::ServiceConnectTlsConfiguration;
+    fn to_sdk(&self) -> Conv<Self::Sdk> {
+        let b = aws_sdk_ecs::types::ServiceConnectTlsConfiguration::builder()
+            .set_issuer_certificate_authority(req(
+                &self.issuer_certificate_authority,
+                "ServiceConnectTlsConfiguration.issuerCertificateAuthority",
+            )?)
+            .set_kms_key(opt(&self.kms_key, "ServiceConnectTlsConfiguration.kmsKey")?)
+            .set_role_arn(opt(
+                &self.role_arn,
+                "ServiceConnectTlsConfiguration.roleArn",
+            )?);
+        Ok(b.build())
+    }
+}
+
+impl FromSdk<aws_sdk_ecs::types::ServiceConnectTlsConfiguration>
+    for m::ServiceConnectTlsConfiguration
+{
+    fn from_sdk(s: &aws_sdk_ecs::types::ServiceConnectTlsConfiguration) -> Conv<Self> {
+        Ok(Self {
+            issuer_certificate_authority: or(
+                &s.issuer_certificate_authority,
+                "ServiceConnectTlsConfiguration.issuerCertificateAuthority",
+            )?,
+            kms_key: o(&s.kms_key, "ServiceConnectTlsConfiguration.kmsKey")?,
+            role_arn: o(&s.role_arn, "ServiceConnectTlsConfiguration.roleArn")?,
+        })
+    }
+}
+
+impl ToSdk for m::ServiceConnectTlsCertificateAuthority {
+    type Sdk = aws_sdk_ecs::types::ServiceConnectTlsCertificateAuthority;
+    fn to_sdk(&self) -> Conv<Self::Sdk> {
+        let b = aws_sdk_ecs::types::ServiceConnectTlsCertificateAuthority::builder()
+            .set_aws_pca_authority_arn(opt(
+                &self.aws_pca_authority_arn,
+                "ServiceConnectTlsCertificateAuthority.awsPcaAuthorityArn",
+            )?);
+        Ok(b.build())
+    }
+}
+
+impl FromSdk<aws_sdk_ecs::types::ServiceConnectTlsCertificateAuthority>
+    for m::ServiceConnectTlsCertificateAuthority
+{
+    fn from_sdk(s: &aws_sdk_ecs::types::ServiceConnectTlsCertificateAuthority) -> Conv<Self> {
+        Ok(Self {
+            aws_pca_authority_arn: o(
+                &s.aws_pca_authority_arn,
+                "ServiceConnectTlsCertificateAuthority.awsPcaAuthorityArn",
+            )?,
+        })
+    }
+}
+
+impl ToSdk for m::ServiceConnectAccessLogConfiguration {
+    type Sdk = aws_sdk_ecs::types::ServiceConnectAccessLogConfiguration;
+    fn to_sdk(&self) -> Conv<Self::Sdk> {
+        let b = aws_sdk_ecs::types::ServiceConnectAccessLogConfiguration::builder()
+            .set_format(req(
+                &self.format,
+                "ServiceConnectAccessLogConfiguration.format",
+            )?)
+            .set_include_query_parameters(opt(
+                &self.include_query_parameters,
+                "ServiceConnectAccessLogConfiguration.includeQueryParameters",
+            )?);
+        b.build().map_err(built)
+    }
+}
+
+impl FromSdk<aws_sdk_ecs::types::ServiceConnectAccessLogConfiguration>
+    for m::ServiceConnectAccessLogConfiguration
+{
+    fn from_sdk(s: &aws_sdk_ecs::types::ServiceConnectAccessLogConfiguration) -> Conv<Self> {
+        Ok(Self {
+            format: r(&s.format, "ServiceConnectAccessLogConfiguration.format")?,
+            include_query_parameters: o(
+                &s.include_query_parameters,
+                "ServiceConnectAccessLogConfiguration.includeQueryParameters",
+            )?,
+        })
+    }
+}
+
+impl ToSdk for m::ServiceVolumeConfiguration {
+    type Sdk = aws_sdk_ecs::types::ServiceVolumeConfiguration;
+    fn to_sdk(&self) -> Conv<Self::Sdk> {
+        let b = aws_sdk_ecs::types::ServiceVolumeConfiguration::builder()
+            .set_name(req(&self.name, "ServiceVolumeConfiguration.name")?)
+            .set_managed_ebs_volume(opt(
+                &self.managed_ebs_volume,
+                "ServiceVolumeConfiguration.managedEBSVolume",
+            )?);
+        b.build().map_err(built)
+    }
+}
+
+impl FromSdk<aws_sdk_ecs::types::ServiceVolumeConfiguration> for m::ServiceVolumeConfiguration {
+    fn from_sdk(s: &aws_sdk_ecs::types::ServiceVolumeConfiguration) -> Conv<Self> {
+        Ok(Self {
+            name: r(&s.name, "ServiceVolumeConfiguration.name")?,
+            managed_ebs_volume: o(
+                &s.managed_ebs_volume,
+                "ServiceVolumeConfiguration.managedEBSVolume",
+            )?,
+        })
+    }
+}
+
+impl ToSdk for m::ServiceManagedEBSVolumeConfiguration {
+    type Sdk = aws_sdk_ecs::types::ServiceManagedEbsVolumeConfiguration;
+    fn to_sdk(&self) -> Conv<Self::Sdk> {
+        let b = aws_sdk_ecs::types::ServiceManagedEbsVolumeConfiguration::builder()
+            .set_encrypted(opt(
+                &self.encrypted,
+                "ServiceManagedEBSVolumeConfiguration.encrypted",
+            )?)
+            .set_kms_key_id(opt(
+                &self.kms_key_id,
+                "ServiceManagedEBSVolumeConfiguration.kmsKeyId",
+            )?)
+            .set_volume_type(opt(
+                &self.volume_type,
+                "ServiceManagedEBSVolumeConfiguration.volumeType",
+            )?)
+            .set_size_in_gib(opt(
+                &self.size_in_gib,
+                "ServiceManagedEBSVolumeConfiguration.sizeInGiB",
+            )?)
+            .set_snapshot_id(opt(
+                &self.snapshot_id,
+                "ServiceManagedEBSVolumeConfiguration.snapshotId",
+            )?)
+            .set_volume_initialization_rate(opt(
+                &self.volume_initialization_rate,
+                "ServiceManagedEBSVolumeConfiguration.volumeInitializationRate",
+            )?)
+            .set_iops(opt(
+                &self.iops,
+                "ServiceManagedEBSVolumeConfiguration.iops",
+            )?)
+            .set_throughput(opt(
+                &self.throughput,
+                "ServiceManagedEBSVolumeConfiguration.throughput",
+            )?)
+            .set_tag_specifications(coll(
+                &self.tag_specifications,
+                "ServiceManagedEBSVolumeConfiguration.tagSpecifications",
+            )?)
+            .set_role_arn(req(
+                &self.role_arn,
+                "ServiceManagedEBSVolumeConfiguration.roleArn",
+            )?)
+            .set_filesystem_type(opt(
+                &self.filesystem_type,
+                "ServiceManagedEBSVolumeConfiguration.filesystemType",
+            )?);
+        b.build().map_err(built)
+    }
+}
+
+impl FromSdk<aws_sdk_ecs::types::ServiceManagedEbsVolumeConfiguration>
+    for m::ServiceManagedEBSVolumeConfiguration
+{
+    fn from_sdk(s: &aws_sdk_ecs::types::ServiceManagedEbsVolumeConfiguration) -> Conv<Self> {
+        Ok(Self {
+            encrypted: o(
+                &s.encrypted,
+                "ServiceManagedEBSVolumeConfiguration.encrypted",
+            )?,
+            kms_key_id: o(
+                &s.kms_key_id,
+                "ServiceManagedEBSVolumeConfiguration.kmsKeyId",
+            )?,
+            volume_type: o(
+                &s.volume_type,
+                "ServiceManagedEBSVolumeConfiguration.volumeType",
+            )?,
+            size_in_gib: o(
+                &s.size_in_gib,
+                "ServiceManagedEBSVolumeConfiguration.sizeInGiB",
+            )?,
+            snapshot_id: o(
+                &s.snapshot_id,
+                "ServiceManagedEBSVolumeConfiguration.snapshotId",
+            )?,
+            volume_initialization_rate: o(
+                &s.volume_initialization_rate,
+                "ServiceManagedEBSVolumeConfiguration.volumeInitializationRate",
+            )?,
+            iops: o(&s.iops, "ServiceManagedEBSVolumeConfiguration.iops")?,
+            throughput: o(
+                &s.throughput,
+                "ServiceManagedEBSVolumeConfiguration.throughput",
+            )?,
+            tag_specifications: ov(
+                &s.tag_specifications,
+                "ServiceManagedEBSVolumeConfiguration.tagSpecifications",
+            )?,
+            role_arn: r(&s.role_arn, "ServiceManagedEBSVolumeConfiguration.roleArn")?,
+            filesystem_type: o(
+                &s.filesystem_type,
+                "ServiceManagedEBSVolumeConfiguration.filesystemType",
+            )?,
+        })
+    }
+}
+
+impl ToSdk for m::EBSTagSpecification {
+    type Sdk = aws_sdk_ecs::types::EbsTagSpecification;
+    fn to_sdk(&self) -> Conv<Self::Sdk> {
+        let b = aws_sdk_ecs::types::EbsTagSpecification::builder()
+            .set_resource_type(req(
+                &self.resource_type,
+                "EBSTagSpecification.resourceType",
+            )?)
+            .set_tags(coll(&self.tags, "EBSTagSpecification.tags")?)
+            .set_propagate_tags(opt(
+                &self.propagate_tags,
+                "EBSTagSpecification.propagateTags",
+            )?);
+        b.build().map_err(built)
+    }
+}
+
+impl FromSdk<aws_sdk_ecs::types::EbsTagSpecification> for m::EBSTagSpecification {
+    fn from_sdk(s: &aws_sdk_ecs::types::EbsTagSpecification) -> Conv<Self> {
+        Ok(Self {
+            resource_type: r(&s.resource_type, "EBSTagSpecification.resourceType")?,
+            tags: ov(&s.tags, "EBSTagSpecification.tags")?,
+            propagate_tags: o(&s.propagate_tags, "EBSTagSpecification.propagateTags")?,
+        })
+    }
+}
+
+impl ToSdk for m::VpcLatticeConfiguration {
+    type Sdk = aws_sdk_ecs::types::VpcLatticeConfiguration;
+    fn to_sdk(&self) -> Conv<Self::Sdk> {
+        let b = aws_sdk_ecs::types::VpcLatticeConfiguration::builder()
+            .set_role_arn(req(&self.role_arn, "VpcLatticeConfiguration.roleArn")?)
+            .set_target_group_arn(req(
+                &self.target_group_arn,
+                "VpcLatticeConfiguration.targetGroupArn",
+            )?)
+            .set_port_name(req(&self.port_name, "VpcLatticeConfiguration.portName")?);
+        b.build().map_err(built)
+    }
+}
+
+impl FromSdk<aws_sdk_ecs::types::VpcLatticeConfiguration> for m::VpcLatticeConfiguration {
+    fn from_sdk(s: &aws_sdk_ecs::types::VpcLatticeConfiguration) -> Conv<Self> {
+        Ok(Self {
+            role_arn: r(&s.role_arn, "VpcLatticeConfiguration.roleArn")?,
+            target_group_arn: r(
+                &s.target_group_arn,
+                "VpcLatticeConfiguration.targetGroupArn",
+            )?,
+            port_name: r(&s.port_name, "VpcLatticeConfiguration.portName")?,
+        })
+    }
+}
+
+impl ToSdk for m::AdvancedConfiguration {
+    type Sdk = aws_sdk_ecs::types::AdvancedConfiguration;
+    fn to_sdk(&self) -> Conv<Self::Sdk> {
+        let b = aws_sdk_ecs::types::AdvancedConfiguration::builder()
+            .set_alternate_target_group_arn(opt(
+                &self.alternate_target_group_arn,
+                "AdvancedConfiguration.alternateTargetGroupArn",
+            )?)
+            .set_production_listener_rule(opt(
+                &self.production_listener_rule,
+                "AdvancedConfiguration.productionListenerRule",
+            )?)
+            .set_test_listener_rule(opt(
+                &self.test_listener_rule,
+                "AdvancedConfiguration.testListenerRule",
+            )?)
+            .set_role_arn(opt(&self.role_arn, "AdvancedConfiguration.roleArn")?);
+        Ok(b.build())
+    }
+}
+
+impl FromSdk<aws_sdk_ecs::types::AdvancedConfiguration> for m::AdvancedConfiguration {
+    fn from_sdk(s: &aws_sdk_ecs::types::AdvancedConfiguration) -> Conv<Self> {
+        Ok(Self {
+            alternate_target_group_arn: o(
+                &s.alternate_target_group_arn,
+                "AdvancedConfiguration.alternateTargetGroupArn",
+            )?,
+            production_listener_rule: o(
+                &s.production_listener_rule,
+                "AdvancedConfiguration.productionListenerRule",
+            )?,
+            test_listener_rule: o(
+                &s.test_listener_rule,
+                "AdvancedConfiguration.testListenerRule",
+            )?,
+            role_arn: o(&s.role_arn, "AdvancedConfiguration.roleArn")?,
+        })
+    }
+}
+
+impl ToSdk for m::ClusterConfiguration {
+    type Sdk = aws_sdk_ecs::types::ClusterConfiguration;
+    fn to_sdk(&self) -> Conv<Self::Sdk> {
+        let b = aws_sdk_ecs::types::ClusterConfiguration::builder()
+            .set_execute_command_configuration(opt(
+                &self.execute_command_configuration,
+                "ClusterConfiguration.executeCommandConfiguration",
+            )?)
+            .set_managed_storage_configuration(opt(
+                &self.managed_storage_configuration,
+                "ClusterConfiguration.managedStorageConfiguration",
+            )?);
+        Ok(b.build())
+    }
+}
+
+impl FromSdk<aws_sdk_ecs::types::ClusterConfiguration> for m::ClusterConfiguration {
+    fn from_sdk(s: &aws_sdk_ecs::types::ClusterConfiguration) -> Conv<Self> {
+        Ok(Self {
+            execute_command_configuration: o(
+                &s.execute_command_configuration,
+                "ClusterConfiguration.executeCommandConfiguration",
+            )?,
+            managed_storage_configuration: o(
+                &s.managed_storage_configuration,
+                "ClusterConfiguration.managedStorageConfiguration",
+            )?,
+        })
+    }
+}
+
+impl ToSdk for m::ExecuteCommandConfiguration {
+    type Sdk = aws_sdk_ecs::types::ExecuteCommandConfiguration;
+    fn to_sdk(&self) -> Conv<Self::Sdk> {
+        let b = aws_sdk_ecs::types::ExecuteCommandConfiguration::builder()
+            .set_kms_key_id(opt(
+                &self.kms_key_id,
+                "ExecuteCommandConfiguration.kmsKeyId",
+            )?)
+            .set_logging(opt(&self.logging, "ExecuteCommandConfiguration.logging")?)
+            .set_log_configuration(opt(
+                &self.log_configuration,
+                "ExecuteCommandConfiguration.logConfiguration",
+            )?);
+        Ok(b.build())
+    }
+}
+
+impl FromSdk<aws_sdk_ecs::types::ExecuteCommandConfiguration> for m::ExecuteCommandConfiguration {
+    fn from_sdk(s: &aws_sdk_ecs::types::ExecuteCommandConfiguration) -> Conv<Self> {
+        Ok(Self {
+            kms_key_id: o(&s.kms_key_id, "ExecuteCommandConfiguration.kmsKeyId")?,
+            logging: o(&s.logging, "ExecuteCommandConfiguration.logging")?,
+            log_configuration: o(
+                &s.log_configuration,
+                "ExecuteCommandConfiguration.logConfiguration",
+            )?,
+        })
+    }
+}
+
+impl ToSdk for m::ExecuteCommandLogConfiguration {
+    type Sdk = aws_sdk_ecs::types::ExecuteCommandLogConfiguration;
+    fn to_sdk(&self) -> Conv<Self::Sdk> {
+        let b = aws_sdk_ecs::types::ExecuteCommandLogConfiguration::builder()
+            .set_cloud_watch_log_group_name(opt(
+                &self.cloud_watch_log_group_name,
+                "ExecuteCommandLogConfiguration.cloudWatchLogGroupName",
+            )?)
+            .set_cloud_watch_encryption_enabled(opt(
+                &self.cloud_watch_encryption_enabled,
+                "ExecuteCommandLogConfiguration.cloudWatchEncryptionEnabled",
+            )?)
+            .set_s3_bucket_name(opt(
+                &self.s3_bucket_name,
+                "ExecuteCommandLogConfiguration.s3BucketName",
+            )?)
+            .set_s3_encryption_enabled(opt(
+                &self.s3_encryption_enabled,
+                "ExecuteCommandLogConfiguration.s3EncryptionEnabled",
+            )?)
+            .set_s3_key_prefix(opt(
+                &self.s3_key_prefix,
+                "ExecuteCommandLogConfiguration.s3KeyPrefix",
+            )?);
+        Ok(b.build())
+    }
+}
+
+impl FromSdk<aws_sdk_ecs::types::ExecuteCommandLogConfiguration>
+    for m::ExecuteCommandLogConfiguration
+{
+    fn from_sdk(s: &aws_sdk_ecs::types::ExecuteCommandLogConfiguration) -> Conv<Self> {
+        Ok(Self {
+            cloud_watch_log_group_name: o(
+                &s.cloud_watch_log_group_name,
+                "ExecuteCommandLogConfiguration.cloudWatchLogGroupName",
+            )?,
+            cloud_watch_encryption_enabled: ro(
+                &s.cloud_watch_encryption_enabled,
+                "ExecuteCommandLogConfiguration.cloudWatchEncryptionEnabled",
+            )?,
+            s3_bucket_name: o(
+                &s.s3_bucket_name,
+                "ExecuteCommandLogConfiguration.s3BucketName",
+            )?,
+            s3_encryption_enabled: ro(
+                &s.s3_encryption_enabled,
+                "ExecuteCommandLogConfiguration.s3EncryptionEnabled",
+            )?,
+            s3_key_prefix: o(
+                &s.s3_key_prefix,
+                "ExecuteCommandLogConfiguration.s3KeyPrefix",
+            )?,
+        })
+    }
+}
+
+impl ToSdk for m::ManagedStorageConfiguration {
+    type Sdk = aws_sdk_ecs::types::ManagedStorageConfiguration;
+    fn to_sdk(&self) -> Conv<Self::Sdk> {
+        let b = aws_sdk_ecs::types::ManagedStorageConfiguration::builder()
+            .set_kms_key_id(opt(
+                &self.kms_key_id,
+                "ManagedStorageConfiguration.kmsKeyId",
+            )?)
+            .set_fargate_ephemeral_storage_kms_key_id(opt(
+                &self.fargate_ephemeral_storage_kms_key_id,
+                "ManagedStorageConfiguration.fargateEphemeralStorageKmsKeyId",
+            )?);
+        Ok(b.build())
+    }
+}
+
+impl FromSdk<aws_sdk_ecs::types::ManagedStorageConfiguration> for m::ManagedStorageConfiguration {
+    fn from_sdk(s: &aws_sdk_ecs::types::ManagedStorageConfiguration) -> Conv<Self> {
+        Ok(Self {
+            kms_key_id: o(&s.kms_key_id, "ManagedStorageConfiguration.kmsKeyId")?,
+            fargate_ephemeral_storage_kms_key_id: o(
+                &s.fargate_ephemeral_storage_kms_key_id,
+                "ManagedStorageConfiguration.fargateEphemeralStorageKmsKeyId",
+            )?,
+        })
+    }
+}
+
+impl ToSdk for m::ClusterServiceConnectDefaultsRequest {
+    type Sdk = aws_sdk_ecs::types::ClusterServiceConnectDefaultsRequest;
+    fn to_sdk(&self) -> Conv<Self::Sdk> {
+        let b =
+            aws_sdk_ecs::types::ClusterServiceConnectDefaultsRequest::builder().set_namespace(req(
+                &self.namespace,
+                "ClusterServiceConnectDefaultsRequest.namespace",
+            )?);
+        b.build().map_err(built)
+    }
+}
+
+impl FromSdk<aws_sdk_ecs::types::ClusterServiceConnectDefaultsRequest>
+    for m::ClusterServiceConnectDefaultsRequest
+{
+    fn from_sdk(s: &aws_sdk_ecs::types::ClusterServiceConnectDefaultsRequest) -> Conv<Self> {
+        Ok(Self {
+            namespace: r(
+                &s.namespace,
+                "ClusterServiceConnectDefaultsRequest.namespace",
             )?,
         })
     }

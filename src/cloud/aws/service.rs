@@ -16,12 +16,13 @@ use super::convert::service::*;
 use super::convert::{
     Conv, ConvError, non_empty, opt_i32, opt_u32, required, time, to_i32, to_u32,
 };
+use super::shape_conv::{FromSdk, ToSdk, coll, opt};
 use crate::cloud::model::{
     CapacityProviderStrategyItem, Cluster, CreateService, Deployment, DeploymentConfiguration,
     NetworkConfiguration, PlacementConstraint, PlacementStrategy, RolloutState, Service,
     ServiceEvent, ServiceLoadBalancer, Tags, UpdateService,
 };
-use crate::manifest::service::{AwsVpcConfiguration, DeploymentAlarms, DeploymentCircuitBreaker};
+use crate::manifest::service::AwsVpcConfiguration;
 
 // ---------------------------------------------------------------------------------------------
 // Tags
@@ -151,6 +152,21 @@ pub(super) fn create_service_input(input: &CreateService) -> Conv<CreateServiceI
         .set_propagate_tags(input.propagate_tags.map(propagate_tags_to_sdk))
         .set_enable_ecs_managed_tags(input.enable_ecs_managed_tags)
         .set_tags(non_empty(ecs_tags(&input.tags)))
+        .set_availability_zone_rebalancing(opt(
+            &input.availability_zone_rebalancing,
+            "availabilityZoneRebalancing",
+        )?)
+        .set_service_registries(coll(&input.service_registries, "serviceRegistries")?)
+        .set_role(input.role.clone())
+        .set_service_connect_configuration(opt(
+            &input.service_connect_configuration,
+            "serviceConnectConfiguration",
+        )?)
+        .set_volume_configurations(coll(&input.volume_configurations, "volumeConfigurations")?)
+        .set_vpc_lattice_configurations(coll(
+            &input.vpc_lattice_configurations,
+            "vpcLatticeConfigurations",
+        )?)
         .set_client_token(Some(input.client_token.clone()).filter(|t| !t.is_empty())))
 }
 
@@ -202,6 +218,21 @@ pub(super) fn update_service_input(input: &UpdateService) -> Conv<UpdateServiceI
         .set_enable_execute_command(input.enable_execute_command)
         .set_propagate_tags(input.propagate_tags.map(propagate_tags_to_sdk))
         .set_enable_ecs_managed_tags(input.enable_ecs_managed_tags)
+        .set_availability_zone_rebalancing(opt(
+            &input.availability_zone_rebalancing,
+            "availabilityZoneRebalancing",
+        )?)
+        // `Some(empty)` is sent: it removes them.
+        .set_service_registries(opt(&input.service_registries, "serviceRegistries")?)
+        .set_service_connect_configuration(opt(
+            &input.service_connect_configuration,
+            "serviceConnectConfiguration",
+        )?)
+        .set_volume_configurations(opt(&input.volume_configurations, "volumeConfigurations")?)
+        .set_vpc_lattice_configurations(opt(
+            &input.vpc_lattice_configurations,
+            "vpcLatticeConfigurations",
+        )?)
         .set_force_new_deployment(input.force_new_deployment.then_some(true)))
 }
 
@@ -230,29 +261,7 @@ fn network_to_sdk(n: &NetworkConfiguration) -> Conv<sdk::NetworkConfiguration> {
 fn deployment_configuration_to_sdk(
     d: &DeploymentConfiguration,
 ) -> Conv<sdk::DeploymentConfiguration> {
-    let alarms = d
-        .alarms
-        .as_ref()
-        .map(|a| {
-            sdk::DeploymentAlarms::builder()
-                .set_alarm_names(Some(a.alarm_names.clone()))
-                .enable(a.enable)
-                .rollback(a.rollback)
-                .build()
-                .map_err(|e| ConvError::invalid(e.to_string()))
-        })
-        .transpose()?;
-    Ok(sdk::DeploymentConfiguration::builder()
-        .set_maximum_percent(opt_i32(d.maximum_percent, "maximumPercent")?)
-        .set_minimum_healthy_percent(opt_i32(d.minimum_healthy_percent, "minimumHealthyPercent")?)
-        .set_deployment_circuit_breaker(d.deployment_circuit_breaker.as_ref().map(|b| {
-            sdk::DeploymentCircuitBreaker::builder()
-                .enable(b.enable)
-                .rollback(b.rollback)
-                .build()
-        }))
-        .set_alarms(alarms)
-        .build())
+    d.to_sdk()
 }
 
 fn load_balancers_to_sdk(lbs: &[ServiceLoadBalancer]) -> Conv<Vec<sdk::LoadBalancer>> {
@@ -262,6 +271,10 @@ fn load_balancers_to_sdk(lbs: &[ServiceLoadBalancer]) -> Conv<Vec<sdk::LoadBalan
                 .target_group_arn(&lb.target_group_arn)
                 .container_name(&lb.container_name)
                 .container_port(to_i32(lb.container_port, "loadBalancers.containerPort")?)
+                .set_advanced_configuration(opt(
+                    &lb.advanced_configuration,
+                    "loadBalancers.advancedConfiguration",
+                )?)
                 .build())
         })
         .collect()
@@ -360,7 +373,38 @@ pub(super) fn service_from_sdk(s: &sdk::Service) -> Conv<Service> {
             .collect::<Conv<_>>()?,
         events: s.events().iter().map(event_from_sdk).collect(),
         created_at: time(s.created_at()),
+        availability_zone_rebalancing: s
+            .availability_zone_rebalancing()
+            .and_then(|v| lenient_member(name, "availabilityZoneRebalancing", v)),
+        service_registries: s
+            .service_registries()
+            .iter()
+            .filter_map(|r| lenient_member(name, "serviceRegistries", r))
+            .collect(),
+        role_arn: s.role_arn().map(str::to_owned),
+        // AWS reports these on the deployments; the PRIMARY one is what the service runs.
+        service_connect_configuration: primary(s)
+            .and_then(|d| d.service_connect_configuration())
+            .and_then(|c| lenient_member(name, "serviceConnectConfiguration", c)),
+        volume_configurations: primary(s)
+            .map(|d| d.volume_configurations())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|v| lenient_member(name, "volumeConfigurations", v))
+            .collect(),
+        vpc_lattice_configurations: primary(s)
+            .map(|d| d.vpc_lattice_configurations())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|v| lenient_member(name, "vpcLatticeConfigurations", v))
+            .collect(),
     })
+}
+
+fn primary(s: &sdk::Service) -> Option<&sdk::Deployment> {
+    s.deployments()
+        .iter()
+        .find(|d| d.status() == Some("PRIMARY"))
 }
 
 /// A value the model does not know reads as `None` (logged at debug level).
@@ -392,21 +436,19 @@ fn network_from_sdk(service: &str, n: &sdk::NetworkConfiguration) -> Option<Netw
 fn deployment_configuration_from_sdk(
     d: &sdk::DeploymentConfiguration,
 ) -> Conv<DeploymentConfiguration> {
-    Ok(DeploymentConfiguration {
-        maximum_percent: opt_u32(d.maximum_percent(), "maximumPercent")?,
-        minimum_healthy_percent: opt_u32(d.minimum_healthy_percent(), "minimumHealthyPercent")?,
-        deployment_circuit_breaker: d.deployment_circuit_breaker().map(|b| {
-            DeploymentCircuitBreaker {
-                enable: b.enable(),
-                rollback: b.rollback(),
-            }
-        }),
-        alarms: d.alarms().map(|a| DeploymentAlarms {
-            alarm_names: a.alarm_names().to_vec(),
-            enable: a.enable(),
-            rollback: a.rollback(),
-        }),
-    })
+    DeploymentConfiguration::from_sdk(d)
+}
+
+/// A member of a batched answer read with the generated conversion: a value this model does
+/// not know leaves the member out (logged) rather than failing the whole batch.
+fn lenient_member<S, T: FromSdk<S>>(service: &str, field: &str, value: &S) -> Option<T> {
+    match T::from_sdk(value) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            tracing::debug!(service, field, error = ?e, "value not read");
+            None
+        }
+    }
 }
 
 /// Target group attachments; classic load balancer attachments (no target group) are left out.
@@ -424,6 +466,9 @@ fn load_balancers_from_sdk(
             target_group_arn: arn.to_owned(),
             container_name: lb.container_name().unwrap_or_default().to_owned(),
             container_port: to_u32(lb.container_port().unwrap_or_default(), "containerPort")?,
+            advanced_configuration: lb
+                .advanced_configuration()
+                .and_then(|a| lenient_member(service, "advancedConfiguration", a)),
         });
     }
     Ok(out)

@@ -237,6 +237,52 @@ impl FromSdk<ecs::Tag> for Tag {
     }
 }
 
+/// Free-form JSON (a `document` shape: lifecycle hooks' `hookDetails`).
+impl ToSdk for serde_json::Value {
+    type Sdk = aws_smithy_types::Document;
+    fn to_sdk(&self) -> Conv<Self::Sdk> {
+        use aws_smithy_types::{Document as D, Number as N};
+        use serde_json::Value as V;
+        Ok(match self {
+            V::Null => D::Null,
+            V::Bool(b) => D::Bool(*b),
+            V::Number(n) => D::Number(match (n.as_u64(), n.as_i64(), n.as_f64()) {
+                (Some(u), _, _) => N::PosInt(u),
+                (None, Some(i), _) => N::NegInt(i),
+                (_, _, f) => N::Float(f.unwrap_or_default()),
+            }),
+            V::String(s) => D::String(s.clone()),
+            V::Array(items) => D::Array(items.to_sdk()?),
+            V::Object(map) => D::Object(
+                map.iter()
+                    .map(|(k, v)| Ok((k.clone(), v.to_sdk()?)))
+                    .collect::<Conv<_>>()?,
+            ),
+        })
+    }
+}
+
+impl FromSdk<aws_smithy_types::Document> for serde_json::Value {
+    fn from_sdk(s: &aws_smithy_types::Document) -> Conv<Self> {
+        use aws_smithy_types::{Document as D, Number as N};
+        use serde_json::Value as V;
+        Ok(match s {
+            D::Null => V::Null,
+            D::Bool(b) => V::Bool(*b),
+            D::Number(N::PosInt(u)) => V::from(*u),
+            D::Number(N::NegInt(i)) => V::from(*i),
+            D::Number(N::Float(f)) => V::from(*f),
+            D::String(s) => V::String(s.clone()),
+            D::Array(items) => V::Array(Vec::from_sdk(items)?),
+            D::Object(map) => V::Object(
+                map.iter()
+                    .map(|(k, v)| Ok((k.clone(), V::from_sdk(v)?)))
+                    .collect::<Conv<_>>()?,
+            ),
+        })
+    }
+}
+
 // ---- collections --------------------------------------------------------------------------
 
 impl<T: ToSdk> ToSdk for Vec<T> {

@@ -497,6 +497,7 @@ async fn described_services_report_missing_names_as_asked_and_keep_what_exists()
                     .into(),
             container_name: "api".into(),
             container_port: 8000,
+            advanced_configuration: None,
         }],
         "the classic load balancer attachment is left out"
     );

@@ -6,9 +6,10 @@
 
 use super::{strip, strip_filled};
 use crate::cloud::model::{
-    CapacityProviderStrategyItem, DeploymentConfiguration, DeploymentControllerType, LaunchType,
-    NetworkConfiguration, PropagateTags, SchedulingStrategy,
+    AvailabilityZoneRebalancing, CapacityProviderStrategyItem, DeploymentConfiguration,
+    DeploymentControllerType, LaunchType, NetworkConfiguration, PropagateTags, SchedulingStrategy,
 };
+use crate::manifest::service::DeploymentStrategy;
 use crate::manifest::service::{DeploymentCircuitBreaker, DeploymentController, ServiceSpec};
 use crate::manifest::task_definition::EnabledDisabled;
 
@@ -17,6 +18,11 @@ pub use crate::manifest::service::runs_on_fargate as is_fargate;
 /// The launch type of a service created with neither a launch type nor a capacity provider
 /// strategy.
 pub const LAUNCH_TYPE: LaunchType = LaunchType::Ec2;
+/// availabilityZoneRebalancing of a service created without it.
+pub const AVAILABILITY_ZONE_REBALANCING: AvailabilityZoneRebalancing =
+    AvailabilityZoneRebalancing::Enabled;
+/// The deployment strategy when none is given.
+pub const DEPLOYMENT_STRATEGY: DeploymentStrategy = DeploymentStrategy::Rolling;
 /// The scheduling strategy of a service created without one.
 pub const SCHEDULING_STRATEGY: SchedulingStrategy = SchedulingStrategy::Replica;
 /// The deployment controller ECS reports when none was asked for.
@@ -63,6 +69,8 @@ pub fn fill_service(spec: &mut ServiceSpec) {
     spec.propagate_tags.get_or_insert(PROPAGATE_TAGS);
     spec.enable_ecs_managed_tags
         .get_or_insert(ENABLE_ECS_MANAGED_TAGS);
+    spec.availability_zone_rebalancing
+        .get_or_insert(AVAILABILITY_ZONE_REBALANCING);
     for item in &mut spec.capacity_provider_strategy {
         *item = fill_strategy_item(item);
     }
@@ -118,6 +126,7 @@ pub fn fill_deployment_configuration(
             enable: false,
             rollback: false,
         });
+    dc.strategy.get_or_insert(DEPLOYMENT_STRATEGY);
     dc
 }
 
@@ -211,6 +220,7 @@ mod tests {
                     enable,
                     rollback: false,
                 }),
+                ..Default::default()
             })
     }
 

@@ -11,6 +11,8 @@ pub(super) struct Arns {
     ecs: String,
     /// `arn:aws:elasticloadbalancing:{region}:{account}:`
     elb: String,
+    /// `arn:aws:iam::{account}:`
+    iam: String,
 }
 
 impl Arns {
@@ -18,6 +20,16 @@ impl Arns {
         Arns {
             ecs: format!("arn:aws:ecs:{region}:{account}:"),
             elb: format!("arn:aws:elasticloadbalancing:{region}:{account}:"),
+            iam: format!("arn:aws:iam::{account}:"),
+        }
+    }
+
+    /// An IAM role's ARN from its name or ARN, as DescribeServices' `roleArn` reports it.
+    pub(super) fn role(&self, name_or_arn: &str) -> String {
+        if name_or_arn.starts_with("arn:") {
+            name_or_arn.to_string()
+        } else {
+            format!("{}role/{name_or_arn}", self.iam)
         }
     }
 

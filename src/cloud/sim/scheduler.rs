@@ -350,6 +350,7 @@ mod tests {
                 rollback: false,
             }),
             alarms: None,
+            ..Default::default()
         };
         assert_eq!(rolling_bounds(3, Some(&dc(50, 150))), (2, 4));
         assert_eq!(rolling_bounds(4, Some(&dc(100, 200))), (4, 8));

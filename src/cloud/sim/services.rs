@@ -453,6 +453,16 @@ impl State {
             propagate_tags: Some(input.propagate_tags.unwrap_or(PropagateTags::None)),
             enable_ecs_managed_tags: input.enable_ecs_managed_tags.unwrap_or(false),
             tags: input.tags.clone(),
+            availability_zone_rebalancing: Some(
+                input
+                    .availability_zone_rebalancing
+                    .unwrap_or(defaults::AVAILABILITY_ZONE_REBALANCING),
+            ),
+            service_registries: input.service_registries.clone(),
+            role_arn: input.role.as_deref().map(|r| self.arns.role(r)),
+            service_connect_configuration: input.service_connect_configuration.clone(),
+            volume_configurations: input.volume_configurations.clone(),
+            vpc_lattice_configurations: input.vpc_lattice_configurations.clone(),
             deployments: Vec::new(),
             events: Vec::new(),
             created_at: Some(self.timestamp()),
@@ -593,6 +603,21 @@ impl State {
         }
         if let Some(v) = input.enable_ecs_managed_tags {
             s.enable_ecs_managed_tags = v;
+        }
+        if let Some(v) = input.availability_zone_rebalancing {
+            s.availability_zone_rebalancing = Some(v);
+        }
+        if let Some(v) = &input.service_registries {
+            s.service_registries = v.clone();
+        }
+        if let Some(v) = &input.service_connect_configuration {
+            s.service_connect_configuration = Some(v.clone());
+        }
+        if let Some(v) = &input.volume_configurations {
+            s.volume_configurations = v.clone();
+        }
+        if let Some(v) = &input.vpc_lattice_configurations {
+            s.vpc_lattice_configurations = v.clone();
         }
         if new_deployment {
             self.start_deployment(&key, td.arn, load_balancers, None);

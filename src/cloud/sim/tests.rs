@@ -105,6 +105,7 @@ fn deployment(min: u32, max: u32, breaker: Option<(bool, bool)>) -> DeploymentCo
         deployment_circuit_breaker: breaker
             .map(|(enable, rollback)| DeploymentCircuitBreaker { enable, rollback }),
         alarms: None,
+        ..Default::default()
     }
 }
 
@@ -165,6 +166,7 @@ fn with_target_group(mut input: CreateService, target_group_arn: &str) -> Create
         target_group_arn: target_group_arn.into(),
         container_name: "api".into(),
         container_port: 8000,
+        advanced_configuration: None,
     }];
     input
 }

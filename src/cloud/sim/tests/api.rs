@@ -147,7 +147,10 @@ async fn services_carry_the_defaults_ecs_fills_in() {
     );
     assert_eq!(
         svc.deployment_configuration,
-        Some(deployment(100, 200, Some((false, false))))
+        Some(DeploymentConfiguration {
+            strategy: Some(crate::manifest::service::DeploymentStrategy::Rolling),
+            ..deployment(100, 200, Some((false, false)))
+        })
     );
     let nc = svc.network_configuration.as_ref().unwrap();
     assert_eq!(
@@ -175,7 +178,10 @@ async fn services_carry_the_defaults_ecs_fills_in() {
         .unwrap();
     assert_eq!(
         svc.deployment_configuration,
-        Some(deployment(50, 200, Some((false, false))))
+        Some(DeploymentConfiguration {
+            strategy: Some(crate::manifest::service::DeploymentStrategy::Rolling),
+            ..deployment(50, 200, Some((false, false)))
+        })
     );
     assert_eq!(svc.deployments.len(), 1, "no new deployment for that");
 }
