@@ -25,7 +25,8 @@
 //! # Layout
 //! In the order data flows (DESIGN.md "Flow"):
 //! - [`manifest`]: the manifest kinds, loading from directories, validation with file, line and
-//!   field for every finding.
+//!   field for every finding. The AWS API shapes they write are generated from the AWS model
+//!   (`manifest::generated`, and their SDK conversions in `cloud::aws`, by codegen/shapes.py).
 //! - [`source`]: the debounced manifest directory watcher; load snapshots and their diff.
 //! - [`cloud`]: the ECS and ELBv2 calls the operator makes, as traits, with the `aws` (AWS SDK)
 //!   and `sim` (in-process simulator) backends.
@@ -62,8 +63,13 @@
 //!   `import`, `healthcheck`, `lease create-table`).
 //!
 //! # Adding a field (of the ECS or ELBv2 API shapes)
+//! 0. A member inside a generated shape (the task definition at every depth, the service's
+//!    nested shapes) comes with the AWS model: raise the botocore pin in `codegen/shapes.json`
+//!    (and the SDK in Cargo.lock if it lacks the member), run `python3 codegen/shapes.py`, and
+//!    steps 1-2 are done; `tests/api_coverage.rs` fails for a member still not accepted. Steps
+//!    3-6 apply as for any field.
 //! 1. The manifest type in `manifest/<kind>.rs` (the JSON Schema follows); a validation rule
-//!    in `manifest/validate.rs` if it has one.
+//!    in `manifest/validate.rs` (or its `validate/` submodules) if it has one.
 //! 2. `cloud/model.rs` when the live type is not the manifest's own, both directions of
 //!    `cloud/aws/<kind>.rs`, and the simulator if it acts on the field.
 //! 3. If AWS fills it in when left out: one line in the kind's `fill_*` of

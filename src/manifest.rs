@@ -3,7 +3,8 @@
 //!
 //! - [`document`]: `apiVersion`/`kind`/`metadata`/`spec`, [`Kind`], [`ResourceKey`].
 //! - [`cluster`], [`target_group`], [`service`], [`task_definition`]: the specs, with ECS and
-//!   ELBv2 field names.
+//!   ELBv2 field names; [`generated`]: the AWS API shapes they use, generated from the AWS
+//!   model by codegen/shapes.py; [`null`]: `null` read as absent.
 //! - [`shorthand`]: map shorthand for name/value lists; scalars as strings.
 //! - [`hash`]: content hashes of manifests and specs.
 //! - [`units`]: `"1 vCPU"` / `"2 GB"` task sizes.

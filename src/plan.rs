@@ -34,6 +34,9 @@ pub const TAG_SPEC_HASH: &str = "ecs-operator/spec-hash";
 pub const TAG_TASK_DEFINITION: &str = "ecs-operator/task-definition";
 /// Tag on a service: the content hash of the revision in [`TAG_TASK_DEFINITION`].
 pub const TAG_TASK_DEFINITION_HASH: &str = "ecs-operator/task-definition-hash";
+/// Tag on a service: the value of its manifest's `ecs-operator/redeploy` annotation the
+/// operator last deployed for; another value forces a new deployment.
+pub const TAG_REDEPLOY: &str = "ecs-operator/redeploy";
 /// Tag on a service: the task definition revision whose rollout last completed, written by the
 /// controller when a rollout completes: the rollback target of a crash loop when ECS no longer
 /// lists that deployment, so a restarted controller still has it.

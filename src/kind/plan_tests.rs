@@ -566,3 +566,54 @@ fn health_is_each_kinds_own() {
     let group = key(Kind::TargetGroup, None, "shop-api");
     assert_eq!(health(&group, &observed).health, Health::Missing);
 }
+
+/// The Service manifest with `ecs-operator/redeploy: <value>`.
+fn redeploy_doc(value: &str) -> Document {
+    let text = MANIFESTS.replace(
+        "metadata: {name: api}",
+        &format!("metadata: {{name: api, annotations: {{ecs-operator/redeploy: '{value}'}}}}"),
+    );
+    docs(&text).remove(2)
+}
+
+#[test]
+fn a_changed_redeploy_annotation_forces_a_new_deployment_once() {
+    let keep = || TaskDefinitionTarget::Keep("arn:td/api:1".into());
+    // (live tag, annotation) -> forced?
+    for (live_tag, value, forced) in [
+        (None, "1", true),
+        (Some("1"), "2", true),
+        (Some("2"), "2", false),
+    ] {
+        let doc = redeploy_doc(value);
+        let mut svc = live_service(&doc, 2);
+        if let Some(v) = live_tag {
+            svc.tags.insert(TAG_REDEPLOY.into(), v.into());
+        }
+        let mut o = live_cluster("enabled", ours(&[]));
+        o.services.insert(("shop".into(), "api".into()), svc);
+        let p = svc_plan(&o, &doc, &td_plan(&doc, keep()));
+        let update = p.steps.iter().find_map(|s| match s {
+            Step::UpdateService { input, .. } => Some(input),
+            _ => None,
+        });
+        assert_eq!(
+            update.is_some_and(|u| u.force_new_deployment),
+            forced,
+            "{live_tag:?} -> {value}: {:?}",
+            p.steps
+        );
+        if forced {
+            let tagged = p.steps.iter().any(|s| {
+                matches!(s, Step::TagEcs { tags, .. } if tags.get(TAG_REDEPLOY).map(String::as_str) == Some(value))
+            });
+            assert!(
+                tagged,
+                "the value deployed for is remembered: {:?}",
+                p.steps
+            );
+        } else {
+            assert_eq!(p.status, Status::InSync, "{:?}", p.changes);
+        }
+    }
+}

@@ -22,16 +22,18 @@ use crate::cloud::model::{
     ServiceConnectConfiguration, ServiceLoadBalancer, ServiceRegistry, ServiceVolumeConfiguration,
     Tags, UpdateService, VpcLatticeConfiguration,
 };
+use crate::diff::FieldChange;
 use crate::diff::{compare, creation};
-use crate::manifest::document::ANNOTATION_SUSPEND;
+use crate::manifest::FieldPath;
+use crate::manifest::document::{ANNOTATION_REDEPLOY, ANNOTATION_SUSPEND};
 use crate::manifest::service::{DeploymentController, LoadBalancer, ServiceSpec};
 use crate::manifest::task_definition::TaskDefinition;
 use crate::manifest::{Document, Kind, Manifest, ResourceKey, Spec};
 use crate::observe::{Observed, Read, Wanted};
 use crate::plan::{
-    LoadBalancerRef, PlanContext, ResourcePlan, Status, Step, TAG_SPEC_HASH, TAG_TASK_DEFINITION,
-    TAG_TASK_DEFINITION_HASH, hash, ownership_problem, ownership_tags, prefixed, push_ecs_tags,
-    replacement_problem,
+    LoadBalancerRef, PlanContext, ResourcePlan, Status, Step, TAG_REDEPLOY, TAG_SPEC_HASH,
+    TAG_TASK_DEFINITION, TAG_TASK_DEFINITION_HASH, hash, ownership_problem, ownership_tags,
+    prefixed, push_ecs_tags, replacement_problem,
 };
 
 /// The Service kind.
@@ -453,6 +455,12 @@ pub fn plan_with(
         ownership_tags(ctx, doc, tag_map(&spec.tags)),
     );
     let spec_hash = hash(&(&desired, &td.hash));
+    let redeploy = doc
+        .manifest
+        .metadata
+        .annotations
+        .get(ANNOTATION_REDEPLOY)
+        .map(|v| v.0.clone());
     let live = observed.services.get(&(spec.cluster.clone(), name.clone()));
     let Some(live) = live else {
         let mut p = ResourcePlan::new(doc, Status::Create);
@@ -464,6 +472,9 @@ pub fn plan_with(
         tags.insert(TAG_SPEC_HASH.into(), spec_hash.clone());
         tags.insert(TAG_TASK_DEFINITION.into(), task_definition.clone());
         tags.insert(TAG_TASK_DEFINITION_HASH.into(), td.hash.clone());
+        if let Some(v) = &redeploy {
+            tags.insert(TAG_REDEPLOY.into(), v.clone());
+        }
         p.steps.push(Step::CreateService {
             input: CreateService {
                 cluster: spec.cluster.clone(),
@@ -508,6 +519,14 @@ pub fn plan_with(
         return p;
     }
     let mut update = update_request(&changes, &desired, spec, name);
+    if redeploy.is_some() && live.tags.get(TAG_REDEPLOY) != redeploy.as_ref() {
+        update.force_new_deployment = true;
+        changes.push(FieldChange {
+            path: FieldPath::parse("metadata.annotations").key(ANNOTATION_REDEPLOY),
+            old: live.tags.get(TAG_REDEPLOY).map(|v| v.clone().into()),
+            new: redeploy.clone().map(Into::into),
+        });
+    }
     let load_balancers = changed_fields(&changes)
         .contains("loadBalancers")
         .then(|| refs.clone());
@@ -543,6 +562,9 @@ pub fn plan_with(
         want_tags.insert(TAG_SPEC_HASH.into(), spec_hash);
         want_tags.insert(TAG_TASK_DEFINITION.into(), td.revision());
         want_tags.insert(TAG_TASK_DEFINITION_HASH.into(), td.hash.clone());
+        if let Some(v) = &redeploy {
+            want_tags.insert(TAG_REDEPLOY.into(), v.clone());
+        }
         push_ecs_tags(&mut p, &live.arn, &live.tags, &want_tags, &desired.tags);
     }
     p.changes = changes;

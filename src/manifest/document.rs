@@ -19,7 +19,10 @@ pub const ANNOTATION_SUSPEND: &str = "ecs-operator/suspend";
 /// Annotation that lets the operator take over an existing resource it did not create.
 pub const ANNOTATION_ADOPT: &str = "ecs-operator/adopt";
 /// Every annotation under the `ecs-operator/` prefix the operator knows.
-pub const KNOWN_ANNOTATIONS: &[&str] = &[ANNOTATION_SUSPEND, ANNOTATION_ADOPT];
+pub const KNOWN_ANNOTATIONS: &[&str] = &[ANNOTATION_SUSPEND, ANNOTATION_ADOPT, ANNOTATION_REDEPLOY];
+/// Annotation of a Service: when its value changes, the operator starts a new deployment
+/// (UpdateService forceNewDeployment), like `kubectl rollout restart`.
+pub const ANNOTATION_REDEPLOY: &str = "ecs-operator/redeploy";
 
 /// The kinds of resource a manifest can describe.
 #[derive(

@@ -1,5 +1,4 @@
-//! Rules for the container and task definition members ECS refuses in some settings: a
-//! container without memory when the task has none (EC2), what
+//! Rules for the container and task definition members ECS refuses in some settings: what
 //! Fargate or awsvpc networking does not allow (privileged, devices, links, docker volumes,
 //! DNS and host settings, GPUs, tmpfs and swap), FireLens options without a log router, more
 //! than one log router, and an App Mesh proxy naming a container that does not exist.
@@ -24,18 +23,6 @@ impl Report<'_> {
         };
         for (i, c) in td.container_definitions.iter().enumerate() {
             let cp = format!("{base}.containerDefinitions[{i}]");
-            if !fargate
-                && td.memory.is_none()
-                && c.memory.is_none()
-                && c.memory_reservation.is_none()
-            {
-                self.error(
-                    &format!("{cp}.memory"),
-                    "container-memory",
-                    "without task-level memory, ECS needs memory or memoryReservation (MiB) on \
-                     every container",
-                );
-            }
             if fargate && c.privileged == Some(true) {
                 self.error(
                     &format!("{cp}.privileged"),
