@@ -479,6 +479,9 @@ pub struct TargetGroup {
     pub health_check: TargetGroupHealthCheck,
     /// Load balancers forwarding to it.
     pub load_balancer_arns: Vec<String>,
+    /// Target optimizer control port.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_control_port: Option<u32>,
 }
 
 /// CreateTargetGroup input.
@@ -500,6 +503,8 @@ pub struct CreateTargetGroup {
     pub ip_address_type: Option<IpAddressType>,
     /// Health check settings (unset fields take ELBv2 defaults).
     pub health_check: TargetGroupHealthCheck,
+    /// Target optimizer control port.
+    pub target_control_port: Option<u32>,
     /// Tags.
     pub tags: Tags,
 }

@@ -421,6 +421,7 @@ mod tests {
                 }),
             },
             load_balancer_arns: vec![],
+            target_control_port: None,
         }
     }
 

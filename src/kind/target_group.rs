@@ -81,6 +81,7 @@ pub const TARGET_GROUP_IMMUTABLE: &[&str] = &[
     "vpcId",
     "targetType",
     "ipAddressType",
+    "targetControlPort",
 ];
 
 /// The target group fields the operator manages, with ELBv2's defaults.
@@ -99,6 +100,9 @@ pub struct TargetGroupView {
     pub target_type: Option<TargetType>,
     /// IP address type (needs replacement to change).
     pub ip_address_type: Option<IpAddressType>,
+    /// Target optimizer control port (needs replacement to change).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_control_port: Option<u32>,
     /// Health check with every default filled in.
     pub health_check: TargetGroupHealthCheck,
     /// The attributes the manifest sets.
@@ -118,6 +122,7 @@ pub fn desired_target_group(spec: &TargetGroupSpec, tags: Tags) -> TargetGroupVi
         vpc_id: s.vpc_id,
         target_type: s.target_type,
         ip_address_type: s.ip_address_type,
+        target_control_port: s.target_control_port,
         health_check: s.health_check.unwrap_or_default(),
         attributes: s.attributes.into_iter().map(|(k, v)| (k, v.0)).collect(),
         tags,
@@ -164,6 +169,7 @@ pub fn spec_of_live(
             .map(|(k, v)| (k.clone(), Scalar(v.clone())))
             .collect(),
         tags: user_tags(tags),
+        target_control_port: live.target_control_port,
     }
 }
 
@@ -224,6 +230,7 @@ pub fn plan(
                 target_type: spec.target_type,
                 ip_address_type: spec.ip_address_type,
                 health_check: spec.health_check.clone().unwrap_or_default(),
+                target_control_port: spec.target_control_port,
                 tags: want_tags,
             },
             attributes: desired.attributes.clone(),
@@ -355,7 +362,12 @@ mod tests {
 
     #[test]
     fn every_view_field_has_a_modify_call_or_is_immutable_or_tags() {
-        let d = desired_target_group(&TargetGroupSpec::default(), own_tags());
+        // Every optional view field set, so that each is serialized.
+        let spec = TargetGroupSpec {
+            target_control_port: Some(7000),
+            ..TargetGroupSpec::default()
+        };
+        let d = desired_target_group(&spec, own_tags());
         let covered: Vec<&str> = UPDATE_TARGET_GROUP
             .iter()
             .map(|(f, _)| *f)

@@ -368,4 +368,61 @@ mod tests {
         assert_eq!(td.family.as_deref(), Some("api"));
         assert_eq!(td.requires_compatibilities, [Compatibility::Fargate]);
     }
+
+    /// The every-member fixture (codegen/shapes.py), as ECS stores it once registered.
+    fn every_member() -> TaskDefinition {
+        let json =
+            include_str!("../../tests/fixtures/every-member/RegisterTaskDefinitionRequest.json");
+        let mut td: TaskDefinition = serde_json::from_str(json).expect("the fixture parses");
+        td.family = Some("api".into());
+        defaults::fill_task_definition(&mut td);
+        td
+    }
+
+    #[test]
+    fn import_keeps_every_member_and_plans_nothing_after() {
+        let live = every_member();
+        let spec = ServiceSpec {
+            cluster: "shop".into(),
+            ..ServiceSpec::default()
+        };
+        let imported = import(&live, "api", &spec);
+        let spec = ServiceSpec {
+            task_definition: imported,
+            ..spec
+        };
+        assert_eq!(
+            compare(
+                &task_definition(&live),
+                &task_definition(&desired_task_definition("api", &spec))
+            ),
+            vec![],
+            "what import writes is the revision it read, member for member"
+        );
+    }
+
+    #[test]
+    fn a_change_of_any_member_is_a_difference() {
+        let live = task_definition(&every_member());
+        let mut changed = serde_json::to_value(&live).unwrap();
+        let c = &mut changed["containerDefinitions"][0];
+        c["firelensConfiguration"]["options"]["key1"] = "other".into();
+        c["linuxParameters"]["devices"][0]["hostPath"] = "/dev/other".into();
+        changed["proxyConfiguration"]["containerName"] = "other".into();
+        let changed: TaskDefinition = serde_json::from_value(changed).unwrap();
+        let paths: Vec<String> = compare(&live, &task_definition(&changed))
+            .iter()
+            .map(|c| c.path.to_string())
+            .collect();
+        assert_eq!(paths.len(), 3, "{paths:?}");
+        assert!(
+            paths.iter().any(|p| p.contains("firelensConfiguration")),
+            "{paths:?}"
+        );
+        assert!(paths.iter().any(|p| p.contains("devices")), "{paths:?}");
+        assert!(
+            paths.iter().any(|p| p.contains("proxyConfiguration")),
+            "{paths:?}"
+        );
+    }
 }

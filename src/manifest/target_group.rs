@@ -18,7 +18,8 @@ pub const MAX_NAME_LEN: usize = 32;
 #[serde(rename_all = "camelCase")]
 #[schemars(deny_unknown_fields)]
 pub struct TargetGroupSpec {
-    /// `HTTP`, `HTTPS`, `TCP`, `TLS`, `UDP`, `TCP_UDP` or `GENEVE` (none for lambda).
+    /// `HTTP`, `HTTPS`, `TCP`, `TLS`, `UDP`, `TCP_UDP`, `GENEVE`, `QUIC` or `TCP_QUIC` (none for
+    /// lambda).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub protocol: Option<TargetGroupProtocol>,
     /// `HTTP1` (default), `HTTP2` or `GRPC` for HTTP/HTTPS groups.
@@ -46,6 +47,10 @@ pub struct TargetGroupSpec {
     /// Tags (list or map).
     #[serde(default, skip_serializing_if = "Tags::is_empty")]
     pub tags: Tags,
+    /// The port the target control agent and the load balancer exchange management traffic on
+    /// (the target optimizer); set at creation only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_control_port: Option<u32>,
 }
 
 /// Target group protocol.
@@ -66,6 +71,10 @@ pub enum TargetGroupProtocol {
     TcpUdp,
     /// GENEVE (Gateway Load Balancer).
     Geneve,
+    /// QUIC (Network Load Balancer).
+    Quic,
+    /// TCP and QUIC (Network Load Balancer).
+    TcpQuic,
 }
 
 /// HTTP protocol version.

@@ -185,7 +185,7 @@ pub(super) mod target_group {
 
     enum_pair!(protocol_to_sdk, protocol_from_sdk, m::TargetGroupProtocol, sdk::ProtocolEnum, [
         Http <=> Http, Https <=> Https, Tcp <=> Tcp, Tls <=> Tls, Udp <=> Udp, TcpUdp <=> TcpUdp,
-        Geneve <=> Geneve,
+        Geneve <=> Geneve, Quic <=> Quic, TcpQuic <=> TcpQuic,
     ]);
     enum_pair!(target_type_to_sdk, target_type_from_sdk, m::TargetType, sdk::TargetTypeEnum, [
         Instance <=> Instance, Ip <=> Ip, Lambda <=> Lambda, Alb <=> Alb,

@@ -94,6 +94,7 @@ pub(super) fn create_input(input: &CreateTargetGroup) -> Conv<CreateTargetGroupI
         .set_vpc_id(input.vpc_id.clone())
         .set_target_type(input.target_type.map(target_type_to_sdk))
         .set_ip_address_type(input.ip_address_type.map(ip_address_type_to_sdk))
+        .set_target_control_port(opt_i32(input.target_control_port, "targetControlPort")?)
         .set_tags(super::convert::non_empty(elb_tags(&input.tags)));
     Ok(with_health_check!(builder, hc))
 }
@@ -147,6 +148,7 @@ pub(super) fn target_group_from_sdk(tg: &sdk::TargetGroup) -> Conv<TargetGroup> 
             known
         }),
         port: opt_u32(tg.port(), "port")?,
+        target_control_port: opt_u32(tg.target_control_port(), "targetControlPort")?,
         vpc_id: tg.vpc_id().map(str::to_owned),
         target_type: tg.target_type().and_then(|t| {
             let v = target_type_from_sdk(t);

@@ -858,6 +858,7 @@ async fn a_created_target_group_carries_the_flattened_health_check_and_tags() {
         target_type: Some(TargetType::Ip),
         ip_address_type: Some(IpAddressType::Ipv4),
         health_check: health_check.clone(),
+        target_control_port: None,
         tags: [("managed-by".to_owned(), "ecs-operator".to_owned())].into(),
     };
 

@@ -303,6 +303,7 @@ impl State {
             protocol: input.protocol,
             protocol_version,
             port: input.port,
+            target_control_port: input.target_control_port,
             vpc_id: input.vpc_id.clone(),
             target_type: Some(target_type),
             ip_address_type: Some(
