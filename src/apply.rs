@@ -149,6 +149,21 @@ async fn run(
             cloud.ecs.update_cluster_settings(cluster, settings).await?;
             format!("UpdateCluster {cluster} settings")
         }
+        Step::UpdateClusterConfiguration {
+            cluster,
+            configuration,
+            service_connect_defaults,
+        } => {
+            cloud
+                .ecs
+                .update_cluster_configuration(
+                    cluster,
+                    configuration.as_ref(),
+                    service_connect_defaults.as_ref(),
+                )
+                .await?;
+            format!("UpdateCluster {cluster} configuration")
+        }
         Step::PutClusterCapacityProviders {
             cluster,
             providers,

@@ -68,6 +68,14 @@ pub trait Ecs: Send + Sync {
         cluster: &str,
         settings: &BTreeMap<String, String>,
     ) -> CloudResult<Cluster>;
+    /// UpdateCluster: sets the configuration and the Service Connect defaults given (`None`
+    /// leaves one as it is).
+    async fn update_cluster_configuration(
+        &self,
+        cluster: &str,
+        configuration: Option<&model::ClusterConfiguration>,
+        service_connect_defaults: Option<&model::ClusterServiceConnectDefaultsRequest>,
+    ) -> CloudResult<Cluster>;
     /// PutClusterCapacityProviders: replaces providers and default strategy.
     async fn put_cluster_capacity_providers(
         &self,

@@ -80,6 +80,15 @@ pub enum Step {
         /// Settings to set.
         settings: BTreeMap<String, String>,
     },
+    /// UpdateCluster configuration and Service Connect defaults.
+    UpdateClusterConfiguration {
+        /// Cluster name.
+        cluster: String,
+        /// The configuration to set (`None`: left as it is).
+        configuration: Option<crate::cloud::model::ClusterConfiguration>,
+        /// The Service Connect defaults to set (`None`: left as it is).
+        service_connect_defaults: Option<crate::cloud::model::ClusterServiceConnectDefaultsRequest>,
+    },
     /// PutClusterCapacityProviders.
     PutClusterCapacityProviders {
         /// Cluster name.
@@ -168,6 +177,7 @@ impl Step {
         match self {
             Step::CreateCluster(_) => "CreateCluster",
             Step::UpdateClusterSettings { .. } => "UpdateCluster",
+            Step::UpdateClusterConfiguration { .. } => "UpdateCluster",
             Step::PutClusterCapacityProviders { .. } => "PutClusterCapacityProviders",
             Step::TagEcs { .. } => "TagResource",
             Step::UntagEcs { .. } => "UntagResource",

@@ -257,6 +257,23 @@ impl Ecs for Layered {
             .await
     }
 
+    async fn update_cluster_configuration(
+        &self,
+        cluster: &str,
+        configuration: Option<&crate::cloud::model::ClusterConfiguration>,
+        service_connect_defaults: Option<
+            &crate::cloud::model::ClusterServiceConnectDefaultsRequest,
+        >,
+    ) -> CloudResult<Cluster> {
+        let call = self.inner.ecs.update_cluster_configuration(
+            cluster,
+            configuration,
+            service_connect_defaults,
+        );
+        self.run(Operation::UpdateCluster, Resource::One(cluster), call)
+            .await
+    }
+
     async fn update_cluster_settings(
         &self,
         cluster: &str,

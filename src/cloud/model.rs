@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
+pub use crate::manifest::cluster::{ClusterConfiguration, ClusterServiceConnectDefaultsRequest};
 pub use crate::manifest::service::{
     AdvancedConfiguration, AvailabilityZoneRebalancing, CapacityProviderStrategyItem,
     DeploymentConfiguration, DeploymentControllerType, LaunchType, NetworkConfiguration,
@@ -65,6 +66,12 @@ pub struct Cluster {
     pub active_services_count: u32,
     /// Running tasks.
     pub running_tasks_count: u32,
+    /// ECS Exec and managed storage configuration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub configuration: Option<ClusterConfiguration>,
+    /// Service Connect default namespace (its ARN).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_connect_defaults: Option<ClusterServiceConnectDefaultsRequest>,
 }
 
 impl Cluster {
@@ -87,6 +94,10 @@ pub struct CreateCluster {
     pub default_capacity_provider_strategy: Vec<CapacityProviderStrategyItem>,
     /// Tags.
     pub tags: Tags,
+    /// ECS Exec and managed storage configuration.
+    pub configuration: Option<ClusterConfiguration>,
+    /// Service Connect default namespace.
+    pub service_connect_defaults: Option<ClusterServiceConnectDefaultsRequest>,
 }
 
 // ---------------------------------------------------------------------------------------------

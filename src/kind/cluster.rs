@@ -73,6 +73,12 @@ pub struct ClusterView {
     pub default_capacity_provider_strategy: Vec<CapacityProviderStrategyItem>,
     /// Managed tags.
     pub tags: Tags,
+    /// ECS Exec and managed storage configuration.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub configuration: Option<model::ClusterConfiguration>,
+    /// Service Connect default namespace.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_connect_defaults: Option<model::ClusterServiceConnectDefaultsRequest>,
 }
 
 /// The view of a Cluster manifest.
@@ -86,6 +92,8 @@ pub fn desired_cluster(spec: &ClusterSpec, tags: Tags) -> ClusterView {
         capacity_providers: sorted(spec.capacity_providers.clone()),
         default_capacity_provider_strategy: strategy(&spec.default_capacity_provider_strategy),
         tags,
+        configuration: spec.configuration.clone(),
+        service_connect_defaults: spec.service_connect_defaults.clone(),
     }
 }
 
@@ -120,6 +128,8 @@ pub fn spec_of_live(live: &model::Cluster, settings: &BTreeMap<String, String>) 
         capacity_providers: sorted(live.capacity_providers.clone()),
         default_capacity_provider_strategy: live.default_capacity_provider_strategy.clone(),
         tags: user_tags(&live.tags),
+        configuration: live.configuration.clone(),
+        service_connect_defaults: live.service_connect_defaults.clone(),
     }
 }
 
@@ -134,6 +144,13 @@ pub const UPDATE_CLUSTER: &[(&[&str], Request)] = &[
     (&["settings"], |d, name| Step::UpdateClusterSettings {
         cluster: name.to_string(),
         settings: d.settings.clone(),
+    }),
+    (&["configuration", "serviceConnectDefaults"], |d, name| {
+        Step::UpdateClusterConfiguration {
+            cluster: name.to_string(),
+            configuration: d.configuration.clone(),
+            service_connect_defaults: d.service_connect_defaults.clone(),
+        }
     }),
     (
         &["capacityProviders", "defaultCapacityProviderStrategy"],
@@ -179,6 +196,8 @@ pub fn plan(
             capacity_providers: desired.capacity_providers.clone(),
             default_capacity_provider_strategy: desired.default_capacity_provider_strategy.clone(),
             tags,
+            configuration: desired.configuration.clone(),
+            service_connect_defaults: desired.service_connect_defaults.clone(),
         }));
         p.changes = creation(&desired);
         return p;

@@ -3,6 +3,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use super::generated::{ClusterConfiguration, ClusterServiceConnectDefaultsRequest};
 use super::service::CapacityProviderStrategyItem;
 use super::shorthand::{NameValue, PairList, Tags};
 
@@ -24,6 +25,13 @@ pub struct ClusterSpec {
     /// Tags (list or map).
     #[serde(default, skip_serializing_if = "Tags::is_empty")]
     pub tags: Tags,
+    /// ECS Exec logging and encryption, managed storage encryption.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub configuration: Option<ClusterConfiguration>,
+    /// The Cloud Map namespace Service Connect services use by default (its ARN: DescribeClusters
+    /// reports the ARN, so a name cannot be compared with it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_connect_defaults: Option<ClusterServiceConnectDefaultsRequest>,
 }
 
 /// Setting names ECS knows, with their allowed values.

@@ -84,7 +84,7 @@ pub(crate) fn decode(text: &str) -> Decoded {
     };
     let header_ok = check_header(&doc, &mut out.problems);
     let spec = match doc.spec {
-        Some(RawSpec::Typed(spec)) => Some(spec),
+        Some(RawSpec::Typed(spec)) => Some(*spec),
         Some(RawSpec::Deferred(value)) => match doc.kind.as_deref().and_then(Kind::parse) {
             Some(kind) => decode_deferred(kind, value, &mut out.problems),
             None => None,
@@ -322,7 +322,7 @@ struct RawDoc {
 }
 
 enum RawSpec {
-    Typed(Spec),
+    Typed(Box<Spec>),
     Deferred(serde_yaml::Value),
 }
 
@@ -358,7 +358,9 @@ impl<'de> Visitor<'de> for RawVisitor {
                 "metadata" => doc.metadata = Some(map.next_value()?),
                 "spec" => {
                     doc.spec = Some(match doc.kind.as_deref().and_then(Kind::parse) {
-                        Some(kind) => RawSpec::Typed(map.next_value_seed(SpecSeed(kind))?),
+                        Some(kind) => {
+                            RawSpec::Typed(Box::new(map.next_value_seed(SpecSeed(kind))?))
+                        }
                         None => RawSpec::Deferred(map.next_value()?),
                     })
                 }

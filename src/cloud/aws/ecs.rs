@@ -152,6 +152,22 @@ impl Ecs for AwsEcs {
             .set_capacity_providers(super::convert::non_empty(input.capacity_providers.clone()))
             .set_default_capacity_provider_strategy(super::convert::non_empty(strategy))
             .set_tags(super::convert::non_empty(ecs_tags(&input.tags)))
+            .set_configuration(
+                input
+                    .configuration
+                    .as_ref()
+                    .map(super::shape_conv::ToSdk::to_sdk)
+                    .transpose()
+                    .map_err(at(OP))?,
+            )
+            .set_service_connect_defaults(
+                input
+                    .service_connect_defaults
+                    .as_ref()
+                    .map(super::shape_conv::ToSdk::to_sdk)
+                    .transpose()
+                    .map_err(at(OP))?,
+            )
             .send()
             .await
             .map_err(sdk_error(OP))?;
@@ -170,6 +186,37 @@ impl Ecs for AwsEcs {
             .update_cluster()
             .cluster(cluster)
             .set_settings(Some(cluster_settings(settings)))
+            .send()
+            .await
+            .map_err(sdk_error(OP))?;
+        cluster_from_sdk(present(OP, out.cluster(), "cluster")?).map_err(at(OP))
+    }
+
+    async fn update_cluster_configuration(
+        &self,
+        cluster: &str,
+        configuration: Option<&crate::cloud::model::ClusterConfiguration>,
+        service_connect_defaults: Option<
+            &crate::cloud::model::ClusterServiceConnectDefaultsRequest,
+        >,
+    ) -> CloudResult<Cluster> {
+        use super::shape_conv::ToSdk;
+        const OP: &str = "UpdateCluster";
+        debug!(operation = OP, cluster);
+        let configuration = configuration
+            .map(ToSdk::to_sdk)
+            .transpose()
+            .map_err(at(OP))?;
+        let defaults = service_connect_defaults
+            .map(ToSdk::to_sdk)
+            .transpose()
+            .map_err(at(OP))?;
+        let out = self
+            .client
+            .update_cluster()
+            .cluster(cluster)
+            .set_configuration(configuration)
+            .set_service_connect_defaults(defaults)
             .send()
             .await
             .map_err(sdk_error(OP))?;

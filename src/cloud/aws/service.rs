@@ -107,6 +107,17 @@ pub(super) fn cluster_from_sdk(c: &sdk::Cluster) -> Conv<Cluster> {
         tags: tags_from_ecs(c.tags()),
         active_services_count: to_u32(c.active_services_count(), "activeServicesCount")?,
         running_tasks_count: to_u32(c.running_tasks_count(), "runningTasksCount")?,
+        configuration: c
+            .configuration()
+            .and_then(|v| lenient_member(c.cluster_name().unwrap_or_default(), "configuration", v)),
+        service_connect_defaults: c
+            .service_connect_defaults()
+            .and_then(|d| d.namespace())
+            .map(
+                |namespace| crate::cloud::model::ClusterServiceConnectDefaultsRequest {
+                    namespace: namespace.to_owned(),
+                },
+            ),
     })
 }
 

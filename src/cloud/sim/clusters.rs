@@ -135,6 +135,8 @@ impl State {
                 tags: input.tags.clone(),
                 active_services_count: 0,
                 running_tasks_count: 0,
+                configuration: input.configuration.clone(),
+                service_connect_defaults: input.service_connect_defaults.clone(),
             };
             self.clusters.insert(input.name.clone(), cluster);
         }
@@ -153,6 +155,30 @@ impl State {
         check_settings(OP, settings)?;
         if let Some(c) = self.clusters.get_mut(&name) {
             c.settings.extend(settings.clone());
+        }
+        self.cluster_view(&name).ok_or_else(|| {
+            CloudError::from_code(OP, "ClusterNotFoundException", "Cluster not found.")
+        })
+    }
+
+    /// UpdateCluster with a configuration and/or Service Connect defaults.
+    pub(super) fn update_cluster_configuration(
+        &mut self,
+        cluster: &str,
+        configuration: Option<&crate::cloud::model::ClusterConfiguration>,
+        service_connect_defaults: Option<
+            &crate::cloud::model::ClusterServiceConnectDefaultsRequest,
+        >,
+    ) -> CloudResult<Cluster> {
+        const OP: &str = "UpdateCluster";
+        let name = self.cluster_key(OP, cluster)?;
+        if let Some(c) = self.clusters.get_mut(&name) {
+            if let Some(v) = configuration {
+                c.configuration = Some(v.clone());
+            }
+            if let Some(v) = service_connect_defaults {
+                c.service_connect_defaults = Some(v.clone());
+            }
         }
         self.cluster_view(&name).ok_or_else(|| {
             CloudError::from_code(OP, "ClusterNotFoundException", "Cluster not found.")

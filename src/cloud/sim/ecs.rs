@@ -37,6 +37,19 @@ impl Ecs for Endpoints {
         })
     }
 
+    async fn update_cluster_configuration(
+        &self,
+        cluster: &str,
+        configuration: Option<&crate::cloud::model::ClusterConfiguration>,
+        service_connect_defaults: Option<
+            &crate::cloud::model::ClusterServiceConnectDefaultsRequest,
+        >,
+    ) -> CloudResult<Cluster> {
+        self.0.serve(Operation::UpdateCluster, |s| {
+            s.update_cluster_configuration(cluster, configuration, service_connect_defaults)
+        })
+    }
+
     async fn put_cluster_capacity_providers(
         &self,
         cluster: &str,
