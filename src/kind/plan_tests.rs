@@ -617,3 +617,24 @@ fn a_changed_redeploy_annotation_forces_a_new_deployment_once() {
         }
     }
 }
+
+#[test]
+fn removing_the_network_configuration_is_blocked_with_the_reason() {
+    let text = MANIFESTS.replace(
+        "  networkConfiguration:\n    awsvpcConfiguration: {subnets: [subnet-a]}\n",
+        "",
+    );
+    let without = docs(&text).remove(2);
+    let live = live_service(&svc_doc(), 2); // still has its network configuration
+    let mut o = live_cluster("enabled", ours(&[]));
+    o.services.insert(("shop".into(), "api".into()), live);
+    let p = svc_plan(
+        &o,
+        &without,
+        &td_plan(&without, TaskDefinitionTarget::Keep("arn:td/api:1".into())),
+    );
+    assert_eq!(p.status, Status::Blocked, "{:?}", p.steps);
+    assert!(p.steps.is_empty());
+    let reason = p.reason.unwrap_or_default();
+    assert!(reason.contains("cannot remove"), "{reason}");
+}

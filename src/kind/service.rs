@@ -518,6 +518,19 @@ pub fn plan_with(
         p.changes = changes;
         return p;
     }
+    // UpdateService cannot remove a network configuration: say so rather than plan a change
+    // that never reaches AWS.
+    if desired.network_configuration.is_none() && live_view.network_configuration.is_some() {
+        let mut p = ResourcePlan::blocked(
+            doc,
+            "spec.networkConfiguration was removed, but ECS cannot remove a service's network \
+             configuration with UpdateService; put it back, or delete the service by hand and \
+             apply again"
+                .to_string(),
+        );
+        p.changes = changes;
+        return p;
+    }
     let mut update = update_request(&changes, &desired, spec, name);
     if redeploy.is_some() && live.tags.get(TAG_REDEPLOY) != redeploy.as_ref() {
         update.force_new_deployment = true;
