@@ -45,6 +45,9 @@ DEFAULTS = {
     "retries": 3,
     "networkMode": "bridge",
 }
+# What moto 5.2.1 does not report back (README, "Conformance"): a diff of only these on moto is
+# a moto gap, listed apart, not a failure.
+MOTO_GAPS = ("spec.volumeConfigurations",)
 # Members that only describe a registered revision, and those the wrapper decides.
 IGNORED = {"taskDefinitionArn", "revision", "status", "requiresAttributes", "compatibilities",
            "registeredAt", "registeredBy", "deregisteredAt", "family"}
@@ -105,6 +108,12 @@ def wrap(td, name, directory, subnet):
         spec["networkConfiguration"] = {"awsvpcConfiguration": {"subnets": [subnet],
                                                                 "securityGroups": [group]}}
     # Otherwise no launchType: ECS's default (EC2) is what such a file expects.
+    at_launch = [v["name"] for v in td.get("volumes", []) if v.get("configuredAtLaunch")]
+    if at_launch:  # ECS needs the service to configure them
+        spec["volumeConfigurations"] = [
+            {"name": n, "managedEBSVolume": {
+                "roleArn": "arn:aws:iam::123456789012:role/ecsInfrastructureRole", "sizeInGiB": 10}}
+            for n in at_launch]
     os.makedirs(directory, exist_ok=True)
     with open(os.path.join(directory, "cluster.yaml"), "w") as f:
         f.write("apiVersion: ecs-operator/v1\nkind: Cluster\nmetadata:\n  name: rw\nspec: {}\n")
@@ -231,6 +240,10 @@ def check(path, backend, endpoint, subnet, work, verbose):
         return "apply failed", out
     code, out = run(["diff", src] + common, env)
     if code != 0:
+        fields = [l.strip().split(":")[0] for l in out.splitlines()
+                  if l.strip().startswith(("spec.", "metadata."))]
+        if backend == "moto" and fields and all(f.startswith(MOTO_GAPS) for f in fields):
+            return "moto gap", out
         return "diff not clean", out
     imported = os.path.join(directory, "imported")
     code, out = run(["import", "--cluster", "rw", "--out", imported] + common, env)
@@ -277,13 +290,15 @@ def main():
             print("     " + detail.replace("\n", "\n     ")[:3000])
         if result == "refused":
             print("     " + detail.splitlines()[0][:300] if detail else "")
-        if result not in ("ok", "refused"):
+        if result not in ("ok", "refused", "moto gap"):
             bad += 1
     for backend in backends:
         ok = sum(1 for (b, _), (r, _) in results.items() if b == backend and r == "ok")
         refused = sum(1 for (b, _), (r, _) in results.items() if b == backend and r == "refused")
+        gaps = sum(1 for (b, _), (r, _) in results.items() if b == backend and r == "moto gap")
         print(f"{backend}: {ok} of {len(files)} passed, {refused} refused by validation, "
-              f"{len(files) - ok - refused} failed")
+              f"{gaps} differ only where moto does not report a field, "
+              f"{len(files) - ok - refused - gaps} failed")
     shutil.rmtree(work, ignore_errors=True)
     sys.exit(1 if bad else 0)
 
