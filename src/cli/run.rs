@@ -56,6 +56,22 @@ pub struct RunArgs {
         default_value = "0.0.0.0:9090"
     )]
     pub metrics_addr: SocketAddr,
+    /// Time a client has to send a request's head to the HTTP endpoints (also how long an
+    /// idle keep-alive connection stays open).
+    #[arg(long, env = "ECS_OPERATOR_HTTP_HEADER_TIMEOUT", default_value = "5s", value_parser = humantime::parse_duration)]
+    pub http_header_timeout: Duration,
+    /// Time one HTTP request may take, its body included (then 503).
+    #[arg(long, env = "ECS_OPERATOR_HTTP_REQUEST_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub http_request_timeout: Duration,
+    /// HTTP connections open at once; at the cap a new one closes the oldest idle one.
+    #[arg(long, env = "ECS_OPERATOR_HTTP_MAX_CONNECTIONS", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..))]
+    pub http_max_connections: u32,
+    /// Requests served on one keep-alive connection before it is closed.
+    #[arg(long, env = "ECS_OPERATOR_HTTP_MAX_REQUESTS_PER_CONNECTION", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
+    pub http_max_requests_per_connection: u32,
+    /// Age after which an HTTP connection is closed (after its request in flight).
+    #[arg(long, env = "ECS_OPERATOR_HTTP_MAX_CONNECTION_AGE", default_value = "10m", value_parser = humantime::parse_duration)]
+    pub http_max_connection_age: Duration,
     /// Time between full syncs that heal drift (jittered by 10 %).
     #[arg(long, env = "ECS_OPERATOR_RESYNC", default_value = "5m", value_parser = humantime::parse_duration)]
     pub resync: Duration,
@@ -224,6 +240,13 @@ pub async fn run(
             let metrics = metrics.clone();
             Arc::new(move || metrics.encode())
         }),
+        limits: crate::controller::server::HttpLimits {
+            header_read_timeout: args.http_header_timeout,
+            request_timeout: args.http_request_timeout,
+            max_connections: args.http_max_connections as usize,
+            max_requests_per_connection: args.http_max_requests_per_connection as usize,
+            max_connection_age: args.http_max_connection_age,
+        },
     };
     let result = run_controller(
         connected.cloud.clone(),

@@ -92,6 +92,7 @@ impl Controller {
             self.restore(&key, desired.content(&key).unwrap_or_default(), &observed);
             if plan.is_in_sync() {
                 self.in_sync(&plan, desired, &observed)
+                    .observed()
                     .write(&self.status, &key);
                 continue;
             }
@@ -111,6 +112,7 @@ impl Controller {
                         .sync(SyncStatus::OutOfSync)
                         .health(Health::Degraded)
                         .message(HELD_BACK_MESSAGE)
+                        .observed()
                         .write(&self.status, &key);
                 }
                 continue;
@@ -135,7 +137,8 @@ impl Controller {
             let mut record = Record::default()
                 .file(plan.file.clone())
                 .sync(sync)
-                .changes(changes);
+                .changes(changes)
+                .observed();
             if !self.memory.is_following(&key) {
                 record = record.health(live_health(&key, &observed).0);
             }

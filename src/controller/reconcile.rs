@@ -239,12 +239,18 @@ impl Controller {
             s.loaded_at = Some(now_rfc3339());
             s.last_error = None;
         });
-        // A changed manifest may be applied again (held back or stalled before).
+        // A changed manifest may be applied again (held back or stalled before), and what
+        // differed was the old manifest's: cleared now, recomputed by the reconcile queued.
         for key in &changes.changed {
             self.memory.with(key, |m| {
                 m.held_back = None;
                 m.stalled = None;
             });
+            if self.status.get(key).is_some() {
+                Record::default()
+                    .changes(Vec::new())
+                    .write(&self.status, key);
+            }
         }
         *self.desired.write().unwrap_or_else(|e| e.into_inner()) = next;
         let keys: BTreeSet<ResourceKey> = changes
@@ -306,6 +312,7 @@ impl Controller {
         let content = desired.content(key).unwrap_or_default().to_string();
         self.rollback_if_asked(key, &content).await?;
         let (plan, observed) = self.observe(key, desired).await?;
+        guard.note(Record::default().observed());
         self.restore(key, &content, &observed);
         let health = live_health(key, &observed).0;
         let changes: Vec<String> = plan.changes.iter().map(|c| format!("spec.{c}")).collect();
@@ -420,7 +427,8 @@ impl Controller {
             target_group_arns,
         } = match planned {
             Ok(planned) => planned,
-            Err(e) => return Break(Exit::failed(e.into())),
+            // What differs is not known now: no changes shown rather than old ones.
+            Err(e) => return Break(Exit::failed(e.into()).with_changes(&[])),
         };
         self.memory.learn_arns(&target_group_arns);
         match plans.pop() {

@@ -45,6 +45,8 @@ pub(super) struct Record {
     pub revision: Option<Revision>,
     /// The task definition revision (`Some(None)` clears it).
     pub task_definition: Option<Option<String>>,
+    /// Live state was read now.
+    pub observed: bool,
 }
 
 impl Record {
@@ -92,6 +94,12 @@ impl Record {
         self
     }
 
+    /// Live state was read now (stamps `lastObserved`).
+    pub fn observed(mut self) -> Record {
+        self.observed = true;
+        self
+    }
+
     /// Sets the manifest file.
     pub fn file(mut self, file: PathBuf) -> Record {
         self.file = Some(file);
@@ -116,6 +124,7 @@ impl Record {
             changes: self.changes.or(earlier.changes),
             revision: self.revision.or(earlier.revision),
             task_definition: self.task_definition.or(earlier.task_definition),
+            observed: self.observed || earlier.observed,
         }
     }
 
@@ -148,6 +157,9 @@ impl Record {
         }
         if let Some(td) = self.task_definition {
             s.task_definition = td;
+        }
+        if self.observed {
+            s.last_observed = Some(std::time::SystemTime::now());
         }
     }
 

@@ -85,6 +85,8 @@ pub struct Http {
     pub webhook: Option<Webhook>,
     /// `/metrics`, if any.
     pub metrics: Option<MetricsText>,
+    /// Timeouts, the connection cap and keep-alive limits.
+    pub limits: server::HttpLimits,
 }
 
 /// Why `run` stopped with an error.
@@ -171,6 +173,8 @@ pub async fn run(
         election,
     } = config;
     let status = StatusBoard::new();
+    // Two resync intervals, each at its longest (jitter added).
+    status.set_stale_after(resync.mul_f64(2.0 * (1.0 + resync_jitter.clamp(0.0, 1.0))));
     let queues = Queues::new(&queue);
     let enqueue: Enqueue = {
         let queues = queues.clone();
@@ -233,6 +237,7 @@ pub async fn run(
         server = Some(tokio::spawn(server::serve(
             http.listener,
             router,
+            http.limits,
             stopped(),
         )));
     }
