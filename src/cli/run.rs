@@ -87,6 +87,10 @@ pub struct RunArgs {
     /// A rollout not done after this long is reported Degraded.
     #[arg(long, env = "ECS_OPERATOR_ROLLOUT_TIMEOUT", default_value = "10m", value_parser = humantime::parse_duration)]
     pub rollout_timeout: Duration,
+    /// A reconcile still running after this long (a call that does not answer) is dropped and
+    /// retried with backoff.
+    #[arg(long, env = "ECS_OPERATOR_RECONCILE_TIMEOUT", default_value = "5m", value_parser = humantime::parse_duration)]
+    pub reconcile_timeout: Duration,
     /// Quiet time after the last file event before reloading the directory.
     #[arg(long, env = "ECS_OPERATOR_DEBOUNCE", default_value = "100ms", value_parser = humantime::parse_duration)]
     pub debounce: Duration,
@@ -201,6 +205,7 @@ pub async fn run(
         instance: global.instance.clone(),
         crash_loop_threshold: args.crash_loop_threshold,
         rollout_timeout: args.rollout_timeout,
+        reconcile_timeout: args.reconcile_timeout,
         ..Settings::default()
     };
     config.queue.concurrency = args.concurrency.max(1);
