@@ -201,3 +201,41 @@ async fn a_request_whose_body_never_comes_times_out() {
     assert!(text.starts_with("HTTP/1.1 503"), "{text}");
     assert_eq!(healthz_within(addr, Duration::from_secs(1)).await, 200);
 }
+
+/// Figures for BENCHMARKS.md, not an assertion: `/healthz` latency over 200 requests (one
+/// connection each) with no attack, with 50 slowloris clients, and with 300 idle connections
+/// against the cap of 64. `cargo test --release --test http_surface -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement: run by hand for BENCHMARKS.md"]
+async fn measure_healthz_latency_under_attack() {
+    async fn sample(addr: std::net::SocketAddr, label: &str) {
+        let mut took = Vec::new();
+        for _ in 0..200 {
+            let start = Instant::now();
+            assert_eq!(healthz_within(addr, Duration::from_secs(1)).await, 200);
+            took.push(start.elapsed());
+        }
+        took.sort();
+        println!(
+            "{label}: p50 {:?}, p99 {:?}, max {:?}",
+            took[100], took[198], took[199]
+        );
+    }
+    let mut quiet = limits();
+    quiet.max_requests_per_connection = 1000;
+    let addr = server(quiet).await;
+    sample(addr, "no attack").await;
+    let slow: Vec<_> = (0..50)
+        .map(|_| tokio::spawn(slow_client(addr, Duration::from_millis(50))))
+        .collect();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    sample(addr, "50 slowloris clients").await;
+    for s in slow {
+        s.abort();
+    }
+    let mut idle = Vec::new();
+    for _ in 0..300 {
+        idle.push(TcpStream::connect(addr).await.unwrap());
+    }
+    sample(addr, "300 idle connections, cap 64").await;
+}
