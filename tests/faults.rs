@@ -584,8 +584,15 @@ async fn a_directory_mid_checkout_changes_nothing_until_it_is_whole_again() {
         .unwrap()
         .1;
     std::fs::write(dir.join("api.yaml"), &api[..api.len() / 2]).unwrap();
-    live.until(case, "the cut file seen", |l| {
-        l.handle.controller.status().report().source.manifest_errors > 0
+    // Its resources are held (Unknown, saying why); nothing is changed in AWS.
+    live.until(case, "the cut file's resources held", |l| {
+        let report = l.handle.controller.status().report();
+        report.source.manifest_errors > 0
+            && report
+                .resources
+                .iter()
+                .filter(|r| r.name == "api" || r.name == "shop-api")
+                .all(|r| r.sync == SyncStatus::Unknown && r.last_error.is_some())
     })
     .await;
     assert_eq!(
@@ -593,19 +600,21 @@ async fn a_directory_mid_checkout_changes_nothing_until_it_is_whole_again() {
         calls,
         "{case}: a half-written file changed AWS"
     );
-    let held = live.handle.controller.status().report();
-    assert!(
-        held.resources
-            .iter()
-            .filter(|r| r.name == "api" || r.name == "shop-api")
-            .all(|r| r.sync == SyncStatus::Unknown && r.last_error.is_some()),
-        "{case}: {held:#?}"
-    );
 
     // Gone: the whole directory moved away, as a checkout that swaps directories does.
     let away = root.path().join("away");
     std::fs::rename(&dir, &away).unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The source says so and keeps the last load: every resource still listed.
+    live.until(case, "the vanished directory seen", |l| {
+        let report = l.handle.controller.status().report();
+        report
+            .source
+            .last_error
+            .is_some_and(|e| e.contains("directory is gone"))
+    })
+    .await;
+    let report = live.handle.controller.status().report();
+    assert_eq!(report.resources.len(), 4, "{case}: {report:#?}");
     assert_eq!(
         mutating_calls(&sim),
         calls,

@@ -239,6 +239,10 @@ impl Sim {
     /// one, never a part. The id generator is re-seeded from its own stream and the seed
     /// saved, so this simulator and one loaded from the file go on drawing the same ids.
     pub fn save(&self, path: &Path) -> Result<(), SimStateError> {
+        // Its own locked file: one write at a time with the writes after each call.
+        if let Some(store) = self.store.as_ref().filter(|s| s.path == path) {
+            return store.save(self);
+        }
         let bytes = {
             let mut s = self.lock();
             s.advance(tokio::time::Instant::now());

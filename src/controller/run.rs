@@ -288,8 +288,8 @@ pub async fn run(
                             }
                         }
                         Ok(None) => break,
-                        Err(e @ SourceError::Git(_)) => {
-                            tracing::warn!(error = %e, "git fetch failed; keeping the last load");
+                        Err(e @ (SourceError::Git(_) | SourceError::Vanished(_))) => {
+                            tracing::warn!(error = %e, "manifest source unreadable; keeping the last load");
                             controller.status().update_source(|s| s.last_error = Some(e.to_string()));
                         }
                         Err(e) => {

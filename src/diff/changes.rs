@@ -102,16 +102,21 @@ pub fn creation<T: Serialize>(desired: &T) -> Vec<FieldChange> {
         Ok(Value::Object(fields)) => fields
             .into_iter()
             .filter(|(_, v)| !v.is_null())
-            .map(|(k, v)| FieldChange {
-                path: FieldPath::root().key(k),
-                old: None,
-                new: Some(super::mask::redacted(v)),
+            .map(|(k, v)| {
+                let path = FieldPath::root().key(k);
+                FieldChange {
+                    new: Some(super::mask::redacted(&path, v)),
+                    path,
+                    old: None,
+                }
             })
             .collect(),
         other => vec![FieldChange {
             path: FieldPath::root(),
             old: None,
-            new: other.ok().map(super::mask::redacted),
+            new: other
+                .ok()
+                .map(|v| super::mask::redacted(&FieldPath::root(), v)),
         }],
     }
 }

@@ -84,9 +84,9 @@ pub fn change(
             }
             // A name (shown), or the whole list (names shown, values hidden).
             _ => FieldChange {
+                old: old.map(|v| redacted(&path, v)),
+                new: new.map(|v| redacted(&path, v)),
                 path,
-                old: old.map(redacted),
-                new: new.map(redacted),
             },
         },
         Some(Region::LogOptions(at)) if segments.len() > at + 1 => FieldChange {
@@ -95,9 +95,9 @@ pub fn change(
             new: hide(new),
         },
         _ => FieldChange {
+            old: old.map(|v| redacted(&path, v)),
+            new: new.map(|v| redacted(&path, v)),
             path,
-            old: old.map(redacted),
-            new: new.map(redacted),
         },
     }
 }
@@ -114,10 +114,46 @@ fn name_at(root: &Value, list: &FieldPath, index: usize) -> Option<String> {
     v.get(index)?.get("name")?.as_str().map(str::to_string)
 }
 
-/// `value` with every sensitive value inside it replaced by [`HIDDEN`].
-pub fn redacted(mut value: Value) -> Value {
-    redact(&mut value, false);
+/// The value found at `path` with every sensitive value in it replaced by [`HIDDEN`] (the
+/// path says what the value is: a whole `environment` list, a `logConfiguration`, its
+/// `options`, or anything that may hold them).
+pub fn redacted(path: &FieldPath, mut value: Value) -> Value {
+    let keys: Vec<&str> = path
+        .segments()
+        .iter()
+        .filter_map(|s| match s {
+            Segment::Key(k) => Some(k.as_str()),
+            Segment::Index(_) => None,
+        })
+        .collect();
+    match keys.as_slice() {
+        [.., "logConfiguration", "options"] => hide_all(&mut value),
+        [.., last] => redact_field(last, &mut value),
+        [] => redact(&mut value, false),
+    }
     value
+}
+
+/// Every value of a map hidden (log driver options).
+fn hide_all(value: &mut Value) {
+    if let Value::Object(options) = value {
+        options
+            .values_mut()
+            .for_each(|o| *o = Value::String(HIDDEN.into()));
+    }
+}
+
+/// `value`, found under the key `key`, redacted.
+fn redact_field(key: &str, value: &mut Value) {
+    match (key, value) {
+        ("environment", v) => redact(v, true),
+        ("logConfiguration", Value::Object(log)) => {
+            if let Some(options) = log.get_mut("options") {
+                hide_all(options);
+            }
+        }
+        (_, v) => redact(v, false),
+    }
 }
 
 fn redact(value: &mut Value, in_environment: bool) {
@@ -128,21 +164,7 @@ fn redact(value: &mut Value, in_environment: bool) {
             }
         }
         Value::Array(items) => items.iter_mut().for_each(|v| redact(v, in_environment)),
-        Value::Object(fields) => {
-            for (k, v) in fields.iter_mut() {
-                match (k.as_str(), v) {
-                    ("environment", v) => redact(v, true),
-                    ("logConfiguration", Value::Object(log)) => {
-                        if let Some(Value::Object(options)) = log.get_mut("options") {
-                            options
-                                .values_mut()
-                                .for_each(|o| *o = Value::String(HIDDEN.into()));
-                        }
-                    }
-                    (_, v) => redact(v, false),
-                }
-            }
-        }
+        Value::Object(fields) => fields.iter_mut().for_each(|(k, v)| redact_field(k, v)),
         _ => {}
     }
 }
@@ -227,6 +249,32 @@ mod tests {
                 "containerDefinitions[0].secrets[0].valueFrom: \"arn:aws:ssm:us-east-1:1:parameter/a\" -> \"arn:aws:ssm:us-east-1:1:parameter/b\"",
             ]
         );
+    }
+
+    #[test]
+    fn a_whole_list_a_whole_log_configuration_or_its_options_appearing_hide_their_values() {
+        let container = |extra: serde_json::Value| {
+            let mut c = json!({"name": "api", "image": "api:1"});
+            c.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            json!({"containerDefinitions": [c]})
+        };
+        let env = json!({"environment": [{"name": "TOKEN", "value": "S3CR3T-env"}]});
+        let log = json!({"logConfiguration": {"logDriver": "splunk", "options": {"splunk-token": "S3CR3T-log"}}});
+        let options = json!({"logConfiguration": {"logDriver": "splunk", "options": {}}});
+        let options_full = json!({"logConfiguration": {"logDriver": "splunk", "options": {"splunk-token": "S3CR3T-opt"}}});
+        for (live, desired) in [
+            (container(json!({})), container(env.clone())),
+            (container(json!({})), container(log.clone())),
+            (container(options.clone()), container(options_full.clone())),
+            (container(env), container(json!({}))),
+            (container(log), container(json!({}))),
+        ] {
+            let all = shown(live.clone(), desired.clone()).join("\n");
+            assert!(!all.contains("S3CR3T"), "{live} -> {desired}: {all}");
+            assert!(!all.is_empty());
+        }
     }
 
     #[test]
