@@ -339,9 +339,9 @@ impl StatusBoard {
         self.write().stale_after = Some(after);
     }
 
-    /// Everything, for `/status`, as of now.
+    /// Everything, for `/status`, as of now ([`observed_now`]'s clock).
     pub fn report(&self) -> StatusReport {
-        self.report_at(SystemTime::now())
+        self.report_at(observed_now())
     }
 
     /// Everything as of `now`: a resource observed before, but not within the staleness
@@ -372,6 +372,16 @@ impl StatusBoard {
     fn write(&self) -> RwLockWriteGuard<'_, Board> {
         self.inner.write().unwrap_or_else(|e| e.into_inner())
     }
+}
+
+/// Now, for `lastObserved` and its staleness: the wall clock at the first call, moved on by
+/// tokio's clock since. Outside tests the two agree; on paused tokio time (the controller's
+/// tests) a resource goes stale in virtual minutes like everything else.
+pub fn observed_now() -> SystemTime {
+    static ANCHOR: std::sync::OnceLock<(tokio::time::Instant, SystemTime)> =
+        std::sync::OnceLock::new();
+    let (instant, wall) = *ANCHOR.get_or_init(|| (tokio::time::Instant::now(), SystemTime::now()));
+    wall + instant.elapsed()
 }
 
 /// `r` as it reads at `now` when it must have been observed within `after`.

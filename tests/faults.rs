@@ -453,6 +453,42 @@ async fn a_controller_dropped_mid_apply_and_a_new_one_on_the_same_account_conver
     println!("dropped mid-apply: {} cases", total - 1);
 }
 
+#[tokio::test(start_paused = true)]
+async fn live_state_unreadable_for_two_resyncs_reads_unknown_then_synced_again() {
+    let case = "live state unreadable";
+    let sim = sim(41);
+    seed_unowned(&sim.endpoints()).await;
+    let before = unowned(&sim.endpoints()).await;
+    let run = Run::start(&sim, load(&files(1))).await;
+    run.converged(case, "rev-1", Duration::from_secs(300)).await;
+    // Every read fails (the endpoint restarted, a network partition): nothing is observed.
+    for op in operations().into_iter().filter(|o| o.is_read()) {
+        sim.inject(op.as_str(), Fault::ErrorRate(1.0, ErrorKind::Transient));
+    }
+    let start = tokio::time::Instant::now();
+    run.until(case, Duration::from_secs(600), "Unknown", |r| {
+        r.all().iter().all(|s| s.sync == SyncStatus::Unknown)
+    })
+    .await;
+    // Two resync intervals of 120 s, with their 10 % jitter: 264 s after the last read.
+    let took = start.elapsed();
+    assert!(
+        took >= Duration::from_secs(200) && took <= Duration::from_secs(300),
+        "{case}: Unknown after {took:?}"
+    );
+    let message = run.all()[0].message.clone().unwrap_or_default();
+    assert!(message.contains("not observed for"), "{message}");
+    sim.clear_faults();
+    run.until(case, Duration::from_secs(600), "observed again", |r| {
+        r.all()
+            .iter()
+            .all(|s| s.sync == SyncStatus::Synced && s.health == Health::Healthy)
+    })
+    .await;
+    run.stop().await;
+    check(case, &sim, &load(&files(1)).documents, &before).await;
+}
+
 // ---- the source (real time) ------------------------------------------------------------
 
 /// A controller on a real source, in real time, with a fast simulator.

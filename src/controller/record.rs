@@ -159,7 +159,7 @@ impl Record {
             s.task_definition = td;
         }
         if self.observed {
-            s.last_observed = Some(std::time::SystemTime::now());
+            s.last_observed = Some(crate::status::observed_now());
         }
     }
 
