@@ -12,6 +12,8 @@
 //!   given up at the reconcile timeout and retried once it answers again;
 //! - the controller dropped after its k-th mutating call, a new one started on the same
 //!   account;
+//! - every read failing: resources read Unknown after two resync intervals unobserved;
+//! - an edit while a reconcile hangs in a call: the old changes are cleared at once;
 //! - the source vanishing or half-written: a directory mid-checkout (a truncated file, the
 //!   whole directory gone), a git repository that cannot be fetched (real time: the watcher
 //!   and git are real).
@@ -28,7 +30,7 @@ use ecs_operator::cloud::sim::{Fault, Sim, SimConfig};
 use ecs_operator::cloud::{Cloud, ErrorKind};
 use ecs_operator::controller::reconcile::NoEvents;
 use ecs_operator::controller::run::{Handle, RunConfig, RunError, SourceConfig, run};
-use ecs_operator::manifest::{Document, Loaded, load_str};
+use ecs_operator::manifest::{Document, Kind, Loaded, ResourceKey, load_str};
 use ecs_operator::observe::Observer;
 use ecs_operator::planner::plan_all;
 use ecs_operator::status::{Health, ResourceStatus, SyncStatus};
@@ -487,6 +489,82 @@ async fn live_state_unreadable_for_two_resyncs_reads_unknown_then_synced_again()
     .await;
     run.stop().await;
     check(case, &sim, &load(&files(1)).documents, &before).await;
+}
+
+/// What differed is the old manifest's: an edit clears it at once, even while the resource's
+/// reconcile is stuck in a call (a CreateService that does not answer), rather than show the
+/// old values until that reconcile ends.
+#[tokio::test(start_paused = true)]
+async fn an_edit_clears_the_old_changes_at_once() {
+    let sim = Sim::new(SimConfig {
+        throttling: false,
+        ..SimConfig::default()
+    });
+    sim.inject("CreateService", Fault::Hang);
+    let (feed, loads) = mpsc::channel(4);
+    let files = |image: &str| {
+        load(&[
+            ("cluster.yaml", cluster("disabled")),
+            ("api.yaml", service("api", image, 1, false)),
+        ])
+    };
+    feed.send((files("api:1"), Some("rev-1".into())))
+        .await
+        .unwrap();
+    let mut config = RunConfig::new(SourceConfig::Feed {
+        location: "stale".into(),
+        loads,
+    });
+    config.settings.instance = "stale".into();
+    let (_stop, stopped) = oneshot::channel::<()>();
+    let (handle_tx, handle_rx) = oneshot::channel::<Handle>();
+    let cloud = sim.cloud();
+    tokio::spawn(async move {
+        run(
+            cloud,
+            config,
+            None,
+            std::sync::Arc::new(NoEvents),
+            move |h| {
+                let _ = handle_tx.send(h.clone());
+            },
+            async move {
+                let _ = stopped.await;
+            },
+        )
+        .await
+    });
+    let handle = handle_rx.await.unwrap();
+    let key = ResourceKey {
+        kind: Kind::Service,
+        cluster: Some("shop".into()),
+        name: "api".into(),
+    };
+    let changes = || {
+        handle
+            .controller
+            .status()
+            .get(&key)
+            .map(|s| s.changes.join("\n"))
+            .unwrap_or_default()
+    };
+    let start = tokio::time::Instant::now();
+    // The service's create is in flight, hanging; its status shows the create's changes.
+    while !(changes().contains("api:1") && sim.calls().get("CreateService") == Some(&1)) {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "no changes, or no create: {}",
+            changes()
+        );
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    feed.send((files("api:2"), Some("rev-2".into())))
+        .await
+        .unwrap();
+    // The load is taken within a tick; the stuck reconcile is still in its call.
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    let now = changes();
+    assert!(!now.contains("api:1"), "old changes still shown: {now}");
 }
 
 // ---- the source (real time) ------------------------------------------------------------
