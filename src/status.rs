@@ -281,6 +281,8 @@ struct Board {
 #[derive(Debug, Clone, Default)]
 pub struct StatusBoard {
     inner: Arc<RwLock<Board>>,
+    /// The board's clock: the wall clock at its first reading, and tokio's instant then.
+    clock: Arc<std::sync::OnceLock<(tokio::time::Instant, SystemTime)>>,
 }
 
 impl StatusBoard {
@@ -339,9 +341,20 @@ impl StatusBoard {
         self.write().stale_after = Some(after);
     }
 
-    /// Everything, for `/status`, as of now ([`observed_now`]'s clock).
+    /// Now, for `lastObserved` and its staleness: the wall clock at the board's first
+    /// reading, moved on by tokio's clock since. Outside tests the two agree; on paused tokio
+    /// time (the controller's tests) a resource goes stale in virtual minutes like everything
+    /// else (each board reads the clock of the runtime it is used in).
+    pub fn now(&self) -> SystemTime {
+        let (instant, wall) = *self
+            .clock
+            .get_or_init(|| (tokio::time::Instant::now(), SystemTime::now()));
+        wall + instant.elapsed()
+    }
+
+    /// Everything, for `/status`, as of [`StatusBoard::now`].
     pub fn report(&self) -> StatusReport {
-        self.report_at(observed_now())
+        self.report_at(self.now())
     }
 
     /// Everything as of `now`: a resource observed before, but not within the staleness
@@ -372,16 +385,6 @@ impl StatusBoard {
     fn write(&self) -> RwLockWriteGuard<'_, Board> {
         self.inner.write().unwrap_or_else(|e| e.into_inner())
     }
-}
-
-/// Now, for `lastObserved` and its staleness: the wall clock at the first call, moved on by
-/// tokio's clock since. Outside tests the two agree; on paused tokio time (the controller's
-/// tests) a resource goes stale in virtual minutes like everything else.
-pub fn observed_now() -> SystemTime {
-    static ANCHOR: std::sync::OnceLock<(tokio::time::Instant, SystemTime)> =
-        std::sync::OnceLock::new();
-    let (instant, wall) = *ANCHOR.get_or_init(|| (tokio::time::Instant::now(), SystemTime::now()));
-    wall + instant.elapsed()
 }
 
 /// `r` as it reads at `now` when it must have been observed within `after`.

@@ -128,8 +128,8 @@ impl Record {
         }
     }
 
-    /// Applies the patch to a status.
-    pub fn patch(self, s: &mut ResourceStatus) {
+    /// Applies the patch to a status; `now` is when (for `lastObserved`).
+    pub fn patch(self, s: &mut ResourceStatus, now: std::time::SystemTime) {
         if let Some(file) = self.file {
             s.file = Some(file);
         }
@@ -159,7 +159,7 @@ impl Record {
             s.task_definition = td;
         }
         if self.observed {
-            s.last_observed = Some(crate::status::observed_now());
+            s.last_observed = Some(now);
         }
     }
 
@@ -168,7 +168,8 @@ impl Record {
         if self.forget {
             board.remove(key);
         } else if self != Record::default() {
-            board.update(key, |s| self.patch(s));
+            let now = board.now();
+            board.update(key, |s| self.patch(s, now));
         }
     }
 }

@@ -117,7 +117,7 @@ pub async fn serve(
 async fn page(State(state): State<AppState>) -> Response {
     axum::response::Html(crate::page::render(
         &state.status.report(),
-        crate::status::observed_now(),
+        state.status.now(),
     ))
     .into_response()
 }
