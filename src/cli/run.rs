@@ -228,6 +228,8 @@ pub async fn run(
         ));
     }
 
+    // Before anything answers: an early SIGTERM is a clean stop.
+    let shutdown = terminated();
     let listener = tokio::net::TcpListener::bind(args.metrics_addr)
         .await
         .map_err(|e| CliError::Bind(args.metrics_addr, e))?;
@@ -259,7 +261,7 @@ pub async fn run(
         Some(http),
         Arc::new(metrics),
         |_| {},
-        terminated(),
+        shutdown,
     )
     .await;
     connected.persist(&options)?;
@@ -287,25 +289,41 @@ fn display_addr(addr: SocketAddr) -> String {
 }
 
 /// Completes on SIGTERM (ECS stopping the task) or Ctrl-C.
-async fn terminated() {
+fn terminated() -> impl std::future::Future<Output = ()> {
+    // Registered now, before the server answers its first request: a SIGTERM that comes
+    // early (ECS stopping a task that is still starting) is a clean stop, not the default
+    // action's kill.
     #[cfg(unix)]
-    {
+    let signals = {
         use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = term.recv() => tracing::info!("SIGTERM received"),
-                    _ = tokio::signal::ctrl_c() => tracing::info!("interrupt received"),
+        (
+            signal(SignalKind::terminate()).ok(),
+            signal(SignalKind::interrupt()).ok(),
+        )
+    };
+    async move {
+        #[cfg(unix)]
+        {
+            match signals {
+                (Some(mut term), Some(mut interrupt)) => {
+                    tokio::select! {
+                        _ = term.recv() => tracing::info!("SIGTERM received"),
+                        _ = interrupt.recv() => tracing::info!("interrupt received"),
+                    }
+                }
+                (Some(mut term), None) => {
+                    term.recv().await;
+                    tracing::info!("SIGTERM received");
+                }
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
                 }
             }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
         }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 
