@@ -173,12 +173,9 @@ pub async fn connect(options: &BackendOptions) -> Result<Connected, ConnectError
                 crashing_images: options.sim_crashing_images.clone(),
                 ..SimConfig::default()
             };
+            // A state file is locked and written after every mutating call.
             let sim = match &options.sim_state {
-                Some(path) => match Sim::load(config.clone(), path) {
-                    Ok(sim) => sim,
-                    Err(SimStateError::NotFound { .. }) => Sim::new(config),
-                    Err(e) => return Err(e.into()),
-                },
+                Some(path) => Sim::open(config, path)?,
                 None => Sim::new(config),
             };
             layers.extend(sim.layers());

@@ -20,8 +20,11 @@
 //!   the HTTP server; stops them on shutdown.
 //! - [`server`]: the HTTP endpoints (`/`, `/healthz`, `/readyz`, `/status`, `/metrics`,
 //!   `POST /hooks/git`).
+//! - [`connections`]: serving them with a header-read and a request timeout, a connection cap
+//!   and keep-alive limits.
 //! - [`status`]: a re-export of [`crate::status`] (the types moved below `metrics` and `page`).
 
+pub mod connections;
 pub mod desired;
 pub mod events;
 mod full_sync;

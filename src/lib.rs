@@ -37,7 +37,8 @@
 //! - [`connect`]: choosing and connecting a backend behind the call layers.
 //! - [`observe`]: batched reads of live state, with a per-process cache of task definition
 //!   revisions.
-//! - [`diff`]: field-by-field comparison of any two values (pure).
+//! - [`diff`]: field-by-field comparison of any two values (pure), with the values that must
+//!   not be shown (environment values, log driver options) masked as each change is made.
 //! - [`kind`]: one module per kind (cluster, target group, service with its task definition):
 //!   its comparable view, the update requests derived from the differences, its pure plan, its
 //!   health and its import conversion, reached through the `KindOps` trait. AWS's defaults are

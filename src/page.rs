@@ -194,7 +194,7 @@ fn resources_table(html: &mut String, resources: &[ResourceStatus], now: SystemT
     html.push_str(
         "<table id=\"resources\">\n<thead><tr><th>Kind</th><th>Cluster</th><th>Name</th>\
          <th>Sync</th><th>Health</th><th>Revision</th><th>Task definition</th><th>Since</th>\
-         <th>Details</th></tr></thead>\n<tbody>\n",
+         <th>Observed</th><th>Details</th></tr></thead>\n<tbody>\n",
     );
     for r in resources {
         row(html, r, now);
@@ -221,6 +221,7 @@ fn row(html: &mut String, r: &ResourceStatus, now: SystemTime) {
          <td class=\"revision\"><code title=\"{revision}\">{short_revision}</code></td>\
          <td class=\"task-definition\"><code>{task_definition}</code></td>\
          <td class=\"since\" title=\"{since_exact}\">{since}</td>\
+         <td class=\"observed\" title=\"{observed_exact}\">{observed}</td>\
          <td class=\"details\">",
         key = escape(&key),
         kind = r.kind.as_str(),
@@ -239,6 +240,13 @@ fn row(html: &mut String, r: &ResourceStatus, now: SystemTime) {
         task_definition = escape(r.task_definition.as_deref().unwrap_or("")),
         since_exact = escape(&humantime::format_rfc3339_seconds(r.last_transition).to_string()),
         since = escape(&age(r.last_transition, now)),
+        observed_exact = r
+            .last_observed
+            .map(|t| humantime::format_rfc3339_seconds(t).to_string())
+            .unwrap_or_default(),
+        observed = r
+            .last_observed
+            .map_or_else(|| "never".to_string(), |t| age(t, now)),
     );
     if let Some(message) = &r.message {
         let _ = write!(html, "<div class=\"message\">{}</div>", escape(message));

@@ -39,6 +39,10 @@ pub enum SourceError {
     /// The watcher's event channel closed (the notify thread is gone).
     #[error("the file watcher stopped")]
     Closed,
+    /// The watched directory is gone after a load (a checkout that swaps directories, a
+    /// volume unmounted): the controller keeps the last load until it is back.
+    #[error("{0}: the manifests directory is gone; keeping the last load until it is back")]
+    Vanished(PathBuf),
     /// A git fetch failed (the controller keeps the last load and tries again).
     #[error(transparent)]
     Git(#[from] git::GitError),

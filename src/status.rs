@@ -1,6 +1,9 @@
 //! Per-resource status, as `/status` serves it and `ecs-operator status` prints it: sync
 //! (Synced, OutOfSync, Stalled, Unknown), health (Healthy, Progressing, Degraded, Missing, Suspended),
-//! the source revision last applied, the last error and when sync or health last changed.
+//! the source revision last applied, the last error, when sync or health last changed and when
+//! live state was last read. A resource not observed for longer than the board's staleness
+//! bound ([`StatusBoard::set_stale_after`]: two resync intervals in `run`) reads Unknown: what
+//! it said is no longer known to hold.
 //!
 //! [`StatusBoard`] is the shared, lock-protected map the reconciles write and the HTTP server
 //! reads; it also holds the source's state and the readiness flag. Updates are small closures
@@ -10,7 +13,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
@@ -106,6 +109,13 @@ pub struct ResourceStatus {
     /// When sync or health last changed (RFC 3339).
     #[serde(with = "humantime_serde_compat")]
     pub last_transition: SystemTime,
+    /// When its live state was last read (RFC 3339), if ever.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "humantime_serde_compat::option"
+    )]
+    pub last_observed: Option<SystemTime>,
 }
 
 impl ResourceStatus {
@@ -124,6 +134,7 @@ impl ResourceStatus {
             last_error: None,
             changes: Vec::new(),
             last_transition: SystemTime::now(),
+            last_observed: None,
         }
     }
 
@@ -150,6 +161,31 @@ mod humantime_serde_compat {
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<SystemTime, D::Error> {
         let text = String::deserialize(d)?;
         humantime::parse_rfc3339_weak(&text).map_err(serde::de::Error::custom)
+    }
+
+    /// The same for `Option<SystemTime>`.
+    pub mod option {
+        use std::time::SystemTime;
+
+        use serde::{Deserialize, Deserializer, Serializer};
+
+        pub fn serialize<S: Serializer>(t: &Option<SystemTime>, s: S) -> Result<S::Ok, S::Error> {
+            match t {
+                Some(t) => super::serialize(t, s),
+                None => s.serialize_none(),
+            }
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(
+            d: D,
+        ) -> Result<Option<SystemTime>, D::Error> {
+            match Option::<String>::deserialize(d)? {
+                Some(text) => humantime::parse_rfc3339_weak(&text)
+                    .map(Some)
+                    .map_err(serde::de::Error::custom),
+                None => Ok(None),
+            }
+        }
     }
 }
 
@@ -235,6 +271,7 @@ pub struct StatusReport {
 #[derive(Debug, Default)]
 struct Board {
     ready: bool,
+    stale_after: Option<Duration>,
     leader: LeaderStatus,
     source: SourceStatus,
     resources: BTreeMap<ResourceKey, ResourceStatus>,
@@ -244,6 +281,8 @@ struct Board {
 #[derive(Debug, Clone, Default)]
 pub struct StatusBoard {
     inner: Arc<RwLock<Board>>,
+    /// The board's clock: the wall clock at its first reading, and tokio's instant then.
+    clock: Arc<std::sync::OnceLock<(tokio::time::Instant, SystemTime)>>,
 }
 
 impl StatusBoard {
@@ -297,13 +336,44 @@ impl StatusBoard {
         self.read().ready
     }
 
-    /// Everything, for `/status`.
+    /// Resources not observed for longer than `after` read Unknown in reports.
+    pub fn set_stale_after(&self, after: Duration) {
+        self.write().stale_after = Some(after);
+    }
+
+    /// Now, for `lastObserved` and its staleness: the wall clock at the board's first
+    /// reading, moved on by tokio's clock since. Outside tests the two agree; on paused tokio
+    /// time (the controller's tests) a resource goes stale in virtual minutes like everything
+    /// else (each board reads the clock of the runtime it is used in).
+    pub fn now(&self) -> SystemTime {
+        let (instant, wall) = *self
+            .clock
+            .get_or_init(|| (tokio::time::Instant::now(), SystemTime::now()));
+        wall + instant.elapsed()
+    }
+
+    /// Everything, for `/status`, as of [`StatusBoard::now`].
     pub fn report(&self) -> StatusReport {
+        self.report_at(self.now())
+    }
+
+    /// Everything as of `now`: a resource observed before, but not within the staleness
+    /// bound, reads Unknown with a message saying since when.
+    pub fn report_at(&self, now: SystemTime) -> StatusReport {
         let board = self.read();
+        let resources = board
+            .resources
+            .values()
+            .cloned()
+            .map(|r| match board.stale_after {
+                Some(after) => stale(r, after, now),
+                None => r,
+            })
+            .collect();
         StatusReport {
             ready: board.ready,
             source: board.source.clone(),
-            resources: board.resources.values().cloned().collect(),
+            resources,
             leader: board.leader.clone(),
         }
     }
@@ -315,6 +385,22 @@ impl StatusBoard {
     fn write(&self) -> RwLockWriteGuard<'_, Board> {
         self.inner.write().unwrap_or_else(|e| e.into_inner())
     }
+}
+
+/// `r` as it reads at `now` when it must have been observed within `after`.
+fn stale(mut r: ResourceStatus, after: Duration, now: SystemTime) -> ResourceStatus {
+    let Some(observed) = r.last_observed else {
+        return r;
+    };
+    let age = now.duration_since(observed).unwrap_or_default();
+    if age > after && r.sync != SyncStatus::Unknown {
+        r.sync = SyncStatus::Unknown;
+        r.message = Some(format!(
+            "not observed for {} (more than two resync intervals): live state unknown",
+            humantime::format_duration(Duration::from_secs(age.as_secs()))
+        ));
+    }
+    r
 }
 
 #[cfg(test)]
@@ -344,6 +430,47 @@ mod tests {
         board.update(&key(), |s| s.health = Health::Healthy);
         let after = board.get(&key()).unwrap().last_transition;
         assert!(after >= first, "a health change stamps the time");
+    }
+
+    #[test]
+    fn a_resource_not_observed_within_the_bound_reads_unknown() {
+        let board = StatusBoard::new();
+        let seen = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        board.update(&key(), |s| {
+            s.sync = SyncStatus::Synced;
+            s.health = Health::Healthy;
+            s.last_observed = Some(seen);
+        });
+        let at = |secs| board.report_at(seen + Duration::from_secs(secs)).resources[0].clone();
+        assert_eq!(
+            at(10_000).sync,
+            SyncStatus::Synced,
+            "no bound set: as recorded"
+        );
+        board.set_stale_after(Duration::from_secs(600));
+        assert_eq!(
+            at(600).sync,
+            SyncStatus::Synced,
+            "at the bound: still fresh"
+        );
+        let old = at(601);
+        assert_eq!(old.sync, SyncStatus::Unknown);
+        assert_eq!(
+            old.message.as_deref(),
+            Some("not observed for 10m 1s (more than two resync intervals): live state unknown")
+        );
+        assert_eq!(
+            board.get(&key()).unwrap().sync,
+            SyncStatus::Synced,
+            "the record itself is unchanged: the next observation counts"
+        );
+        let json = serde_json::to_string(&board.report_at(seen)).unwrap();
+        assert!(
+            json.contains("\"lastObserved\":\"1970-01-12T13:46:40Z\""),
+            "{json}"
+        );
+        let back: StatusReport = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.resources[0].last_observed, Some(seen));
     }
 
     #[test]

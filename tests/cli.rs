@@ -207,13 +207,29 @@ fn the_quick_start_applies_on_the_simulator_and_a_later_diff_sees_it() {
         .unwrap();
         std::fs::write(
             edited.join("shop").join(name),
-            text.replace("desiredCount: 2", "desiredCount: 3"),
+            text.replace("desiredCount: 2", "desiredCount: 3").replace(
+                "http://api.shop.internal:8000",
+                "http://S3CR3T@api.shop.internal:8000",
+            ),
         )
         .unwrap();
     }
     let (code, out, _) = sim(&["diff", edited.to_str().unwrap()]);
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("spec.desiredCount: 2 -> 3"), "{out}");
+    // An environment value is named, never shown (README "Secrets"), in text and JSON.
+    assert!(out.contains("environment.API_URL: (changed)"), "{out}");
+    let (_, json, _) = sim(&["diff", "--output", "json", edited.to_str().unwrap()]);
+    assert!(
+        json.contains("API_URL") && json.contains("(hidden)"),
+        "{json}"
+    );
+    for text in [&out, &json] {
+        assert!(
+            !text.contains("S3CR3T") && !text.contains("api.shop.internal"),
+            "{text}"
+        );
+    }
 }
 
 #[test]

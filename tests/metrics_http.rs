@@ -98,6 +98,7 @@ async fn metrics_over_http_match_what_the_controller_did() {
                 listener,
                 webhook: None,
                 metrics: Some(std::sync::Arc::new(move || text.encode())),
+                limits: Default::default(),
             }),
             std::sync::Arc::new(events),
             move |h| {
@@ -286,6 +287,7 @@ async fn a_scrape_right_after_readiness_has_every_resource() {
                 listener,
                 webhook: None,
                 metrics: Some(std::sync::Arc::new(move || text.encode())),
+                limits: Default::default(),
             }),
             std::sync::Arc::new(events),
             move |h| {

@@ -174,6 +174,60 @@ fn run_serves_status_follows_edits_and_stops_cleanly_on_sigterm() {
     );
 }
 
+/// `run` on a simulator state file: a second process on the file is refused while it runs
+/// (the file is locked), and after a SIGKILL everything it did is in the file (written after
+/// every mutating call), with no temp file left.
+#[test]
+fn a_killed_run_loses_no_simulator_state_and_a_second_process_on_the_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifests = dir.path().join("manifests");
+    copy_dir(Path::new("manifests"), &manifests);
+    let mut running = start(dir.path(), &manifests);
+    let base = running.base.clone();
+    wait_for("all synced", Duration::from_secs(60), || {
+        let report = status(&base);
+        report.resources.len() == 5
+            && report
+                .resources
+                .iter()
+                .all(|r| r.sync == SyncStatus::Synced)
+    });
+    let state = dir.path().join("sim-state.json");
+    let diff = || {
+        bin()
+            .args(["diff", "--backend", "sim", "--sim-state"])
+            .arg(&state)
+            .arg(&manifests)
+            .output()
+            .unwrap()
+    };
+    let refused = diff();
+    assert_eq!(refused.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("is in use by another ecs-operator process"),
+        "{stderr}"
+    );
+
+    running.child.kill().unwrap(); // SIGKILL: no save at exit
+    running.child.wait().unwrap();
+    let after = diff();
+    assert_eq!(
+        after.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&after.stdout),
+        String::from_utf8_lossy(&after.stderr)
+    );
+    let temps: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(temps.is_empty(), "{temps:?}");
+}
+
 #[test]
 fn status_without_a_controller_exits_1() {
     let port = std::net::TcpListener::bind("127.0.0.1:0")

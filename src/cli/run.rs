@@ -56,6 +56,22 @@ pub struct RunArgs {
         default_value = "0.0.0.0:9090"
     )]
     pub metrics_addr: SocketAddr,
+    /// Time a client has to send a request's head to the HTTP endpoints (also how long an
+    /// idle keep-alive connection stays open).
+    #[arg(long, env = "ECS_OPERATOR_HTTP_HEADER_TIMEOUT", default_value = "5s", value_parser = humantime::parse_duration)]
+    pub http_header_timeout: Duration,
+    /// Time one HTTP request may take, its body included (then 503).
+    #[arg(long, env = "ECS_OPERATOR_HTTP_REQUEST_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub http_request_timeout: Duration,
+    /// HTTP connections open at once; at the cap a new one closes the oldest idle one.
+    #[arg(long, env = "ECS_OPERATOR_HTTP_MAX_CONNECTIONS", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..))]
+    pub http_max_connections: u32,
+    /// Requests served on one keep-alive connection before it is closed.
+    #[arg(long, env = "ECS_OPERATOR_HTTP_MAX_REQUESTS_PER_CONNECTION", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
+    pub http_max_requests_per_connection: u32,
+    /// Age after which an HTTP connection is closed (after its request in flight).
+    #[arg(long, env = "ECS_OPERATOR_HTTP_MAX_CONNECTION_AGE", default_value = "10m", value_parser = humantime::parse_duration)]
+    pub http_max_connection_age: Duration,
     /// Time between full syncs that heal drift (jittered by 10 %).
     #[arg(long, env = "ECS_OPERATOR_RESYNC", default_value = "5m", value_parser = humantime::parse_duration)]
     pub resync: Duration,
@@ -71,6 +87,10 @@ pub struct RunArgs {
     /// A rollout not done after this long is reported Degraded.
     #[arg(long, env = "ECS_OPERATOR_ROLLOUT_TIMEOUT", default_value = "10m", value_parser = humantime::parse_duration)]
     pub rollout_timeout: Duration,
+    /// A reconcile still running after this long (a call that does not answer) is dropped and
+    /// retried with backoff.
+    #[arg(long, env = "ECS_OPERATOR_RECONCILE_TIMEOUT", default_value = "5m", value_parser = humantime::parse_duration)]
+    pub reconcile_timeout: Duration,
     /// Quiet time after the last file event before reloading the directory.
     #[arg(long, env = "ECS_OPERATOR_DEBOUNCE", default_value = "100ms", value_parser = humantime::parse_duration)]
     pub debounce: Duration,
@@ -185,6 +205,7 @@ pub async fn run(
         instance: global.instance.clone(),
         crash_loop_threshold: args.crash_loop_threshold,
         rollout_timeout: args.rollout_timeout,
+        reconcile_timeout: args.reconcile_timeout,
         ..Settings::default()
     };
     config.queue.concurrency = args.concurrency.max(1);
@@ -207,6 +228,8 @@ pub async fn run(
         ));
     }
 
+    // Before anything answers: an early SIGTERM is a clean stop.
+    let shutdown = terminated();
     let listener = tokio::net::TcpListener::bind(args.metrics_addr)
         .await
         .map_err(|e| CliError::Bind(args.metrics_addr, e))?;
@@ -224,6 +247,13 @@ pub async fn run(
             let metrics = metrics.clone();
             Arc::new(move || metrics.encode())
         }),
+        limits: crate::controller::server::HttpLimits {
+            header_read_timeout: args.http_header_timeout,
+            request_timeout: args.http_request_timeout,
+            max_connections: args.http_max_connections as usize,
+            max_requests_per_connection: args.http_max_requests_per_connection as usize,
+            max_connection_age: args.http_max_connection_age,
+        },
     };
     let result = run_controller(
         connected.cloud.clone(),
@@ -231,7 +261,7 @@ pub async fn run(
         Some(http),
         Arc::new(metrics),
         |_| {},
-        terminated(),
+        shutdown,
     )
     .await;
     connected.persist(&options)?;
@@ -259,25 +289,41 @@ fn display_addr(addr: SocketAddr) -> String {
 }
 
 /// Completes on SIGTERM (ECS stopping the task) or Ctrl-C.
-async fn terminated() {
+fn terminated() -> impl std::future::Future<Output = ()> {
+    // Registered now, before the server answers its first request: a SIGTERM that comes
+    // early (ECS stopping a task that is still starting) is a clean stop, not the default
+    // action's kill.
     #[cfg(unix)]
-    {
+    let signals = {
         use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = term.recv() => tracing::info!("SIGTERM received"),
-                    _ = tokio::signal::ctrl_c() => tracing::info!("interrupt received"),
+        (
+            signal(SignalKind::terminate()).ok(),
+            signal(SignalKind::interrupt()).ok(),
+        )
+    };
+    async move {
+        #[cfg(unix)]
+        {
+            match signals {
+                (Some(mut term), Some(mut interrupt)) => {
+                    tokio::select! {
+                        _ = term.recv() => tracing::info!("SIGTERM received"),
+                        _ = interrupt.recv() => tracing::info!("interrupt received"),
+                    }
+                }
+                (Some(mut term), None) => {
+                    term.recv().await;
+                    tracing::info!("SIGTERM received");
+                }
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
                 }
             }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
         }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 

@@ -63,6 +63,7 @@ mod records;
 mod scheduler;
 mod services;
 mod state;
+mod store;
 mod target_groups;
 mod targets;
 mod task_definitions;
@@ -171,6 +172,8 @@ pub struct SimTask {
 pub struct Sim {
     state: Arc<Mutex<State>>,
     faults: Arc<Faults>,
+    /// The locked state file written after every mutating call ([`Sim::open`]).
+    store: Option<Arc<store::Store>>,
 }
 
 impl std::fmt::Debug for Sim {
@@ -192,6 +195,7 @@ impl Sim {
         Sim {
             faults: Arc::new(Faults::new(config.seed)),
             state: Arc::new(Mutex::new(State::new(config, tokio::time::Instant::now()))),
+            store: None,
         }
     }
 
@@ -209,7 +213,25 @@ impl Sim {
         Ok(Sim {
             state: Arc::new(Mutex::new(state)),
             faults,
+            store: None,
         })
+    }
+
+    /// The account kept in the state file `path` (an empty one when there is none yet),
+    /// locked for as long as this simulator or a clone lives, and written after every
+    /// mutating call that reaches it (through [`Sim::layers`]): a process killed at any
+    /// moment loses no call it answered. A second simulator on the same file, in this process
+    /// or another, is refused with [`SimStateError::Locked`]. Temp files of the file that a
+    /// killed write left are removed.
+    pub fn open(config: SimConfig, path: &Path) -> Result<Sim, SimStateError> {
+        let store = Arc::new(store::Store::lock(path)?);
+        let mut sim = match Sim::load(config.clone(), path) {
+            Ok(sim) => sim,
+            Err(SimStateError::NotFound { .. }) => Sim::new(config),
+            Err(e) => return Err(e),
+        };
+        sim.store = Some(store);
+        Ok(sim)
     }
 
     /// Saves the account, after advancing the simulation to now, as JSON to `path` (its
@@ -217,6 +239,10 @@ impl Sim {
     /// one, never a part. The id generator is re-seeded from its own stream and the seed
     /// saved, so this simulator and one loaded from the file go on drawing the same ids.
     pub fn save(&self, path: &Path) -> Result<(), SimStateError> {
+        // Its own locked file: one write at a time with the writes after each call.
+        if let Some(store) = self.store.as_ref().filter(|s| s.path == path) {
+            return store.save(self);
+        }
         let bytes = {
             let mut s = self.lock();
             s.advance(tokio::time::Instant::now());
@@ -239,9 +265,18 @@ impl Sim {
         }
     }
 
-    /// The simulator's call layers, outermost first: the request counter, then the faults.
+    /// The simulator's call layers, outermost first: the request counter, the faults, and
+    /// for a simulator [`Sim::open`]ed on a state file the write after each mutating call.
     pub fn layers(&self) -> Vec<Arc<dyn Layer>> {
-        vec![Arc::new(Requests(self.clone())), self.faults.clone()]
+        let mut layers: Vec<Arc<dyn Layer>> =
+            vec![Arc::new(Requests(self.clone())), self.faults.clone()];
+        if let Some(store) = &self.store {
+            layers.push(Arc::new(store::SaveAfterWrites(
+                self.clone(),
+                store.clone(),
+            )));
+        }
+        layers
     }
 
     /// The fault layer of [`Sim::inject`].

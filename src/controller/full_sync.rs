@@ -38,14 +38,18 @@ impl Controller {
         let completed = completed_revision(key, observed);
         let suspended = plan.status == Status::Suspended;
         let content = desired.content(key).map(str::to_string);
-        self.memory.with(key, |m| {
+        // Content not recorded as synced before was applied by this revision (a reconcile
+        // cut off after its calls, before its record, finds it in sync on its retry).
+        let newly = self.memory.with(key, |m| {
             if completed.is_some() {
                 m.last_completed = completed;
             }
+            let newly = m.synced_content != content;
             if !suspended && content.is_some() {
                 m.synced_content = content;
                 m.stalled = None;
             }
+            newly
         });
         let record = Record::default()
             .file(plan.file.clone())
@@ -57,8 +61,13 @@ impl Controller {
                 .health(Health::Suspended)
                 .message("ecs-operator/suspend is \"true\": not managed");
         }
+        let revision = if newly {
+            Revision::Applied(desired.revision.clone())
+        } else {
+            Revision::FirstSeen(desired.revision.clone())
+        };
         let mut record = Record {
-            revision: Some(Revision::FirstSeen(desired.revision.clone())),
+            revision: Some(revision),
             ..record
         }
         .sync(SyncStatus::Synced);
@@ -92,6 +101,7 @@ impl Controller {
             self.restore(&key, desired.content(&key).unwrap_or_default(), &observed);
             if plan.is_in_sync() {
                 self.in_sync(&plan, desired, &observed)
+                    .observed()
                     .write(&self.status, &key);
                 continue;
             }
@@ -111,6 +121,7 @@ impl Controller {
                         .sync(SyncStatus::OutOfSync)
                         .health(Health::Degraded)
                         .message(HELD_BACK_MESSAGE)
+                        .observed()
                         .write(&self.status, &key);
                 }
                 continue;
@@ -135,7 +146,8 @@ impl Controller {
             let mut record = Record::default()
                 .file(plan.file.clone())
                 .sync(sync)
-                .changes(changes);
+                .changes(changes)
+                .observed();
             if !self.memory.is_following(&key) {
                 record = record.health(live_health(&key, &observed).0);
             }

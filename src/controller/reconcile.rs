@@ -49,6 +49,9 @@ pub struct Settings {
     pub rollout_timeout: Duration,
     /// How soon a service waiting for its cluster or target group is tried again.
     pub dependency_wait: Duration,
+    /// A reconcile (or a rollout read) still running after this long is dropped and retried
+    /// with backoff: a call that never answers blocks its key for this long at most.
+    pub reconcile_timeout: Duration,
 }
 
 impl Default for Settings {
@@ -58,6 +61,7 @@ impl Default for Settings {
             crash_loop_threshold: 3,
             rollout_timeout: Duration::from_secs(600),
             dependency_wait: Duration::from_secs(2),
+            reconcile_timeout: Duration::from_secs(300),
         }
     }
 }
@@ -71,6 +75,9 @@ pub enum ReconcileError {
     /// A call of the plan failed.
     #[error(transparent)]
     Apply(#[from] ApplyError),
+    /// The reconcile did not end in time (a call did not answer).
+    #[error("the reconcile did not end within {0:?} (a call did not answer); retried")]
+    TimedOut(Duration),
 }
 
 impl ReconcileError {
@@ -80,7 +87,7 @@ impl ReconcileError {
             ReconcileError::Cloud(e) | ReconcileError::Apply(ApplyError::Cloud(e)) => {
                 e.kind.is_terminal()
             }
-            ReconcileError::Apply(_) => false,
+            ReconcileError::Apply(_) | ReconcileError::TimedOut(_) => false,
         }
     }
 }
@@ -239,12 +246,18 @@ impl Controller {
             s.loaded_at = Some(now_rfc3339());
             s.last_error = None;
         });
-        // A changed manifest may be applied again (held back or stalled before).
+        // A changed manifest may be applied again (held back or stalled before), and what
+        // differed was the old manifest's: cleared now, recomputed by the reconcile queued.
         for key in &changes.changed {
             self.memory.with(key, |m| {
                 m.held_back = None;
                 m.stalled = None;
             });
+            if self.status.get(key).is_some() {
+                Record::default()
+                    .changes(Vec::new())
+                    .write(&self.status, key);
+            }
         }
         *self.desired.write().unwrap_or_else(|e| e.into_inner()) = next;
         let keys: BTreeSet<ResourceKey> = changes
@@ -268,7 +281,15 @@ impl Controller {
     pub async fn reconcile(&self, key: ResourceKey) -> Reconciled {
         let mut guard = Guard::new(&self.status, &self.events, &key);
         let desired = self.desired();
-        let (Continue(exit) | Break(exit)) = self.ladder(&key, &desired, &mut guard).await;
+        let limit = self.settings.reconcile_timeout;
+        let ladder = tokio::time::timeout(limit, self.ladder(&key, &desired, &mut guard)).await;
+        let exit = match ladder {
+            Ok(Continue(exit) | Break(exit)) => exit,
+            Err(_) => {
+                tracing::warn!(key = %key, timeout = ?limit, "reconcile timed out: a call did not answer");
+                Exit::failed(ReconcileError::TimedOut(limit))
+            }
+        };
         if matches!(exit.next, Next::Stalled) {
             let content = desired.content(&key).map(str::to_string);
             self.memory.with(&key, |m| m.stalled = content);
@@ -306,6 +327,7 @@ impl Controller {
         let content = desired.content(key).unwrap_or_default().to_string();
         self.rollback_if_asked(key, &content).await?;
         let (plan, observed) = self.observe(key, desired).await?;
+        guard.note(Record::default().observed());
         self.restore(key, &content, &observed);
         let health = live_health(key, &observed).0;
         let changes: Vec<String> = plan.changes.iter().map(|c| format!("spec.{c}")).collect();
@@ -420,7 +442,8 @@ impl Controller {
             target_group_arns,
         } = match planned {
             Ok(planned) => planned,
-            Err(e) => return Break(Exit::failed(e.into())),
+            // What differs is not known now: no changes shown rather than old ones.
+            Err(e) => return Break(Exit::failed(e.into()).with_changes(&[])),
         };
         self.memory.learn_arns(&target_group_arns);
         match plans.pop() {

@@ -45,6 +45,8 @@ pub(super) struct Record {
     pub revision: Option<Revision>,
     /// The task definition revision (`Some(None)` clears it).
     pub task_definition: Option<Option<String>>,
+    /// Live state was read now.
+    pub observed: bool,
 }
 
 impl Record {
@@ -92,6 +94,12 @@ impl Record {
         self
     }
 
+    /// Live state was read now (stamps `lastObserved`).
+    pub fn observed(mut self) -> Record {
+        self.observed = true;
+        self
+    }
+
     /// Sets the manifest file.
     pub fn file(mut self, file: PathBuf) -> Record {
         self.file = Some(file);
@@ -116,11 +124,12 @@ impl Record {
             changes: self.changes.or(earlier.changes),
             revision: self.revision.or(earlier.revision),
             task_definition: self.task_definition.or(earlier.task_definition),
+            observed: self.observed || earlier.observed,
         }
     }
 
-    /// Applies the patch to a status.
-    pub fn patch(self, s: &mut ResourceStatus) {
+    /// Applies the patch to a status; `now` is when (for `lastObserved`).
+    pub fn patch(self, s: &mut ResourceStatus, now: std::time::SystemTime) {
         if let Some(file) = self.file {
             s.file = Some(file);
         }
@@ -149,6 +158,9 @@ impl Record {
         if let Some(td) = self.task_definition {
             s.task_definition = td;
         }
+        if self.observed {
+            s.last_observed = Some(now);
+        }
     }
 
     /// Writes the record to `key`'s status on `board`: the one status write of the controller.
@@ -156,7 +168,8 @@ impl Record {
         if self.forget {
             board.remove(key);
         } else if self != Record::default() {
-            board.update(key, |s| self.patch(s));
+            let now = board.now();
+            board.update(key, |s| self.patch(s, now));
         }
     }
 }

@@ -226,7 +226,8 @@ impl Controller {
             }
             Verdict::Missing => finished(Health::Missing, "service not found".into()),
         };
-        record.write(&self.status, key);
+        // The verdict came from the service as just read.
+        record.observed().write(&self.status, key);
         tags
     }
 }

@@ -85,6 +85,8 @@ pub struct Http {
     pub webhook: Option<Webhook>,
     /// `/metrics`, if any.
     pub metrics: Option<MetricsText>,
+    /// Timeouts, the connection cap and keep-alive limits.
+    pub limits: server::HttpLimits,
 }
 
 /// Why `run` stopped with an error.
@@ -171,6 +173,8 @@ pub async fn run(
         election,
     } = config;
     let status = StatusBoard::new();
+    // Two resync intervals, each at its longest (jitter added).
+    status.set_stale_after(resync.mul_f64(2.0 * (1.0 + resync_jitter.clamp(0.0, 1.0))));
     let queues = Queues::new(&queue);
     let enqueue: Enqueue = {
         let queues = queues.clone();
@@ -233,6 +237,7 @@ pub async fn run(
         server = Some(tokio::spawn(server::serve(
             http.listener,
             router,
+            http.limits,
             stopped(),
         )));
     }
@@ -283,8 +288,8 @@ pub async fn run(
                             }
                         }
                         Ok(None) => break,
-                        Err(e @ SourceError::Git(_)) => {
-                            tracing::warn!(error = %e, "git fetch failed; keeping the last load");
+                        Err(e @ (SourceError::Git(_) | SourceError::Vanished(_))) => {
+                            tracing::warn!(error = %e, "manifest source unreadable; keeping the last load");
                             controller.status().update_source(|s| s.last_error = Some(e.to_string()));
                         }
                         Err(e) => {
@@ -500,17 +505,25 @@ fn start_term(work: &WorkConfig) -> Term {
             let mut retry = Duration::from_secs(1);
             loop {
                 let first_sync = first;
-                let result = controller
-                    .full_sync(|keys| {
-                        if first_sync {
-                            // Recorded before queueing, so no reconcile can end before it.
-                            readiness.queued(keys);
-                        }
-                        for key in keys {
-                            queues.enqueue(key.clone());
-                        }
-                    })
-                    .await;
+                let pass = controller.full_sync(|keys| {
+                    if first_sync {
+                        // Recorded before queueing, so no reconcile can end before it.
+                        readiness.queued(keys);
+                    }
+                    for key in keys {
+                        queues.enqueue(key.clone());
+                    }
+                });
+                // A pass stuck on a call that never answers is given up after the resync
+                // interval or the reconcile timeout, the longer (what it did not read reads
+                // Unknown after two resync intervals).
+                let limit = resync.max(controller.settings.reconcile_timeout);
+                let result = match tokio::time::timeout(limit, pass).await {
+                    Ok(result) => result.map_err(|e| e.to_string()),
+                    Err(_) => Err(format!(
+                        "did not end within {limit:?} (a call did not answer)"
+                    )),
+                };
                 let wait = match result {
                     Ok(queued) => {
                         if first {
@@ -547,9 +560,13 @@ fn start_term(work: &WorkConfig) -> Term {
                 tokio::select! {
                     () = until_stopped(&mut stop) => break,
                     _ = tick.tick() => {
-                        // Nothing followed, nothing read.
-                        if let Err(e) = controller.track_rollouts().await {
-                            tracing::warn!(error = %e, "reading rollouts failed");
+                        // Nothing followed, nothing read. A call that does not answer (a
+                        // read, a memory tag) is given up at the reconcile timeout.
+                        let limit = controller.settings.reconcile_timeout;
+                        match tokio::time::timeout(limit, controller.track_rollouts()).await {
+                            Ok(Ok(())) => {}
+                            Ok(Err(e)) => tracing::warn!(error = %e, "reading rollouts failed"),
+                            Err(_) => tracing::warn!(timeout = ?limit, "following rollouts timed out: a call did not answer"),
                         }
                     }
                 }

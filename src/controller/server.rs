@@ -1,7 +1,8 @@
 //! The controller's HTTP endpoints (axum): `/` (the status page for people), `/healthz` (the loop is alive), `/readyz` (first
 //! load and first full sync done), `/status` (per-resource status as JSON), `/metrics`
 //! (Prometheus text format) and `POST /hooks/git` (a GitHub-style push webhook that triggers
-//! an immediate fetch; a wrong `X-Hub-Signature-256` gets 401 and nothing else).
+//! an immediate fetch; a wrong `X-Hub-Signature-256` gets 401 and nothing else). Connections
+//! are served within [`HttpLimits`] (timeouts, a cap, keep-alive limits).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -17,6 +18,7 @@ use axum::routing::{get, post};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
+pub use super::connections::HttpLimits;
 use crate::status::StatusBoard;
 
 /// The loop's heartbeat: `/healthz` fails when it is older than the allowed age.
@@ -101,21 +103,21 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves `router` on `listener` until `shutdown` completes.
+/// Serves `router` on `listener` within `limits` until `shutdown` completes (the
+/// connection handling is `controller::connections`).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     router: Router,
+    limits: HttpLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
+    super::connections::serve(listener, router, limits, shutdown).await
 }
 
 async fn page(State(state): State<AppState>) -> Response {
     axum::response::Html(crate::page::render(
         &state.status.report(),
-        std::time::SystemTime::now(),
+        state.status.now(),
     ))
     .into_response()
 }
@@ -214,7 +216,12 @@ mod tests {
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/hooks/git", listener.local_addr().unwrap());
-        let server = tokio::spawn(serve(listener, router, std::future::pending()));
+        let server = tokio::spawn(serve(
+            listener,
+            router,
+            HttpLimits::default(),
+            std::future::pending(),
+        ));
         let body = br#"{"ref":"refs/heads/main"}"#;
         let post = |signature: String| {
             let url = url.clone();

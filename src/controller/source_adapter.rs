@@ -137,6 +137,11 @@ impl Source {
                         "manifests changed"
                     );
                 }
+                // Gone after a load: not "every manifest deleted" but a source that cannot
+                // be read now (the run keeps the last load, as after a failed git fetch).
+                if *loaded_once && !path.is_dir() {
+                    return Err(SourceError::Vanished(path.clone()));
+                }
                 *loaded_once = true;
                 let loaded = crate::manifest::load_dir_cached(path, cache);
                 Ok(Some((validated(loaded), None)))

@@ -1,11 +1,12 @@
 //! Field-by-field comparison of two normalized values: every leaf that differs, with its path
-//! in manifest spelling and the old and new values.
+//! in manifest spelling and the old and new values, sensitive ones masked ([`super::mask`]).
 
 use std::fmt;
 
 use serde::Serialize;
 use serde_json::Value;
 
+use super::mask::is_hidden;
 use crate::manifest::path::FieldPath;
 
 /// One differing field.
@@ -25,8 +26,17 @@ fn display<S: serde::Serializer>(p: &FieldPath, s: S) -> Result<S::Ok, S::Error>
 }
 
 impl fmt::Display for FieldChange {
-    /// `containerDefinitions[0].image: "api:1" -> "api:2"`
+    /// `containerDefinitions[0].image: "api:1" -> "api:2"`; a masked value reads
+    /// `environment.DB_PASSWORD: (changed)` (or `(added)`, `(removed)`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if is_hidden(&self.old) || is_hidden(&self.new) {
+            let what = match (&self.old, &self.new) {
+                (None, _) => "added",
+                (_, None) => "removed",
+                _ => "changed",
+            };
+            return write!(f, "{}: ({what})", self.path);
+        }
         let show = |v: &Option<Value>| v.as_ref().map_or("(absent)".to_string(), Value::to_string);
         write!(
             f,
@@ -72,11 +82,13 @@ pub fn compare<T: Serialize>(live: &T, desired: &T) -> Vec<FieldChange> {
                 ),
                 Op::Test(t) => (t.path.to_string(), Some(t.value.clone())),
             };
-            FieldChange {
-                path: pointer_to_path(&pointer),
-                old: live.pointer(&pointer).cloned(),
+            super::mask::change(
+                pointer_to_path(&pointer),
+                &live,
+                &desired,
+                live.pointer(&pointer).cloned(),
                 new,
-            }
+            )
         })
         .collect();
     out.sort_by(|a, b| a.path.cmp(&b.path));
@@ -90,16 +102,21 @@ pub fn creation<T: Serialize>(desired: &T) -> Vec<FieldChange> {
         Ok(Value::Object(fields)) => fields
             .into_iter()
             .filter(|(_, v)| !v.is_null())
-            .map(|(k, v)| FieldChange {
-                path: FieldPath::root().key(k),
-                old: None,
-                new: Some(v),
+            .map(|(k, v)| {
+                let path = FieldPath::root().key(k);
+                FieldChange {
+                    new: Some(super::mask::redacted(&path, v)),
+                    path,
+                    old: None,
+                }
             })
             .collect(),
         other => vec![FieldChange {
             path: FieldPath::root(),
             old: None,
-            new: other.ok(),
+            new: other
+                .ok()
+                .map(|v| super::mask::redacted(&FieldPath::root(), v)),
         }],
     }
 }

@@ -232,3 +232,36 @@ fn a_stalled_resource_shows_its_badge_reason_and_differing_fields() {
     );
     assert_eq!(row.select(&sel("ul.changes li")).count(), 1);
 }
+
+#[test]
+fn each_row_says_when_its_live_state_was_last_read_and_a_stale_one_reads_unknown() {
+    let board = StatusBoard::new();
+    let key = |name: &str| crate::manifest::ResourceKey {
+        kind: Kind::Cluster,
+        cluster: None,
+        name: name.into(),
+    };
+    let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+    board.update(&key("seen"), |s| {
+        s.sync = SyncStatus::Synced;
+        s.last_observed = Some(now - Duration::from_secs(90));
+    });
+    board.update(&key("stale"), |s| {
+        s.sync = SyncStatus::Synced;
+        s.last_observed = Some(now - Duration::from_secs(3600));
+    });
+    board.update(&key("never"), |s| s.sync = SyncStatus::Unknown);
+    board.set_stale_after(Duration::from_secs(600));
+    let doc = Html::parse_document(&render(&board.report_at(now), now));
+    let row = |name: &str| {
+        doc.select(&sel("tr.resource"))
+            .find(|r| cell(*r, "name") == name)
+            .unwrap_or_else(|| panic!("a row for {name}"))
+    };
+    assert_eq!(cell(row("seen"), "observed"), "1m ago");
+    assert_eq!(cell(row("seen"), "sync"), "Synced");
+    assert_eq!(cell(row("stale"), "observed"), "1h ago");
+    assert_eq!(cell(row("stale"), "sync"), "Unknown");
+    assert!(cell(row("stale"), "details").contains("not observed for 1h"));
+    assert_eq!(cell(row("never"), "observed"), "never");
+}

@@ -98,6 +98,15 @@ pub enum SimStateError {
         /// `account/region` of the configuration.
         configured: String,
     },
+    /// Another process (or another simulator of this one) has the file open.
+    #[error(
+        "simulator state {} is in use by another ecs-operator process (its lock is held); stop it, or give this one another --sim-state",
+        path.display()
+    )]
+    Locked {
+        /// The file.
+        path: PathBuf,
+    },
     /// The file parses but contradicts itself (duplicate names, revisions out of sequence).
     #[error("simulator state {} is inconsistent: {message}", path.display())]
     Inconsistent {
