@@ -16,6 +16,7 @@
 //! - [`schema`]: JSON Schema generated from these types (for editors and `ecs-operator
 //!   schema`), and the field-name suggestions of unknown-field errors drawn from it.
 
+mod all_errors;
 pub mod cluster;
 mod decode;
 pub mod diagnostic;

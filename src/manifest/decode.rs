@@ -69,7 +69,20 @@ pub(crate) fn decode(text: &str) -> Decoded {
                 // Cannot happen (same input, same code); report the first error at the root.
                 Ok(_) => yaml_problem(FieldPath::root(), &first),
             };
+            // serde stops at the first wrong value; the schema names every other one.
+            let first_path = problem.path.clone();
             out.problems.push(problem);
+            for (path, message) in super::all_errors::type_errors(text) {
+                if path != first_path && !first_path.segments().starts_with(path.segments()) {
+                    out.problems.push(Problem {
+                        severity: Severity::Error,
+                        path,
+                        line: None,
+                        rule: "type",
+                        message,
+                    });
+                }
+            }
             out.identity = recover_identity(text);
             return out;
         }
