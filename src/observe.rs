@@ -12,7 +12,7 @@
 //!   groups, tags, attributes, a family's revisions) for `import`, `prune` and rollouts.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 pub mod reads;
 
@@ -43,6 +43,10 @@ pub enum Read {
     Revision(String),
     /// The ARNs of a task definition family's active revisions (ListTaskDefinitions).
     Family(String),
+    /// The names of the account's families with an active revision
+    /// (ListTaskDefinitionFamilies, 100 a page, listed once per process): a family not among
+    /// them has no revision to reuse, so it is not searched.
+    Families,
 }
 
 /// A live target group with what is read about it besides DescribeTargetGroups.
@@ -69,13 +73,25 @@ pub struct Observed {
     pub revisions: HashMap<String, RegisteredTaskDefinition>,
     /// Revision ARNs of the task definition families read for the plans, oldest first.
     pub families: HashMap<String, Vec<String>>,
+    /// The account's families with an active revision, once [`Read::Families`] was read.
+    pub active_families: Option<Arc<BTreeSet<String>>>,
+    /// Whether the plans want field-level changes of a service's task definition even where
+    /// its tags already tell that the content differs (reading the revision it runs): `diff`
+    /// does; `apply` and the controller show the content hashes instead of paying a
+    /// DescribeTaskDefinition per changed service ([`Observer::with_field_changes`]).
+    pub field_changes: bool,
 }
 
-/// Reads live state; keeps described task definition revisions for the life of the process.
+/// Reads live state; keeps described task definition revisions, and the names of the
+/// account's families, for the life of the process.
 #[derive(Debug)]
 pub struct Observer {
     cloud: Cloud,
     revisions: Mutex<HashMap<String, RegisteredTaskDefinition>>,
+    /// The account's families with an active revision, once listed; the families of the
+    /// revisions registered since are added.
+    families: Mutex<Option<Arc<BTreeSet<String>>>>,
+    field_changes: bool,
 }
 
 impl Observer {
@@ -84,7 +100,15 @@ impl Observer {
         Observer {
             cloud,
             revisions: Mutex::new(HashMap::new()),
+            families: Mutex::new(None),
+            field_changes: false,
         }
+    }
+
+    /// The same observer with [`Observed::field_changes`] on (`diff`).
+    pub fn with_field_changes(mut self) -> Observer {
+        self.field_changes = true;
+        self
     }
 
     /// The clients.
@@ -94,7 +118,10 @@ impl Observer {
 
     /// Reads everything `wanted` names.
     pub async fn observe(&self, wanted: &Wanted) -> Result<Observed, CloudError> {
-        let mut out = Observed::default();
+        let mut out = Observed {
+            field_changes: self.field_changes,
+            ..Observed::default()
+        };
         let names: Vec<String> = wanted.clusters.iter().cloned().collect();
         for batch in names.chunks(MAX_DESCRIBE_CLUSTERS) {
             let d = self.cloud.ecs.describe_clusters(batch).await?;
@@ -199,8 +226,35 @@ impl Observer {
                 let arns = self.revisions(family).await?;
                 observed.families.insert(family.clone(), arns);
             }
+            Read::Families => {
+                observed.active_families = Some(self.active_families().await?);
+            }
         }
         Ok(())
+    }
+
+    /// The account's families with an active revision: listed on first use (every page of
+    /// ListTaskDefinitionFamilies), then kept, with the families registered since added. A
+    /// family someone else registers meanwhile is not seen: its service registers a revision
+    /// of its own instead of reusing theirs.
+    pub async fn active_families(&self) -> Result<Arc<BTreeSet<String>>, CloudError> {
+        if let Some(known) = self.lock_families().clone() {
+            return Ok(known);
+        }
+        let ecs = &self.cloud.ecs;
+        let listed: BTreeSet<String> = crate::cloud::all_pages(|token| async move {
+            ecs.list_task_definition_families(token.as_deref()).await
+        })
+        .await?
+        .into_iter()
+        .collect();
+        let mut known = self.lock_families();
+        let known = known.get_or_insert_with(|| Arc::new(listed));
+        Ok(Arc::clone(known))
+    }
+
+    fn lock_families(&self) -> std::sync::MutexGuard<'_, Option<Arc<BTreeSet<String>>>> {
+        self.families.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// A task definition revision, described once per process.
@@ -213,10 +267,18 @@ impl Observer {
         Ok(r)
     }
 
-    /// Records a revision just registered (or described elsewhere).
+    /// Records a revision just registered (or described elsewhere), and its family among the
+    /// active ones if they were listed.
     pub fn remember(&self, revision: &RegisteredTaskDefinition) {
-        let mut cache = self.revisions.lock().unwrap_or_else(|e| e.into_inner());
-        cache.insert(revision.arn.clone(), revision.clone());
+        {
+            let mut cache = self.revisions.lock().unwrap_or_else(|e| e.into_inner());
+            cache.insert(revision.arn.clone(), revision.clone());
+        }
+        if let Some(known) = self.lock_families().as_mut()
+            && !known.contains(&revision.family)
+        {
+            Arc::make_mut(known).insert(revision.family.clone());
+        }
     }
 
     fn cached(&self, arn: &str) -> Option<RegisteredTaskDefinition> {

@@ -399,6 +399,15 @@ impl Ecs for Layered {
             .await
     }
 
+    async fn list_task_definition_families(
+        &self,
+        next_token: Option<&str>,
+    ) -> CloudResult<Page<String>> {
+        let call = self.inner.ecs.list_task_definition_families(next_token);
+        self.run(Operation::ListTaskDefinitionFamilies, Resource::None, call)
+            .await
+    }
+
     async fn deregister_task_definition(
         &self,
         task_definition: &str,

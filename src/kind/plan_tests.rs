@@ -450,6 +450,12 @@ fn a_service_plan_reads_nothing_itself_and_names_each_read_in_the_search_order()
         .insert("arn:td/api:1".into(), revision("arn:td/api:1", &older));
     assert_eq!(
         need(&o),
+        Read::Families,
+        "then which families have a revision"
+    );
+    o.active_families = Some(std::sync::Arc::new(["api".to_string()].into()));
+    assert_eq!(
+        need(&o),
         Read::Family("api".into()),
         "then the family's revisions"
     );
@@ -564,4 +570,95 @@ fn health_is_each_kinds_own() {
     assert_eq!(health(&cluster, &observed).health, Health::Healthy);
     let group = key(Kind::TargetGroup, None, "shop-api");
     assert_eq!(health(&group, &observed).health, Health::Missing);
+}
+
+/// The service of `svc_doc()` as the operator left it: its tags name revision api:1 with
+/// content hash `tagged_hash`.
+fn tagged_live(doc: &Document, tagged_hash: &str) -> model::Service {
+    let mut live = live_service(doc, 2);
+    live.tags
+        .insert(TAG_TASK_DEFINITION.into(), "arn:td/api:1".into());
+    live.tags
+        .insert(TAG_TASK_DEFINITION_HASH.into(), tagged_hash.into());
+    live
+}
+
+#[test]
+fn an_image_roll_registers_and_updates_with_no_read_and_no_tag_write() {
+    use crate::kind::task_definition::resolve;
+    let doc = svc_doc();
+    let s = doc.manifest.as_service().unwrap();
+    let live = tagged_live(&doc, "an-older-content-hash");
+    let mut o = live_cluster("enabled", ours(&[]));
+    o.services
+        .insert(("shop".into(), "api".into()), live.clone());
+    let td = resolve(&doc, s, Some(&live), &o).expect("no read needed");
+    assert_eq!(td.target, TaskDefinitionTarget::Register);
+    assert_eq!(td.changes.len(), 1);
+    assert_eq!(td.changes[0].path.to_string(), "contentHash");
+    let p = crate::kind::plan(&ctx(), &doc, &o).expect("no read needed");
+    let ops: Vec<&str> = p.steps.iter().map(Step::operation).collect();
+    assert_eq!(ops, ["RegisterTaskDefinition", "UpdateService"]);
+
+    // `diff` wants the field changes: it reads the revision the service runs.
+    let detailed = Observed {
+        field_changes: true,
+        ..o.clone()
+    };
+    assert_eq!(
+        resolve(&doc, s, Some(&live), &detailed).unwrap_err(),
+        crate::observe::Read::Revision("arn:td/api:1".into())
+    );
+}
+
+#[test]
+fn a_new_service_of_a_family_with_no_revision_registers_without_a_search() {
+    use crate::kind::task_definition::resolve;
+    let doc = svc_doc();
+    let s = doc.manifest.as_service().unwrap();
+    let mut o = live_cluster("enabled", ours(&[]));
+    assert_eq!(
+        resolve(&doc, s, None, &o).unwrap_err(),
+        crate::observe::Read::Families
+    );
+    o.active_families = Some(std::sync::Arc::new(["other".to_string()].into()));
+    let td = resolve(&doc, s, None, &o).expect("no listing of the family");
+    assert_eq!(td.target, TaskDefinitionTarget::Register);
+}
+
+#[test]
+fn a_revision_the_tags_do_not_name_is_read_once_and_its_own_tags_decide() {
+    use crate::kind::task_definition::resolve;
+    let doc = svc_doc();
+    let s = doc.manifest.as_service().unwrap();
+    let desired = td_plan(&doc, TaskDefinitionTarget::Register).desired;
+    let mut older = desired.clone();
+    older.container_definitions[0].image = "api:0".into();
+    // An earlier apply rolled the service to api:2 and wrote no tag: the tags name api:1.
+    let mut live = tagged_live(&doc, "hash-of-api-1");
+    live.task_definition = "arn:td/api:2".into();
+    let mut o = live_cluster("enabled", ours(&[]));
+    assert_eq!(
+        resolve(&doc, s, Some(&live), &o).unwrap_err(),
+        crate::observe::Read::Revision("arn:td/api:2".into())
+    );
+    let mut registered = revision("arn:td/api:2", &older);
+    registered.tags.insert(TAG_MANAGED_BY.into(), "op".into());
+    registered
+        .tags
+        .insert(TAG_SPEC_HASH.into(), "hash-of-api-2".into());
+    o.revisions
+        .insert("arn:td/api:2".into(), registered.clone());
+    let td = resolve(&doc, s, Some(&live), &o).expect("the operator's revision: no search");
+    assert_eq!(td.target, TaskDefinitionTarget::Register);
+    assert!(!td.changes.is_empty());
+
+    registered.tags.insert(TAG_SPEC_HASH.into(), hash(&desired));
+    o.revisions.insert("arn:td/api:2".into(), registered);
+    let td = resolve(&doc, s, Some(&live), &o).unwrap();
+    assert_eq!(
+        td.target,
+        TaskDefinitionTarget::Keep("arn:td/api:2".into()),
+        "its content hash tag is the wanted one"
+    );
 }

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use aws_sdk_ecs::Client;
 use aws_sdk_ecs::types::{
-    ClusterField, DesiredStatus, Failure, ServiceField, SortOrder, TaskDefinitionField,
-    TaskDefinitionStatus,
+    ClusterField, DesiredStatus, Failure, ServiceField, SortOrder, TaskDefinitionFamilyStatus,
+    TaskDefinitionField, TaskDefinitionStatus,
 };
 use tracing::debug;
 
@@ -435,6 +435,30 @@ impl Ecs for AwsEcs {
                 .filter(|arn| family_of(arn) == Some(family))
                 .cloned()
                 .collect(),
+            next_token: out
+                .next_token()
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned),
+        })
+    }
+
+    async fn list_task_definition_families(
+        &self,
+        next_token: Option<&str>,
+    ) -> CloudResult<Page<String>> {
+        const OP: &str = "ListTaskDefinitionFamilies";
+        debug!(operation = OP, next_page = next_token.is_some());
+        let out = self
+            .client
+            .list_task_definition_families()
+            .status(TaskDefinitionFamilyStatus::Active)
+            .max_results(100)
+            .set_next_token(next_token.map(str::to_owned))
+            .send()
+            .await
+            .map_err(sdk_error(OP))?;
+        Ok(Page {
+            items: out.families().to_vec(),
             next_token: out
                 .next_token()
                 .filter(|t| !t.is_empty())
