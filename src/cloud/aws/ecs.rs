@@ -384,9 +384,17 @@ impl Ecs for AwsEcs {
     ) -> CloudResult<RegisteredTaskDefinition> {
         const OP: &str = "RegisterTaskDefinition";
         debug!(operation = OP, family = ?definition.family);
+        // No SDK retry for this call: one after an answer lost on the way back would register
+        // the same content twice (no client token); `apply::register` looks before it retries.
+        let once = Client::from_conf(
+            Client::config(&self.client)
+                .to_builder()
+                .retry_config(aws_sdk_ecs::config::retry::RetryConfig::disabled())
+                .build(),
+        );
         let out = register_input(definition, tags)
             .map_err(at(OP))?
-            .send_with(&self.client)
+            .send_with(&once)
             .await
             .map_err(sdk_error(OP))?;
         let td = present(OP, out.task_definition(), "taskDefinition")?;
