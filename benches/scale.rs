@@ -400,7 +400,9 @@ fn main() {
         let state = tempfile::NamedTempFile::new().unwrap();
         let path = state.path().to_str().unwrap().to_string();
         let mut figures = child(&["--size", &n.to_string(), &path]);
-        figures.extend(child(&["--sim-only", &path]));
+        let mut sim_only = child(&["--sim-only", &path]);
+        sim_only.remove("bench_wall_s");
+        figures.extend(sim_only);
         if let (Some(all), Some(sim)) = (figures.get("peak_rss_mib"), figures.get("sim_rss_mib")) {
             let share = all.parse::<f64>().unwrap_or(0.0) - sim.parse::<f64>().unwrap_or(0.0);
             figures.insert("operator_share_mib".into(), format!("{share:.0}"));

@@ -9,7 +9,8 @@
 # release binary. Each tool gets its own cluster of SERVICES services, created beforehand by
 # `ecs-operator apply` straight to moto (not measured), and a fresh proxy (full buckets). The
 # roll: `ecs deploy CLUSTER SERVICE --tag T` once per service, one after the other, the way
-# teams script it; `ecs-operator apply` of the manifests with the new tag. Printed: wall time,
+# teams script it (it waits for each deployment: with desiredCount 0, as moto runs no tasks,
+# that is one poll); `ecs-operator apply` of the manifests with the new tag. Printed: wall time,
 # calls forwarded and throttled (the proxy's counts), services on the new image, failures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,8 +19,11 @@ PROXY_PY=${PROXY_PY:-../shared/tools/aws-buckets-proxy.py}
 [ -f "$PROXY_PY" ] || PROXY_PY=/work/shared/tools/aws-buckets-proxy.py
 command -v moto_server >/dev/null || { echo "moto_server missing: pip install 'moto[server]'" >&2; exit 1; }
 command -v ecs >/dev/null || { echo "ecs (ecs-deploy) missing: pip install ecs-deploy" >&2; exit 1; }
-cargo build --release --quiet
-BIN=${CARGO_TARGET_DIR:-target}/release/ecs-operator
+# BIN=path/to/ecs-operator uses that binary (the time is the buckets', not the binary's).
+if [ -z "${BIN:-}" ]; then
+  cargo build --release --quiet
+  BIN=${CARGO_TARGET_DIR:-target}/release/ecs-operator
+fi
 
 WORK=$(mktemp -d)
 PIDS=()
@@ -35,6 +39,10 @@ moto_server -H 127.0.0.1 -p "$MOTO_PORT" >"$WORK/moto.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 100); do curl -s "http://127.0.0.1:$MOTO_PORT/" >/dev/null && break; sleep 0.2; done
 export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1
+# moto checks subnets and security groups: its default VPC's.
+ec2() { python3 -c "import boto3; print(boto3.client('ec2', endpoint_url='http://127.0.0.1:$MOTO_PORT').$1)"; }
+SUBNET=$(ec2 "describe_subnets()['Subnets'][0]['SubnetId']")
+SG=$(ec2 "describe_security_groups()['SecurityGroups'][0]['GroupId']")
 
 # The manifests of one cluster's services at image tag $3 into $2.
 fleet() {
@@ -49,11 +57,14 @@ metadata:
   name: svc-$i
 spec:
   cluster: $cluster
-  desiredCount: 1
+  desiredCount: 0                 # moto runs no tasks: ecs-deploy's wait ends at once
   launchType: FARGATE
+  deploymentConfiguration:
+    deploymentCircuitBreaker: {enable: true, rollback: true}
   networkConfiguration:
     awsvpcConfiguration:
-      subnets: [subnet-0aaa1111bbbb2222c]
+      subnets: [$SUBNET]
+      securityGroups: [$SG]
   taskDefinition:
     cpu: "256"
     memory: "512"
@@ -123,7 +134,8 @@ for c in deploy operator; do
   fleet "$c" "$WORK/$c-v1" v1
   "$BIN" --endpoint-url "http://127.0.0.1:$MOTO_PORT" --instance bench apply "$WORK/$c-v1" >"$WORK/setup-$c.log"
 done
-fleet operator "$WORK/operator-v2" v2
+# The new tag in the same files (the source tag names each file: a new path is a tag change).
+fleet operator "$WORK/operator-v1" v2
 
 echo "rolling a new image to $N services (moto behind AWS's buckets)"
 
@@ -144,7 +156,7 @@ start_proxy operator
 before=$(stats)
 t0=$(date +%s.%N)
 failures=0
-"$BIN" --endpoint-url "$PROXY" --instance bench apply "$WORK/operator-v2" >"$WORK/operator.log" 2>&1 || failures=$(grep -c '^! ' "$WORK/operator.log" || true)
+"$BIN" --endpoint-url "$PROXY" --instance bench apply "$WORK/operator-v1" >"$WORK/operator.log" 2>&1 || failures=$(grep -c '^! ' "$WORK/operator.log" || true)
 t1=$(date +%s.%N)
 after=$(stats)
 printf 'ecs-operator apply:   wall %.1f s; %s; on the new image %s/%s; failures %s\n' \
