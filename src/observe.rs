@@ -49,6 +49,35 @@ pub enum Read {
     Families,
 }
 
+/// The account's task definition families with an active revision: one set shared by the
+/// observer and everything it read (cloning shares it), which only grows: the families
+/// registered after the listing are added, so no copy is made per registration.
+#[derive(Debug, Clone, Default)]
+pub struct Families(Arc<Mutex<BTreeSet<String>>>);
+
+impl Families {
+    /// A set of these names.
+    pub fn of(names: BTreeSet<String>) -> Families {
+        Families(Arc::new(Mutex::new(names)))
+    }
+
+    /// Whether `family` has an active revision.
+    pub fn contains(&self, family: &str) -> bool {
+        self.lock().contains(family)
+    }
+
+    fn insert(&self, family: &str) {
+        let mut set = self.lock();
+        if !set.contains(family) {
+            set.insert(family.to_string());
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeSet<String>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 /// A live target group with what is read about it besides DescribeTargetGroups.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ObservedTargetGroup {
@@ -74,7 +103,7 @@ pub struct Observed {
     /// Revision ARNs of the task definition families read for the plans, oldest first.
     pub families: HashMap<String, Vec<String>>,
     /// The account's families with an active revision, once [`Read::Families`] was read.
-    pub active_families: Option<Arc<BTreeSet<String>>>,
+    pub active_families: Option<Families>,
     /// Whether the plans want field-level changes of a service's task definition even where
     /// its tags already tell that the content differs (reading the revision it runs): `diff`
     /// does; `apply` and the controller show the content hashes instead of paying a
@@ -90,7 +119,7 @@ pub struct Observer {
     revisions: Mutex<HashMap<String, RegisteredTaskDefinition>>,
     /// The account's families with an active revision, once listed; the families of the
     /// revisions registered since are added.
-    families: Mutex<Option<Arc<BTreeSet<String>>>>,
+    families: Mutex<Option<Families>>,
     field_changes: bool,
 }
 
@@ -237,7 +266,7 @@ impl Observer {
     /// ListTaskDefinitionFamilies), then kept, with the families registered since added. A
     /// family someone else registers meanwhile is not seen: its service registers a revision
     /// of its own instead of reusing theirs.
-    pub async fn active_families(&self) -> Result<Arc<BTreeSet<String>>, CloudError> {
+    pub async fn active_families(&self) -> Result<Families, CloudError> {
         if let Some(known) = self.lock_families().clone() {
             return Ok(known);
         }
@@ -249,11 +278,10 @@ impl Observer {
         .into_iter()
         .collect();
         let mut known = self.lock_families();
-        let known = known.get_or_insert_with(|| Arc::new(listed));
-        Ok(Arc::clone(known))
+        Ok(known.get_or_insert_with(|| Families::of(listed)).clone())
     }
 
-    fn lock_families(&self) -> std::sync::MutexGuard<'_, Option<Arc<BTreeSet<String>>>> {
+    fn lock_families(&self) -> std::sync::MutexGuard<'_, Option<Families>> {
         self.families.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -274,10 +302,8 @@ impl Observer {
             let mut cache = self.revisions.lock().unwrap_or_else(|e| e.into_inner());
             cache.insert(revision.arn.clone(), revision.clone());
         }
-        if let Some(known) = self.lock_families().as_mut()
-            && !known.contains(&revision.family)
-        {
-            Arc::make_mut(known).insert(revision.family.clone());
+        if let Some(known) = self.lock_families().as_ref() {
+            known.insert(&revision.family);
         }
     }
 

@@ -453,7 +453,7 @@ fn a_service_plan_reads_nothing_itself_and_names_each_read_in_the_search_order()
         Read::Families,
         "then which families have a revision"
     );
-    o.active_families = Some(std::sync::Arc::new(["api".to_string()].into()));
+    o.active_families = Some(crate::observe::Families::of(["api".to_string()].into()));
     assert_eq!(
         need(&o),
         Read::Family("api".into()),
@@ -621,7 +621,7 @@ fn a_new_service_of_a_family_with_no_revision_registers_without_a_search() {
         resolve(&doc, s, None, &o).unwrap_err(),
         crate::observe::Read::Families
     );
-    o.active_families = Some(std::sync::Arc::new(["other".to_string()].into()));
+    o.active_families = Some(crate::observe::Families::of(["other".to_string()].into()));
     let td = resolve(&doc, s, None, &o).expect("no listing of the family");
     assert_eq!(td.target, TaskDefinitionTarget::Register);
 }
