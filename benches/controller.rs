@@ -25,7 +25,17 @@ use ecs_operator::ratelimit::{RateLimited, RateLimits};
 use ecs_operator::status::{Health, SyncStatus};
 use tokio::sync::{mpsc, oneshot};
 
-const SERVICES: usize = 1000;
+/// Services in the benchmark: `BENCH_SERVICES` (default 1,000), e.g. `BENCH_SERVICES=10000
+/// cargo bench --bench controller -- c` for issue 15's figures at 10,000.
+fn services() -> usize {
+    static N: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *N.get_or_init(|| {
+        std::env::var("BENCH_SERVICES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1000)
+    })
+}
 
 fn cluster() -> String {
     "apiVersion: ecs-operator/v1\nkind: Cluster\nmetadata:\n  name: bench\nspec: {}\n".into()
@@ -45,7 +55,7 @@ fn manifests() -> Loaded {
         all.documents.extend(one.documents);
     };
     add("cluster.yaml".into(), cluster());
-    for i in 0..SERVICES {
+    for i in 0..services() {
         add(format!("svc-{i:04}.yaml"), service_file(i, 1));
     }
     all
@@ -101,6 +111,22 @@ async fn start(
     Started { handle, stop, task }
 }
 
+/// This process's CPU time (user + system) from /proc (10 ms ticks).
+fn cpu() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    Duration::from_millis((ticks(11) + ticks(12)) * 10)
+}
+
 fn throttled(metrics: &Metrics) -> f64 {
     metrics
         .encode()
@@ -141,7 +167,7 @@ fn converge_and_resync() {
         )
         .await;
         let status = started.handle.controller.status().clone();
-        let total = 1 + 2 * SERVICES;
+        let total = 1 + 2 * services();
         let mut synced_at = None;
         loop {
             let report = status.report();
@@ -162,7 +188,7 @@ fn converge_and_resync() {
         let registers = calls.get("RegisterTaskDefinition").copied().unwrap_or(0);
         // RegisterTaskDefinition: burst 20, then 1 per second.
         let bound = (registers.saturating_sub(20)) as f64;
-        println!("(a) converge {SERVICES} services + {SERVICES} target groups + 1 cluster from empty (virtual time)");
+        println!("(a) converge {n} services + {n} target groups + 1 cluster from empty (virtual time)", n = services());
         println!("    all Synced after {:.1} s; all Healthy after {:.1} s", synced_at.as_secs_f64(), healthy_at.as_secs_f64());
         println!("    RegisterTaskDefinition calls: {registers}; lower bound {bound:.0} s; ratio (Synced) {:.3}", synced_at.as_secs_f64() / bound);
         println!("    throttled responses from the simulator: {}", throttled(&metrics));
@@ -171,6 +197,7 @@ fn converge_and_resync() {
         // (b) a resync with nothing changed.
         sim.reset_calls();
         let before = throttled(&metrics);
+        let cpu_before = cpu();
         let queued = started
             .handle
             .controller
@@ -182,13 +209,15 @@ fn converge_and_resync() {
             .await
             .unwrap();
         tokio::time::sleep(Duration::from_secs(5)).await;
+        let resync_cpu = cpu() - cpu_before;
         let calls = sim.calls();
         // Batching minimum: 1 DescribeClusters, 100 DescribeServices (10 each), 50
         // DescribeTargetGroups (20 names), 50 DescribeTags (20 ARNs), 1,000 attribute reads.
-        let minimum = 1 + SERVICES.div_ceil(10) + 2 * SERVICES.div_ceil(20) + SERVICES;
+        let minimum = 1 + services().div_ceil(10) + 2 * services().div_ceil(20) + services();
         let reads = sum(&calls, true);
-        println!("(b) resync with nothing changed at {SERVICES} services");
+        println!("(b) resync with nothing changed at {} services", services());
         println!("    read calls {reads} (minimum {minimum}, ratio {:.3}); mutating calls {}; queued {}; throttled {}", reads as f64 / minimum as f64, sum(&calls, false), queued.len(), throttled(&metrics) - before);
+        println!("    CPU of the resync (full sync and the reconciles it queued): {:.2} s", resync_cpu.as_secs_f64());
         println!("    by operation: {calls:?}");
         let _ = started.stop.send(());
         started.task.await.unwrap();
@@ -205,7 +234,7 @@ fn change_latency() {
     rt.block_on(async {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("cluster.yaml"), cluster()).unwrap();
-        for i in 0..SERVICES {
+        for i in 0..services() {
             std::fs::write(dir.path().join(format!("svc-{i:04}.yaml")), service_file(i, 1)).unwrap();
         }
         // Real time: no simulated throttling (converging would take 1,000 s of registrations).
@@ -227,18 +256,18 @@ fn change_latency() {
         let status = started.handle.controller.status().clone();
         let t0 = Instant::now();
         while !(status.is_ready()
-            && status.report().resources.len() == 1 + 2 * SERVICES
+            && status.report().resources.len() == 1 + 2 * services()
             && status.report().resources.iter().all(|r| r.sync == SyncStatus::Synced))
         {
             assert!(t0.elapsed() < Duration::from_secs(600), "did not converge");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        println!("(c) change latency, {SERVICES} services loaded from a watched directory (real time, debounce 100 ms)");
+        println!("(c) change latency, {} services loaded from a watched directory (real time, debounce 100 ms)", services());
         println!("    initial convergence without throttling: {:.1} s", t0.elapsed().as_secs_f64());
         let mutating = || sum(&sim.calls(), false);
         let mut latencies = Vec::new();
         for round in 0..20u32 {
-            let i = (round as usize * 37) % SERVICES;
+            let i = (round as usize * 37) % services();
             let before = mutating();
             let text = service_file(i, 2 + round);
             let saved = Instant::now();
@@ -263,6 +292,13 @@ fn change_latency() {
         let _ = started.stop.send(());
         started.task.await.unwrap();
     });
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    if let Some(hwm) = status.lines().find(|l| l.starts_with("VmHWM:")) {
+        println!(
+            "    peak RSS of the process (controller + simulator): {}",
+            hwm.trim_start_matches("VmHWM:").trim()
+        );
+    }
 }
 
 fn main() {

@@ -1,8 +1,12 @@
 //! Applying plans: the steps of each resource in order (clusters, target groups, then each
 //! service's task definition and the service), filling in ARNs that earlier steps created. A
 //! resource that fails stops there; the others go on.
+//!
+//! - [`register`]: RegisterTaskDefinition with no duplicate revision when an answer is lost.
 
 use std::collections::BTreeMap;
+
+pub mod register;
 
 use crate::cloud::model::{CreateService, Service, ServiceLoadBalancer, UpdateService};
 use crate::cloud::{Cloud, CloudError};
@@ -242,7 +246,7 @@ async fn run(
             format!("RemoveTags {} ({})", short(arn), keys.join(", "))
         }
         Step::RegisterTaskDefinition { definition, tags } => {
-            let r = cloud.ecs.register_task_definition(definition, tags).await?;
+            let r = register::register(cloud, observer, definition, tags).await?;
             observer.remember(&r);
             *registered = Some(r.arn.clone());
             format!("RegisterTaskDefinition {}:{}", r.family, r.revision)

@@ -83,6 +83,18 @@ pub struct GlobalOptions {
         value_delimiter = ','
     )]
     pub sim_crash_image: Vec<String>,
+    /// With `--backend sim`: `off` turns the simulator's AWS throttling off, and with it the
+    /// client-side rate limits (those `--rate-limit` names stay), so that a fleet of thousands
+    /// of services converges in real time (on AWS's buckets registering 10,000 task
+    /// definitions alone takes close to three hours).
+    #[arg(
+        long,
+        global = true,
+        env = "ECS_OPERATOR_SIM_THROTTLING",
+        value_enum,
+        default_value_t = Toggle::On
+    )]
+    pub sim_throttling: Toggle,
     /// Override a client-side rate limit: `BUCKET=BURST/REFILL_PER_SECOND`, e.g.
     /// `service-modify=10/1` (repeatable; defaults are AWS's buckets).
     #[arg(long = "rate-limit", global = true, env = "ECS_OPERATOR_RATE_LIMIT", value_delimiter = ',', value_parser = parse_rate_limit)]
@@ -105,14 +117,23 @@ fn parse_rate_limit(flag: &str) -> Result<(Bucket, Shape), String> {
 }
 
 impl GlobalOptions {
-    /// AWS's bucket shapes with the `--rate-limit` overrides applied.
+    /// AWS's bucket shapes with the `--rate-limit` overrides applied (only the overrides with
+    /// `--backend sim --sim-throttling off`).
     pub fn rate_limits(&self) -> RateLimits {
         let mut limits = RateLimits::default();
+        if !self.sim_throttles() {
+            limits = limits.lifted();
+        }
         limits.max_in_flight = self.max_in_flight.max(1);
         for (bucket, shape) in &self.rate_limits {
             limits.set(*bucket, *shape);
         }
         limits
+    }
+
+    /// False with `--backend sim --sim-throttling off`.
+    fn sim_throttles(&self) -> bool {
+        self.backend != BackendKind::Sim || self.sim_throttling == Toggle::On
     }
 
     /// The backend settings.
@@ -124,12 +145,22 @@ impl GlobalOptions {
             max_attempts: self.max_attempts,
             sim_state: Some(self.sim_state.clone()),
             sim_crashing_images: self.sim_crash_image.clone(),
+            sim_throttling: self.sim_throttling == Toggle::On,
             rate_limits: self.rate_limits(),
             metrics: None,
             warn_failed_calls: false,
             gate: None,
         }
     }
+}
+
+/// A switch of the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Toggle {
+    /// On.
+    On,
+    /// Off.
+    Off,
 }
 
 /// Log output format.
@@ -342,6 +373,38 @@ mod tests {
             "AWS's default"
         );
         assert_eq!(limits.max_in_flight, 4);
+    }
+
+    #[test]
+    fn sim_throttling_off_lifts_the_client_limits_but_not_the_named_ones() {
+        let parse = |args: &[&str]| {
+            let mut argv = vec!["ecs-operator"];
+            argv.extend_from_slice(args);
+            argv.push("validate");
+            Cli::try_parse_from(argv).unwrap().global
+        };
+        let off = parse(&[
+            "--backend",
+            "sim",
+            "--sim-throttling",
+            "off",
+            "--rate-limit",
+            "service-modify=10/1",
+        ]);
+        let limits = off.rate_limits();
+        assert!(!limits.limits(Bucket::TaskDefinitionModify));
+        assert!(
+            limits.limits(Bucket::ServiceModify),
+            "named by --rate-limit"
+        );
+        assert!(!off.backend_options().sim_throttling);
+        let on = parse(&["--backend", "sim"]).rate_limits();
+        assert!(on.limits(Bucket::TaskDefinitionModify), "on by default");
+        let aws = parse(&["--sim-throttling", "off"]).rate_limits();
+        assert!(
+            aws.limits(Bucket::TaskDefinitionModify),
+            "AWS itself throttles: the flag is the simulator's"
+        );
     }
 
     #[test]

@@ -140,6 +140,13 @@ pub trait Ecs: Send + Sync {
         family: &str,
         next_token: Option<&str>,
     ) -> CloudResult<Page<String>>;
+    /// ListTaskDefinitionFamilies: one page of the names of the families with an ACTIVE
+    /// revision (100 a page), so that a plan knows which families have no revision to reuse
+    /// without asking each one.
+    async fn list_task_definition_families(
+        &self,
+        next_token: Option<&str>,
+    ) -> CloudResult<Page<String>>;
     /// DeregisterTaskDefinition.
     async fn deregister_task_definition(
         &self,

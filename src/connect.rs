@@ -47,6 +47,8 @@ pub struct BackendOptions {
     pub sim_state: Option<PathBuf>,
     /// Images that crash on start in the simulator (`sim`): substrings of the image reference.
     pub sim_crashing_images: Vec<String>,
+    /// Whether the simulator throttles like AWS (`sim`; `--sim-throttling`).
+    pub sim_throttling: bool,
     /// Client-side token buckets and in-flight cap every call goes through (both backends).
     pub rate_limits: RateLimits,
     /// Where to count the calls and token waits (`None`: not counted). The instrumentation
@@ -171,6 +173,7 @@ pub async fn connect(options: &BackendOptions) -> Result<Connected, ConnectError
         BackendKind::Sim => {
             let config = SimConfig {
                 crashing_images: options.sim_crashing_images.clone(),
+                throttling: options.sim_throttling,
                 ..SimConfig::default()
             };
             // A state file is locked and written after every mutating call.

@@ -36,7 +36,7 @@
 //!   gate, a call layer failing mutating calls when this process does not lead.
 //! - [`connect`]: choosing and connecting a backend behind the call layers.
 //! - [`observe`]: batched reads of live state, with a per-process cache of task definition
-//!   revisions.
+//!   revisions and of the account's families with a revision.
 //! - [`diff`]: field-by-field comparison of any two values (pure), with the values that must
 //!   not be shown (environment values, log driver options) masked as each change is made.
 //! - [`kind`]: one module per kind (cluster, target group, service with its task definition):
@@ -45,7 +45,8 @@
 //!   `cloud::defaults`.
 //! - [`plan`]: the vocabulary of per-resource plans (status, field changes, ordered steps).
 //! - [`planner`]: read in batches, then plan each document through its kind (pure).
-//! - [`apply`]: runs plans, filling in ARNs created on the way.
+//! - [`apply`]: runs plans, filling in ARNs created on the way; registers task definitions
+//!   with no duplicate revision when an answer is lost.
 //! - [`prune`]: deleting owned resources no manifest names anymore (opt-in, bounded).
 //! - [`rollout`]: the one rollout tracker, a pure transition function over what the observer
 //!   read (completed, failed, crash loop, rolled back), driven by `apply --wait` and `run`.

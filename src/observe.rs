@@ -12,7 +12,7 @@
 //!   groups, tags, attributes, a family's revisions) for `import`, `prune` and rollouts.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 pub mod reads;
 
@@ -43,6 +43,39 @@ pub enum Read {
     Revision(String),
     /// The ARNs of a task definition family's active revisions (ListTaskDefinitions).
     Family(String),
+    /// The names of the account's families with an active revision
+    /// (ListTaskDefinitionFamilies, 100 a page, listed once per process): a family not among
+    /// them has no revision to reuse, so it is not searched.
+    Families,
+}
+
+/// The account's task definition families with an active revision: one set shared by the
+/// observer and everything it read (cloning shares it), which only grows: the families
+/// registered after the listing are added, so no copy is made per registration.
+#[derive(Debug, Clone, Default)]
+pub struct Families(Arc<Mutex<BTreeSet<String>>>);
+
+impl Families {
+    /// A set of these names.
+    pub fn of(names: BTreeSet<String>) -> Families {
+        Families(Arc::new(Mutex::new(names)))
+    }
+
+    /// Whether `family` has an active revision.
+    pub fn contains(&self, family: &str) -> bool {
+        self.lock().contains(family)
+    }
+
+    fn insert(&self, family: &str) {
+        let mut set = self.lock();
+        if !set.contains(family) {
+            set.insert(family.to_string());
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeSet<String>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 /// A live target group with what is read about it besides DescribeTargetGroups.
@@ -69,13 +102,30 @@ pub struct Observed {
     pub revisions: HashMap<String, RegisteredTaskDefinition>,
     /// Revision ARNs of the task definition families read for the plans, oldest first.
     pub families: HashMap<String, Vec<String>>,
+    /// The account's families with an active revision, once [`Read::Families`] was read.
+    pub active_families: Option<Families>,
+    /// Whether the plans want field-level changes of a service's task definition even where
+    /// its tags already tell that the content differs (reading the revision it runs): `diff`
+    /// does; `apply` and the controller show the content hashes instead of paying a
+    /// DescribeTaskDefinition per changed service ([`Observer::with_field_changes`]).
+    pub field_changes: bool,
+    /// Active revisions this process has seen, by their content hash tag
+    /// (`ecs-operator/spec-hash`): a plan uses one of them rather than register the same
+    /// content again (for example after an UpdateService that failed once the revision was
+    /// registered).
+    pub registered: HashMap<String, String>,
 }
 
-/// Reads live state; keeps described task definition revisions for the life of the process.
+/// Reads live state; keeps described task definition revisions, and the names of the
+/// account's families, for the life of the process.
 #[derive(Debug)]
 pub struct Observer {
     cloud: Cloud,
     revisions: Mutex<HashMap<String, RegisteredTaskDefinition>>,
+    /// The account's families with an active revision, once listed; the families of the
+    /// revisions registered since are added.
+    families: Mutex<Option<Families>>,
+    field_changes: bool,
 }
 
 impl Observer {
@@ -84,7 +134,15 @@ impl Observer {
         Observer {
             cloud,
             revisions: Mutex::new(HashMap::new()),
+            families: Mutex::new(None),
+            field_changes: false,
         }
+    }
+
+    /// The same observer with [`Observed::field_changes`] on (`diff`).
+    pub fn with_field_changes(mut self) -> Observer {
+        self.field_changes = true;
+        self
     }
 
     /// The clients.
@@ -94,7 +152,11 @@ impl Observer {
 
     /// Reads everything `wanted` names.
     pub async fn observe(&self, wanted: &Wanted) -> Result<Observed, CloudError> {
-        let mut out = Observed::default();
+        let mut out = Observed {
+            field_changes: self.field_changes,
+            registered: self.registered_by_hash(),
+            ..Observed::default()
+        };
         let names: Vec<String> = wanted.clusters.iter().cloned().collect();
         for batch in names.chunks(MAX_DESCRIBE_CLUSTERS) {
             let d = self.cloud.ecs.describe_clusters(batch).await?;
@@ -199,8 +261,34 @@ impl Observer {
                 let arns = self.revisions(family).await?;
                 observed.families.insert(family.clone(), arns);
             }
+            Read::Families => {
+                observed.active_families = Some(self.active_families().await?);
+            }
         }
         Ok(())
+    }
+
+    /// The account's families with an active revision: listed on first use (every page of
+    /// ListTaskDefinitionFamilies), then kept, with the families registered since added. A
+    /// family someone else registers meanwhile is not seen: its service registers a revision
+    /// of its own instead of reusing theirs.
+    pub async fn active_families(&self) -> Result<Families, CloudError> {
+        if let Some(known) = self.lock_families().clone() {
+            return Ok(known);
+        }
+        let ecs = &self.cloud.ecs;
+        let listed: BTreeSet<String> = crate::cloud::all_pages(|token| async move {
+            ecs.list_task_definition_families(token.as_deref()).await
+        })
+        .await?
+        .into_iter()
+        .collect();
+        let mut known = self.lock_families();
+        Ok(known.get_or_insert_with(|| Families::of(listed)).clone())
+    }
+
+    fn lock_families(&self) -> std::sync::MutexGuard<'_, Option<Families>> {
+        self.families.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// A task definition revision, described once per process.
@@ -213,10 +301,31 @@ impl Observer {
         Ok(r)
     }
 
-    /// Records a revision just registered (or described elsewhere).
+    /// Records a revision just registered (or described elsewhere), and its family among the
+    /// active ones if they were listed.
     pub fn remember(&self, revision: &RegisteredTaskDefinition) {
-        let mut cache = self.revisions.lock().unwrap_or_else(|e| e.into_inner());
-        cache.insert(revision.arn.clone(), revision.clone());
+        {
+            let mut cache = self.revisions.lock().unwrap_or_else(|e| e.into_inner());
+            cache.insert(revision.arn.clone(), revision.clone());
+        }
+        if let Some(known) = self.lock_families().as_ref() {
+            known.insert(&revision.family);
+        }
+    }
+
+    /// The cached active revisions by their content hash tag (the newest revision wins).
+    fn registered_by_hash(&self) -> HashMap<String, String> {
+        let cache = self.revisions.lock().unwrap_or_else(|e| e.into_inner());
+        let mut newest: HashMap<String, (u32, String)> = HashMap::new();
+        for r in cache.values().filter(|r| r.status == "ACTIVE") {
+            if let Some(hash) = r.tags.get(crate::cloud::model::TAG_SPEC_HASH) {
+                let e = newest.entry(hash.clone()).or_insert((0, String::new()));
+                if r.revision >= e.0 {
+                    *e = (r.revision, r.arn.clone());
+                }
+            }
+        }
+        newest.into_iter().map(|(h, (_, arn))| (h, arn)).collect()
     }
 
     fn cached(&self, arn: &str) -> Option<RegisteredTaskDefinition> {

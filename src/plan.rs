@@ -27,8 +27,9 @@ pub const OWN_TAG_PREFIX: &str = "ecs-operator/";
 pub const TAG_MANAGED_BY: &str = "ecs-operator/managed-by";
 /// Tag naming the manifest file a resource comes from.
 pub const TAG_SOURCE: &str = "ecs-operator/source";
-/// Tag holding a hash of the resource's normalized desired state.
-pub const TAG_SPEC_HASH: &str = "ecs-operator/spec-hash";
+/// Tag holding a hash of the resource's normalized desired state (defined with the cloud
+/// model, whose observer reads it on cached revisions).
+pub use crate::cloud::model::TAG_SPEC_HASH;
 /// Tag on a service: the task definition revision the operator last set. While the service
 /// still runs that revision and its spec hash matches, the revision need not be read again.
 pub const TAG_TASK_DEFINITION: &str = "ecs-operator/task-definition";

@@ -144,6 +144,8 @@ pub struct RateLimits {
     shapes: BTreeMap<Bucket, Shape>,
     /// Calls in flight at most, across ECS and ELBv2 (at least 1).
     pub max_in_flight: usize,
+    /// Only the buckets [`RateLimits::set`] names are limited (see [`RateLimits::lifted`]).
+    only_set: bool,
 }
 
 /// [`RateLimits::max_in_flight`] by default.
@@ -155,6 +157,7 @@ impl Default for RateLimits {
         RateLimits {
             shapes: Bucket::ALL.map(|b| (b, b.aws_default())).into(),
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+            only_set: false,
         }
     }
 }
@@ -166,6 +169,20 @@ impl RateLimits {
             .get(&bucket)
             .copied()
             .unwrap_or_else(|| bucket.aws_default())
+    }
+
+    /// No bucket limited (the in-flight cap stays) until [`RateLimits::set`] names one: for a
+    /// backend that does not throttle (`--sim-throttling off`), where AWS's shapes would only
+    /// slow the calls down.
+    pub fn lifted(mut self) -> Self {
+        self.shapes.clear();
+        self.only_set = true;
+        self
+    }
+
+    /// Whether `bucket` is limited at all (every bucket is, unless [`RateLimits::lifted`]).
+    pub fn limits(&self, bucket: Bucket) -> bool {
+        !self.only_set || self.shapes.contains_key(&bucket)
     }
 
     /// Replaces the shape of a bucket.
@@ -309,6 +326,7 @@ impl Admission {
     pub fn new(limits: &RateLimits, on_wait: Option<WaitHook>) -> Admission {
         let buckets = Bucket::ALL
             .into_iter()
+            .filter(|b| limits.limits(*b))
             .map(|b| {
                 let limiter = RateLimiter::direct_with_clock(quota(limits.shape(b)), TokioClock);
                 (b, limiter)

@@ -160,9 +160,12 @@ fn print_plan(out: &mut impl Write, style: &Style, p: &ResourcePlan) -> std::io:
     Ok(())
 }
 
+/// Connects and plans; `field_changes` reads the revision each changed service runs, for
+/// field-level changes (`diff`, `apply --dry-run`), where `apply` shows content hashes.
 async fn connect_and_plan(
     global: &GlobalOptions,
     documents: &[manifest::Document],
+    field_changes: bool,
 ) -> Result<
     (
         Connected,
@@ -173,7 +176,10 @@ async fn connect_and_plan(
     CliError,
 > {
     let connected = connect::connect(&global.backend_options()).await?;
-    let observer = Observer::new(connected.cloud.clone());
+    let mut observer = Observer::new(connected.cloud.clone());
+    if field_changes {
+        observer = observer.with_field_changes();
+    }
     let (plans, arns) = plan_all(&observer, documents, &global.instance).await?;
     Ok((connected, observer, plans, arns))
 }
@@ -187,7 +193,7 @@ pub async fn diff(
     let Some(documents) = load(&args.paths) else {
         return Ok(ExitCode::from(1));
     };
-    let (connected, _, plans, _) = connect_and_plan(global, &documents).await?;
+    let (connected, _, plans, _) = connect_and_plan(global, &documents, true).await?;
     let summary = Summary::of(&plans);
     let pruned = if args.prune {
         plan_prune(
@@ -248,7 +254,8 @@ pub async fn apply(
     let Some(documents) = load(&args.paths) else {
         return Ok(ExitCode::from(1));
     };
-    let (connected, observer, plans, arns) = connect_and_plan(global, &documents).await?;
+    let (connected, observer, plans, arns) =
+        connect_and_plan(global, &documents, args.dry_run).await?;
     let style = Style {
         on: std::io::stdout().is_terminal(),
     };

@@ -127,6 +127,13 @@ pub trait Layer: Send + Sync {
     fn exit(&self, call: &CallInfo<'_>, ticket: Ticket, outcome: Result<(), &mut CloudError>) {
         let _ = (call, ticket, outcome);
     }
+
+    /// After the call succeeded, innermost layer first: an error to answer instead, as if the
+    /// answer were lost on the way back (an injected fault); the layers' `exit` then see it.
+    fn lose(&self, call: &CallInfo<'_>) -> Option<CloudError> {
+        let _ = call;
+        None
+    }
 }
 
 /// A [`Cloud`] whose every call runs through `layers`, first to last on the way in and last
@@ -200,6 +207,11 @@ pub async fn run<T>(
         }
     }
     let mut result = call.await;
+    if result.is_ok()
+        && let Some(lost) = layers.iter().rev().find_map(|l| l.lose(info))
+    {
+        result = Err(lost);
+    }
     for (layer, ticket) in layers.iter().zip(tickets).rev() {
         layer.exit(info, ticket, result.as_mut().map(|_| ()));
     }
@@ -413,6 +425,15 @@ impl Ecs for Layered {
     ) -> CloudResult<Page<String>> {
         let call = self.inner.ecs.list_task_definitions(family, next_token);
         self.run(Operation::ListTaskDefinitions, Resource::One(family), call)
+            .await
+    }
+
+    async fn list_task_definition_families(
+        &self,
+        next_token: Option<&str>,
+    ) -> CloudResult<Page<String>> {
+        let call = self.inner.ecs.list_task_definition_families(next_token);
+        self.run(Operation::ListTaskDefinitionFamilies, Resource::None, call)
             .await
     }
 

@@ -19,6 +19,10 @@ pub use crate::manifest::target_group::{
 };
 pub use crate::manifest::task_definition::TaskDefinition;
 
+/// Tag holding a hash of a resource's normalized desired state (on a task definition revision:
+/// its content hash). [`crate::plan`] re-exports it with the operator's other tags.
+pub const TAG_SPEC_HASH: &str = "ecs-operator/spec-hash";
+
 /// Resource tags, by key.
 pub type Tags = BTreeMap<String, String>;
 

@@ -296,7 +296,7 @@ catalogue! {
     RegisterTaskDefinition => ecs(TaskDefinitionModify, CALLED),
     DescribeTaskDefinition => ecs(TaskDefinitionRead, CALLED),
     ListTaskDefinitions => ecs(TaskDefinitionRead, CALLED),
-    ListTaskDefinitionFamilies => ecs(TaskDefinitionRead, NOT_YET),
+    ListTaskDefinitionFamilies => ecs(TaskDefinitionRead, CALLED),
     DeregisterTaskDefinition => ecs(TaskDefinitionModify, CALLED),
     DescribeTasks => ecs(ClusterResourceRead, CALLED),
     ListTasks => ecs(ClusterResourceRead, CALLED),
@@ -458,7 +458,7 @@ mod tests {
 
     #[test]
     fn the_derived_lists_are_the_called_operations_of_each_service() {
-        assert_eq!(ECS_OPERATIONS.len(), 17);
+        assert_eq!(ECS_OPERATIONS.len(), 18);
         assert_eq!(ELBV2_OPERATIONS.len(), 10);
         assert_eq!(DYNAMODB_OPERATIONS.len(), 7);
         for op in Operation::called() {

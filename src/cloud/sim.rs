@@ -134,6 +134,9 @@ pub enum Fault {
     Latency(Duration),
     /// Calls never return (until the caller's timeout or cancellation).
     Hang,
+    /// The next `n` calls are made (the simulator acts on them) but their answer is lost: the
+    /// caller sees a transient error, as after a connection reset once the request was sent.
+    LoseAnswer(u32),
 }
 
 /// Where a simulated task is in its life (stopped tasks are gone from the service).

@@ -68,7 +68,11 @@ fn in_flight(live: &Service, held: bool) -> Option<(String, bool)> {
     if !matches!(assess(Some(live), ""), RolloutStatus::Progressing { .. }) {
         return None;
     }
-    let ours = live.tags.get(TAG_TASK_DEFINITION) == Some(&primary.task_definition);
+    // The revision the operator set, or a later one of the same family: a roll writes no tag
+    // (`kind::service`), so the tag still names the revision before it.
+    let ours = live.tags.get(TAG_TASK_DEFINITION).is_some_and(|tagged| {
+        tagged == &primary.task_definition || later_in_family(&primary.task_definition, tagged)
+    });
     match (ours, held) {
         (true, _) => Some((primary.task_definition.clone(), false)),
         (false, true) => Some((primary.task_definition.clone(), true)),
@@ -76,9 +80,33 @@ fn in_flight(live: &Service, held: bool) -> Option<(String, bool)> {
     }
 }
 
+/// True when `revision` is a later revision of `than`'s family (`family:N` at the end of both).
+fn later_in_family(revision: &str, than: &str) -> bool {
+    let split = |arn: &str| {
+        let (family, n) = arn.rsplit('/').next()?.rsplit_once(':')?;
+        Some((family.to_string(), n.parse::<u32>().ok()?))
+    };
+    matches!((split(revision), split(than)), (Some((f, a)), Some((g, b))) if f == g && a > b)
+}
+
 /// The tags to write when a rollout of `revision` completed (none if already there).
 pub(super) fn completed_tags(live_tags: &Tags, revision: &str) -> Option<Tags> {
     (live_tags.get(TAG_LAST_COMPLETED).map(String::as_str) != Some(revision)).then_some(Tags::from(
         [(TAG_LAST_COMPLETED.to_string(), revision.to_string())],
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::later_in_family;
+
+    #[test]
+    fn a_later_revision_of_the_same_family_counts_as_the_operators() {
+        let arn = |r: &str| format!("arn:aws:ecs:us-east-1:1:task-definition/{r}");
+        assert!(later_in_family(&arn("api:4"), &arn("api:3")));
+        assert!(!later_in_family(&arn("api:3"), &arn("api:3")));
+        assert!(!later_in_family(&arn("api:2"), &arn("api:3")));
+        assert!(!later_in_family(&arn("web:4"), &arn("api:3")));
+        assert!(!later_in_family("garbage", &arn("api:3")));
+    }
 }

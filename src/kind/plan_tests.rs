@@ -256,7 +256,7 @@ fn td_plan(doc: &Document, target: TaskDefinitionTarget) -> TaskDefinitionPlan {
         &crate::kind::task_definition::desired_task_definition("api", s),
     );
     TaskDefinitionPlan {
-        hash: hash(&desired),
+        hash: crate::kind::task_definition::content_hash(&desired),
         desired,
         target,
         changes: vec![],
@@ -451,6 +451,12 @@ fn a_service_plan_reads_nothing_itself_and_names_each_read_in_the_search_order()
         .insert("arn:td/api:1".into(), revision("arn:td/api:1", &older));
     assert_eq!(
         need(&o),
+        Read::Families,
+        "then which families have a revision"
+    );
+    o.active_families = Some(crate::observe::Families::of(["api".to_string()].into()));
+    assert_eq!(
+        need(&o),
         Read::Family("api".into()),
         "then the family's revisions"
     );
@@ -484,9 +490,10 @@ fn a_service_plan_reads_nothing_itself_and_names_each_read_in_the_search_order()
     tagged
         .tags
         .insert(TAG_TASK_DEFINITION.into(), "arn:td/api:1".into());
-    tagged
-        .tags
-        .insert(TAG_TASK_DEFINITION_HASH.into(), hash(&desired));
+    tagged.tags.insert(
+        TAG_TASK_DEFINITION_HASH.into(),
+        crate::kind::task_definition::content_hash(&desired),
+    );
     let td = resolve(&doc, s, Some(&tagged), &Observed::default()).unwrap();
     assert_eq!(
         td.target,
@@ -637,4 +644,124 @@ fn removing_the_network_configuration_is_blocked_with_the_reason() {
     assert!(p.steps.is_empty());
     let reason = p.reason.unwrap_or_default();
     assert!(reason.contains("cannot remove"), "{reason}");
+}
+
+/// The service of `svc_doc()` as the operator left it: its tags name revision api:1 with
+/// content hash `tagged_hash`.
+fn tagged_live(doc: &Document, tagged_hash: &str) -> model::Service {
+    let mut live = live_service(doc, 2);
+    live.tags
+        .insert(TAG_TASK_DEFINITION.into(), "arn:td/api:1".into());
+    live.tags
+        .insert(TAG_TASK_DEFINITION_HASH.into(), tagged_hash.into());
+    live
+}
+
+#[test]
+fn an_image_roll_registers_and_updates_with_no_read_and_no_tag_write() {
+    use crate::kind::task_definition::resolve;
+    let doc = svc_doc();
+    let s = doc.manifest.as_service().unwrap();
+    let live = tagged_live(
+        &doc,
+        &format!(
+            "{}an-older-content-hash",
+            crate::kind::task_definition::HASH_FORMAT
+        ),
+    );
+    let mut o = live_cluster("enabled", ours(&[]));
+    o.services
+        .insert(("shop".into(), "api".into()), live.clone());
+    let td = resolve(&doc, s, Some(&live), &o).expect("no read needed");
+    assert_eq!(td.target, TaskDefinitionTarget::Register);
+    assert_eq!(td.changes.len(), 1);
+    assert_eq!(td.changes[0].path.to_string(), "contentHash");
+    let p = crate::kind::plan(&ctx(), &doc, &o).expect("no read needed");
+    let ops: Vec<&str> = p.steps.iter().map(Step::operation).collect();
+    assert_eq!(ops, ["RegisterTaskDefinition", "UpdateService"]);
+
+    // `diff` wants the field changes: it reads the revision the service runs.
+    let detailed = Observed {
+        field_changes: true,
+        ..o.clone()
+    };
+    assert_eq!(
+        resolve(&doc, s, Some(&live), &detailed).unwrap_err(),
+        crate::observe::Read::Revision("arn:td/api:1".into())
+    );
+}
+
+#[test]
+fn a_new_service_of_a_family_with_no_revision_registers_without_a_search() {
+    use crate::kind::task_definition::resolve;
+    let doc = svc_doc();
+    let s = doc.manifest.as_service().unwrap();
+    let mut o = live_cluster("enabled", ours(&[]));
+    assert_eq!(
+        resolve(&doc, s, None, &o).unwrap_err(),
+        crate::observe::Read::Families
+    );
+    o.active_families = Some(crate::observe::Families::of(["other".to_string()].into()));
+    let td = resolve(&doc, s, None, &o).expect("no listing of the family");
+    assert_eq!(td.target, TaskDefinitionTarget::Register);
+}
+
+#[test]
+fn a_revision_the_tags_do_not_name_is_read_once_and_its_own_tags_decide() {
+    use crate::kind::task_definition::resolve;
+    let doc = svc_doc();
+    let s = doc.manifest.as_service().unwrap();
+    let desired = td_plan(&doc, TaskDefinitionTarget::Register).desired;
+    let mut older = desired.clone();
+    older.container_definitions[0].image = "api:0".into();
+    // An earlier apply rolled the service to api:2 and wrote no tag: the tags name api:1.
+    let mut live = tagged_live(&doc, "hash-of-api-1");
+    live.task_definition = "arn:td/api:2".into();
+    let mut o = live_cluster("enabled", ours(&[]));
+    assert_eq!(
+        resolve(&doc, s, Some(&live), &o).unwrap_err(),
+        crate::observe::Read::Revision("arn:td/api:2".into())
+    );
+    let mut registered = revision("arn:td/api:2", &older);
+    registered.tags.insert(TAG_MANAGED_BY.into(), "op".into());
+    registered
+        .tags
+        .insert(TAG_SPEC_HASH.into(), "hash-of-api-2".into());
+    o.revisions
+        .insert("arn:td/api:2".into(), registered.clone());
+    let td = resolve(&doc, s, Some(&live), &o).expect("the operator's revision: no search");
+    assert_eq!(td.target, TaskDefinitionTarget::Register);
+    assert!(!td.changes.is_empty());
+
+    registered.tags.insert(
+        TAG_SPEC_HASH.into(),
+        crate::kind::task_definition::content_hash(&desired),
+    );
+    o.revisions.insert("arn:td/api:2".into(), registered);
+    let td = resolve(&doc, s, Some(&live), &o).unwrap();
+    assert_eq!(
+        td.target,
+        TaskDefinitionTarget::Keep("arn:td/api:2".into()),
+        "its content hash tag is the wanted one"
+    );
+}
+
+#[test]
+fn a_content_hash_of_an_older_release_is_not_trusted_the_revision_is_read() {
+    let doc = svc_doc();
+    let Spec::Service(s) = &doc.manifest.spec else {
+        panic!()
+    };
+    let mut live = live_service(&doc, 2);
+    live.tags
+        .insert(TAG_TASK_DEFINITION.into(), "arn:td/api:1".into());
+    // The same content, hashed the way an older release did: no format prefix.
+    live.tags
+        .insert(TAG_TASK_DEFINITION_HASH.into(), "0123456789abcdef".into());
+    let read = crate::kind::task_definition::resolve(&doc, s, Some(&live), &Observed::default());
+    assert_eq!(
+        read.err(),
+        Some(crate::observe::Read::Revision("arn:td/api:1".into())),
+        "the running revision is read, not assumed changed (an upgrade must not register)"
+    );
 }

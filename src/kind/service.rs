@@ -33,7 +33,7 @@ use crate::observe::{Observed, Read, Wanted};
 use crate::plan::{
     LoadBalancerRef, PlanContext, ResourcePlan, Status, Step, TAG_REDEPLOY, TAG_SPEC_HASH,
     TAG_TASK_DEFINITION, TAG_TASK_DEFINITION_HASH, hash, ownership_problem, ownership_tags,
-    prefixed, push_ecs_tags, replacement_problem,
+    prefixed, push_ecs_tags, replacement_problem, tag_delta,
 };
 
 /// The Service kind.
@@ -569,16 +569,34 @@ pub fn plan_with(
             load_balancers,
         });
     }
-    // Bookkeeping tags (spec hash, the revision we set) are written whenever anything changes.
+    // The bookkeeping tags (spec hash, the revision we set and its content hash) ride along
+    // with a tag change the manifest asks for, never alone: a TagResource per service would make
+    // an image roll three calls instead of two. Without them the next process reads the
+    // revision the service runs once (`task_definition::resolve`); this one has it cached.
     if !changes.is_empty() {
-        let mut want_tags = desired.tags.clone();
-        want_tags.insert(TAG_SPEC_HASH.into(), spec_hash);
-        want_tags.insert(TAG_TASK_DEFINITION.into(), td.revision());
-        want_tags.insert(TAG_TASK_DEFINITION_HASH.into(), td.hash.clone());
+        let bookkeeping = [
+            (TAG_SPEC_HASH, spec_hash),
+            (TAG_TASK_DEFINITION, td.revision()),
+            (TAG_TASK_DEFINITION_HASH, td.hash.clone()),
+        ];
+        // The redeploy annotation's value is a tag the manifest asks for: a new value is
+        // written (with the bookkeeping) as the forced deployment is made.
+        let mut wanted = desired.tags.clone();
         if let Some(v) = &redeploy {
-            want_tags.insert(TAG_REDEPLOY.into(), v.clone());
+            wanted.insert(TAG_REDEPLOY.into(), v.clone());
         }
-        push_ecs_tags(&mut p, &live.arn, &live.tags, &want_tags, &desired.tags);
+        let mut as_live = wanted.clone();
+        for (key, _) in &bookkeeping {
+            if let Some(v) = live.tags.get(*key) {
+                as_live.insert(key.to_string(), v.clone());
+            }
+        }
+        let (set, remove) = tag_delta(&live.tags, &as_live, &desired.tags);
+        if !set.is_empty() || !remove.is_empty() {
+            let mut want_tags = wanted.clone();
+            want_tags.extend(bookkeeping.map(|(k, v)| (k.to_string(), v)));
+            push_ecs_tags(&mut p, &live.arn, &live.tags, &want_tags, &desired.tags);
+        }
     }
     p.changes = changes;
     p

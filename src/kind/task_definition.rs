@@ -8,12 +8,16 @@ use crate::cloud::defaults::task_definition as defaults;
 use crate::cloud::model::{RegisteredTaskDefinition, Service};
 use crate::diff::{FieldChange, compare};
 use crate::manifest::Document;
+use crate::manifest::path::FieldPath;
 use crate::manifest::service::{LaunchType, ServiceSpec};
 use crate::manifest::task_definition::{
     Compatibility, ContainerDefinition, LinuxParameters, NetworkMode, TaskDefinition,
 };
 use crate::observe::{Observed, Read};
-use crate::plan::{REVISIONS_SEARCHED, TAG_TASK_DEFINITION, TAG_TASK_DEFINITION_HASH, hash};
+use crate::plan::{
+    REVISIONS_SEARCHED, TAG_MANAGED_BY, TAG_SPEC_HASH, TAG_TASK_DEFINITION,
+    TAG_TASK_DEFINITION_HASH, hash,
+};
 
 /// The task definition a Service manifest asks for, completed the way the operator registers
 /// it: family defaults to the service name, and a Fargate service's definition requires
@@ -40,6 +44,15 @@ pub fn implied_compatibilities(spec: &ServiceSpec) -> Vec<Compatibility> {
     } else {
         Vec::new()
     }
+}
+
+/// The prefix of the task definition content hashes this release writes: a tag without it
+/// was written by another release, whose hash of the same content differs.
+pub const HASH_FORMAT: &str = "2-";
+
+/// The content hash of a (canonical) task definition, in [`HASH_FORMAT`].
+pub fn content_hash(td: &TaskDefinition) -> String {
+    format!("{HASH_FORMAT}{}", hash(td))
 }
 
 /// A registered revision's definition with its own tags: the revision's tags but the
@@ -145,12 +158,24 @@ impl TaskDefinitionPlan {
     }
 }
 
-/// Decides a service's task definition from what was read, with no I/O: compares the revision
-/// the service runs (not at all when the service's tags show the operator set it with the same
-/// content) with the desired one, and looks for an existing revision with the desired content
-/// among the family's newest [`REVISIONS_SEARCHED`]. `Err` names the read it needs first (the
-/// revision the service runs, the family's revisions, one of them), in the order the search
-/// goes, so reading until it answers makes the calls the search needs and no more.
+/// Decides a service's task definition from what was read, with no I/O. `Err` names the read
+/// it needs first, in the order the decision goes, so reading until it answers makes the calls
+/// it needs and no more:
+///
+/// - A service whose tags name the revision it runs (the operator set it) with the wanted
+///   content hash keeps it; with another hash its content changed: a new revision is
+///   registered, with no read at all (its field changes come from the running revision only
+///   when it is already read, or [`Observed::field_changes`] asks for them; otherwise the
+///   change shows the two content hashes). A roll costs RegisterTaskDefinition and
+///   UpdateService, nothing per service besides.
+/// - A service running a revision its tags do not name (set by an earlier `apply` without a
+///   tag write, or by someone else) has that revision read (once per process) and compared;
+///   content equal to what the tags name (a revert) goes back to that revision; after a
+///   revision the operator registered (its own tags say so) a new one is registered.
+/// - Otherwise (a new service, or content someone else registered) an existing revision with
+///   the wanted content is looked for among the family's newest [`REVISIONS_SEARCHED`], but
+///   only when the family has a revision at all ([`Read::Families`], one paged listing per
+///   process for the whole account).
 pub fn resolve(
     doc: &Document,
     spec: &ServiceSpec,
@@ -158,7 +183,7 @@ pub fn resolve(
     observed: &Observed,
 ) -> Result<TaskDefinitionPlan, Read> {
     let desired = task_definition(&desired_task_definition(&doc.manifest.metadata.name, spec));
-    let hash = hash(&desired);
+    let hash = content_hash(&desired);
     let plan = |target, changes| TaskDefinitionPlan {
         desired: desired.clone(),
         hash: hash.clone(),
@@ -173,19 +198,63 @@ pub fn resolve(
     };
     let mut changes = Vec::new();
     if let Some(live) = live {
-        let set_by_us = live.tags.get(TAG_TASK_DEFINITION) == Some(&live.task_definition)
-            && live.tags.get(TAG_TASK_DEFINITION_HASH) == Some(&hash);
         let keep = TaskDefinitionTarget::Keep(live.task_definition.clone());
-        if set_by_us {
+        let tagged = live.tags.get(TAG_TASK_DEFINITION) == Some(&live.task_definition);
+        // A hash of another format (written by an older release) says nothing about the
+        // content: the revision is read and compared instead, so an upgrade never registers.
+        let tagged_hash = live
+            .tags
+            .get(TAG_TASK_DEFINITION_HASH)
+            .filter(|h| tagged && h.starts_with(HASH_FORMAT));
+        if tagged_hash == Some(&hash) {
             return Ok(plan(keep, changes));
         }
-        let current = task_definition(&live_definition(revision(&live.task_definition)?));
-        changes = compare(&current, &desired);
+        if let Some(old_hash) = tagged_hash {
+            changes = match observed.revisions.get(&live.task_definition) {
+                Some(r) => compare(&task_definition(&live_definition(r)), &desired),
+                None if observed.field_changes => {
+                    let r = revision(&live.task_definition)?;
+                    compare(&task_definition(&live_definition(r)), &desired)
+                }
+                None => vec![content_change(old_hash, &hash)],
+            };
+            let target = if changes.is_empty() {
+                keep
+            } else if let Some(arn) = observed.registered.get(&hash) {
+                // Registered already (an UpdateService that failed after it): use it.
+                TaskDefinitionTarget::Use(arn.clone())
+            } else {
+                TaskDefinitionTarget::Register
+            };
+            return Ok(plan(target, changes));
+        }
+        let current = revision(&live.task_definition)?;
+        if current.tags.get(TAG_SPEC_HASH) == Some(&hash) {
+            return Ok(plan(keep, changes));
+        }
+        changes = compare(&task_definition(&live_definition(current)), &desired);
         if changes.is_empty() {
             return Ok(plan(keep, changes));
         }
+        // Back to the content the tags name (a revert after a roll that wrote no tag): that
+        // revision, if it is still active.
+        if let Some(named) = live.tags.get(TAG_TASK_DEFINITION)
+            && live.tags.get(TAG_TASK_DEFINITION_HASH) == Some(&hash)
+        {
+            let r = revision(named)?;
+            if r.status == "ACTIVE" && task_definition(&live_definition(r)) == desired {
+                return Ok(plan(TaskDefinitionTarget::Use(named.clone()), changes));
+            }
+        }
+        if current.tags.contains_key(TAG_MANAGED_BY) && current.tags.contains_key(TAG_SPEC_HASH) {
+            return Ok(plan(TaskDefinitionTarget::Register, changes));
+        }
     }
     let family = desired.family.clone().unwrap_or_default();
+    let families = observed.active_families.as_ref().ok_or(Read::Families)?;
+    if !families.contains(&family) {
+        return Ok(plan(TaskDefinitionTarget::Register, changes));
+    }
     let arns = observed
         .families
         .get(&family)
@@ -196,6 +265,17 @@ pub fn resolve(
         }
     }
     Ok(plan(TaskDefinitionTarget::Register, changes))
+}
+
+/// The change of a task definition known only by its content hashes (the revision it runs
+/// was not read): `contentHash: "1a2b3c4d" -> "5e6f7a8b"`.
+pub fn content_change(old_hash: &str, new_hash: &str) -> FieldChange {
+    let short = |h: &str| serde_json::Value::String(h.chars().take(12).collect());
+    FieldChange {
+        path: FieldPath::root().key("contentHash"),
+        old: Some(short(old_hash)),
+        new: Some(short(new_hash)),
+    }
 }
 
 // ---- import --------------------------------------------------------------------------------

@@ -100,30 +100,83 @@ fn is_manifest_file(path: &Path) -> bool {
     )
 }
 
-/// Loads every manifest under `paths` (files or directories).
+/// Loads every manifest under `paths` (files or directories). The files are parsed in
+/// parallel (one thread per core, each a contiguous run of the sorted files), so the result is
+/// the same as reading them one after the other.
 pub fn load_paths(paths: &[PathBuf]) -> Loaded {
-    let mut out = Loaded::default();
+    let mut jobs = Vec::new();
     for root in paths {
         if root.is_file() {
-            load_file(root, &mut out);
+            jobs.push(Job::File(root.clone()));
             continue;
         }
         if !root.is_dir() {
-            out.fail_file(root, format!("{} does not exist", root.display()));
+            jobs.push(Job::Fail(
+                root.clone(),
+                format!("{} does not exist", root.display()),
+            ));
             continue;
         }
         for entry in walk(root) {
             match entry {
                 Ok(e) if e.file_type().is_file() && is_manifest_file(e.path()) => {
-                    load_file(e.path(), &mut out)
+                    jobs.push(Job::File(e.path().to_path_buf()))
                 }
                 Ok(_) => {}
                 Err(e) => {
                     let p = e.path().unwrap_or(root).to_path_buf();
-                    out.fail_file(&p, format!("cannot read: {e}"));
+                    jobs.push(Job::Fail(p, format!("cannot read: {e}")));
                 }
             }
         }
+    }
+    run_jobs(&jobs)
+}
+
+/// One entry of [`load_paths`], in load order.
+enum Job {
+    /// A file to read and decode.
+    File(PathBuf),
+    /// A path that failed already (missing, unreadable directory entry).
+    Fail(PathBuf, String),
+}
+
+/// Below this many files the threads cost more than they save.
+const PARALLEL_FROM: usize = 64;
+
+/// Runs the jobs on up to one thread per core, in contiguous runs, and joins the results in
+/// job order.
+fn run_jobs(jobs: &[Job]) -> Loaded {
+    let run = |chunk: &[Job]| {
+        let mut out = Loaded::default();
+        for job in chunk {
+            match job {
+                Job::File(path) => load_file(path, &mut out),
+                Job::Fail(path, message) => out.fail_file(path, message.clone()),
+            }
+        }
+        out
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if threads < 2 || jobs.len() < PARALLEL_FROM {
+        return run(jobs);
+    }
+    let parts: Vec<Loaded> = std::thread::scope(|s| {
+        let handles: Vec<_> = jobs
+            .chunks(jobs.len().div_ceil(threads))
+            .map(|chunk| s.spawn(move || run(chunk)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    let mut out = Loaded::default();
+    for part in parts {
+        out.files += part.files;
+        out.documents.extend(part.documents);
+        out.failed.extend(part.failed);
+        out.diagnostics.extend(part.diagnostics);
     }
     out
 }
@@ -418,6 +471,33 @@ mod tests {
         std::fs::remove_file(dir.path().join("c.yml")).unwrap();
         assert_eq!(check(&mut cache).documents.len(), 1);
         assert_eq!(cache.files.len(), 2);
+    }
+
+    #[test]
+    fn a_parallel_load_is_the_sequential_load_in_the_same_order() {
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..(3 * PARALLEL_FROM) {
+            let text = if i % 17 == 5 {
+                "kind: [".to_string()
+            } else {
+                format!(
+                    "apiVersion: ecs-operator/v1\nkind: Cluster\nmetadata:\n  name: c{i}\nspec: {{}}\n"
+                )
+            };
+            std::fs::write(dir.path().join(format!("f{i:03}.yaml")), text).unwrap();
+        }
+        let root = dir.path().to_path_buf();
+        let parallel = load_paths(std::slice::from_ref(&root));
+        let sequential = load_dir_cached(&root, &mut LoadCache::default());
+        assert_eq!(summary(&parallel), summary(&sequential));
+        assert_eq!(parallel.files, 3 * PARALLEL_FROM);
+        let names: Vec<&str> = parallel
+            .documents
+            .iter()
+            .map(|d| d.manifest.metadata.name.as_str())
+            .collect();
+        assert_eq!(names[..3], ["c0", "c1", "c2"]);
+        assert!(!parallel.failed.is_empty());
     }
 
     fn ranges(text: &str) -> Vec<(String, u32)> {

@@ -405,6 +405,7 @@ fn every_operation_the_operator_calls_has_its_bucket_and_elbv2_also_the_account_
         ("DeregisterTaskDefinition", Bucket::TaskDefinitionModify),
         ("DescribeTaskDefinition", Bucket::TaskDefinitionRead),
         ("ListTaskDefinitions", Bucket::TaskDefinitionRead),
+        ("ListTaskDefinitionFamilies", Bucket::TaskDefinitionRead),
     ];
     for (op, bucket) in ecs {
         assert_eq!(buckets_of(op), &[bucket], "{op}");

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use aws_sdk_ecs::Client;
 use aws_sdk_ecs::types::{
-    ClusterField, DesiredStatus, Failure, ServiceField, SortOrder, TaskDefinitionField,
-    TaskDefinitionStatus,
+    ClusterField, DesiredStatus, Failure, ServiceField, SortOrder, TaskDefinitionFamilyStatus,
+    TaskDefinitionField, TaskDefinitionStatus,
 };
 use tracing::debug;
 
@@ -431,9 +431,17 @@ impl Ecs for AwsEcs {
     ) -> CloudResult<RegisteredTaskDefinition> {
         const OP: &str = "RegisterTaskDefinition";
         debug!(operation = OP, family = ?definition.family);
+        // No SDK retry for this call: one after an answer lost on the way back would register
+        // the same content twice (no client token); `apply::register` looks before it retries.
+        let once = Client::from_conf(
+            Client::config(&self.client)
+                .to_builder()
+                .retry_config(aws_sdk_ecs::config::retry::RetryConfig::disabled())
+                .build(),
+        );
         let out = register_input(definition, tags)
             .map_err(at(OP))?
-            .send_with(&self.client)
+            .send_with(&once)
             .await
             .map_err(sdk_error(OP))?;
         let td = present(OP, out.task_definition(), "taskDefinition")?;
@@ -482,6 +490,30 @@ impl Ecs for AwsEcs {
                 .filter(|arn| family_of(arn) == Some(family))
                 .cloned()
                 .collect(),
+            next_token: out
+                .next_token()
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned),
+        })
+    }
+
+    async fn list_task_definition_families(
+        &self,
+        next_token: Option<&str>,
+    ) -> CloudResult<Page<String>> {
+        const OP: &str = "ListTaskDefinitionFamilies";
+        debug!(operation = OP, next_page = next_token.is_some());
+        let out = self
+            .client
+            .list_task_definition_families()
+            .status(TaskDefinitionFamilyStatus::Active)
+            .max_results(100)
+            .set_next_token(next_token.map(str::to_owned))
+            .send()
+            .await
+            .map_err(sdk_error(OP))?;
+        Ok(Page {
+            items: out.families().to_vec(),
             next_token: out
                 .next_token()
                 .filter(|t| !t.is_empty())

@@ -78,6 +78,7 @@ pub(crate) async fn call(cloud: &Cloud, op: Operation) -> Option<CloudResult<()>
             .map(drop),
         O::DescribeTaskDefinition => ecs.describe_task_definition("api:1").await.map(drop),
         O::ListTaskDefinitions => ecs.list_task_definitions("api", None).await.map(drop),
+        O::ListTaskDefinitionFamilies => ecs.list_task_definition_families(None).await.map(drop),
         O::DeregisterTaskDefinition => ecs.deregister_task_definition("api:1").await.map(drop),
         O::DescribeTargetGroups => elbv2.describe_target_groups(&names).await.map(drop),
         O::CreateTargetGroup => {

@@ -162,6 +162,15 @@ impl Ecs for Endpoints {
         })
     }
 
+    async fn list_task_definition_families(
+        &self,
+        next_token: Option<&str>,
+    ) -> CloudResult<Page<String>> {
+        self.0.serve(Operation::ListTaskDefinitionFamilies, |s| {
+            s.list_task_definition_families(next_token)
+        })
+    }
+
     async fn deregister_task_definition(
         &self,
         task_definition: &str,

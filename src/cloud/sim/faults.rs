@@ -95,7 +95,7 @@ impl Faults {
                     *n -= 1;
                     decision.fail = Some(*kind);
                 }
-                Fault::FailNext(..) => {}
+                Fault::FailNext(..) | Fault::LoseAnswer(_) => {}
                 Fault::ErrorRate(p, kind) => {
                     // Drawn even when the call already fails, so one rate's sequence does
                     // not depend on the other faults. NaN or <= 0 never fails; >= 1 always.
@@ -108,6 +108,24 @@ impl Faults {
         }
         faults.retain(|f| !matches!(f, Fault::FailNext(0, _)));
         decision
+    }
+
+    /// Whether the answer of this call of `operation`, made, is lost (uses up one
+    /// [`Fault::LoseAnswer`]).
+    pub(super) fn lose_answer(&self, operation: &str) -> bool {
+        let mut table = self.lock();
+        let Some(faults) = table.by_operation.get_mut(operation) else {
+            return false;
+        };
+        let Some(n) = faults.iter_mut().find_map(|f| match f {
+            Fault::LoseAnswer(n) if *n > 0 => Some(n),
+            _ => None,
+        }) else {
+            return false;
+        };
+        *n -= 1;
+        faults.retain(|f| !matches!(f, Fault::LoseAnswer(0)));
+        true
     }
 }
 
@@ -131,6 +149,18 @@ impl Layer for Faults {
             )),
             None => Ok(Ticket::none()),
         }
+    }
+
+    /// A lost answer: a transient error with no AWS code, as a reset connection gives.
+    fn lose(&self, call: &CallInfo<'_>) -> Option<CloudError> {
+        let operation = call.operation.as_str();
+        self.lose_answer(operation).then(|| {
+            CloudError::new(
+                ErrorKind::Transient,
+                operation,
+                "connection reset after the request was sent (injected fault: the call was made, its answer lost)",
+            )
+        })
     }
 }
 

@@ -11,6 +11,8 @@ use crate::cloud::model::{
 };
 use crate::manifest::task_definition::{Compatibility, NetworkMode};
 
+/// Families per ListTaskDefinitionFamilies page (the API's maximum).
+pub const FAMILY_PAGE: usize = 100;
 /// Revisions per ListTaskDefinitions page (the API's maximum and default).
 const LIST_PAGE: usize = 100;
 
@@ -167,6 +169,35 @@ impl State {
     ) -> CloudResult<RegisteredTaskDefinition> {
         self.task_definition("DescribeTaskDefinition", reference)
             .cloned()
+    }
+
+    /// ListTaskDefinitionFamilies: the families with an ACTIVE revision, by name, a page of
+    /// [`FAMILY_PAGE`] at a time.
+    pub(super) fn list_task_definition_families(
+        &self,
+        next_token: Option<&str>,
+    ) -> CloudResult<Page<String>> {
+        const OP: &str = "ListTaskDefinitionFamilies";
+        let after = match next_token {
+            Some(t) => Some(arn::parse_page_token(t).ok_or_else(|| {
+                CloudError::from_code(OP, "InvalidParameterException", "Invalid nextToken.")
+            })?),
+            None => None,
+        };
+        let active: Vec<&String> = self
+            .families
+            .iter()
+            .filter(|(name, _)| after.as_deref().is_none_or(|a| name.as_str() > a))
+            .filter(|(_, revs)| revs.iter().any(|t| t.status == "ACTIVE"))
+            .map(|(name, _)| name)
+            .take(FAMILY_PAGE + 1)
+            .collect();
+        let next_token =
+            (active.len() > FAMILY_PAGE).then(|| arn::page_token(active[FAMILY_PAGE - 1]));
+        Ok(Page {
+            items: active.into_iter().take(FAMILY_PAGE).cloned().collect(),
+            next_token,
+        })
     }
 
     /// ListTaskDefinitions of one family: ACTIVE revisions, oldest first, a page at a time.

@@ -1,0 +1,85 @@
+//! RegisterTaskDefinition with no duplicate revision. The call has no client token, so a
+//! retry after an outcome the caller could not see (a 5xx, a connection reset after the
+//! request was sent, a timeout: a transient error) may register the same content a second
+//! time. Before trying again, [`register`] looks among the family's newest revisions for one
+//! with the same content hash tag and the same content; found, it is the result. A throttled
+//! call registered nothing and is simply tried again. The AWS backend makes this one call with
+//! the SDK's own retries off (`cloud::aws::ecs`), so every attempt goes through here.
+//!
+//! Not covered: a registration that AWS has made but does not list yet (ListTaskDefinitions is
+//! eventually consistent); the next plan then finds two revisions with the same content and
+//! uses the newest.
+
+use std::time::Duration;
+
+use crate::cloud::model::{RegisteredTaskDefinition, Tags, TaskDefinition};
+use crate::cloud::{Cloud, CloudError, ErrorKind};
+use crate::kind::task_definition::task_definition;
+use crate::observe::Observer;
+use crate::plan::TAG_SPEC_HASH;
+
+/// Attempts of one registration, the first included.
+pub const ATTEMPTS: u32 = 3;
+/// How many of the family's newest revisions are looked at after an unknown outcome.
+const LOOKED_AT: usize = 5;
+/// The wait before the second attempt (doubling after).
+const BACKOFF: Duration = Duration::from_secs(1);
+
+/// Registers `definition` (normalized, as planned) with `tags` (its content hash in
+/// [`TAG_SPEC_HASH`]), or returns the revision an attempt whose answer was lost registered.
+pub async fn register(
+    cloud: &Cloud,
+    observer: &Observer,
+    definition: &TaskDefinition,
+    tags: &Tags,
+) -> Result<RegisteredTaskDefinition, CloudError> {
+    let mut attempt = 1;
+    loop {
+        let error = match cloud.ecs.register_task_definition(definition, tags).await {
+            Ok(r) => return Ok(r),
+            Err(e) => e,
+        };
+        if attempt >= ATTEMPTS || !error.is_retryable() {
+            return Err(error);
+        }
+        if error.kind == ErrorKind::Transient
+            && let Some(found) = registered_before(observer, definition, tags).await?
+        {
+            tracing::warn!(
+                revision = %found.arn,
+                %error,
+                "RegisterTaskDefinition answered with an error but had registered the revision: using it"
+            );
+            return Ok(found);
+        }
+        tokio::time::sleep(BACKOFF * 2u32.pow(attempt - 1)).await;
+        attempt += 1;
+    }
+}
+
+/// The newest revision of the family with the content hash tag of `tags` and the content of
+/// `definition`, among the [`LOOKED_AT`] newest.
+async fn registered_before(
+    observer: &Observer,
+    definition: &TaskDefinition,
+    tags: &Tags,
+) -> Result<Option<RegisteredTaskDefinition>, CloudError> {
+    let Some(hash) = tags.get(TAG_SPEC_HASH) else {
+        return Ok(None);
+    };
+    let family = definition.family.clone().unwrap_or_default();
+    let wanted = task_definition(definition);
+    for arn in observer
+        .revisions(&family)
+        .await?
+        .iter()
+        .rev()
+        .take(LOOKED_AT)
+    {
+        let r = observer.task_definition(arn).await?;
+        if r.tags.get(TAG_SPEC_HASH) == Some(hash) && task_definition(&r.definition) == wanted {
+            return Ok(Some(r));
+        }
+    }
+    Ok(None)
+}
