@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use crate::cloud::model::{RegisteredTaskDefinition, Tags, TaskDefinition};
 use crate::cloud::{Cloud, CloudError, ErrorKind};
-use crate::kind::task_definition::task_definition;
+use crate::kind::task_definition::{live_definition, task_definition};
 use crate::observe::Observer;
 use crate::plan::TAG_SPEC_HASH;
 
@@ -77,7 +77,9 @@ async fn registered_before(
         .take(LOOKED_AT)
     {
         let r = observer.task_definition(arn).await?;
-        if r.tags.get(TAG_SPEC_HASH) == Some(hash) && task_definition(&r.definition) == wanted {
+        if r.tags.get(TAG_SPEC_HASH) == Some(hash)
+            && task_definition(&live_definition(&r)) == wanted
+        {
             return Ok(Some(r));
         }
     }
