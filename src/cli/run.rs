@@ -98,6 +98,9 @@ pub struct RunArgs {
     /// Time between renewals of the leader (a standby reads every min(this, 1s)).
     #[arg(long, env = "ECS_OPERATOR_LEASE_RENEW", default_value = "5s", value_parser = humantime::parse_duration)]
     pub lease_renew: Duration,
+    /// Bounds of each load of the manifests.
+    #[command(flatten)]
+    pub limits: super::LimitArgs,
 }
 
 /// How operators elect a leader.
@@ -191,6 +194,7 @@ pub async fn run(
     config.resync = args.resync;
     config.rollout_poll = args.rollout_poll;
     config.shutdown_timeout = args.shutdown_timeout;
+    config.load_limits = args.limits.limits();
     if let Some((table, gate)) = election {
         let holder = crate::lease::default_holder();
         tracing::info!(lease = %args.lease_name, %table, %holder, "leader election on");
