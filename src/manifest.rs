@@ -14,7 +14,8 @@
 //! - [`escape`]: control characters of user text written out for terminals and logs.
 //! - `decode`: one document into a [`Manifest`], every problem collected.
 //! - [`lines`]: field path to line number.
-//! - [`validate`](mod@validate): the rules; [`fargate`]: the CPU/memory matrix.
+//! - [`validate`](mod@validate): the rules; [`fargate`]: the CPU/memory matrix; [`limits`]: the
+//!   limits AWS documents for the fields (tags, containers, task definition size, ...).
 //! - [`diagnostic`], [`path`]: what a finding looks like.
 //! - [`schema`]: JSON Schema generated from these types (for editors and `ecs-operator
 //!   schema`), and the field-name suggestions of unknown-field errors drawn from it.
@@ -27,6 +28,7 @@ pub mod escape;
 pub mod fargate;
 pub(crate) mod files;
 pub mod hash;
+pub mod limits;
 pub mod lines;
 pub mod load;
 pub mod load_limits;
