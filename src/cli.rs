@@ -192,6 +192,7 @@ pub struct ValidateArgs {
 }
 
 /// The bounds of a manifest load (`validate`, `diff`, `apply`, `run`); README "Limits".
+/// (`manifest::load_limits` holds the defaults and their reasons.)
 #[derive(Debug, Clone, Args)]
 pub struct LimitArgs {
     /// Largest manifest file read (`4MiB`, `512KiB`, bytes).
@@ -206,6 +207,9 @@ pub struct LimitArgs {
     /// Deepest nesting of mappings and sequences in a document.
     #[arg(long, env = "ECS_OPERATOR_MAX_DEPTH", default_value_t = manifest::load_limits::DEFAULT_MAX_DEPTH)]
     pub max_depth: usize,
+    /// Most keys, values and items in one document.
+    #[arg(long, env = "ECS_OPERATOR_MAX_NODES_PER_DOCUMENT", default_value_t = manifest::load_limits::DEFAULT_MAX_NODES_PER_DOCUMENT)]
+    pub max_nodes_per_document: usize,
 }
 
 fn parse_size(flag: &str) -> Result<u64, String> {
@@ -222,6 +226,7 @@ impl LimitArgs {
             max_total_bytes: self.max_total_bytes,
             max_documents_per_file: self.max_documents_per_file.max(1),
             max_depth: self.max_depth.max(1),
+            max_nodes_per_document: self.max_nodes_per_document.max(1),
         }
     }
 }

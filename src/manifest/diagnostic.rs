@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::escape::{QUOTED_KEEP, cap_quoted, escape};
-use super::path::FieldPath;
+use super::path::{FieldPath, Segment};
 
 /// How bad a diagnostic is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -98,7 +98,7 @@ impl Diagnostic {
         }
         if !self.path.is_root() {
             s.push(' ');
-            s.push_str(&escape(&self.path.to_string()));
+            s.push_str(&escape(&shown_path(&self.path)));
         }
         s
     }
@@ -116,6 +116,24 @@ impl fmt::Display for Diagnostic {
             self.rule
         )
     }
+}
+
+/// `path` as shown: each key longer than [`QUOTED_KEEP`] characters cut, with its length (a
+/// 3 MiB key is a field path too).
+fn shown_path(path: &FieldPath) -> String {
+    let mut shown = FieldPath::root();
+    for segment in path.segments() {
+        shown.push(match segment {
+            Segment::Key(k) => match k.char_indices().nth(QUOTED_KEEP) {
+                Some((at, _)) => {
+                    Segment::Key(format!("{}…({} characters)", &k[..at], k.chars().count()))
+                }
+                None => segment.clone(),
+            },
+            Segment::Index(_) => segment.clone(),
+        });
+    }
+    shown.to_string()
 }
 
 /// Sorts diagnostics by file, line, path and severity so output is stable.

@@ -172,8 +172,9 @@ impl<'a> Budget<'a> {
             return true;
         }
         if self.skipped.is_empty() && self.spent <= max {
-            out.fail_file(
+            out.fail_file_rule(
                 file,
+                "max-total-bytes",
                 format!(
                     "{}: the manifests read so far and this file are over the limit of {} for \
                      all manifests (--max-total-bytes); not read",
@@ -379,8 +380,11 @@ fn load_str_into(file: &Path, text: &str, limits: &LoadLimits, out: &mut Loaded)
     }
     for chunk in chunks {
         let body = &text[chunk.range.clone()];
-        let scanned = prescan::scan(body, limits.max_depth);
-        let decoded = if scanned.iter().any(|p| p.rule == "max-depth") {
+        let scanned = prescan::scan(body, limits.max_depth, limits.max_nodes_per_document);
+        let decoded = if scanned
+            .iter()
+            .any(|p| matches!(p.rule, "max-depth" | "max-nodes"))
+        {
             // Never handed to serde: building the tree is what the limit prevents.
             decode::Decoded {
                 problems: scanned,

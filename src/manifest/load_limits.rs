@@ -1,9 +1,9 @@
 //! The bounds of a load: how big a manifest file, all the manifests together, how many
 //! documents in one file and how deep a document may nest. Each is checked before the text is
-//! parsed into values (sizes before a byte is read, depth by a scan of parser events), so the
-//! memory a load takes stays a small multiple of these, whatever the input. Set on the command
-//! line by `--max-file-bytes`, `--max-total-bytes`, `--max-documents-per-file` and
-//! `--max-depth` (README, "Limits"). The limits AWS sets on field values are
+//! parsed into values (sizes before a byte is read, depth and node count by a scan of parser
+//! events), so the memory a load takes stays a small multiple of these, whatever the input. Set
+//! on the command line by `--max-file-bytes`, `--max-total-bytes`, `--max-documents-per-file`,
+//! `--max-depth` and `--max-nodes-per-document` (README, "Limits"). The limits AWS sets on field values are
 //! [`super::limits`].
 
 use std::fmt;
@@ -23,6 +23,9 @@ pub struct LoadLimits {
     pub max_documents_per_file: usize,
     /// Nesting of mappings and sequences in one document (a real manifest needs about 8).
     pub max_depth: usize,
+    /// Keys, values and items of one document: what serde would build. AWS's limits keep a
+    /// manifest far below the default (a task definition is at most 64 KiB of JSON).
+    pub max_nodes_per_document: usize,
 }
 
 /// 4 MiB per file.
@@ -33,6 +36,8 @@ pub const DEFAULT_MAX_TOTAL_BYTES: u64 = 32 << 20;
 pub const DEFAULT_MAX_DOCUMENTS_PER_FILE: usize = 1000;
 /// 32 levels.
 pub const DEFAULT_MAX_DEPTH: usize = 32;
+/// 20,000 nodes.
+pub const DEFAULT_MAX_NODES_PER_DOCUMENT: usize = 20_000;
 
 impl Default for LoadLimits {
     fn default() -> Self {
@@ -41,6 +46,7 @@ impl Default for LoadLimits {
             max_total_bytes: DEFAULT_MAX_TOTAL_BYTES,
             max_documents_per_file: DEFAULT_MAX_DOCUMENTS_PER_FILE,
             max_depth: DEFAULT_MAX_DEPTH,
+            max_nodes_per_document: DEFAULT_MAX_NODES_PER_DOCUMENT,
         }
     }
 }

@@ -27,10 +27,17 @@ enum Frame {
     Seq { next: usize },
 }
 
-/// Problems of `text` (one document): the first nesting too deep (the scan stops there), and
-/// every duplicate key. Lines are 1-based within `text`.
-pub(crate) fn scan(text: &str, max_depth: usize) -> Vec<Problem> {
+/// Duplicate keys recorded at most (the rest are not kept: a document of 100,000 copies of one
+/// key costs no more than one of 1,000). Above the findings shown, so their count still says
+/// there are more.
+const MAX_DUPLICATES: usize = 1000;
+
+/// Problems of `text` (one document): the first nesting too deep or node past the limit (the
+/// scan stops there; rules `max-depth`, `max-nodes`), and the duplicate keys. Lines are 1-based
+/// within `text`.
+pub(crate) fn scan(text: &str, max_depth: usize, max_nodes: usize) -> Vec<Problem> {
     let mut problems = Vec::new();
+    let mut nodes = 0usize;
     let mut stack: Vec<Frame> = Vec::new();
     let mut path = FieldPath::root();
     let mut parser = Parser::new_from_str(text);
@@ -45,6 +52,32 @@ pub(crate) fn scan(text: &str, max_depth: usize) -> Vec<Problem> {
             Err(_) => break,
         };
         let line = span.start.line() as u32;
+        if matches!(
+            event,
+            Event::Scalar(..)
+                | Event::Alias(_)
+                | Event::MappingStart(..)
+                | Event::SequenceStart(..)
+        ) {
+            nodes += 1;
+            if nodes > max_nodes {
+                // First, so that it is among the findings shown.
+                problems.insert(
+                    0,
+                    Problem {
+                        severity: Severity::Error,
+                        path,
+                        line: Some(line),
+                        rule: "max-nodes",
+                        message: format!(
+                            "more than {max_nodes} keys, values and items in one document \
+                         (--max-nodes-per-document); AWS's own limits keep a manifest far below"
+                        ),
+                    },
+                );
+                return problems;
+            }
+        }
         match event {
             Event::DocumentEnd | Event::StreamEnd => break,
             Event::Scalar(value, ..) => {
@@ -55,7 +88,9 @@ pub(crate) fn scan(text: &str, max_depth: usize) -> Vec<Problem> {
                 {
                     *pending = true;
                     if let Some(first) = keys.get(value.as_ref()) {
-                        problems.push(duplicate(&path, &value, *first, line));
+                        if problems.len() < MAX_DUPLICATES {
+                            problems.push(duplicate(&path, &value, *first, line));
+                        }
                     } else {
                         keys.insert(value.to_string(), line);
                     }
@@ -96,7 +131,7 @@ pub(crate) fn scan(text: &str, max_depth: usize) -> Vec<Problem> {
                     path.push(Segment::Key("?".into()));
                 }
                 if stack.len() >= max_depth {
-                    problems.push(too_deep(path, line, max_depth));
+                    problems.insert(0, too_deep(path, line, max_depth));
                     return problems;
                 }
                 stack.push(if matches!(event, Event::MappingStart(..)) {
@@ -166,7 +201,7 @@ mod tests {
     use super::*;
 
     fn found(text: &str, depth: usize) -> Vec<(String, u32, &'static str)> {
-        scan(text, depth)
+        scan(text, depth, 1000)
             .into_iter()
             .map(|p| (p.path.to_string(), p.line.unwrap(), p.rule))
             .collect()
@@ -222,6 +257,20 @@ mod tests {
         let got = found(&block, 32);
         assert_eq!(got.len(), 1);
         assert_eq!(got[0].1, 33, "the 33rd level, {got:?}");
+    }
+
+    #[test]
+    fn nodes_are_counted_up_to_the_limit() {
+        // A mapping of 2 keys with scalar values: the mapping, 2 keys, 2 values.
+        assert!(scan("a: 1\nb: [x]\n", 32, 6).is_empty());
+        let p = scan("a: 1\nb: [x, y]\n", 32, 6);
+        assert_eq!(
+            (p[0].rule, p[0].line, p[0].path.to_string()),
+            ("max-nodes", Some(2), "b[1]".into())
+        );
+        let many = "k: 1\n".repeat(5000);
+        let p = scan(&many, 32, 100_000);
+        assert_eq!(p.len(), MAX_DUPLICATES, "duplicates recorded at most");
     }
 
     #[test]
