@@ -96,6 +96,7 @@ pub(crate) fn scan(text: &str, max_depth: usize, max_nodes: usize) -> Vec<Proble
                     }
                     path.push(Segment::Key(value.into_owned()));
                 } else {
+                    begin_item(&mut stack, &mut path);
                     value_done(&mut stack, &mut path);
                 }
             }
@@ -113,13 +114,13 @@ pub(crate) fn scan(text: &str, max_depth: usize, max_nodes: usize) -> Vec<Proble
                     }
                     path.push(Segment::Key("*alias".into()));
                 } else {
+                    begin_item(&mut stack, &mut path);
                     value_done(&mut stack, &mut path);
                 }
             }
             Event::MappingStart(..) | Event::SequenceStart(..) => {
-                if let Some(Frame::Seq { next }) = stack.last_mut() {
-                    path.push(Segment::Index(*next));
-                    *next += 1;
+                if matches!(stack.last(), Some(Frame::Seq { .. })) {
+                    begin_item(&mut stack, &mut path);
                 } else if let Some(Frame::Map {
                     key_pending: pending @ false,
                     ..
@@ -151,6 +152,14 @@ pub(crate) fn scan(text: &str, max_depth: usize, max_nodes: usize) -> Vec<Proble
         }
     }
     problems
+}
+
+/// A node starts: inside a sequence, it is the next item.
+fn begin_item(stack: &mut [Frame], path: &mut FieldPath) {
+    if let Some(Frame::Seq { next }) = stack.last_mut() {
+        path.push(Segment::Index(*next));
+        *next += 1;
+    }
 }
 
 /// A value ended inside the innermost open collection: drop the key or index it was under.
@@ -221,6 +230,10 @@ mod tests {
             ),
             ("l:\n  - {x: 1, x: 2}\n  - {x: 1}\n", &[("l[0].x", 2)]),
             (
+                "l: [a, b, {x: 1, x: 2}]\nm: 1\nm: 2\n",
+                &[("l[2].x", 1), ("m", 3)],
+            ),
+            (
                 "env: {A: 1, B: 2, A: 3, A: 4}\n",
                 &[("env.A", 1), ("env.A", 1)],
             ),
@@ -266,7 +279,7 @@ mod tests {
         let p = scan("a: 1\nb: [x, y]\n", 32, 6);
         assert_eq!(
             (p[0].rule, p[0].line, p[0].path.to_string()),
-            ("max-nodes", Some(2), "b[1]".into())
+            ("max-nodes", Some(2), "b".into())
         );
         let many = "k: 1\n".repeat(5000);
         let p = scan(&many, 32, 100_000);
