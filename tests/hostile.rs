@@ -720,3 +720,203 @@ fn the_tags_reserved_for_the_operator_are_its_own() {
     ];
     assert_eq!(own.len(), ecs_operator::manifest::limits::OPERATOR_TAGS);
 }
+
+mod mutations {
+    //! Valid manifests mutated at random (bytes inserted, lines dropped, duplicated, moved,
+    //! re-indented), loaded and validated in process: never a panic, either an error or a clean
+    //! load, and a bounded, escaped report.
+
+    use ecs_operator::manifest::{load_str, validate};
+    use proptest::prelude::*;
+    use std::path::Path;
+
+    const BASE: &str = "apiVersion: ecs-operator/v1
+kind: Service
+metadata:
+  name: api
+  annotations: {ecs-operator/prune: 'true'}
+spec:
+  cluster: shop
+  desiredCount: 2
+  launchType: FARGATE
+  deploymentConfiguration:
+    deploymentCircuitBreaker: {enable: true, rollback: true}
+  networkConfiguration:
+    awsvpcConfiguration:
+      subnets: [subnet-1, subnet-2]
+      securityGroups: [sg-1]
+  loadBalancers:
+    - {targetGroup: web, containerName: app, containerPort: 8080}
+  taskDefinition:
+    cpu: '256'
+    memory: '512'
+    networkMode: awsvpc
+    containerDefinitions:
+      - name: app
+        image: app:1.0
+        portMappings: [{containerPort: 8080}]
+        environment: {LOG_LEVEL: info, DB_HOST: db}
+        secrets: {DB_PASSWORD: 'arn:aws:ssm:us-east-1:1:parameter/db'}
+  tags: {team: shop}
+---
+apiVersion: ecs-operator/v1
+kind: TargetGroup
+metadata: {name: web}
+spec:
+  port: 8080
+  protocol: HTTP
+  vpcId: vpc-1
+  targetType: ip
+  healthCheck: {path: /healthz}
+---
+apiVersion: ecs-operator/v1
+kind: Cluster
+metadata: {name: shop}
+spec:
+  settings: {containerInsights: enabled}
+";
+
+    /// Text that breaks YAML in interesting ways.
+    const PIECES: &[&str] = &[
+        "{",
+        "}",
+        "[",
+        "]",
+        ":",
+        ": ",
+        "- ",
+        ",",
+        "&a ",
+        "*a",
+        "!!str ",
+        "!Ref ",
+        "|",
+        ">",
+        "'",
+        "\"",
+        "\\e",
+        "\u{1b}",
+        "\u{7}",
+        "\u{202e}",
+        "\t",
+        "\n",
+        "\n---\n",
+        "\n...\n",
+        "#",
+        "%",
+        "@",
+        "`",
+        "? ",
+        "~",
+        "<<: *a",
+        "\u{feff}",
+        "\0",
+        "é",
+        "99999999999999999999",
+        "-1",
+        ".nan",
+        "metadata:",
+        "spec:",
+        "kind: Cluster",
+        "\"\\u0000\"",
+        "\r\n",
+    ];
+
+    #[derive(Debug, Clone)]
+    enum Edit {
+        Insert(usize, usize),
+        Delete(usize, usize),
+        DuplicateLine(usize),
+        DropLine(usize),
+        SwapLines(usize, usize),
+        Indent(usize, usize),
+    }
+
+    fn edit() -> impl Strategy<Value = Edit> {
+        prop_oneof![
+            (any::<usize>(), 0..PIECES.len()).prop_map(|(at, p)| Edit::Insert(at, p)),
+            (any::<usize>(), 1usize..40).prop_map(|(at, n)| Edit::Delete(at, n)),
+            any::<usize>().prop_map(Edit::DuplicateLine),
+            any::<usize>().prop_map(Edit::DropLine),
+            (any::<usize>(), any::<usize>()).prop_map(|(a, b)| Edit::SwapLines(a, b)),
+            (any::<usize>(), 0usize..6).prop_map(|(at, n)| Edit::Indent(at, n)),
+        ]
+    }
+
+    fn apply(text: &str, edits: &[Edit]) -> String {
+        let mut s = text.to_string();
+        for e in edits {
+            let boundary = |s: &str, at: usize| {
+                let mut i = at % (s.len() + 1);
+                while !s.is_char_boundary(i) {
+                    i -= 1;
+                }
+                i
+            };
+            let mut lines: Vec<String> = s.split_inclusive('\n').map(str::to_string).collect();
+            let n = lines.len().max(1);
+            match e {
+                Edit::Insert(at, p) => {
+                    let i = boundary(&s, *at);
+                    s.insert_str(i, PIECES[*p]);
+                    continue;
+                }
+                Edit::Delete(at, len) => {
+                    let i = boundary(&s, *at);
+                    let j = boundary(&s, i + len);
+                    if j > i {
+                        s.replace_range(i..j, "");
+                    }
+                    continue;
+                }
+                _ if lines.is_empty() => continue,
+                Edit::DuplicateLine(at) => {
+                    let l = lines[at % n].clone();
+                    lines.insert(at % n, l);
+                }
+                Edit::DropLine(at) => {
+                    lines.remove(at % n);
+                }
+                Edit::SwapLines(a, b) => lines.swap(a % n, b % n),
+                Edit::Indent(at, k) => lines[at % n].insert_str(0, &" ".repeat(*k)),
+            }
+            s = lines.concat();
+        }
+        s
+    }
+
+    #[test]
+    fn the_base_is_valid() {
+        let loaded = load_str(Path::new("m.yaml"), BASE);
+        let errors: Vec<String> = validate(&loaded)
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| d.to_string())
+            .collect();
+        assert_eq!((loaded.documents.len(), errors), (3, Vec::<String>::new()));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
+
+        #[test]
+        fn mutated_manifests_load_or_fail_cleanly(edits in proptest::collection::vec(edit(), 1..8)) {
+            let text = apply(BASE, &edits);
+            let loaded = load_str(Path::new("m.yaml"), &text);
+            let diagnostics = validate(&loaded);
+            let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+            // Error or valid: a document that failed has an error that says why.
+            prop_assert!(loaded.failed.is_empty() || errors > 0, "{text:?}");
+            let shown: Vec<String> = diagnostics.iter().map(|d| d.to_string()).collect();
+            let bytes: usize = shown.iter().map(|l| l.len()).sum();
+            prop_assert!(bytes < 64 << 10, "{bytes} bytes of findings");
+            for line in &shown {
+                prop_assert!(
+                    !line.chars().any(ecs_operator::manifest::escape::needs_escape),
+                    "raw control character in {line:?}"
+                );
+                prop_assert!(line.len() < 2048, "a finding of {} bytes", line.len());
+            }
+        }
+    }
+}
