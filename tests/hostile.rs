@@ -6,6 +6,9 @@
 //! (`HOSTILE_BIN=target/release/ecs-operator cargo test --test hostile -- --nocapture` prints
 //! them).
 //!
+//! With a target directory shared between worktrees, `target/debug/ecs-operator` is whichever
+//! worktree linked it last: touch `src/main.rs` before running this test (or set `HOSTILE_BIN`).
+//!
 //! Two sources of cases:
 //! - `tests/hostile/*.yaml`: small files, committed, each with a header of comment lines:
 //!   `# hostile: <what>`, `# expect: <rule|*> [<fragment>]` (a finding `[rule]` whose line holds
@@ -626,6 +629,13 @@ fn generated(dir: &Path) -> Vec<Case> {
 
 #[test]
 fn hostile_inputs_get_their_error_within_bounds() {
+    let probe = run(&["/dev/zero".to_string()], Duration::from_secs(30));
+    assert!(
+        String::from_utf8_lossy(&probe.stdout).contains("character device"),
+        "{} is not this tree's binary (another worktree linked it into the shared target \
+         directory?): touch src/main.rs and run again, or set HOSTILE_BIN",
+        binary().display()
+    );
     let tmp = tempfile::tempdir().unwrap();
     let mut cases = committed();
     let committed_count = cases.len();

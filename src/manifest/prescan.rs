@@ -8,6 +8,7 @@
 //! A document the scanner cannot parse ends the scan quietly: the decoder reports the syntax
 //! error with its own message.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use saphyr_parser::{Event, Parser};
@@ -16,15 +17,57 @@ use super::decode::Problem;
 use super::diagnostic::Severity;
 use super::path::{FieldPath, Segment};
 
-enum Frame {
+/// Keys of one open mapping, borrowed from the text where the parser allows: a short list
+/// searched in order (most mappings have a handful of keys), a hash map past [`LINEAR_KEYS`].
+#[derive(Default)]
+struct Keys<'a> {
+    few: Vec<(Cow<'a, str>, u32)>,
+    many: HashMap<Cow<'a, str>, u32>,
+}
+
+const LINEAR_KEYS: usize = 16;
+
+impl<'a> Keys<'a> {
+    /// The line `key` was first seen on.
+    fn first(&self, key: &str) -> Option<u32> {
+        match self.few.iter().find(|(k, _)| k == key) {
+            Some((_, l)) => Some(*l),
+            None => self.many.get(key).copied(),
+        }
+    }
+
+    fn insert(&mut self, key: Cow<'a, str>, line: u32) {
+        if self.few.len() < LINEAR_KEYS {
+            self.few.push((key, line));
+        } else {
+            self.many.insert(key, line);
+        }
+    }
+}
+
+enum Frame<'a> {
     /// An open mapping: its keys so far with their lines, and whether a key waits for its
     /// value.
-    Map {
-        keys: HashMap<String, u32>,
-        key_pending: bool,
-    },
+    Map { keys: Keys<'a>, key_pending: bool },
     /// An open sequence and the index of its next item.
     Seq { next: usize },
+}
+
+/// A segment of the current path, borrowed; made a [`FieldPath`] only for a finding.
+enum Seg<'a> {
+    Key(Cow<'a, str>),
+    Index(usize),
+}
+
+fn field_path(segs: &[Seg<'_>]) -> FieldPath {
+    let mut p = FieldPath::root();
+    for s in segs {
+        p.push(match s {
+            Seg::Key(k) => Segment::Key(k.to_string()),
+            Seg::Index(i) => Segment::Index(*i),
+        });
+    }
+    p
 }
 
 /// Duplicate keys recorded at most (the rest are not kept: a document of 100,000 copies of one
@@ -38,15 +81,19 @@ const MAX_DUPLICATES: usize = 1000;
 pub(crate) fn scan(text: &str, max_depth: usize, max_nodes: usize) -> Vec<Problem> {
     let mut problems = Vec::new();
     let mut nodes = 0usize;
-    let mut stack: Vec<Frame> = Vec::new();
-    let mut path = FieldPath::root();
+    let mut stack: Vec<Frame<'_>> = Vec::new();
+    let mut path: Vec<Seg<'_>> = Vec::new();
+    // For each open collection: whether it is a mapping's key (`? [a, b]`), whose end leaves
+    // the key waiting for its value.
+    let mut as_key: Vec<bool> = Vec::new();
     let mut parser = Parser::new_from_str(text);
     while let Some(next) = parser.next_event() {
         let (event, span) = match next {
             Ok(ok) => ok,
             // The scanner's own bound on flow nesting (`[[[[...`, 255 levels).
             Err(e) if e.info().contains("recursion limit") => {
-                problems.push(too_deep(path, e.marker().line() as u32, max_depth));
+                let line = e.marker().line() as u32;
+                problems.insert(0, too_deep(field_path(&path), line, max_depth));
                 return problems;
             }
             Err(_) => break,
@@ -62,91 +109,68 @@ pub(crate) fn scan(text: &str, max_depth: usize, max_nodes: usize) -> Vec<Proble
             nodes += 1;
             if nodes > max_nodes {
                 // First, so that it is among the findings shown.
-                problems.insert(
-                    0,
-                    Problem {
-                        severity: Severity::Error,
-                        path,
-                        line: Some(line),
-                        rule: "max-nodes",
-                        message: format!(
-                            "more than {max_nodes} keys, values and items in one document \
-                         (--max-nodes-per-document); AWS's own limits keep a manifest far below"
-                        ),
-                    },
-                );
+                problems.insert(0, too_many(field_path(&path), line, max_nodes));
                 return problems;
             }
         }
+        let key_expected = matches!(
+            stack.last(),
+            Some(Frame::Map {
+                key_pending: false,
+                ..
+            })
+        );
         match event {
             Event::DocumentEnd | Event::StreamEnd => break,
-            Event::Scalar(value, ..) => {
-                if let Some(Frame::Map {
-                    keys,
-                    key_pending: pending @ false,
-                }) = stack.last_mut()
-                {
-                    *pending = true;
-                    if let Some(first) = keys.get(value.as_ref()) {
-                        if problems.len() < MAX_DUPLICATES {
-                            problems.push(duplicate(&path, &value, *first, line));
+            Event::Scalar(value, ..) if key_expected => {
+                if let Some(Frame::Map { keys, key_pending }) = stack.last_mut() {
+                    *key_pending = true;
+                    match keys.first(&value) {
+                        Some(first) if problems.len() < MAX_DUPLICATES => {
+                            problems.push(duplicate(&field_path(&path), &value, first, line));
                         }
-                    } else {
-                        keys.insert(value.to_string(), line);
+                        Some(_) => {}
+                        None => keys.insert(value.clone(), line),
                     }
-                    path.push(Segment::Key(value.into_owned()));
-                } else {
-                    begin_item(&mut stack, &mut path);
-                    value_done(&mut stack, &mut path);
+                }
+                path.push(Seg::Key(value));
+            }
+            Event::Alias(_) | Event::MappingStart(..) | Event::SequenceStart(..)
+                if key_expected =>
+            {
+                // An alias or a collection as a key (`? [a, b]`): not a manifest key; compared
+                // with nothing (the decoder refuses it).
+                if let Some(Frame::Map { key_pending, .. }) = stack.last_mut() {
+                    *key_pending = true;
+                }
+                path.push(Seg::Key(Cow::Borrowed("?")));
+                if !matches!(event, Event::Alias(_)) {
+                    if stack.len() >= max_depth {
+                        problems.insert(0, too_deep(field_path(&path), line, max_depth));
+                        return problems;
+                    }
+                    stack.push(open(&event));
+                    as_key.push(true);
                 }
             }
-            Event::Alias(_) => {
-                if matches!(
-                    stack.last(),
-                    Some(Frame::Map {
-                        key_pending: false,
-                        ..
-                    })
-                ) {
-                    // An alias as a key: no text to compare; it waits for its value.
-                    if let Some(Frame::Map { key_pending, .. }) = stack.last_mut() {
-                        *key_pending = true;
-                    }
-                    path.push(Segment::Key("*alias".into()));
-                } else {
-                    begin_item(&mut stack, &mut path);
-                    value_done(&mut stack, &mut path);
-                }
+            Event::Scalar(..) | Event::Alias(_) => {
+                begin_item(&mut stack, &mut path);
+                value_done(&mut stack, &mut path);
             }
             Event::MappingStart(..) | Event::SequenceStart(..) => {
-                if matches!(stack.last(), Some(Frame::Seq { .. })) {
-                    begin_item(&mut stack, &mut path);
-                } else if let Some(Frame::Map {
-                    key_pending: pending @ false,
-                    ..
-                }) = stack.last_mut()
-                {
-                    // A mapping or sequence as a key (`? [a, b]`): not a manifest key; it is
-                    // compared with nothing, and the decoder refuses it.
-                    *pending = true;
-                    path.push(Segment::Key("?".into()));
-                }
+                begin_item(&mut stack, &mut path);
                 if stack.len() >= max_depth {
-                    problems.insert(0, too_deep(path, line, max_depth));
+                    problems.insert(0, too_deep(field_path(&path), line, max_depth));
                     return problems;
                 }
-                stack.push(if matches!(event, Event::MappingStart(..)) {
-                    Frame::Map {
-                        keys: HashMap::new(),
-                        key_pending: false,
-                    }
-                } else {
-                    Frame::Seq { next: 0 }
-                });
+                stack.push(open(&event));
+                as_key.push(false);
             }
             Event::MappingEnd | Event::SequenceEnd => {
                 stack.pop();
-                value_done(&mut stack, &mut path);
+                if as_key.pop() != Some(true) {
+                    value_done(&mut stack, &mut path);
+                }
             }
             _ => {}
         }
@@ -154,23 +178,49 @@ pub(crate) fn scan(text: &str, max_depth: usize, max_nodes: usize) -> Vec<Proble
     problems
 }
 
+fn open<'a>(event: &Event<'_>) -> Frame<'a> {
+    if matches!(event, Event::MappingStart(..)) {
+        Frame::Map {
+            keys: Keys::default(),
+            key_pending: false,
+        }
+    } else {
+        Frame::Seq { next: 0 }
+    }
+}
+
 /// A node starts: inside a sequence, it is the next item.
-fn begin_item(stack: &mut [Frame], path: &mut FieldPath) {
+fn begin_item(stack: &mut [Frame<'_>], path: &mut Vec<Seg<'_>>) {
     if let Some(Frame::Seq { next }) = stack.last_mut() {
-        path.push(Segment::Index(*next));
+        path.push(Seg::Index(*next));
         *next += 1;
     }
 }
 
 /// A value ended inside the innermost open collection: drop the key or index it was under.
-fn value_done(stack: &mut [Frame], path: &mut FieldPath) {
+fn value_done(stack: &mut [Frame<'_>], path: &mut Vec<Seg<'_>>) {
     match stack.last_mut() {
         Some(Frame::Map { key_pending, .. }) if *key_pending => {
             *key_pending = false;
             path.pop();
         }
-        Some(Frame::Seq { .. }) => path.pop(),
+        Some(Frame::Seq { .. }) => {
+            path.pop();
+        }
         _ => {}
+    }
+}
+
+fn too_many(path: FieldPath, line: u32, max_nodes: usize) -> Problem {
+    Problem {
+        severity: Severity::Error,
+        path,
+        line: Some(line),
+        rule: "max-nodes",
+        message: format!(
+            "more than {max_nodes} keys, values and items in one document \
+             (--max-nodes-per-document); AWS's own limits keep a manifest far below"
+        ),
     }
 }
 
@@ -240,6 +290,8 @@ mod tests {
             // The same key in sibling mappings is no duplicate.
             ("a: {k: 1}\nb: {k: 1}\n", &[]),
             ("'a': 1\na: 2\n", &[("a", 2)]),
+            // A collection as a key, then its value: the value is no key.
+            ("? [a, b]\n: x\nx: 1\n? [c]\n: y\n", &[]),
         ];
         for (text, want) in cases {
             let got = found(text, 32);
@@ -284,6 +336,41 @@ mod tests {
         let many = "k: 1\n".repeat(5000);
         let p = scan(&many, 32, 100_000);
         assert_eq!(p.len(), MAX_DUPLICATES, "duplicates recorded at most");
+    }
+
+    /// What the scan costs next to the decode it guards (figures for BENCHMARKS.md, no
+    /// assertion): `cargo test --release --lib prescan::tests::cost -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn cost() {
+        let text = std::fs::read_to_string("benches/load_validate.rs").unwrap();
+        let start = text
+            .find("apiVersion: ecs-operator/v1\nkind: Service")
+            .unwrap();
+        let mut doc = text[start..].split("\"#").next().unwrap().to_string();
+        for name in ["i", "port", "team", "cluster", "desired", "minor"] {
+            doc = doc.replace(&format!("{{{name}}}"), "1");
+        }
+        let doc = doc.replace("{{", "{").replace("}}", "}");
+        assert!(
+            super::super::decode::decode(&doc).manifest.is_some(),
+            "{doc}"
+        );
+        let n = 20_000;
+        let t = std::time::Instant::now();
+        for _ in 0..n {
+            assert!(scan(&doc, 32, 20_000).is_empty());
+        }
+        let scanned = t.elapsed();
+        let t = std::time::Instant::now();
+        for _ in 0..n {
+            std::hint::black_box(super::super::decode::decode(&doc));
+        }
+        let decoded = t.elapsed();
+        println!(
+            "{n} service documents of {} bytes: scan {scanned:?}, decode {decoded:?}",
+            doc.len()
+        );
     }
 
     #[test]
