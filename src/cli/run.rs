@@ -169,6 +169,7 @@ pub async fn run(
                 path: args.git_path.clone(),
                 cache_dir: args.git_cache.clone(),
                 token: non_empty_env(GIT_TOKEN_ENV),
+                max_file_bytes: args.limits.max_file_bytes,
             },
             interval: args.git_interval,
             trigger: trigger.clone(),
