@@ -7,7 +7,8 @@
 //! them).
 //!
 //! With a target directory shared between worktrees, `target/debug/ecs-operator` is whichever
-//! worktree linked it last: touch `src/main.rs` before running this test (or set `HOSTILE_BIN`).
+//! worktree linked it last: the test runs a copy taken at its start and first checks the copy is
+//! this tree's (touch `src/main.rs` and run again if not, or set `HOSTILE_BIN`).
 //!
 //! Two sources of cases:
 //! - `tests/hostile/*.yaml`: small files, committed, each with a header of comment lines:
@@ -101,10 +102,24 @@ struct Outcome {
     elapsed: Duration,
 }
 
-fn binary() -> PathBuf {
+fn built_binary() -> PathBuf {
     std::env::var_os("HOSTILE_BIN")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_ecs-operator")))
+}
+
+/// The binary under test: a copy taken once, so that another build linking into a shared
+/// target directory during the run cannot swap it.
+fn binary() -> PathBuf {
+    static COPY: std::sync::OnceLock<(tempfile::TempDir, PathBuf)> = std::sync::OnceLock::new();
+    COPY.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let copy = dir.path().join("ecs-operator");
+        std::fs::copy(built_binary(), &copy).expect("copy the binary under test");
+        (dir, copy)
+    })
+    .1
+    .clone()
 }
 
 /// Runs `validate ARGS`, killed after `limit`, and measures its peak RSS with `wait4` (which
@@ -459,16 +474,17 @@ fn generated(dir: &Path) -> Vec<Case> {
 
     // Documents.
     let p = write(
-        "g-1001-documents.yaml",
-        &(0..1001).fold(String::new(), |mut s, i| {
+        "g-10001-documents.yaml",
+        &(0..10_001).fold(String::new(), |mut s, i| {
             s.push_str("---\n");
             s.push_str(&CLUSTER.replace("shop", &format!("c{i}")));
             s.push_str("spec: {}\n");
             s
         }),
     );
-    cases
-        .push(Case::new("1,001 documents in a file", &p).expect("max-documents", "1001 documents"));
+    cases.push(
+        Case::new("10,001 documents in a file", &p).expect("max-documents", "10001 documents"),
+    );
     let p = write("g-markers.yaml", &"---\n".repeat(1_000_000));
     cases.push(
         Case::new("1,000,000 document markers", &p)
@@ -634,7 +650,7 @@ fn hostile_inputs_get_their_error_within_bounds() {
         String::from_utf8_lossy(&probe.stdout).contains("character device"),
         "{} is not this tree's binary (another worktree linked it into the shared target \
          directory?): touch src/main.rs and run again, or set HOSTILE_BIN",
-        binary().display()
+        built_binary().display()
     );
     let tmp = tempfile::tempdir().unwrap();
     let mut cases = committed();
@@ -709,7 +725,7 @@ fn hostile_inputs_get_their_error_within_bounds() {
         "{} cases ({committed_count} committed, {} generated), binary {}\n| case | peak RSS MiB | seconds |\n|---|---|---|\n{table}",
         cases.len(),
         cases.len() - committed_count,
-        binary().display()
+        built_binary().display()
     );
     assert!(failures.is_empty(), "{failures}");
 }

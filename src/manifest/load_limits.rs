@@ -32,8 +32,9 @@ pub struct LoadLimits {
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 4 << 20;
 /// 32 MiB in all.
 pub const DEFAULT_MAX_TOTAL_BYTES: u64 = 32 << 20;
-/// 1,000 documents per file.
-pub const DEFAULT_MAX_DOCUMENTS_PER_FILE: usize = 1000;
+/// 10,000 documents per file (a generated all-in-one file of a few thousand resources is
+/// ordinary).
+pub const DEFAULT_MAX_DOCUMENTS_PER_FILE: usize = 10_000;
 /// 32 levels.
 pub const DEFAULT_MAX_DEPTH: usize = 32;
 /// 20,000 nodes.
