@@ -3,8 +3,8 @@
 //! once, then `Source::next` gives the first load at once and each later load after a
 //! change, validated.
 //!
-//! Loading and validating run on tokio's blocking pool ([`off_runtime`]), never on the async
-//! workers: a load of the largest manifests the limits admit takes seconds, and `/healthz` and
+//! Loading and validating a directory or a git commit run on tokio's blocking pool
+//! ([`off_runtime`]), never on the async workers: a load of the largest manifests the limits admit takes seconds, and `/healthz` and
 //! `/metrics` must answer all the while (ECS kills a task whose health check times out).
 
 use std::path::PathBuf;
@@ -199,13 +199,12 @@ impl Source {
                     return Ok(Some((docs, Some(snapshot.sha))));
                 }
             }
-            Source::Feed { loads, .. } => match loads.recv().await {
-                Some((loaded, revision)) => Ok(Some((
-                    off_runtime(move || validated(loaded)).await?,
-                    revision,
-                ))),
-                None => Ok(None),
-            },
+            // The feed (tests) hands over loads already made; validating them in place keeps
+            // their order against the queue as the tests drive it.
+            Source::Feed { loads, .. } => Ok(loads
+                .recv()
+                .await
+                .map(|(loaded, revision)| (validated(loaded), revision))),
         }
     }
 }
