@@ -217,6 +217,49 @@ pub struct ValidateArgs {
     /// Report format.
     #[arg(long, env = "ECS_OPERATOR_OUTPUT", value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
+    /// Bounds of the load.
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// The bounds of a manifest load (`validate`, `diff`, `apply`, `run`); README "Limits".
+/// (`manifest::load_limits` holds the defaults and their reasons.)
+#[derive(Debug, Clone, Args)]
+pub struct LimitArgs {
+    /// Largest manifest file read (`4MiB`, `512KiB`, bytes).
+    #[arg(long, env = "ECS_OPERATOR_MAX_FILE_BYTES", default_value = "4MiB", value_parser = parse_size)]
+    pub max_file_bytes: u64,
+    /// Largest total of every manifest file read in one load.
+    #[arg(long, env = "ECS_OPERATOR_MAX_TOTAL_BYTES", default_value = "32MiB", value_parser = parse_size)]
+    pub max_total_bytes: u64,
+    /// Most `---`-separated documents in one file.
+    #[arg(long, env = "ECS_OPERATOR_MAX_DOCUMENTS_PER_FILE", default_value_t = manifest::load_limits::DEFAULT_MAX_DOCUMENTS_PER_FILE)]
+    pub max_documents_per_file: usize,
+    /// Deepest nesting of mappings and sequences in a document.
+    #[arg(long, env = "ECS_OPERATOR_MAX_DEPTH", default_value_t = manifest::load_limits::DEFAULT_MAX_DEPTH)]
+    pub max_depth: usize,
+    /// Most keys, values and items in one document.
+    #[arg(long, env = "ECS_OPERATOR_MAX_NODES_PER_DOCUMENT", default_value_t = manifest::load_limits::DEFAULT_MAX_NODES_PER_DOCUMENT)]
+    pub max_nodes_per_document: usize,
+}
+
+fn parse_size(flag: &str) -> Result<u64, String> {
+    manifest::load_limits::ByteSize::parse(flag)
+        .map(|b| b.0)
+        .map_err(|e| e.to_string())
+}
+
+impl LimitArgs {
+    /// The limits the flags give.
+    pub fn limits(&self) -> manifest::LoadLimits {
+        manifest::LoadLimits {
+            max_file_bytes: self.max_file_bytes,
+            max_total_bytes: self.max_total_bytes,
+            max_documents_per_file: self.max_documents_per_file.max(1),
+            max_depth: self.max_depth.max(1),
+            max_nodes_per_document: self.max_nodes_per_document.max(1),
+        }
+    }
 }
 
 /// Failures of the CLI itself (not findings about manifests).
@@ -283,9 +326,13 @@ pub struct ValidationReport {
 }
 
 impl ValidationReport {
-    /// Loads and validates `paths`.
-    pub fn build(paths: &[PathBuf], strict: bool) -> ValidationReport {
-        let loaded = manifest::load_paths(paths);
+    /// Loads and validates `paths` within `limits`.
+    pub fn build(
+        paths: &[PathBuf],
+        strict: bool,
+        limits: &manifest::LoadLimits,
+    ) -> ValidationReport {
+        let loaded = manifest::load_paths_with(paths, limits);
         let diagnostics = manifest::validate(&loaded);
         let errors = diagnostics.iter().filter(|d| d.is_error()).count();
         let warnings = diagnostics.len() - errors;
@@ -301,7 +348,7 @@ impl ValidationReport {
 }
 
 fn validate(args: &ValidateArgs, out: &mut impl Write) -> Result<ExitCode, CliError> {
-    let report = ValidationReport::build(&args.paths, args.strict);
+    let report = ValidationReport::build(&args.paths, args.strict, &args.limits.limits());
     match args.output {
         OutputFormat::Json => {
             serde_json::to_writer_pretty(&mut *out, &report)?;
@@ -405,6 +452,45 @@ mod tests {
             aws.limits(Bucket::TaskDefinitionModify),
             "AWS itself throttles: the flag is the simulator's"
         );
+    }
+
+    #[test]
+    fn limit_flags_default_to_the_documented_values_and_take_units() {
+        let parse = |args: &[&str]| {
+            let cli = Cli::try_parse_from(args.iter().copied()).unwrap();
+            match cli.command {
+                Command::Validate(v) => v.limits.limits(),
+                _ => unreachable!(),
+            }
+        };
+        assert_eq!(
+            parse(&["ecs-operator", "validate"]),
+            manifest::LoadLimits::default()
+        );
+        let l = parse(&[
+            "ecs-operator",
+            "validate",
+            "--max-file-bytes",
+            "512KiB",
+            "--max-total-bytes",
+            "1MB",
+            "--max-documents-per-file",
+            "3",
+            "--max-depth",
+            "0",
+        ]);
+        assert_eq!(
+            (
+                l.max_file_bytes,
+                l.max_total_bytes,
+                l.max_documents_per_file,
+                l.max_depth
+            ),
+            (512 << 10, 1_000_000, 3, 1)
+        );
+        let e = Cli::try_parse_from(["ecs-operator", "validate", "--max-file-bytes", "4 parsecs"])
+            .unwrap_err();
+        assert!(e.to_string().contains("KiB"), "{e}");
     }
 
     #[test]

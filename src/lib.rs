@@ -24,9 +24,12 @@
 //!
 //! # Layout
 //! In the order data flows (DESIGN.md "Flow"):
-//! - [`manifest`]: the manifest kinds, loading from directories, validation with file, line and
-//!   field for every finding. The AWS API shapes they write are generated from the AWS model
-//!   (`manifest::generated`, and their SDK conversions in `cloud::aws`, by codegen/shapes.py).
+//! - [`manifest`]: the manifest kinds, loading from directories (links kept inside, special
+//!   files refused, sizes, depth, nodes and duplicate keys bounded before serde), validation
+//!   with file, line and field for every finding (AWS's documented limits in
+//!   `manifest::limits`), findings escaped for terminals. The AWS API shapes they write are
+//!   generated from the AWS model (`manifest::generated`, and their SDK conversions in
+//!   `cloud::aws`, by codegen/shapes.py).
 //! - [`source`]: the debounced manifest directory watcher; load snapshots and their diff.
 //! - [`cloud`]: the ECS and ELBv2 calls the operator makes, as traits, with the `aws` (AWS SDK)
 //!   and `sim` (in-process simulator) backends.

@@ -9,9 +9,14 @@
 //! - [`hash`]: content hashes of manifests and specs.
 //! - [`units`]: `"1 vCPU"` / `"2 GB"` task sizes.
 //! - [`load`]: directory walking, document splitting; failures kept apart from deletions.
+//! - `files`: which files a walk reads (links kept inside, special files refused) and the
+//!   capped read; [`load_limits`]: the bounds of a load; `prescan`: nesting depth and
+//!   duplicate keys, from parser events, before serde.
+//! - [`escape`]: control characters of user text written out for terminals and logs.
 //! - `decode`: one document into a [`Manifest`], every problem collected.
 //! - [`lines`]: field path to line number.
-//! - [`validate`](mod@validate): the rules; [`fargate`]: the CPU/memory matrix.
+//! - [`validate`](mod@validate): the rules; [`fargate`]: the CPU/memory matrix; [`limits`]: the
+//!   limits AWS documents for the fields (tags, containers, task definition size, ...).
 //! - [`diagnostic`], [`path`]: what a finding looks like.
 //! - [`schema`]: JSON Schema generated from these types (for editors and `ecs-operator
 //!   schema`), and the field-name suggestions of unknown-field errors drawn from it.
@@ -21,13 +26,18 @@ pub mod cluster;
 mod decode;
 pub mod diagnostic;
 pub mod document;
+pub mod escape;
 pub mod fargate;
+pub(crate) mod files;
 pub mod generated;
 pub mod hash;
+pub mod limits;
 pub mod lines;
 pub mod load;
+pub mod load_limits;
 pub mod null;
 pub mod path;
+mod prescan;
 pub mod schema;
 pub mod service;
 pub mod shorthand;
@@ -39,7 +49,9 @@ pub mod validate;
 pub use diagnostic::{Diagnostic, Severity};
 pub use document::{Kind, Manifest, Metadata, ResourceKey, Spec};
 pub use load::{
-    Document, FailedDocument, LoadCache, Loaded, load_dir_cached, load_paths, load_str,
+    Document, FailedDocument, LoadCache, Loaded, load_dir_cached, load_dir_cached_with, load_paths,
+    load_paths_with, load_str,
 };
+pub use load_limits::LoadLimits;
 pub use path::FieldPath;
 pub use validate::validate;

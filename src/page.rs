@@ -17,11 +17,15 @@ use crate::status::{Health, ResourceStatus, StatusReport, SyncStatus};
 /// Seconds between the page's own reloads.
 pub const REFRESH_SECONDS: u32 = 10;
 
-/// Escapes `text` for HTML text and double- or single-quoted attribute values.
+/// Escapes `text` for HTML text and double- or single-quoted attribute values; control and
+/// bidi characters are written out as `\u{1b}` (`manifest::escape`).
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
+            c if crate::manifest::escape::needs_escape(c) => {
+                out.push_str(&format!("\\u{{{:x}}}", c as u32))
+            }
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),

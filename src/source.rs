@@ -46,4 +46,7 @@ pub enum SourceError {
     /// A git fetch failed (the controller keeps the last load and tries again).
     #[error(transparent)]
     Git(#[from] git::GitError),
+    /// The blocking task loading the manifests panicked or was cancelled.
+    #[error("loading the manifests failed: {0}")]
+    LoadTask(String),
 }

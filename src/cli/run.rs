@@ -118,6 +118,9 @@ pub struct RunArgs {
     /// Time between renewals of the leader (a standby reads every min(this, 1s)).
     #[arg(long, env = "ECS_OPERATOR_LEASE_RENEW", default_value = "5s", value_parser = humantime::parse_duration)]
     pub lease_renew: Duration,
+    /// Bounds of each load of the manifests.
+    #[command(flatten)]
+    pub limits: super::LimitArgs,
 }
 
 /// How operators elect a leader.
@@ -186,6 +189,7 @@ pub async fn run(
                 path: args.git_path.clone(),
                 cache_dir: args.git_cache.clone(),
                 token: non_empty_env(GIT_TOKEN_ENV),
+                max_file_bytes: args.limits.max_file_bytes,
             },
             interval: args.git_interval,
             trigger: trigger.clone(),
@@ -212,6 +216,7 @@ pub async fn run(
     config.resync = args.resync;
     config.rollout_poll = args.rollout_poll;
     config.shutdown_timeout = args.shutdown_timeout;
+    config.load_limits = args.limits.limits();
     if let Some((table, gate)) = election {
         let holder = crate::lease::default_holder();
         tracing::info!(lease = %args.lease_name, %table, %holder, "leader election on");

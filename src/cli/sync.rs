@@ -9,7 +9,7 @@ use std::time::Duration;
 use clap::Args;
 use serde::Serialize;
 
-use super::{CliError, GlobalOptions, OutputFormat};
+use super::{CliError, GlobalOptions, LimitArgs, OutputFormat};
 use crate::apply::{Applied, apply as apply_plans};
 use crate::connect::{self, Connected};
 use crate::manifest::{self, Kind, ResourceKey};
@@ -34,6 +34,9 @@ pub struct DiffArgs {
     /// Task definition revisions kept per family when pruning.
     #[arg(long, env = "ECS_OPERATOR_KEEP_REVISIONS", default_value_t = 5)]
     pub keep_revisions: usize,
+    /// Bounds of the load.
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 /// `apply` options.
@@ -65,11 +68,14 @@ pub struct ApplyArgs {
     /// How often `--wait` polls the services.
     #[arg(long, env = "ECS_OPERATOR_WAIT_INTERVAL", default_value = "5s", value_parser = humantime::parse_duration)]
     pub poll_interval: Duration,
+    /// Bounds of the load.
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 /// Loads and validates; on errors prints them to stderr and returns `None`.
-fn load(paths: &[PathBuf]) -> Option<Vec<manifest::Document>> {
-    let loaded = manifest::load_paths(paths);
+fn load(paths: &[PathBuf], limits: &LimitArgs) -> Option<Vec<manifest::Document>> {
+    let loaded = manifest::load_paths_with(paths, &limits.limits());
     let diagnostics = manifest::validate(&loaded);
     let mut stderr = std::io::stderr().lock();
     for d in &diagnostics {
@@ -190,7 +196,7 @@ pub async fn diff(
     args: &DiffArgs,
     out: &mut impl Write,
 ) -> Result<ExitCode, CliError> {
-    let Some(documents) = load(&args.paths) else {
+    let Some(documents) = load(&args.paths, &args.limits) else {
         return Ok(ExitCode::from(1));
     };
     let (connected, _, plans, _) = connect_and_plan(global, &documents, true).await?;
@@ -251,7 +257,7 @@ pub async fn apply(
     args: &ApplyArgs,
     out: &mut impl Write,
 ) -> Result<ExitCode, CliError> {
-    let Some(documents) = load(&args.paths) else {
+    let Some(documents) = load(&args.paths, &args.limits) else {
         return Ok(ExitCode::from(1));
     };
     let (connected, observer, plans, arns) =

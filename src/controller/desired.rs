@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::manifest::escape::Escaped;
 use crate::manifest::{Document, Loaded, ResourceKey};
 use crate::plan::hash;
 use crate::source::{Changes, Snapshot};
@@ -87,10 +88,13 @@ impl Desired {
 pub fn validated(mut loaded: Loaded) -> Loaded {
     let diagnostics = crate::manifest::validate(&loaded);
     for d in &diagnostics {
+        // `{d}` escapes control characters itself; the file name field needs it too.
+        let file = d.file.display().to_string();
+        let file = Escaped(&file);
         if d.is_error() {
-            tracing::error!(file = %d.file.display(), line = d.line, "{d}");
+            tracing::error!(%file, line = d.line, "{d}");
         } else {
-            tracing::warn!(file = %d.file.display(), line = d.line, "{d}");
+            tracing::warn!(%file, line = d.line, "{d}");
         }
     }
     // The document a finding belongs to: the last one of its file starting at or before it.

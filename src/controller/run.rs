@@ -55,6 +55,8 @@ pub struct RunConfig {
     pub shutdown_timeout: Duration,
     /// Leader election: reconcile only while leading (`None`: always, the only operator).
     pub election: Option<Election>,
+    /// Bounds of each load of a directory or git source.
+    pub load_limits: crate::manifest::LoadLimits,
 }
 
 impl RunConfig {
@@ -73,6 +75,7 @@ impl RunConfig {
             rollout_poll: Duration::from_secs(10),
             shutdown_timeout: Duration::from_secs(20),
             election: None,
+            load_limits: crate::manifest::LoadLimits::default(),
         }
     }
 }
@@ -171,6 +174,7 @@ pub async fn run(
         rollout_poll,
         shutdown_timeout,
         election,
+        load_limits,
     } = config;
     let status = StatusBoard::new();
     // Two resync intervals, each at its longest (jitter added).
@@ -243,7 +247,7 @@ pub async fn run(
     }
 
     // The first load, before any work.
-    let mut source = Source::open(source)?;
+    let mut source = Source::open(source, load_limits)?;
     status.update_source(|s| s.location = source.location());
     let first = {
         let next = source.next();
@@ -288,8 +292,8 @@ pub async fn run(
                             }
                         }
                         Ok(None) => break,
-                        Err(e @ (SourceError::Git(_) | SourceError::Vanished(_))) => {
-                            tracing::warn!(error = %e, "manifest source unreadable; keeping the last load");
+                        Err(e @ (SourceError::Git(_) | SourceError::Vanished(_) | SourceError::LoadTask(_))) => {
+                            tracing::warn!(error = %e, "manifest source unreadable or load failed; keeping the last load");
                             controller.status().update_source(|s| s.last_error = Some(e.to_string()));
                         }
                         Err(e) => {

@@ -2,6 +2,10 @@
 //! repository (woken early by the push webhook) or a feed the caller drives (tests): opened
 //! once, then `Source::next` gives the first load at once and each later load after a
 //! change, validated.
+//!
+//! Loading and validating a directory or a git commit run on tokio's blocking pool
+//! ([`off_runtime`]), never on the async workers: a load of the largest manifests the limits admit takes seconds, and `/healthz` and
+//! `/metrics` must answer all the while (ECS kills a task whose health check times out).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -10,7 +14,7 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 use super::desired::validated;
-use crate::manifest::Loaded;
+use crate::manifest::{LoadLimits, Loaded};
 use crate::source::SourceError;
 
 /// Where manifests come from.
@@ -69,13 +73,17 @@ pub(super) enum Source {
         path: PathBuf,
         watcher: crate::source::DirWatcher,
         loaded_once: bool,
-        cache: crate::manifest::LoadCache,
+        /// Taken by the blocking load and put back; `None` only while a load runs (or after a
+        /// load task panicked: the next load starts from an empty cache).
+        cache: Option<crate::manifest::LoadCache>,
+        limits: LoadLimits,
     },
     Git {
         source: crate::source::git::GitSource,
         interval: Duration,
         trigger: Arc<Notify>,
         loaded: Option<String>,
+        limits: LoadLimits,
     },
     Feed {
         location: String,
@@ -85,13 +93,14 @@ pub(super) enum Source {
 
 impl Source {
     /// Opens the source `config` names (a directory starts being watched).
-    pub(super) fn open(config: SourceConfig) -> Result<Source, SourceError> {
+    pub(super) fn open(config: SourceConfig, limits: LoadLimits) -> Result<Source, SourceError> {
         Ok(match config {
             SourceConfig::Dir { path, debounce } => Source::Dir {
                 watcher: crate::source::watch(&path, debounce)?,
                 path,
                 loaded_once: false,
-                cache: crate::manifest::LoadCache::default(),
+                cache: Some(crate::manifest::LoadCache::default()),
+                limits,
             },
             SourceConfig::Git {
                 options,
@@ -102,6 +111,7 @@ impl Source {
                 interval,
                 trigger,
                 loaded: None,
+                limits,
             },
             SourceConfig::Feed { location, loads } => Source::Feed { location, loads },
         })
@@ -128,6 +138,7 @@ impl Source {
                 watcher,
                 loaded_once,
                 cache,
+                limits,
             } => {
                 if *loaded_once {
                     let change = watcher.changed().await?;
@@ -143,14 +154,22 @@ impl Source {
                     return Err(SourceError::Vanished(path.clone()));
                 }
                 *loaded_once = true;
-                let loaded = crate::manifest::load_dir_cached(path, cache);
-                Ok(Some((validated(loaded), None)))
+                let (path, limits) = (path.clone(), *limits);
+                let mut taken = cache.take().unwrap_or_default();
+                let (loaded, back) = off_runtime(move || {
+                    let loaded = crate::manifest::load_dir_cached_with(&path, &mut taken, &limits);
+                    (validated(loaded), taken)
+                })
+                .await?;
+                *cache = Some(back);
+                Ok(Some((loaded, None)))
             }
             Source::Git {
                 source,
                 interval,
                 trigger,
                 loaded,
+                limits,
             } => {
                 let mut retry = Duration::from_secs(1);
                 loop {
@@ -176,14 +195,73 @@ impl Source {
                     }
                     tracing::info!(sha = %snapshot.sha, files = snapshot.files.len(), "git: new commit");
                     *loaded = Some(snapshot.sha.clone());
-                    let docs = crate::manifest::load::load_texts(&snapshot.files);
-                    return Ok(Some((validated(docs), Some(snapshot.sha))));
+                    let limits = *limits;
+                    let files = snapshot.files;
+                    let docs = off_runtime(move || {
+                        validated(crate::manifest::load::load_texts_with(&files, &limits))
+                    })
+                    .await?;
+                    return Ok(Some((docs, Some(snapshot.sha))));
                 }
             }
+            // The feed (tests) hands over loads already made; validating them in place keeps
+            // their order against the queue as the tests drive it.
             Source::Feed { loads, .. } => Ok(loads
                 .recv()
                 .await
                 .map(|(loaded, revision)| (validated(loaded), revision))),
         }
+    }
+}
+
+/// Runs `work` (a load, a validation) on tokio's blocking pool and waits for it without
+/// holding an async worker.
+pub(super) async fn off_runtime<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, SourceError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| SourceError::LoadTask(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// While a directory loads, other tasks of a one-thread runtime still run: the load is off
+    /// the async worker. (Loaded on the worker, the spinner could not run until it returned,
+    /// as `/healthz` could not in issue 16.)
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_load_leaves_the_async_worker_free() {
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..300 {
+            let doc = format!(
+                "apiVersion: ecs-operator/v1\nkind: Cluster\nmetadata: {{name: c{i}}}\nspec: {{}}\n"
+            );
+            std::fs::write(dir.path().join(format!("c{i}.yaml")), doc).unwrap();
+        }
+        let config = SourceConfig::Dir {
+            path: dir.path().to_path_buf(),
+            debounce: Duration::from_millis(10),
+        };
+        let mut source = Source::open(config, LoadLimits::default()).unwrap();
+        let spins = Arc::new(AtomicUsize::new(0));
+        let spinner = tokio::spawn({
+            let spins = spins.clone();
+            async move {
+                loop {
+                    spins.fetch_add(1, Ordering::SeqCst);
+                    tokio::task::yield_now().await;
+                }
+            }
+        });
+        let (loaded, _) = source.next().await.unwrap().unwrap();
+        assert_eq!(loaded.documents.len(), 300);
+        assert!(
+            spins.load(Ordering::SeqCst) > 0,
+            "the spinner never ran during the load"
+        );
+        spinner.abort();
     }
 }

@@ -1,11 +1,15 @@
 //! Diagnostics: an error or warning about one field of one manifest, with file and line.
+//! Rendering escapes every control character of the file name, the field path and the message,
+//! and cuts long quoted values ([`super::escape`]): they come from manifests and file names, and
+//! end up on terminals and in log lines.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::path::FieldPath;
+use super::escape::{QUOTED_KEEP, cap_quoted, escape};
+use super::path::{FieldPath, Segment};
 
 /// How bad a diagnostic is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -86,32 +90,50 @@ impl Diagnostic {
         self.severity == Severity::Error
     }
 
-    /// The location part: `manifests/api.yaml:14 spec.taskDefinition.cpu`.
+    /// The location part: `manifests/api.yaml:14 spec.taskDefinition.cpu`, escaped.
     pub fn location(&self) -> String {
-        let mut s = self.file.display().to_string();
+        let mut s = escape(&self.file.display().to_string()).into_owned();
         if self.line > 0 {
             s.push_str(&format!(":{}", self.line));
         }
         if !self.path.is_root() {
             s.push(' ');
-            s.push_str(&self.path.to_string());
+            s.push_str(&escape(&shown_path(&self.path)));
         }
         s
     }
 }
 
 impl fmt::Display for Diagnostic {
-    /// `error: manifests/api.yaml:14 spec.taskDefinition.cpu: message [rule]`
+    /// `error: manifests/api.yaml:14 spec.taskDefinition.cpu: message [rule]`, escaped.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
             "{}: {}: {} [{}]",
             self.severity,
             self.location(),
-            self.message,
+            escape(&cap_quoted(&self.message, QUOTED_KEEP)),
             self.rule
         )
     }
+}
+
+/// `path` as shown: each key longer than [`QUOTED_KEEP`] characters cut, with its length (a
+/// 3 MiB key is a field path too).
+fn shown_path(path: &FieldPath) -> String {
+    let mut shown = FieldPath::root();
+    for segment in path.segments() {
+        shown.push(match segment {
+            Segment::Key(k) => match k.char_indices().nth(QUOTED_KEEP) {
+                Some((at, _)) => {
+                    Segment::Key(format!("{}…({} characters)", &k[..at], k.chars().count()))
+                }
+                None => segment.clone(),
+            },
+            Segment::Index(_) => segment.clone(),
+        });
+    }
+    shown.to_string()
 }
 
 /// Sorts diagnostics by file, line, path and severity so output is stable.
@@ -138,6 +160,23 @@ mod tests {
         assert_eq!(
             d.to_string(),
             "error: manifests/api.yaml:14 spec.taskDefinition.containerDefinitions[0].cpu: invalid type [type]"
+        );
+    }
+
+    #[test]
+    fn terminal_escapes_in_file_path_and_message_are_written_out() {
+        let d = Diagnostic::error(
+            Path::new("evil\u{1b}]0;x\u{7}.yaml"),
+            3,
+            FieldPath::root().key("sp\u{7}ec"),
+            "unknown-field",
+            "unknown field `sp\u{1b}[31mec`",
+        );
+        let shown = d.to_string();
+        assert!(!shown.chars().any(|c| c.is_control()), "{shown}");
+        assert_eq!(
+            shown,
+            "error: evil\\u{1b}]0;x\\u{7}.yaml:3 sp\\u{7}ec: unknown field `sp\\u{1b}[31mec` [unknown-field]"
         );
     }
 

@@ -39,6 +39,7 @@ pub fn validate(loaded: &Loaded) -> Vec<Diagnostic> {
     let mut out = loaded.diagnostics.clone();
     let ctx = Context::new(loaded);
     for doc in &loaded.documents {
+        super::limits::check(doc, &mut out);
         let mut r = Report { doc, out: &mut out };
         r.metadata();
         match &doc.manifest.spec {
@@ -370,8 +371,10 @@ impl Report<'_> {
         }
         if let Some(desired) = s.desired_count.filter(|d| *d > 0) {
             // ECS keeps at least ceil(desired * min%) tasks and runs at most floor(desired * max%).
-            let floor_min = (desired * min).div_ceil(100);
-            let ceiling = desired * max / 100;
+            // In u64: desiredCount up to 2^32 times a percentage overflows u32.
+            let (d, lo, hi) = (u64::from(desired), u64::from(min), u64::from(max));
+            let floor_min = (d * lo).div_ceil(100);
+            let ceiling = d * hi / 100;
             if min <= 100 && max >= 100 && ceiling <= floor_min && !daemon {
                 self.error(
                     "spec.deploymentConfiguration",

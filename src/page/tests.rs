@@ -15,6 +15,7 @@ fn escape_covers_markup_and_both_quotes() {
         escape(r#"<a href="x" onclick='y'>&</a>"#),
         "&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;&lt;/a&gt;"
     );
+    assert_eq!(escape("a\u{1b}[2J\u{7}b"), "a\\u{1b}[2J\\u{7}b");
 }
 
 #[test]

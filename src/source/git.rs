@@ -59,6 +59,9 @@ pub struct GitOptions {
     /// Token for https (sent as the password of user `x-access-token` when the server asks).
     /// Never logged, never in an error message or `Debug` output.
     pub token: Option<String>,
+    /// Largest manifest blob read (`--max-file-bytes`): its size is read from the object's
+    /// header, so a larger blob is refused before it is loaded into memory.
+    pub max_file_bytes: u64,
 }
 
 impl GitOptions {
@@ -71,6 +74,7 @@ impl GitOptions {
             path: PathBuf::from("."),
             cache_dir: cache_dir.into(),
             token: None,
+            max_file_bytes: crate::manifest::load_limits::DEFAULT_MAX_FILE_BYTES,
         }
     }
 }
@@ -152,6 +156,23 @@ pub enum GitError {
         path: PathBuf,
         /// Why it is refused.
         message: String,
+    },
+    /// A manifest blob is over `max_file_bytes`: the commit is not loaded (the controller
+    /// keeps the last load).
+    #[error("git {url} at {reference} ({sha}): {} is {size} bytes, over the limit of {max} per file (--max-file-bytes); the commit is not loaded", path.display())]
+    TooLarge {
+        /// The repository URL, userinfo stripped.
+        url: String,
+        /// The reference.
+        reference: String,
+        /// The commit.
+        sha: String,
+        /// Repository-relative path of the file.
+        path: PathBuf,
+        /// The blob's size.
+        size: u64,
+        /// The limit.
+        max: crate::manifest::load_limits::ByteSize,
     },
     /// A manifest file is not UTF-8 text.
     #[error("git {url} at {reference} ({sha}): {} is not UTF-8 text", path.display())]
@@ -554,6 +575,7 @@ fn read_manifests(
         } else if mode.is_blob() {
             // A single file named explicitly is read whatever its extension, as the directory
             // loader does for a file argument.
+            check_size(ctx, repo, entry.object_id(), &base, sha)?;
             files.push(blob_text(ctx, object.detach().data, &base, sha)?);
         } else {
             return Err(GitError::PathNotFound {
@@ -591,11 +613,35 @@ fn walk(
             let sub = repo.find_tree(entry.oid).map_err(|e| ctx.read_error(e))?;
             walk(ctx, repo, &sub, &path, sha, files)?;
         } else if entry.mode.is_blob() && is_manifest_name(name) {
+            check_size(ctx, repo, entry.oid.to_owned(), &path, sha)?;
             let blob = repo.find_object(entry.oid).map_err(|e| ctx.read_error(e))?;
             files.push(blob_text(ctx, blob.detach().data, &path, sha)?);
         }
     }
     Ok(())
+}
+
+/// Refuses a blob over `max_file_bytes`, by the size in its header (before reading it).
+fn check_size(
+    ctx: &Ctx<'_>,
+    repo: &gix::Repository,
+    id: gix::ObjectId,
+    path: &Path,
+    sha: &str,
+) -> Result<(), GitError> {
+    let size = repo.find_header(id).map_err(|e| ctx.read_error(e))?.size();
+    let max = ctx.options.max_file_bytes;
+    if size <= max {
+        return Ok(());
+    }
+    Err(GitError::TooLarge {
+        url: ctx.url.clone(),
+        reference: ctx.options.reference.clone(),
+        sha: sha.to_string(),
+        path: path.to_path_buf(),
+        size,
+        max: crate::manifest::load_limits::ByteSize(max),
+    })
 }
 
 fn is_manifest_name(name: &str) -> bool {

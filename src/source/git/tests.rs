@@ -114,6 +114,32 @@ fn seeded() -> (Upstream, String) {
 }
 
 #[tokio::test]
+async fn a_blob_over_the_file_limit_is_refused_before_it_is_read() {
+    let up = Upstream::new();
+    up.write("m/a.yaml", cluster("a"));
+    up.write(
+        "m/big.yaml",
+        format!("{}# {}\n", cluster("big"), "x".repeat(2000)),
+    );
+    let sha = up.commit("big");
+    let cache = tempfile::tempdir().unwrap();
+    let mut src = source(&up, &cache, "m");
+    src.options.max_file_bytes = 1000;
+    let e = src.fetch().await.unwrap_err();
+    assert!(
+        matches!(&e, GitError::TooLarge { path, size, .. } if path == Path::new("m/big.yaml") && *size > 2000),
+        "{e}"
+    );
+    assert!(e.to_string().contains(&sha), "{e}");
+    // Named as the path itself, too.
+    let mut one = source(&up, &cache, "m/big.yaml");
+    one.options.max_file_bytes = 1000;
+    assert!(matches!(one.fetch().await, Err(GitError::TooLarge { .. })));
+    src.options.max_file_bytes = 1 << 20;
+    assert_eq!(src.fetch().await.unwrap().files.len(), 2);
+}
+
+#[tokio::test]
 async fn first_fetch_reads_the_yaml_under_the_path_at_the_branch_commit() {
     let (up, sha) = seeded();
     let cache = tempfile::tempdir().unwrap();
