@@ -48,9 +48,30 @@ static VALIDATORS: LazyLock<BTreeMap<String, jsonschema::Validator>> = LazyLock:
     out
 });
 
+/// Documents larger than this get serde's first error only.
+const MAX_TEXT: usize = 1 << 20;
+
+/// Whether the text uses YAML aliases, which expand when a value tree is built (an alias bomb
+/// would cost memory here even though the decoder refused the document).
+fn has_alias(text: &str) -> bool {
+    let mut parser = saphyr_parser::Parser::new_from_str(text);
+    while let Some(next) = parser.next_event() {
+        match next {
+            Ok((saphyr_parser::Event::Alias(_), _)) => return true,
+            Ok(_) => {}
+            Err(_) => return true, // not well-formed: leave it to serde's error
+        }
+    }
+    false
+}
+
 /// The schema's findings for a document's text, as (path, message); empty when the text is
-/// not a mapping with a known `kind` (serde's own error says what is wrong then).
+/// not a mapping with a known `kind` (serde's own error says what is wrong then), and for a
+/// document over [`MAX_TEXT`] or with aliases, which are not expanded into a tree here.
 pub(crate) fn type_errors(text: &str) -> Vec<(FieldPath, String)> {
+    if text.len() > MAX_TEXT || has_alias(text) {
+        return Vec::new();
+    }
     let Ok(yaml) = serde_yaml::from_str::<serde_yaml::Value>(text) else {
         return Vec::new();
     };
@@ -138,6 +159,18 @@ spec:
         ] {
             assert!(paths.iter().any(|p| p == want), "{want} not in {paths:?}");
         }
+    }
+
+    #[test]
+    fn a_document_with_aliases_is_not_expanded() {
+        let text = "\
+apiVersion: ecs-operator/v1
+kind: Cluster
+metadata: {name: shop}
+x: &a [1, 2]
+spec: {capacityProviders: [*a, *a]}
+";
+        assert_eq!(type_errors(text), vec![]);
     }
 
     #[test]
