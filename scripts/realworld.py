@@ -219,7 +219,7 @@ def load_imported(directory, name):
     return None
 
 
-def check(path, backend, endpoint, subnet, work, verbose):
+def check(path, backend, endpoint, subnet, work):
     td = json.load(open(path))
     name = name_of(path)
     directory = os.path.join(work, backend, name)
@@ -278,7 +278,7 @@ def main():
     try:
         for backend in backends:
             for f in files:
-                results[(backend, f)] = check(f, backend, endpoint, subnet, work, a.verbose)
+                results[(backend, f)] = check(f, backend, endpoint, subnet, work)
     finally:
         if moto:
             moto.kill()

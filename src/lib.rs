@@ -91,7 +91,9 @@
 //! 1. `manifest/<kind>.rs`, its `Kind` and `Spec` variants (`manifest/document.rs`) and its
 //!    validation.
 //! 2. Its AWS operations (next checklist), model types, `cloud/aws/<kind>.rs` and
-//!    `cloud/sim/<kind>.rs`.
+//!    `cloud/sim/<kind>.rs`. The AWS shapes its manifest writes: a root in
+//!    `codegen/shapes.json` (then `python3 codegen/shapes.py`) and a `coverage` entry, so
+//!    `tests/api_coverage.rs` checks every member is accepted.
 //! 3. `cloud/defaults/<kind>.rs`: `fill_`/`strip_` with their property tests.
 //! 4. `kind/<kind>.rs`: the view (desired, `spec_of_live`, live), an `UPDATE_<KIND>` table with
 //!    its coverage test, and `impl KindOps` (what to read, the pure plan, its health, what it

@@ -109,11 +109,6 @@ pub struct Observed {
     /// does; `apply` and the controller show the content hashes instead of paying a
     /// DescribeTaskDefinition per changed service ([`Observer::with_field_changes`]).
     pub field_changes: bool,
-    /// Active revisions this process has seen, by their content hash tag
-    /// (`ecs-operator/spec-hash`): a plan uses one of them rather than register the same
-    /// content again (for example after an UpdateService that failed once the revision was
-    /// registered).
-    pub registered: HashMap<String, String>,
 }
 
 /// Reads live state; keeps described task definition revisions, and the names of the
@@ -154,7 +149,6 @@ impl Observer {
     pub async fn observe(&self, wanted: &Wanted) -> Result<Observed, CloudError> {
         let mut out = Observed {
             field_changes: self.field_changes,
-            registered: self.registered_by_hash(),
             ..Observed::default()
         };
         let names: Vec<String> = wanted.clusters.iter().cloned().collect();
@@ -313,19 +307,21 @@ impl Observer {
         }
     }
 
-    /// The cached active revisions by their content hash tag (the newest revision wins).
-    fn registered_by_hash(&self) -> HashMap<String, String> {
+    /// The newest active revision of `family` this process has seen with content hash tag
+    /// (`ecs-operator/spec-hash`) `hash`: registering that content again would duplicate it.
+    pub fn seen_with_hash(&self, family: &str, hash: &str) -> Option<RegisteredTaskDefinition> {
         let cache = self.revisions.lock().unwrap_or_else(|e| e.into_inner());
-        let mut newest: HashMap<String, (u32, String)> = HashMap::new();
-        for r in cache.values().filter(|r| r.status == "ACTIVE") {
-            if let Some(hash) = r.tags.get(crate::cloud::model::TAG_SPEC_HASH) {
-                let e = newest.entry(hash.clone()).or_insert((0, String::new()));
-                if r.revision >= e.0 {
-                    *e = (r.revision, r.arn.clone());
-                }
-            }
-        }
-        newest.into_iter().map(|(h, (_, arn))| (h, arn)).collect()
+        cache
+            .values()
+            .filter(|r| r.family == family && r.status == "ACTIVE")
+            .filter(|r| {
+                r.tags
+                    .get(crate::cloud::model::TAG_SPEC_HASH)
+                    .map(String::as_str)
+                    == Some(hash)
+            })
+            .max_by_key(|r| r.revision)
+            .cloned()
     }
 
     fn cached(&self, arn: &str) -> Option<RegisteredTaskDefinition> {

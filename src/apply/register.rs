@@ -33,6 +33,11 @@ pub async fn register(
     definition: &TaskDefinition,
     tags: &Tags,
 ) -> Result<RegisteredTaskDefinition, CloudError> {
+    // Registered already by this process (an UpdateService that failed after it, a lost
+    // answer): that revision, not a second one with the same content.
+    if let Some(found) = seen_before(observer, definition, tags) {
+        return Ok(found);
+    }
     let mut attempt = 1;
     loop {
         let error = match cloud.ecs.register_task_definition(definition, tags).await {
@@ -59,6 +64,18 @@ pub async fn register(
 
 /// The newest revision of the family with the content hash tag of `tags` and the content of
 /// `definition`, among the [`LOOKED_AT`] newest.
+/// A revision this process registered or read with the content hash tag of `tags` and the
+/// content of `definition` (no call: the observer's cache).
+fn seen_before(
+    observer: &Observer,
+    definition: &TaskDefinition,
+    tags: &Tags,
+) -> Option<RegisteredTaskDefinition> {
+    let family = definition.family.as_deref()?;
+    let found = observer.seen_with_hash(family, tags.get(TAG_SPEC_HASH)?)?;
+    (task_definition(&live_definition(&found)) == task_definition(definition)).then_some(found)
+}
+
 async fn registered_before(
     observer: &Observer,
     definition: &TaskDefinition,

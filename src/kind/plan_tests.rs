@@ -294,17 +294,21 @@ fn svc_plan(observed: &Observed, doc: &Document, td: &TaskDefinitionPlan) -> Res
     service::plan_with(&ctx(), doc, s, observed, td)
 }
 
+/// The plan of `doc` against `live` in the owned cluster, the task definition kept at api:1.
+fn plan_keeping_api_1(doc: &Document, live: model::Service) -> ResourcePlan {
+    let mut o = live_cluster("enabled", ours(&[]));
+    o.services.insert(("shop".into(), "api".into()), live);
+    svc_plan(
+        &o,
+        doc,
+        &td_plan(doc, TaskDefinitionTarget::Keep("arn:td/api:1".into())),
+    )
+}
+
 #[test]
 fn a_service_in_sync_plans_no_call() {
     let doc = svc_doc();
-    let mut o = live_cluster("enabled", ours(&[]));
-    o.services
-        .insert(("shop".into(), "api".into()), live_service(&doc, 2));
-    let p = svc_plan(
-        &o,
-        &doc,
-        &td_plan(&doc, TaskDefinitionTarget::Keep("arn:td/api:1".into())),
-    );
+    let p = plan_keeping_api_1(&doc, live_service(&doc, 2));
     assert_eq!(p.status, Status::InSync, "{:?}", p.changes);
     assert!(p.steps.is_empty());
 }
@@ -312,14 +316,7 @@ fn a_service_in_sync_plans_no_call() {
 #[test]
 fn desired_count_drift_updates_only_the_count() {
     let doc = svc_doc();
-    let mut o = live_cluster("enabled", ours(&[]));
-    o.services
-        .insert(("shop".into(), "api".into()), live_service(&doc, 5));
-    let p = svc_plan(
-        &o,
-        &doc,
-        &td_plan(&doc, TaskDefinitionTarget::Keep("arn:td/api:1".into())),
-    );
+    let p = plan_keeping_api_1(&doc, live_service(&doc, 5));
     assert_eq!(p.status, Status::Update);
     let Step::UpdateService {
         input,
@@ -585,7 +582,6 @@ fn redeploy_doc(value: &str) -> Document {
 
 #[test]
 fn a_changed_redeploy_annotation_forces_a_new_deployment_once() {
-    let keep = || TaskDefinitionTarget::Keep("arn:td/api:1".into());
     // (live tag, annotation) -> forced?
     for (live_tag, value, forced) in [
         (None, "1", true),
@@ -597,9 +593,7 @@ fn a_changed_redeploy_annotation_forces_a_new_deployment_once() {
         if let Some(v) = live_tag {
             svc.tags.insert(TAG_REDEPLOY.into(), v.into());
         }
-        let mut o = live_cluster("enabled", ours(&[]));
-        o.services.insert(("shop".into(), "api".into()), svc);
-        let p = svc_plan(&o, &doc, &td_plan(&doc, keep()));
+        let p = plan_keeping_api_1(&doc, svc);
         let update = p.steps.iter().find_map(|s| match s {
             Step::UpdateService { input, .. } => Some(input),
             _ => None,
@@ -633,13 +627,7 @@ fn removing_the_network_configuration_is_blocked_with_the_reason() {
     );
     let without = docs(&text).remove(2);
     let live = live_service(&svc_doc(), 2); // still has its network configuration
-    let mut o = live_cluster("enabled", ours(&[]));
-    o.services.insert(("shop".into(), "api".into()), live);
-    let p = svc_plan(
-        &o,
-        &without,
-        &td_plan(&without, TaskDefinitionTarget::Keep("arn:td/api:1".into())),
-    );
+    let p = plan_keeping_api_1(&without, live);
     assert_eq!(p.status, Status::Blocked, "{:?}", p.steps);
     assert!(p.steps.is_empty());
     let reason = p.reason.unwrap_or_default();

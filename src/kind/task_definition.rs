@@ -220,9 +220,6 @@ pub fn resolve(
             };
             let target = if changes.is_empty() {
                 keep
-            } else if let Some(arn) = observed.registered.get(&hash) {
-                // Registered already (an UpdateService that failed after it): use it.
-                TaskDefinitionTarget::Use(arn.clone())
             } else {
                 TaskDefinitionTarget::Register
             };

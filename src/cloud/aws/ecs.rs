@@ -1,6 +1,7 @@
 //! [`Ecs`] on aws-sdk-ecs: one SDK call per method, errors through
 //! [`errors::sdk_error`](super::errors::sdk_error), conversions in the sibling modules.
 
+use super::shape_conv::opt;
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
@@ -152,21 +153,9 @@ impl Ecs for AwsEcs {
             .set_capacity_providers(super::convert::non_empty(input.capacity_providers.clone()))
             .set_default_capacity_provider_strategy(super::convert::non_empty(strategy))
             .set_tags(super::convert::non_empty(ecs_tags(&input.tags)))
-            .set_configuration(
-                input
-                    .configuration
-                    .as_ref()
-                    .map(super::shape_conv::ToSdk::to_sdk)
-                    .transpose()
-                    .map_err(at(OP))?,
-            )
+            .set_configuration(opt(&input.configuration, "configuration").map_err(at(OP))?)
             .set_service_connect_defaults(
-                input
-                    .service_connect_defaults
-                    .as_ref()
-                    .map(super::shape_conv::ToSdk::to_sdk)
-                    .transpose()
-                    .map_err(at(OP))?,
+                opt(&input.service_connect_defaults, "serviceConnectDefaults").map_err(at(OP))?,
             )
             .send()
             .await
@@ -200,17 +189,11 @@ impl Ecs for AwsEcs {
             &crate::cloud::model::ClusterServiceConnectDefaultsRequest,
         >,
     ) -> CloudResult<Cluster> {
-        use super::shape_conv::ToSdk;
         const OP: &str = "UpdateCluster";
         debug!(operation = OP, cluster);
-        let configuration = configuration
-            .map(ToSdk::to_sdk)
-            .transpose()
-            .map_err(at(OP))?;
-        let defaults = service_connect_defaults
-            .map(ToSdk::to_sdk)
-            .transpose()
-            .map_err(at(OP))?;
+        let configuration = opt(&configuration.cloned(), "configuration").map_err(at(OP))?;
+        let defaults =
+            opt(&service_connect_defaults.cloned(), "serviceConnectDefaults").map_err(at(OP))?;
         let out = self
             .client
             .update_cluster()

@@ -16,7 +16,7 @@ use super::convert::service::*;
 use super::convert::{
     Conv, ConvError, non_empty, opt_i32, opt_u32, required, time, to_i32, to_u32,
 };
-use super::shape_conv::{FromSdk, ToSdk, coll, opt};
+use super::shape_conv::{FromSdk, coll, opt};
 use crate::cloud::model::{
     CapacityProviderStrategyItem, Cluster, CreateService, Deployment, DeploymentConfiguration,
     NetworkConfiguration, PlacementConstraint, PlacementStrategy, RolloutState, Service,
@@ -144,13 +144,10 @@ pub(super) fn create_service_input(input: &CreateService) -> Conv<CreateServiceI
                 .map(network_to_sdk)
                 .transpose()?,
         )
-        .set_deployment_configuration(
-            input
-                .deployment_configuration
-                .as_ref()
-                .map(deployment_configuration_to_sdk)
-                .transpose()?,
-        )
+        .set_deployment_configuration(opt(
+            &input.deployment_configuration,
+            "deploymentConfiguration",
+        )?)
         .set_deployment_controller(input.deployment_controller.map(controller).transpose()?)
         .set_load_balancers(non_empty(load_balancers_to_sdk(&input.load_balancers)?))
         .set_health_check_grace_period_seconds(opt_i32(
@@ -207,13 +204,10 @@ pub(super) fn update_service_input(input: &UpdateService) -> Conv<UpdateServiceI
                 .map(network_to_sdk)
                 .transpose()?,
         )
-        .set_deployment_configuration(
-            input
-                .deployment_configuration
-                .as_ref()
-                .map(deployment_configuration_to_sdk)
-                .transpose()?,
-        )
+        .set_deployment_configuration(opt(
+            &input.deployment_configuration,
+            "deploymentConfiguration",
+        )?)
         .set_load_balancers(load_balancers)
         .set_health_check_grace_period_seconds(opt_i32(
             input.health_check_grace_period_seconds,
@@ -267,12 +261,6 @@ fn network_to_sdk(n: &NetworkConfiguration) -> Conv<sdk::NetworkConfiguration> {
     Ok(sdk::NetworkConfiguration::builder()
         .awsvpc_configuration(awsvpc)
         .build())
-}
-
-fn deployment_configuration_to_sdk(
-    d: &DeploymentConfiguration,
-) -> Conv<sdk::DeploymentConfiguration> {
-    d.to_sdk()
 }
 
 fn load_balancers_to_sdk(lbs: &[ServiceLoadBalancer]) -> Conv<Vec<sdk::LoadBalancer>> {
@@ -348,7 +336,7 @@ pub(super) fn service_from_sdk(s: &sdk::Service) -> Conv<Service> {
             .and_then(|n| network_from_sdk(name, n)),
         deployment_configuration: s
             .deployment_configuration()
-            .map(deployment_configuration_from_sdk)
+            .map(DeploymentConfiguration::from_sdk)
             .transpose()?,
         deployment_controller: s.deployment_controller().and_then(|c| {
             let kind = c.r#type();
@@ -442,12 +430,6 @@ fn network_from_sdk(service: &str, n: &sdk::NetworkConfiguration) -> Option<Netw
             }),
         },
     })
-}
-
-fn deployment_configuration_from_sdk(
-    d: &sdk::DeploymentConfiguration,
-) -> Conv<DeploymentConfiguration> {
-    DeploymentConfiguration::from_sdk(d)
 }
 
 /// A member of a batched answer read with the generated conversion: a value this model does
