@@ -41,6 +41,8 @@ conformance!(
     describe_clusters_rejects_more_than_100_names,
     register_then_describe_returns_the_definition_and_tags,
     every_member_of_a_task_definition_comes_back,
+    every_member_of_a_service_comes_back,
+    every_member_of_a_cluster_comes_back,
     revisions_count_up_per_family,
     list_task_definitions_returns_active_revisions_of_one_family_in_order,
     deregister_marks_a_revision_inactive,
