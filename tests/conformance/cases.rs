@@ -1272,3 +1272,96 @@ pub async fn every_member_of_a_cluster_comes_back(b: &Backend) {
         .expect("update");
     check(&read().await, "UpdateCluster");
 }
+
+/// Every member of CreateTargetGroup set (health check members included, none at ELBv2's
+/// default): each comes back from DescribeTargetGroups.
+pub async fn every_member_of_a_target_group_comes_back(b: &Backend) {
+    use ecs_operator::manifest::target_group::{IpAddressType, ProtocolVersion};
+    let input = CreateTargetGroup {
+        name: unique("every"),
+        protocol: Some(TargetGroupProtocol::Http),
+        protocol_version: Some(ProtocolVersion::Http2),
+        port: Some(8080),
+        vpc_id: Some(b.vpc_id.clone()),
+        target_type: Some(TargetType::Ip),
+        ip_address_type: Some(IpAddressType::Ipv4),
+        health_check: TargetGroupHealthCheck {
+            enabled: Some(true),
+            protocol: Some(TargetGroupProtocol::Http),
+            port: Some(ecs_operator::manifest::shorthand::Scalar("8081".into())),
+            path: Some("/ready".into()),
+            interval_seconds: Some(20),
+            timeout_seconds: Some(7),
+            healthy_threshold_count: Some(3),
+            unhealthy_threshold_count: Some(4),
+            matcher: Some(Matcher {
+                http_code: Some("200,204".into()),
+                grpc_code: None,
+            }),
+        },
+        target_control_port: Some(9000),
+        tags: tags(&[("team", "shop")]),
+    };
+    b.cloud
+        .elbv2
+        .create_target_group(&input)
+        .await
+        .expect("create");
+    let got = b
+        .cloud
+        .elbv2
+        .describe_target_groups(std::slice::from_ref(&input.name))
+        .await
+        .unwrap()
+        .remove(0);
+    let pairs = [
+        (
+            "Protocol",
+            format!("{:?}", got.protocol),
+            format!("{:?}", input.protocol),
+        ),
+        (
+            "ProtocolVersion",
+            format!("{:?}", got.protocol_version),
+            format!("{:?}", input.protocol_version),
+        ),
+        (
+            "Port",
+            format!("{:?}", got.port),
+            format!("{:?}", input.port),
+        ),
+        (
+            "VpcId",
+            format!("{:?}", got.vpc_id),
+            format!("{:?}", input.vpc_id),
+        ),
+        (
+            "TargetType",
+            format!("{:?}", got.target_type),
+            format!("{:?}", input.target_type),
+        ),
+        (
+            "IpAddressType",
+            format!("{:?}", got.ip_address_type),
+            format!("{:?}", input.ip_address_type),
+        ),
+        (
+            "HealthCheck*",
+            format!("{:?}", got.health_check),
+            format!("{:?}", input.health_check),
+        ),
+        (
+            "TargetControlPort",
+            format!("{:?}", got.target_control_port),
+            format!("{:?}", input.target_control_port),
+        ),
+    ];
+    for (member, got, want) in pairs {
+        if got != want
+            && !(got == "None"
+                && b.moto_gap(&format!("DescribeTargetGroups does not return {member}")))
+        {
+            panic!("{member} did not come back: {got}, want {want}");
+        }
+    }
+}

@@ -43,6 +43,7 @@ conformance!(
     every_member_of_a_task_definition_comes_back,
     every_member_of_a_service_comes_back,
     every_member_of_a_cluster_comes_back,
+    every_member_of_a_target_group_comes_back,
     revisions_count_up_per_family,
     list_task_definitions_returns_active_revisions_of_one_family_in_order,
     deregister_marks_a_revision_inactive,
