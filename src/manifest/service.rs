@@ -113,6 +113,10 @@ pub struct ServiceSpec {
     )]
     #[schemars(with = "Option<Vec<VpcLatticeConfiguration>>")]
     pub vpc_lattice_configurations: Vec<VpcLatticeConfiguration>,
+    /// Application Auto Scaling of the service's desiredCount: with it set the scaler owns the
+    /// count (desiredCount is only the count at creation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_scaling: Option<super::scaling::AutoScaling>,
 }
 
 /// Launch type.
