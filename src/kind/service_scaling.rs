@@ -444,6 +444,49 @@ pub fn extend(
     }
 }
 
+/// What `status` says of a scaled service: `auto scaling 2..10, 5 desired (cpu 60)`; `None`
+/// when it has no scalable target (or it was not read).
+pub fn summary(
+    key: &crate::manifest::ResourceKey,
+    live: &Service,
+    observed: &Observed,
+) -> Option<String> {
+    let id = resource_id(key.cluster.as_deref().unwrap_or_default(), &key.name);
+    let scaling = observed.scaling.get(&id)?;
+    let target = scaling.target.as_ref()?;
+    let policies: Vec<String> = scaling
+        .policies
+        .iter()
+        .map(|p| match &p.configuration {
+            PolicyConfiguration::TargetTracking(c) => {
+                let metric = c
+                    .predefined_metric
+                    .as_ref()
+                    .and_then(|m| PredefinedMetric::from_name(&m.predefined_metric_type))
+                    .map_or("custom", |m| match m {
+                        PredefinedMetric::Cpu => "cpu",
+                        PredefinedMetric::Memory => "memory",
+                        PredefinedMetric::AlbRequestCountPerTarget => "requests",
+                    });
+                format!("{metric} {}", c.target_value)
+            }
+            PolicyConfiguration::StepScaling(_) => "step".to_string(),
+            PolicyConfiguration::Other(kind) => kind.clone(),
+        })
+        .collect();
+    let mut line = format!(
+        "auto scaling {}..{}, {} desired",
+        target.min_capacity, target.max_capacity, live.desired_count
+    );
+    if !policies.is_empty() {
+        line.push_str(&format!(" ({})", policies.join(", ")));
+    }
+    if !scaling.scheduled.is_empty() {
+        line.push_str(&format!(", {} scheduled", scaling.scheduled.len()));
+    }
+    Some(line)
+}
+
 fn block(p: &mut ResourcePlan, reason: String) {
     p.status = Status::Blocked;
     p.reason = Some(reason);
