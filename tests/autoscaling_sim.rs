@@ -319,3 +319,53 @@ async fn the_scaler_owns_desired_count_and_a_policy_changed_by_hand_is_put_back(
     let _ = stop.send(());
     task.await.unwrap().unwrap();
 }
+
+#[tokio::test(start_paused = true)]
+async fn import_writes_each_services_scaling_and_a_diff_after_finds_no_scaling_change() {
+    let sim = sim();
+    let auto = format!(
+        "{CPU}    scheduled:\n      - {{name: night, schedule: 'cron(0 20 * * ? *)', minCapacity: 2, maxCapacity: 4}}\n"
+    );
+    apply_once(&sim, &documents(&manifests(2, &auto))).await;
+    // svc-1 loses its scaling by hand: imported without autoScaling, with its count.
+    sim.cloud()
+        .autoscaling
+        .deregister_scalable_target(&resource_id("shop", "svc-1"))
+        .await
+        .unwrap();
+    let request = ecs_operator::import::ImportRequest {
+        cluster: "shop".into(),
+        services: vec![],
+        adopt: false,
+    };
+    let imported = ecs_operator::import::read(&sim.cloud(), &request)
+        .await
+        .expect("import");
+    let dir = tempfile::tempdir().unwrap();
+    ecs_operator::import::write(dir.path(), &imported, false).expect("write");
+    let text = std::fs::read_to_string(dir.path().join("shop/svc-0.yaml")).unwrap();
+    assert!(text.contains("autoScaling:"), "{text}");
+    assert!(text.contains("ECSServiceAverageCPUUtilization"), "{text}");
+    assert!(!text.contains("desiredCount"), "the scaler owns it: {text}");
+    assert!(
+        !text.contains("policyName"),
+        "the derived name is left out: {text}"
+    );
+    let plain = std::fs::read_to_string(dir.path().join("shop/svc-1.yaml")).unwrap();
+    assert!(!plain.contains("autoScaling"), "{plain}");
+    assert!(plain.contains("desiredCount: 2"), "{plain}");
+    let loaded = ecs_operator::manifest::load_paths(&[dir.path().to_path_buf()]);
+    assert!(loaded.is_complete(), "{:?}", loaded.diagnostics);
+    let observer = Observer::new(sim.cloud());
+    let (plans, _) = plan_all(&observer, &loaded.documents, INSTANCE)
+        .await
+        .unwrap();
+    let svc0 = plans.iter().find(|p| p.key.name == "svc-0").unwrap();
+    let scaling: Vec<String> = svc0
+        .changes
+        .iter()
+        .map(|c| c.path.to_string())
+        .filter(|p| p.starts_with("autoScaling"))
+        .collect();
+    assert!(scaling.is_empty(), "{scaling:?}");
+}

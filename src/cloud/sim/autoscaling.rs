@@ -61,8 +61,8 @@ pub(super) struct SimTarget {
 pub(super) struct SimScaling {
     /// Targets by resource id.
     pub targets: BTreeMap<String, SimTarget>,
-    /// Load per resource id (percent of one task).
-    #[serde(default)]
+    /// Load per resource id (percent of one task): this process's knob, not saved.
+    #[serde(skip)]
     pub load: BTreeMap<String, f64>,
     /// When the scaler looks next.
     #[serde(default)]
