@@ -369,3 +369,40 @@ async fn import_writes_each_services_scaling_and_a_diff_after_finds_no_scaling_c
         .collect();
     assert!(scaling.is_empty(), "{scaling:?}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn pruning_a_scaled_service_deregisters_its_target_first() {
+    let sim = sim();
+    apply_once(&sim, &documents(&manifests(2, CPU))).await;
+    let fewer = documents(&manifests(1, CPU));
+    let plan = ecs_operator::prune::plan_prune(&sim.cloud(), &fewer, INSTANCE, 5)
+        .await
+        .unwrap();
+    assert_eq!(plan.services, [("shop".to_string(), "svc-1".to_string())]);
+    assert_eq!(plan.scaled, plan.services);
+    let done =
+        ecs_operator::prune::prune(&sim.cloud(), &plan, ecs_operator::prune::MaxPrune::Count(1))
+            .await
+            .unwrap();
+    assert_eq!(
+        done[0], "DeregisterScalableTarget service/shop/svc-1",
+        "{done:?}"
+    );
+    assert!(done[1].starts_with("UpdateService shop/svc-1"), "{done:?}");
+    let left = sim
+        .cloud()
+        .autoscaling
+        .describe_scalable_targets(
+            &[resource_id("shop", "svc-0"), resource_id("shop", "svc-1")],
+            None,
+        )
+        .await
+        .unwrap()
+        .items;
+    let ids: Vec<&str> = left.iter().map(|t| t.resource_id.as_str()).collect();
+    assert_eq!(
+        ids,
+        ["service/shop/svc-0"],
+        "the kept service keeps its scaling"
+    );
+}
