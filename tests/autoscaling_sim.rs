@@ -406,3 +406,24 @@ async fn pruning_a_scaled_service_deregisters_its_target_first() {
         "the kept service keeps its scaling"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn scaling_survives_the_state_file_and_a_diff_in_the_next_process_is_clean() {
+    let sim = sim();
+    let docs = documents(&manifests(1, CPU));
+    apply_once(&sim, &docs).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sim.json");
+    sim.save(&path).unwrap();
+    let next = Sim::load(
+        SimConfig {
+            throttling: false,
+            ..SimConfig::default()
+        },
+        &path,
+    )
+    .unwrap();
+    assert_eq!(policies(&next, "svc-0").await.len(), 1);
+    let calls = apply_once(&next, &docs).await;
+    assert!(mutating(&calls).is_empty(), "{calls:?}");
+}

@@ -69,6 +69,13 @@ pub(super) struct SimScaling {
     pub next_evaluation: SimTime,
 }
 
+impl SimScaling {
+    /// No scalable target (what a saved file may leave out).
+    pub(super) fn is_empty(&self) -> bool {
+        self.targets.is_empty()
+    }
+}
+
 fn invalid(op: &'static str, message: impl Into<String>) -> CloudError {
     CloudError::from_code(op, "ValidationException", message)
 }

@@ -149,8 +149,12 @@ struct Snapshot {
     services: Vec<SavedService>,
     events: Vec<SavedEvent>,
     ips: BTreeMap<Ipv4Addr, u32>,
-    /// Application Auto Scaling (absent from files saved before it).
-    #[serde(default)]
+    /// Application Auto Scaling (absent from files saved before it, and left out while the
+    /// account has no scalable target, so such a file reads as before).
+    #[serde(
+        default,
+        skip_serializing_if = "super::autoscaling::SimScaling::is_empty"
+    )]
     scaling: super::autoscaling::SimScaling,
 }
 
