@@ -427,3 +427,35 @@ async fn scaling_survives_the_state_file_and_a_diff_in_the_next_process_is_clean
     let calls = apply_once(&next, &docs).await;
     assert!(mutating(&calls).is_empty(), "{calls:?}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn alb_request_count_waits_for_its_target_group_to_have_a_load_balancer() {
+    let sim = sim();
+    let text = manifests(0, "")
+        + "---\napiVersion: ecs-operator/v1\nkind: TargetGroup\nmetadata: {name: tg-api}\nspec: {protocol: HTTP, port: 8000, vpcId: vpc-1, targetType: ip}\n---\n"
+        + &manifests(1, "    minCapacity: 1\n    maxCapacity: 4\n    targetTracking:\n      - {predefinedMetric: ALBRequestCountPerTarget, targetValue: 500}\n")
+            .split_once("---\n")
+            .unwrap()
+            .1
+            .replace(
+                "  networkConfiguration:",
+                "  loadBalancers:\n    - {targetGroup: tg-api, containerName: app, containerPort: 8000}\n  networkConfiguration:",
+            );
+    let docs = documents(&text);
+    let observer = Observer::new(sim.cloud());
+    let (plans, arns) = plan_all(&observer, &docs, INSTANCE).await.unwrap();
+    apply(&sim.cloud(), &observer, &plans, arns, |_, _| {}).await;
+    // The simulator's target groups have no load balancer (no listener rules yet): blocked,
+    // with the reason, and nothing of the scaling written.
+    let (plans, _) = plan_all(&Observer::new(sim.cloud()), &docs, INSTANCE)
+        .await
+        .unwrap();
+    let svc = plans.iter().find(|p| p.key.name == "svc-0").unwrap();
+    assert_eq!(svc.status, Status::Blocked, "{svc:?}");
+    let reason = svc.reason.as_deref().unwrap_or_default();
+    assert!(
+        reason.contains("not attached to a load balancer"),
+        "{reason}"
+    );
+    assert!(policies(&sim, "svc-0").await.is_empty());
+}

@@ -172,7 +172,7 @@ pub struct MetricDimension {
 }
 
 /// One step scaling policy. The CloudWatch alarm that triggers it is managed elsewhere: point
-/// its alarm action at the policy's ARN (`status` shows it).
+/// its alarm action at the policy's ARN (DescribeScalingPolicies shows it).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 #[schemars(deny_unknown_fields)]
@@ -181,8 +181,8 @@ pub struct StepScaling {
     /// in list order).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy_name: Option<String>,
-    /// The alarm expected to trigger the policy, by ARN: `status` warns when the live policy
-    /// is not among its actions (the operator does not change alarms).
+    /// The alarm expected to trigger the policy, by ARN: checked to be an alarm ARN and written
+    /// back by `import`; not compared (the operator does not change alarms).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alarm_arn: Option<String>,
     /// `ChangeInCapacity`, `PercentChangeInCapacity` or `ExactCapacity`.
