@@ -27,6 +27,7 @@ pub struct ServiceSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_name: Option<String>,
     /// Tasks to keep running. Omitted: left to auto scaling (never changed by the operator).
+    /// With `autoScaling`: only the count at creation (its minCapacity when omitted).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub desired_count: Option<u32>,
     /// `FARGATE`, `EC2`, `EXTERNAL` or `MANAGED_INSTANCES`; exclusive with

@@ -12,6 +12,13 @@ use crate::manifest::service::{SchedulingStrategy, ServiceSpec};
 /// The rule name of every finding here.
 const RULE: &str = "auto-scaling";
 
+/// Application Auto Scaling's quotas per scalable target (Service Quotas, "Application Auto
+/// Scaling"): scaling policies and scheduled actions.
+const MAX_POLICIES: usize = 50;
+const MAX_SCHEDULED: usize = 200;
+/// The longest policy or scheduled action name (the API's PolicyName, ScheduledActionName).
+const MAX_NAME_LEN: usize = 256;
+
 impl Report<'_> {
     /// The rules above, for one Service.
     pub(super) fn auto_scaling(&mut self, s: &ServiceSpec) {
@@ -52,6 +59,24 @@ impl Report<'_> {
         self.tracking(s, a);
         self.steps(a);
         self.scheduled(a);
+        let policies = a.target_tracking.len() + a.step_scaling.len();
+        if policies > MAX_POLICIES {
+            self.error(
+                "spec.autoScaling",
+                RULE,
+                format!("{policies} scaling policies: Application Auto Scaling allows {MAX_POLICIES} per service"),
+            );
+        }
+        if a.scheduled.len() > MAX_SCHEDULED {
+            self.error(
+                "spec.autoScaling.scheduled",
+                RULE,
+                format!(
+                    "{} scheduled actions: Application Auto Scaling allows {MAX_SCHEDULED} per service",
+                    a.scheduled.len()
+                ),
+            );
+        }
         let mut names: HashMap<String, String> = HashMap::new();
         let tracking = a.target_tracking.iter().enumerate().map(|(i, t)| {
             (
@@ -66,6 +91,16 @@ impl Report<'_> {
             )
         });
         for (policy, path) in tracking.chain(steps).collect::<Vec<_>>() {
+            if policy.is_empty()
+                || policy.chars().count() > MAX_NAME_LEN
+                || policy.chars().any(|c| c.is_control())
+            {
+                self.error(
+                    &format!("{path}.policyName"),
+                    RULE,
+                    format!("policy name {policy:?}: 1 to {MAX_NAME_LEN} printable characters"),
+                );
+            }
             if let Some(first) = names.get(&policy) {
                 self.error(
                     &format!("{path}.policyName"),
@@ -189,6 +224,22 @@ impl Report<'_> {
                     format!("minCapacity {min} is greater than maxCapacity {max}"),
                 ),
                 _ => {}
+            }
+            let bad_char = |c: char| c.is_control() || matches!(c, ':' | '/' | '|');
+            if s.name.is_empty()
+                || s.name.chars().count() > MAX_NAME_LEN
+                || s.name.chars().any(bad_char)
+                || s.name.trim() != s.name
+            {
+                self.error(
+                    &format!("{path}.name"),
+                    RULE,
+                    format!(
+                        "scheduled action name {:?}: 1 to {MAX_NAME_LEN} characters, no `:`, `/`, `|`, \
+                         control characters or spaces at either end",
+                        s.name
+                    ),
+                );
             }
             if let Some(first) = seen.insert(s.name.as_str(), i) {
                 self.error(
@@ -335,6 +386,20 @@ spec:
                 "spec.autoScaling.scheduled[0].minCapacity",
             ),
             (
+                "    minCapacity: 1\n    maxCapacity: 2\n    scheduled: [{name: 'a/b', schedule: 'rate(1 day)', minCapacity: 1}]\n",
+                LB,
+                e,
+                RULE,
+                "spec.autoScaling.scheduled[0].name",
+            ),
+            (
+                "    minCapacity: 1\n    maxCapacity: 2\n    targetTracking: [{policyName: '', predefinedMetric: ECSServiceAverageCPUUtilization, targetValue: 50}]\n",
+                LB,
+                e,
+                RULE,
+                "spec.autoScaling.targetTracking[0].policyName",
+            ),
+            (
                 "    minCapacity: 1\n    maxCapacity: 2\n    scheduled: [{name: n, schedule: 'rate(1 day)', minCapacity: 1}, {name: n, schedule: 'rate(2 days)', maxCapacity: 2}]\n",
                 LB,
                 e,
@@ -363,6 +428,28 @@ spec:
                 "spec.desiredCount".to_string()
             )]
         );
+    }
+
+    #[test]
+    fn more_policies_than_the_quota_is_a_finding() {
+        let step = "      - {adjustmentType: ChangeInCapacity, stepAdjustments: [{scalingAdjustment: 1}]}\n";
+        let auto = format!(
+            "    minCapacity: 1\n    maxCapacity: 2\n    stepScaling:\n{}",
+            step.repeat(51)
+        );
+        assert_eq!(
+            findings(&doc(&auto, LB)),
+            vec![(
+                Severity::Error,
+                RULE.to_string(),
+                "spec.autoScaling".to_string()
+            )]
+        );
+        let auto = format!(
+            "    minCapacity: 1\n    maxCapacity: 2\n    stepScaling:\n{}",
+            step.repeat(50)
+        );
+        assert_eq!(findings(&doc(&auto, LB)), vec![], "50 is allowed");
     }
 
     #[test]
