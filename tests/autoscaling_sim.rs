@@ -429,7 +429,8 @@ async fn scaling_survives_the_state_file_and_a_diff_in_the_next_process_is_clean
 }
 
 #[tokio::test(start_paused = true)]
-async fn alb_request_count_waits_for_its_target_group_to_have_a_load_balancer() {
+async fn alb_request_count_waits_for_its_target_group_to_have_a_load_balancer_the_service_does_not()
+{
     let sim = sim();
     let text = manifests(0, "")
         + "---\napiVersion: ecs-operator/v1\nkind: TargetGroup\nmetadata: {name: tg-api}\nspec: {protocol: HTTP, port: 8000, vpcId: vpc-1, targetType: ip}\n---\n"
@@ -444,9 +445,20 @@ async fn alb_request_count_waits_for_its_target_group_to_have_a_load_balancer() 
     let docs = documents(&text);
     let observer = Observer::new(sim.cloud());
     let (plans, arns) = plan_all(&observer, &docs, INSTANCE).await.unwrap();
-    apply(&sim.cloud(), &observer, &plans, arns, |_, _| {}).await;
+    for a in apply(&sim.cloud(), &observer, &plans, arns, |_, _| {}).await {
+        assert!(a.error.is_none(), "{}: {:?}", a.key, a.error);
+    }
+    // The service is created with its scalable target; the request count policy waits.
+    let targets = sim
+        .cloud()
+        .autoscaling
+        .describe_scalable_targets(&[resource_id("shop", "svc-0")], None)
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(targets.len(), 1);
     // The simulator's target groups have no load balancer (no listener rules yet): blocked,
-    // with the reason, and nothing of the scaling written.
+    // with the reason, and no policy written.
     let (plans, _) = plan_all(&Observer::new(sim.cloud()), &docs, INSTANCE)
         .await
         .unwrap();

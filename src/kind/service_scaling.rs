@@ -408,19 +408,20 @@ pub fn extend(
                 .or_else(|| observed.target_groups.get(&n).map(|g| &g.group))
                 .map(|g| (n, g))
         });
-        match group.map(|(_, g)| resource_label(g)) {
-            Some(Ok(label)) => Some(label),
-            Some(Err(reason)) => return block(p, reason),
-            None => {
-                return block(
-                    p,
-                    format!(
-                        "ALBRequestCountPerTarget needs the service's target group {} to exist \
-                         and be attached to a load balancer; apply again once it is",
-                        label_target_group(spec).unwrap_or_default()
-                    ),
-                );
-            }
+        let found = match group.map(|(_, g)| resource_label(g)) {
+            Some(found) => found,
+            None => Err(format!(
+                "ALBRequestCountPerTarget needs the service's target group {} to exist and be \
+                 attached to a load balancer; apply again once it is",
+                label_target_group(spec).unwrap_or_default()
+            )),
+        };
+        match found {
+            Ok(label) => Some(label),
+            // A service still to be created is created with the rest of its scaling; the
+            // request count policy waits (the next plan blocks with the reason until then).
+            Err(_) if live.is_none() => None,
+            Err(reason) => return block(p, reason),
         }
     } else {
         None
@@ -433,7 +434,10 @@ pub fn extend(
         Some(l) => compare(l, &desired),
         None => creation(&desired),
     };
-    let steps = steps(&id, live_view.as_ref(), &desired);
+    let mut steps = steps(&id, live_view.as_ref(), &desired);
+    if needs_label && label.is_none() {
+        steps.retain(|s| !is_request_count(s));
+    }
     if changes.is_empty() && steps.is_empty() {
         return;
     }
@@ -485,6 +489,17 @@ pub fn summary(
         line.push_str(&format!(", {} scheduled", scaling.scheduled.len()));
     }
     Some(line)
+}
+
+/// A PutScalingPolicy of ALBRequestCountPerTarget.
+fn is_request_count(step: &ScalingStep) -> bool {
+    let ScalingStep::PutPolicy(p) = step else {
+        return false;
+    };
+    matches!(&p.configuration, PolicyConfiguration::TargetTracking(c)
+    if c.predefined_metric.as_ref().is_some_and(|m| {
+        m.predefined_metric_type == PredefinedMetric::AlbRequestCountPerTarget.as_str()
+    }))
 }
 
 fn block(p: &mut ResourcePlan, reason: String) {
