@@ -425,7 +425,7 @@ pub fn plan_with(
     let mut p = plan_service(ctx, doc, spec, observed, td);
     let name = &doc.manifest.metadata.name;
     let live = observed.services.get(&(spec.cluster.clone(), name.clone()));
-    super::service_scaling::extend(ctx, name, spec, observed, live, &mut p);
+    super::service_scaling::extend(name, spec, observed, live, &mut p);
     p
 }
 

@@ -32,7 +32,7 @@ use crate::manifest::scaling::{
 use crate::manifest::service::ServiceSpec;
 use crate::observe::{Observed, Wanted};
 use crate::plan::scaling::ScalingStep;
-use crate::plan::{PlanContext, ResourcePlan, Status, Step, TAG_AUTO_SCALING, prefixed};
+use crate::plan::{ResourcePlan, Status, Step, TAG_AUTO_SCALING, prefixed};
 
 /// The scaling of a service as compared.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -363,7 +363,6 @@ pub fn steps(id: &str, live: Option<&ScalingView>, desired: &ScalingView) -> Vec
 /// changes under `autoScaling`, and the steps after the service's own. A plan in sync becomes
 /// an update when scaling differs; a missing resource label blocks the plan with its reason.
 pub fn extend(
-    _ctx: &PlanContext,
     name: &str,
     spec: &ServiceSpec,
     observed: &Observed,
