@@ -471,3 +471,71 @@ async fn alb_request_count_waits_for_its_target_group_to_have_a_load_balancer_th
     );
     assert!(policies(&sim, "svc-0").await.is_empty());
 }
+
+/// The simulated scaler alone: scale-out at the first evaluation, scale-in only after its
+/// cooldown, never with disableScaleIn, and the bounds hold.
+#[tokio::test(start_paused = true)]
+async fn the_simulated_scaler_keeps_cooldowns_bounds_and_disable_scale_in() {
+    use ecs_operator::cloud::model::scaling::{
+        PredefinedMetricSpecification, RegisterScalableTarget, TargetTrackingConfiguration,
+    };
+    let sim = sim();
+    apply_once(&sim, &documents(&manifests(1, ""))).await;
+    let id = resource_id("shop", "svc-0");
+    let api = sim.cloud().autoscaling;
+    api.register_scalable_target(&RegisterScalableTarget {
+        resource_id: id.clone(),
+        min_capacity: 1,
+        max_capacity: 6,
+        suspended_state: None,
+    })
+    .await
+    .unwrap();
+    let policy = |disable_scale_in: bool| PutScalingPolicy {
+        name: "cpu".into(),
+        resource_id: id.clone(),
+        configuration: PolicyConfiguration::TargetTracking(TargetTrackingConfiguration {
+            target_value: 50.0,
+            predefined_metric: Some(PredefinedMetricSpecification {
+                predefined_metric_type: "ECSServiceAverageCPUUtilization".into(),
+                resource_label: None,
+            }),
+            customized_metric: None,
+            scale_in_cooldown: Some(600),
+            scale_out_cooldown: Some(60),
+            disable_scale_in: Some(disable_scale_in),
+        }),
+    };
+    api.put_scaling_policy(&policy(false)).await.unwrap();
+    // 1,000% at a 50% target wants 20 tasks: held at the maximum, 6.
+    sim.set_load("shop", "svc-0", Some(1000.0));
+    tokio::time::advance(Duration::from_secs(61)).await;
+    assert_eq!(desired_count(&sim).await, 6);
+    // Load gone: the scale-in cooldown counts from the last scale-in (none yet), so it goes
+    // to the minimum at the next evaluation.
+    sim.set_load("shop", "svc-0", Some(40.0));
+    tokio::time::advance(Duration::from_secs(61)).await;
+    assert_eq!(desired_count(&sim).await, 1);
+    // Up again, then down within 600 s of that scale-in: held.
+    sim.set_load("shop", "svc-0", Some(200.0));
+    tokio::time::advance(Duration::from_secs(61)).await;
+    assert_eq!(desired_count(&sim).await, 4);
+    sim.set_load("shop", "svc-0", Some(40.0));
+    tokio::time::advance(Duration::from_secs(61)).await;
+    assert_eq!(desired_count(&sim).await, 4, "within the scale-in cooldown");
+    tokio::time::advance(Duration::from_secs(600)).await;
+    let _ = desired_count(&sim).await; // a call: the scaler evaluates
+    tokio::time::advance(Duration::from_secs(61)).await;
+    assert_eq!(desired_count(&sim).await, 1, "after the cooldown");
+    // With disableScaleIn the count never comes down.
+    api.put_scaling_policy(&policy(true)).await.unwrap();
+    sim.set_load("shop", "svc-0", Some(300.0));
+    tokio::time::advance(Duration::from_secs(61)).await;
+    assert_eq!(desired_count(&sim).await, 6);
+    sim.set_load("shop", "svc-0", Some(0.0));
+    for _ in 0..20 {
+        tokio::time::advance(Duration::from_secs(61)).await;
+        let _ = desired_count(&sim).await;
+    }
+    assert_eq!(desired_count(&sim).await, 6, "disableScaleIn");
+}
