@@ -3,10 +3,13 @@
 //! resource that fails stops there; the others go on.
 //!
 //! - [`register`]: RegisterTaskDefinition with no duplicate revision when an answer is lost.
+//! - [`scaling`]: the Application Auto Scaling steps of a Service's `spec.autoScaling`.
 
 use std::collections::BTreeMap;
 
 pub mod register;
+// A Service's spec.autoScaling steps.
+pub mod scaling;
 
 use crate::cloud::model::{CreateService, Service, ServiceLoadBalancer, UpdateService};
 use crate::cloud::{Cloud, CloudError};
@@ -301,6 +304,7 @@ async fn run(
                 .unwrap_or("settings".into());
             format!("UpdateService {}/{} ({what})", input.cluster, input.name)
         }
+        Step::Scaling(s) => scaling::run(cloud, s).await?,
     })
 }
 

@@ -95,6 +95,12 @@ pub struct GlobalOptions {
         default_value_t = Toggle::On
     )]
     pub sim_throttling: Toggle,
+    /// With `--backend sim`: the load of a service for the simulated Application Auto Scaling
+    /// of its `autoScaling`, `CLUSTER/SERVICE=PERCENT`: its total demand in percent of one task
+    /// (`shop/api=300`: three tasks busy; at a 60% CPU target the scaler wants five).
+    /// Repeatable; comma-separated in the variable.
+    #[arg(long, global = true, env = "ECS_OPERATOR_SIM_LOAD", value_delimiter = ',', value_parser = parse_sim_load)]
+    pub sim_load: Vec<(String, String, f64)>,
     /// Override a client-side rate limit: `BUCKET=BURST/REFILL_PER_SECOND`, e.g.
     /// `service-modify=10/1` (repeatable; defaults are AWS's buckets).
     #[arg(long = "rate-limit", global = true, env = "ECS_OPERATOR_RATE_LIMIT", value_delimiter = ',', value_parser = parse_rate_limit)]
@@ -110,6 +116,18 @@ pub struct GlobalOptions {
         default_value = "ecs-operator"
     )]
     pub instance: String,
+}
+
+/// `CLUSTER/SERVICE=PERCENT` of `--sim-load`.
+fn parse_sim_load(flag: &str) -> Result<(String, String, f64), String> {
+    let err = || format!("{flag:?} is not CLUSTER/SERVICE=PERCENT (shop/api=300)");
+    let (service, percent) = flag.split_once('=').ok_or_else(err)?;
+    let (cluster, service) = service.split_once('/').ok_or_else(err)?;
+    let percent: f64 = percent.trim().parse().map_err(|_| err())?;
+    if cluster.is_empty() || service.is_empty() || !percent.is_finite() || percent < 0.0 {
+        return Err(err());
+    }
+    Ok((cluster.to_string(), service.to_string(), percent))
 }
 
 fn parse_rate_limit(flag: &str) -> Result<(Bucket, Shape), String> {
@@ -146,6 +164,7 @@ impl GlobalOptions {
             sim_state: Some(self.sim_state.clone()),
             sim_crashing_images: self.sim_crash_image.clone(),
             sim_throttling: self.sim_throttling == Toggle::On,
+            sim_load: self.sim_load.clone(),
             rate_limits: self.rate_limits(),
             metrics: None,
             warn_failed_calls: false,
@@ -420,6 +439,23 @@ mod tests {
             "AWS's default"
         );
         assert_eq!(limits.max_in_flight, 4);
+    }
+
+    #[test]
+    fn sim_load_parses_cluster_service_and_percent() {
+        assert_eq!(
+            super::parse_sim_load("shop/api=300"),
+            Ok(("shop".into(), "api".into(), 300.0))
+        );
+        for bad in [
+            "shop=300",
+            "shop/api",
+            "/api=3",
+            "shop/api=-1",
+            "shop/api=lots",
+        ] {
+            assert!(super::parse_sim_load(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

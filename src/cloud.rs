@@ -1,4 +1,5 @@
-//! Cloud access: one trait per AWS service the operator calls ([`Ecs`], [`Elbv2`]), with
+//! Cloud access: one trait per AWS service the operator calls ([`Ecs`], [`Elbv2`],
+//! [`AutoScaling`]), with
 //! exactly the calls it needs, and two implementations: [`aws`] (the AWS SDK) and [`sim`] (an
 //! in-process simulator of ECS and ELBv2 semantics driven by tokio time).
 //!
@@ -36,7 +37,10 @@ use model::{
     Described, Page, RegisteredTaskDefinition, Service, Tags, TargetGroup, TargetGroupHealthCheck,
     TargetHealth, Task, TaskDefinition, UpdateService,
 };
-pub use operation::{AwsService, DYNAMODB_OPERATIONS, ECS_OPERATIONS, ELBV2_OPERATIONS, Operation};
+pub use operation::{
+    AUTOSCALING_OPERATIONS, AwsService, DYNAMODB_OPERATIONS, ECS_OPERATIONS, ELBV2_OPERATIONS,
+    Operation,
+};
 
 /// DescribeClusters: clusters per call.
 pub const MAX_DESCRIBE_CLUSTERS: usize = 100;
@@ -216,13 +220,72 @@ where
     }
 }
 
-/// Both services, as the rest of the operator holds them.
+/// Every service, as the rest of the operator holds them.
 #[derive(Clone)]
 pub struct Cloud {
     /// ECS.
     pub ecs: Arc<dyn Ecs>,
     /// ELBv2.
     pub elbv2: Arc<dyn Elbv2>,
+    /// Application Auto Scaling.
+    pub autoscaling: Arc<dyn AutoScaling>,
+}
+
+// ---- Application Auto Scaling (a Service's spec.autoScaling) --------------------------------
+
+/// DescribeScalableTargets: resource ids per call (AWS's maximum, also its page size).
+pub const MAX_SCALING_RESOURCE_IDS: usize = 50;
+/// DescribeScalingPolicies: policies per page (AWS's maximum).
+pub const MAX_SCALING_POLICY_PAGE: usize = 10;
+/// DescribeScheduledActions: actions per page (AWS's maximum).
+pub const MAX_SCHEDULED_ACTION_PAGE: usize = 50;
+
+/// The Application Auto Scaling calls the operator makes, all in the `ecs` namespace on the
+/// `ecs:service:DesiredCount` dimension ([`model::scaling`]).
+#[async_trait]
+pub trait AutoScaling: Send + Sync {
+    /// RegisterScalableTarget: creates or updates the service's target.
+    async fn register_scalable_target(
+        &self,
+        input: &model::scaling::RegisterScalableTarget,
+    ) -> CloudResult<()>;
+    /// DescribeScalableTargets of these resource ids (at most [`MAX_SCALING_RESOURCE_IDS`]):
+    /// one page.
+    async fn describe_scalable_targets(
+        &self,
+        resource_ids: &[String],
+        next_token: Option<&str>,
+    ) -> CloudResult<Page<model::scaling::ScalableTarget>>;
+    /// DeregisterScalableTarget: AWS deletes its policies and scheduled actions with it.
+    async fn deregister_scalable_target(&self, resource_id: &str) -> CloudResult<()>;
+    /// PutScalingPolicy (creates or replaces by name); returns the policy's ARN.
+    async fn put_scaling_policy(
+        &self,
+        input: &model::scaling::PutScalingPolicy,
+    ) -> CloudResult<String>;
+    /// DescribeScalingPolicies: one page ([`MAX_SCALING_POLICY_PAGE`]) of one resource's
+    /// policies, or of the namespace's when `resource_id` is `None`.
+    async fn describe_scaling_policies(
+        &self,
+        resource_id: Option<&str>,
+        next_token: Option<&str>,
+    ) -> CloudResult<Page<model::scaling::ScalingPolicy>>;
+    /// DeleteScalingPolicy.
+    async fn delete_scaling_policy(&self, resource_id: &str, name: &str) -> CloudResult<()>;
+    /// PutScheduledAction (creates or replaces by name).
+    async fn put_scheduled_action(
+        &self,
+        input: &model::scaling::ScheduledAction,
+    ) -> CloudResult<()>;
+    /// DescribeScheduledActions: one page ([`MAX_SCHEDULED_ACTION_PAGE`]) of one resource's
+    /// actions, or of the namespace's when `resource_id` is `None`.
+    async fn describe_scheduled_actions(
+        &self,
+        resource_id: Option<&str>,
+        next_token: Option<&str>,
+    ) -> CloudResult<Page<model::scaling::ScheduledAction>>;
+    /// DeleteScheduledAction.
+    async fn delete_scheduled_action(&self, resource_id: &str, name: &str) -> CloudResult<()>;
 }
 
 impl std::fmt::Debug for Cloud {

@@ -49,6 +49,9 @@ pub struct BackendOptions {
     pub sim_crashing_images: Vec<String>,
     /// Whether the simulator throttles like AWS (`sim`; `--sim-throttling`).
     pub sim_throttling: bool,
+    /// The load of services for the simulator's target tracking scaler (`sim`;
+    /// `--sim-load CLUSTER/SERVICE=PERCENT`): (cluster, service, percent of one task).
+    pub sim_load: Vec<(String, String, f64)>,
     /// Client-side token buckets and in-flight cap every call goes through (both backends).
     pub rate_limits: RateLimits,
     /// Where to count the calls and token waits (`None`: not counted). The instrumentation
@@ -181,6 +184,9 @@ pub async fn connect(options: &BackendOptions) -> Result<Connected, ConnectError
                 Some(path) => Sim::open(config, path)?,
                 None => Sim::new(config),
             };
+            for (cluster, service, percent) in &options.sim_load {
+                sim.set_load(cluster, service, Some(*percent));
+            }
             layers.extend(sim.layers());
             Ok(Connected {
                 cloud: Layered::new(sim.endpoints(), layers).cloud(),

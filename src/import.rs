@@ -177,10 +177,28 @@ pub async fn read(cloud: &Cloud, request: &ImportRequest) -> Result<Import, Impo
         });
         names_by_arn.insert(g.arn.clone(), g.name.clone());
     }
+    // Each service's Application Auto Scaling: its autoScaling, and no desiredCount.
+    let ids: BTreeSet<String> = services
+        .iter()
+        .map(|s| crate::cloud::model::scaling::resource_id(cluster_name, &s.name))
+        .collect();
+    let scaling = observer.scaling(&ids).await?;
     for s in &services {
         let key = format!("Service/{cluster_name}/{}", s.name);
         let revision = &revisions[&s.task_definition];
-        match Service::import((s, revision), &ctx(&names_by_arn)) {
+        let id = crate::cloud::model::scaling::resource_id(cluster_name, &s.name);
+        let imported = Service::import((s, revision), &ctx(&names_by_arn)).map(|mut m| {
+            if let (crate::manifest::Spec::Service(spec), Some(live)) =
+                (&mut m.spec, scaling.get(&id))
+            {
+                spec.auto_scaling = crate::kind::service_scaling::import(&s.name, live);
+                if spec.auto_scaling.is_some() {
+                    spec.desired_count = None; // the scaler owns it
+                }
+            }
+            m
+        });
+        match imported {
             Ok(m) => import.files.push(ImportedFile {
                 path: dir.join(service_file(&s.name)),
                 manifests: vec![m],

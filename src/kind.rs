@@ -34,6 +34,8 @@ use health::LiveHealth;
 pub mod cluster;
 pub mod health;
 pub mod service;
+// A Service's spec.autoScaling.
+pub mod service_scaling;
 pub mod target_group;
 pub mod task_definition;
 

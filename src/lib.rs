@@ -32,7 +32,9 @@
 //!   `cloud::aws`, by codegen/shapes.py).
 //! - [`source`]: the debounced manifest directory watcher; load snapshots and their diff.
 //! - [`cloud`]: the ECS and ELBv2 calls the operator makes, as traits, with the `aws` (AWS SDK)
-//!   and `sim` (in-process simulator) backends.
+//!   and `sim` (in-process simulator) backends. The Application Auto Scaling calls of a
+//!   Service's `spec.autoScaling` are a third trait (`cloud::AutoScaling`) through the same call
+//!   layer, and their plan is `kind::service_scaling`.
 //! - [`ratelimit`]: client-side token buckets per AWS throttling bucket: a call layer.
 //! - [`lease`]: leader election with a DynamoDB lease item (or the simulator's): the store
 //!   trait and its two stores, the pure elector transition, the elector task, and the leader
@@ -109,6 +111,8 @@
 //!    read it from there).
 //! 2. Its forwarding in `cloud/layer.rs` (the one place every call passes the layers); its
 //!    `cloud/aws` call; its simulator line in `cloud/sim/{ecs,elbv2}.rs` and the state method.
+//!    (Application Auto Scaling: `cloud/layer/autoscaling.rs`, `cloud/aws/autoscaling.rs`,
+//!    `cloud/sim/autoscaling.rs`.)
 //! 3. Its permission in `deploy/iam-policy.json` (`tests/iam_policy.rs` fails until then).
 //!
 //! A DynamoDB operation of the lease is a `dynamodb(DynamodbLease, CALLED)` line of the

@@ -5,6 +5,7 @@
 //! - [`cluster`], [`target_group`], [`service`], [`task_definition`]: the specs, with ECS and
 //!   ELBv2 field names; [`generated`]: the AWS API shapes they use, generated from the AWS
 //!   model by codegen/shapes.py; [`null`]: `null` read as absent.
+//! - [`scaling`]: a Service's `spec.autoScaling` (Application Auto Scaling shapes).
 //! - [`shorthand`]: map shorthand for name/value lists; scalars as strings.
 //! - [`hash`]: content hashes of manifests and specs.
 //! - [`units`]: `"1 vCPU"` / `"2 GB"` task sizes.
@@ -41,6 +42,7 @@ pub mod null;
 mod parallel;
 pub mod path;
 mod prescan;
+pub mod scaling;
 pub mod schema;
 pub mod service;
 pub mod shorthand;

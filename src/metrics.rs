@@ -310,7 +310,7 @@ impl Metrics {
             api_requests: counter_vec(
                 &r,
                 "ecs_operator_api_requests_total",
-                "AWS API calls sent, by service (ecs, elbv2, dynamodb for the lease), operation and outcome (ok or the error kind).",
+                "AWS API calls sent, by service (ecs, elbv2, application-autoscaling, dynamodb for the lease), operation and outcome (ok or the error kind).",
                 &["service", "operation", "outcome"],
             )?,
             api_duration: histogram_vec(

@@ -15,6 +15,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 pub mod reads;
+// A Service's spec.autoScaling.
+pub mod scaling;
 
 use crate::cloud::model::{Cluster, RegisteredTaskDefinition, Service, Tags, TargetGroup};
 use crate::cloud::{
@@ -34,6 +36,12 @@ pub struct Wanted {
     /// Target group names of which only the ARN is needed (services' attachments); not read
     /// by [`Observer::observe`] but by [`Observer::target_group_arns`], for those not known.
     pub target_group_arns: BTreeSet<String>,
+    /// Application Auto Scaling resource ids (`service/<cluster>/<service>`) of the services
+    /// whose manifests set `autoScaling`.
+    pub scaling: BTreeSet<String>,
+    /// Target groups (not declared by a manifest) whose load balancer ARNs give
+    /// ALBRequestCountPerTarget its resource label.
+    pub label_target_groups: BTreeSet<String>,
 }
 
 /// One more read a plan needs.
@@ -109,6 +117,10 @@ pub struct Observed {
     /// does; `apply` and the controller show the content hashes instead of paying a
     /// DescribeTaskDefinition per changed service ([`Observer::with_field_changes`]).
     pub field_changes: bool,
+    /// Application Auto Scaling by resource id, of the wanted services that have a target.
+    pub scaling: HashMap<String, crate::cloud::model::scaling::ServiceScaling>,
+    /// The target groups of [`Wanted::label_target_groups`] by name.
+    pub label_groups: HashMap<String, TargetGroup>,
 }
 
 /// Reads live state; keeps described task definition revisions, and the names of the
@@ -185,6 +197,14 @@ impl Observer {
                 },
             );
         }
+        out.scaling = self.scaling(&wanted.scaling).await?;
+        let labels: BTreeSet<String> = wanted
+            .label_target_groups
+            .iter()
+            .filter(|n| !out.target_groups.contains_key(*n))
+            .cloned()
+            .collect();
+        out.label_groups = self.label_groups(&labels).await?;
         Ok(out)
     }
 

@@ -21,6 +21,10 @@ use crate::manifest::document::ANNOTATION_ADOPT;
 use crate::manifest::path::{FieldPath, Segment};
 use crate::manifest::{Document, ResourceKey};
 
+// A Service's spec.autoScaling: its steps and bookkeeping tag.
+pub mod scaling;
+pub use scaling::TAG_AUTO_SCALING;
+
 /// Prefix of the tags the operator writes itself.
 pub const OWN_TAG_PREFIX: &str = "ecs-operator/";
 /// Tag naming the operator instance that manages a resource.
@@ -170,6 +174,8 @@ pub enum Step {
         /// New attachments, when they change.
         load_balancers: Option<Vec<LoadBalancerRef>>,
     },
+    /// An Application Auto Scaling call of a Service's `spec.autoScaling`.
+    Scaling(scaling::ScalingStep),
 }
 
 impl Step {
@@ -190,6 +196,7 @@ impl Step {
             Step::RegisterTaskDefinition { .. } => "RegisterTaskDefinition",
             Step::CreateService { .. } => "CreateService",
             Step::UpdateService { .. } => "UpdateService",
+            Step::Scaling(s) => s.operation(),
         }
     }
 }

@@ -83,6 +83,11 @@ pub struct PrunePlan {
     pub revisions: Vec<String>,
     /// Owned services and target groups found (the base of the share).
     pub owned: usize,
+    /// Of [`PrunePlan::services`], those whose scalable target the operator registered
+    /// (`ecs-operator/auto-scaling`): deregistered first, with its policies and scheduled
+    /// actions, so the scaler does not fight the scale to 0. Part of the service's deletion,
+    /// not counted on its own against `--max-prune`.
+    pub scaled: Vec<(String, String)>,
 }
 
 impl PrunePlan {
@@ -157,6 +162,9 @@ pub async fn plan_prune(
             plan.owned += 1;
             if !wanted_services.contains(&(cluster.clone(), s.name.clone())) {
                 plan.services.push((cluster.clone(), s.name.clone()));
+                if s.tags.contains_key(crate::plan::TAG_AUTO_SCALING) {
+                    plan.scaled.push((cluster.clone(), s.name.clone()));
+                }
             }
         }
     }
@@ -209,6 +217,14 @@ pub async fn prune(
     }
     let mut done = Vec::new();
     for (cluster, name) in &plan.services {
+        if plan.scaled.contains(&(cluster.clone(), name.clone())) {
+            let id = crate::cloud::model::scaling::resource_id(cluster, name);
+            match cloud.autoscaling.deregister_scalable_target(&id).await {
+                Ok(()) => done.push(format!("DeregisterScalableTarget {id}")),
+                Err(e) if e.kind == crate::cloud::ErrorKind::NotFound => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
         cloud
             .ecs
             .update_service(&UpdateService {

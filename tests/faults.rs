@@ -77,8 +77,26 @@ fn files(version: u32) -> Vec<(&'static str, String)> {
                 service("api", image, count, true)
             ),
         ),
-        ("worker.yaml", service("worker", "worker:1", 1, false)),
+        (
+            "worker.yaml",
+            service("worker", "worker:1", 1, false) + &worker_scaling(version),
+        ),
     ]
+}
+
+/// The worker's `autoScaling`, so the Application Auto Scaling calls meet the faults too:
+/// version 2 changes the policy and adds a scheduled action.
+fn worker_scaling(version: u32) -> String {
+    let (target, scheduled) = match version {
+        1 => (60, ""),
+        _ => (
+            50,
+            "    scheduled:\n      - {name: night, schedule: 'cron(0 20 * * ? *)', minCapacity: 1}\n",
+        ),
+    };
+    format!(
+        "  autoScaling:\n    minCapacity: 1\n    maxCapacity: 3\n    targetTracking:\n      - {{predefinedMetric: ECSServiceAverageCPUUtilization, targetValue: {target}}}\n{scheduled}"
+    )
 }
 
 fn load(files: &[(&str, String)]) -> Loaded {

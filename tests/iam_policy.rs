@@ -41,6 +41,17 @@ const CREATE_TABLE_ACTIONS: [&str; 3] = [
     "dynamodb:UpdateTimeToLive",
 ];
 
+/// What RegisterScalableTarget and PutScalingPolicy need besides their own actions: the
+/// service-linked role Application Auto Scaling acts for ECS with (created on first use), and
+/// the CloudWatch alarms a target tracking policy creates and deletes in the caller's name
+/// (Application Auto Scaling User Guide, "Identity-based policy examples").
+const AUTO_SCALING_SIDE_ACTIONS: [&str; 4] = [
+    "cloudwatch:DeleteAlarms",
+    "cloudwatch:DescribeAlarms",
+    "cloudwatch:PutMetricAlarm",
+    "iam:CreateServiceLinkedRole",
+];
+
 /// The policy `lease create-table` needs, apart from the task role's.
 const CREATE_TABLE_POLICY: &str = "deploy/iam-policy-lease-create-table.json";
 
@@ -243,6 +254,10 @@ fn called_actions() -> BTreeSet<String> {
                 "aws_sdk_elasticloadbalancingv2::operation::",
                 "elasticloadbalancing",
             ),
+            (
+                "aws_sdk_applicationautoscaling::operation::",
+                "application-autoscaling",
+            ),
         ] {
             for (i, _) in code.match_indices(krate) {
                 let op = ident_at(&code[i + krate.len()..]);
@@ -267,9 +282,11 @@ fn called_actions() -> BTreeSet<String> {
         }
         let ecs = code.contains("aws_sdk_ecs");
         let elb = code.contains("aws_sdk_elasticloadbalancingv2");
-        let prefix = match (ecs, elb) {
-            (true, false) => "ecs",
-            (false, true) => "elasticloadbalancing",
+        let scaling = code.contains("aws_sdk_applicationautoscaling");
+        let prefix = match (ecs, elb, scaling) {
+            (true, false, false) => "ecs",
+            (false, true, false) => "elasticloadbalancing",
+            (false, false, true) => "application-autoscaling",
             _ => panic!(
                 "{}: calls a client but names both or neither SDK crate; classify it",
                 path.display()
@@ -340,7 +357,7 @@ fn the_source_scan_finds_every_operation_the_backend_names() {
         "the SDK calls found and the backend's operation names differ: the scan missed a call \
          style, or an OP name is wrong"
     );
-    assert_eq!(actions.len(), 28, "{actions:#?}");
+    assert_eq!(actions.len(), 37, "{actions:#?}");
 }
 
 #[test]
@@ -352,6 +369,7 @@ fn the_policy_allows_exactly_the_calls_of_the_aws_backend_and_no_wildcards() {
     let mut expected = called_actions();
     expected.insert("iam:PassRole".into());
     expected.extend(LEASE_RUN_ACTIONS.map(String::from));
+    expected.extend(AUTO_SCALING_SIDE_ACTIONS.map(String::from));
     let got: BTreeSet<String> = allowed.keys().cloned().collect();
     let missing: Vec<&String> = expected.difference(&got).collect();
     let extra: Vec<&String> = got.difference(&expected).collect();
@@ -367,8 +385,21 @@ fn mutating_actions_need_the_ownership_tag_and_pass_role_only_goes_to_ecs_tasks(
         format!("aws:ResourceTag/{TAG_MANAGED_BY}"),
         format!("aws:RequestTag/{TAG_MANAGED_BY}"),
     ];
-    // No resource-level permissions in ECS: the revision ARN cannot be conditioned on.
-    let unconditioned_writes = ["ecs:DeregisterTaskDefinition"];
+    // No resource-level permissions in ECS: the revision ARN cannot be conditioned on. The
+    // Application Auto Scaling writes: the operator does not tag scalable targets, so there is
+    // no ownership tag to condition on (the service's own tag is checked by the plan), and the
+    // CloudWatch alarms of target tracking are made in the caller's name.
+    let unconditioned_writes = [
+        "ecs:DeregisterTaskDefinition",
+        "application-autoscaling:DeleteScalingPolicy",
+        "application-autoscaling:DeleteScheduledAction",
+        "application-autoscaling:DeregisterScalableTarget",
+        "application-autoscaling:PutScalingPolicy",
+        "application-autoscaling:PutScheduledAction",
+        "application-autoscaling:RegisterScalableTarget",
+        "cloudwatch:DeleteAlarms",
+        "cloudwatch:PutMetricAlarm",
+    ];
     for (action, conditions) in allowed() {
         let name = action.split_once(':').unwrap().1;
         if action.starts_with("dynamodb:") {
@@ -378,6 +409,16 @@ fn mutating_actions_need_the_ownership_tag_and_pass_role_only_goes_to_ecs_tasks(
         }
         if name.starts_with("Describe") || name.starts_with("List") {
             assert_eq!(conditions, [None], "{action}: reads are unconditioned");
+            continue;
+        }
+        if action == "iam:CreateServiceLinkedRole" {
+            let c = conditions[0]
+                .as_ref()
+                .expect("CreateServiceLinkedRole is conditioned");
+            assert_eq!(
+                c["StringLike"]["iam:AWSServiceName"], "ecs.application-autoscaling.amazonaws.com",
+                "{c:#}"
+            );
             continue;
         }
         if action == "iam:PassRole" {

@@ -331,9 +331,10 @@ fn the_example_manifests_diff_in_the_minimum_reads() {
         let calls = sim.calls();
         let total: u64 = calls.values().sum();
         // 1 cluster, 2 services, 2 target groups: DescribeClusters 1, DescribeServices 1,
-        // DescribeTargetGroups 1, DescribeTags 1, attributes 2.
+        // DescribeTargetGroups 1, DescribeTags 1, attributes 2; api's autoScaling:
+        // DescribeScalableTargets 1, DescribeScalingPolicies 1, DescribeScheduledActions 1.
         eprintln!("example manifests: {total} read calls: {calls:?}");
-        assert_eq!(total, 6, "{calls:?}");
+        assert_eq!(total, 9, "{calls:?}");
     });
 }
 

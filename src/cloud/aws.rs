@@ -6,6 +6,8 @@
 //!
 //! - `ecs` / `elbv2`: the [`Ecs`](super::Ecs) and [`Elbv2`](super::Elbv2) implementations, one
 //!   SDK call per trait method.
+//! - `autoscaling`: [`AutoScaling`](super::AutoScaling) on aws-sdk-applicationautoscaling,
+//!   with its policy conversions.
 //! - `task_definition`, `service`, `target_group`: model <-> SDK type conversions.
 //! - `convert`: what those share (integers, tags, times, enum tables).
 //! - `errors`: the one mapping of SDK errors into [`CloudError`](super::CloudError).
@@ -24,6 +26,7 @@ use aws_sdk_ecs::config::{Credentials, ProvideCredentials, SharedCredentialsProv
 
 use super::Cloud;
 
+mod autoscaling;
 mod convert;
 mod ecs;
 mod elbv2;
@@ -226,6 +229,9 @@ pub fn cloud_from_config(config: &SdkConfig) -> Cloud {
         ecs: Arc::new(ecs::AwsEcs::new(aws_sdk_ecs::Client::new(config))),
         elbv2: Arc::new(elbv2::AwsElbv2::new(
             aws_sdk_elasticloadbalancingv2::Client::new(config),
+        )),
+        autoscaling: Arc::new(autoscaling::AwsAutoScaling::new(
+            aws_sdk_applicationautoscaling::Client::new(config),
         )),
     }
 }

@@ -80,7 +80,9 @@ impl ErrorKind {
             | "ResourceNotFoundException"
             | "ResourceNotFound"
             | "NotFound"
-            | "TaskDefinitionNotFoundException" => ErrorKind::NotFound,
+            | "TaskDefinitionNotFoundException"
+            // Application Auto Scaling
+            | "ObjectNotFoundException" => ErrorKind::NotFound,
             "InvalidParameterException"
             | "InvalidParameterValue"
             | "InvalidParameterCombination"
@@ -105,7 +107,9 @@ impl ErrorKind {
             | "ClusterContainsTasksException"
             | "UpdateInProgressException"
             | "ConflictException"
-            | "DuplicateTagKeys" => ErrorKind::Conflict,
+            | "DuplicateTagKeys"
+            // Application Auto Scaling
+            | "ConcurrentUpdateException" => ErrorKind::Conflict,
             "AccessDeniedException"
             | "AccessDenied"
             | "UnauthorizedOperation"
@@ -123,7 +127,9 @@ impl ErrorKind {
             | "ServiceUnavailable"
             | "ServiceUnavailableException"
             | "RequestTimeout"
-            | "RequestTimeoutException" => ErrorKind::Transient,
+            | "RequestTimeoutException"
+            // Application Auto Scaling
+            | "InternalServiceException" => ErrorKind::Transient,
             _ => ErrorKind::Other,
         }
     }

@@ -166,7 +166,8 @@ impl Layered {
     pub fn cloud(self) -> Cloud {
         Cloud {
             ecs: Arc::new(self.clone()),
-            elbv2: Arc::new(self),
+            elbv2: Arc::new(self.clone()),
+            autoscaling: Arc::new(self),
         }
     }
 
@@ -537,6 +538,9 @@ impl Elbv2 for Layered {
             .await
     }
 }
+
+// Application Auto Scaling's forwarding.
+mod autoscaling;
 
 #[cfg(test)]
 pub(crate) mod tests;

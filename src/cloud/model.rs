@@ -554,3 +554,6 @@ pub struct TargetHealth {
     /// Reason code when not healthy (`Target.FailedHealthChecks`, ...).
     pub reason: Option<String>,
 }
+
+// Application Auto Scaling (a Service's spec.autoScaling).
+pub mod scaling;

@@ -19,6 +19,8 @@ pub enum AwsService {
     /// Amazon DynamoDB: only the leader election's lease item (`crate::lease`) and
     /// `lease create-table`.
     Dynamodb,
+    /// Application Auto Scaling: a Service's `spec.autoScaling`.
+    ApplicationAutoScaling,
 }
 
 impl AwsService {
@@ -28,6 +30,7 @@ impl AwsService {
             AwsService::Ecs => "ecs",
             AwsService::Elbv2 => "elbv2",
             AwsService::Dynamodb => "dynamodb",
+            AwsService::ApplicationAutoScaling => "application-autoscaling",
         }
     }
 }
@@ -80,11 +83,23 @@ pub enum Bucket {
     /// normal renew and still stops a runaway loop from writing the table hundreds of times a
     /// second.
     DynamodbLease,
+    /// Application Auto Scaling DescribeScalableTargets, DescribeScalingPolicies,
+    /// DescribeScheduledActions. AWS documents no token buckets for Application Auto Scaling
+    /// (its API reference only names ThrottlingException / RateExceeded), so this shape is the
+    /// operator's conservative guess, half of ECS's service read bucket: 50 / 10 (configurable
+    /// with `--rate-limit`). A quiet resync reads one page per 50 services (targets) and per
+    /// 10 policies, far below it.
+    AutoScalingRead,
+    /// Application Auto Scaling RegisterScalableTarget, PutScalingPolicy,
+    /// DeleteScalingPolicy, PutScheduledAction, DeleteScheduledAction,
+    /// DeregisterScalableTarget: the operator's guess as above, ECS's service modify shape
+    /// halved: 20 / 2.
+    AutoScalingModify,
 }
 
 impl Bucket {
     /// Every bucket.
-    pub const ALL: [Bucket; 15] = [
+    pub const ALL: [Bucket; 17] = [
         Bucket::ServiceRead,
         Bucket::ServiceModify,
         Bucket::TaskDefinitionModify,
@@ -100,6 +115,8 @@ impl Bucket {
         Bucket::Elbv2Registration,
         Bucket::Elbv2Account,
         Bucket::DynamodbLease,
+        Bucket::AutoScalingRead,
+        Bucket::AutoScalingModify,
     ];
 
     /// The name in flags and metric labels (`task-definition-modify`).
@@ -120,6 +137,8 @@ impl Bucket {
             Bucket::Elbv2Registration => "elbv2-registration",
             Bucket::Elbv2Account => "elbv2-account",
             Bucket::DynamodbLease => "dynamodb-lease",
+            Bucket::AutoScalingRead => "autoscaling-read",
+            Bucket::AutoScalingModify => "autoscaling-modify",
         }
     }
 
@@ -147,6 +166,8 @@ impl Bucket {
             Bucket::Elbv2Registration => (20, 4.0),
             Bucket::Elbv2Account => (40, 10.0),
             Bucket::DynamodbLease => (10, 2.0),
+            Bucket::AutoScalingRead => (50, 10.0),
+            Bucket::AutoScalingModify => (20, 2.0),
         };
         Shape::new(burst, refill)
     }
@@ -171,6 +192,8 @@ impl Bucket {
             Elbv2Registration => &[Elbv2Registration, Elbv2Account],
             Elbv2Account => &[Elbv2Account],
             DynamodbLease => &[DynamodbLease],
+            AutoScalingRead => &[AutoScalingRead],
+            AutoScalingModify => &[AutoScalingModify],
         }
     }
 }
@@ -239,6 +262,15 @@ const fn elbv2(name: &'static str, bucket: Bucket, called: bool) -> Spec {
     }
 }
 
+const fn autoscaling(name: &'static str, bucket: Bucket, called: bool) -> Spec {
+    Spec {
+        name,
+        service: AwsService::ApplicationAutoScaling,
+        bucket,
+        called,
+    }
+}
+
 const fn dynamodb(name: &'static str, bucket: Bucket, called: bool) -> Spec {
     Spec {
         name,
@@ -252,7 +284,8 @@ const fn dynamodb(name: &'static str, bucket: Bucket, called: bool) -> Spec {
 /// `AwsSpelling => service(OwnBucket, CALLED or NOT_YET)`.
 macro_rules! catalogue {
     ($($op:ident => $service:ident($bucket:ident, $called:ident),)*) => {
-        /// One AWS operation (ECS or ELBv2 action), named as AWS spells it.
+        /// One AWS operation (ECS, ELBv2, DynamoDB or Application Auto Scaling action), named as
+        /// AWS spells it.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum Operation {
             $(
@@ -325,6 +358,16 @@ catalogue! {
     CreateTable => dynamodb(DynamodbLease, CALLED),
     UpdateTimeToLive => dynamodb(DynamodbLease, CALLED),
     DescribeTable => dynamodb(DynamodbLease, CALLED),
+    // Application Auto Scaling: a Service's spec.autoScaling (the AutoScaling trait).
+    RegisterScalableTarget => autoscaling(AutoScalingModify, CALLED),
+    DescribeScalableTargets => autoscaling(AutoScalingRead, CALLED),
+    DeregisterScalableTarget => autoscaling(AutoScalingModify, CALLED),
+    PutScalingPolicy => autoscaling(AutoScalingModify, CALLED),
+    DescribeScalingPolicies => autoscaling(AutoScalingRead, CALLED),
+    DeleteScalingPolicy => autoscaling(AutoScalingModify, CALLED),
+    PutScheduledAction => autoscaling(AutoScalingModify, CALLED),
+    DescribeScheduledActions => autoscaling(AutoScalingRead, CALLED),
+    DeleteScheduledAction => autoscaling(AutoScalingModify, CALLED),
 }
 
 impl Operation {
@@ -416,6 +459,11 @@ pub const ECS_OPERATIONS: &[&str] =
 pub const ELBV2_OPERATIONS: &[&str] =
     &called_names::<{ count_called(AwsService::Elbv2) }>(AwsService::Elbv2);
 
+/// The Application Auto Scaling operations the `AutoScaling` trait makes (AWS spelling).
+pub const AUTOSCALING_OPERATIONS: &[&str] = &called_names::<
+    { count_called(AwsService::ApplicationAutoScaling) },
+>(AwsService::ApplicationAutoScaling);
+
 /// The DynamoDB operations the lease store and `lease create-table` make (AWS spelling).
 pub const DYNAMODB_OPERATIONS: &[&str] =
     &called_names::<{ count_called(AwsService::Dynamodb) }>(AwsService::Dynamodb);
@@ -444,7 +492,7 @@ mod tests {
         for op in Operation::ALL {
             let buckets = op.buckets();
             match op.service() {
-                AwsService::Ecs | AwsService::Dynamodb => {
+                AwsService::Ecs | AwsService::Dynamodb | AwsService::ApplicationAutoScaling => {
                     assert_eq!(buckets.len(), 1, "{op}");
                     assert!(!buckets.contains(&Bucket::Elbv2Account), "{op}");
                 }
@@ -461,11 +509,13 @@ mod tests {
         assert_eq!(ECS_OPERATIONS.len(), 18);
         assert_eq!(ELBV2_OPERATIONS.len(), 10);
         assert_eq!(DYNAMODB_OPERATIONS.len(), 7);
+        assert_eq!(AUTOSCALING_OPERATIONS.len(), 9);
         for op in Operation::called() {
             let list = match op.service() {
                 AwsService::Ecs => ECS_OPERATIONS,
                 AwsService::Elbv2 => ELBV2_OPERATIONS,
                 AwsService::Dynamodb => DYNAMODB_OPERATIONS,
+                AwsService::ApplicationAutoScaling => AUTOSCALING_OPERATIONS,
             };
             assert!(list.contains(&op.as_str()), "{op}");
         }

@@ -31,6 +31,9 @@
 //!   faults, a call [`Layer`] ([`Faults`]) usable with any backend.
 //! - `ecs`, `elbv2`: the [`Ecs`](super::Ecs) and [`Elbv2`](super::Elbv2) trait impls of the
 //!   simulated endpoints, one line per method: `Sim::serve` (advance, throttle, answer).
+//! - `autoscaling`: Application Auto Scaling (targets, policies, scheduled actions, its
+//!   [`AutoScaling`](super::AutoScaling) endpoints) and the target tracking scaler moving a
+//!   service's desired count with the load of [`Sim::set_load`].
 //!
 //! # One call
 //! [`Sim::cloud`] is the endpoints behind [`Sim::layers`]: the request counter (calls per
@@ -53,6 +56,7 @@ use super::layer::{CallInfo, Layer, Layered, Ticket};
 use super::operation::{AwsService, Bucket, Operation, Shape};
 
 mod arn;
+mod autoscaling;
 mod breaker;
 mod clusters;
 mod ecs;
@@ -265,6 +269,7 @@ impl Sim {
         Cloud {
             ecs: Arc::new(Endpoints(self.clone())),
             elbv2: Arc::new(Endpoints(self.clone())),
+            autoscaling: Arc::new(Endpoints(self.clone())),
         }
     }
 
@@ -335,6 +340,19 @@ impl Sim {
         s.force_stop_task(cluster, service, task_id)
     }
 
+    /// Sets the load of a service for the simulated target tracking scaler (`autoscaling`):
+    /// its total demand in percent of one task (`300`: three tasks busy); `None` removes it.
+    /// Not an API call.
+    pub fn set_load(&self, cluster: &str, service: &str, percent: Option<f64>) {
+        let id = super::model::scaling::resource_id(cluster, service);
+        let mut s = self.lock();
+        s.advance(tokio::time::Instant::now());
+        match percent {
+            Some(p) => s.scaling.load.insert(id, p),
+            None => s.scaling.load.remove(&id),
+        };
+    }
+
     /// Locks the account. A panic while the lock was held cannot leave the state half
     /// written in a way later calls cannot read, so a poisoned lock is taken over.
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -353,9 +371,12 @@ impl Sim {
         let mut s = self.lock();
         let now = tokio::time::Instant::now();
         s.advance(now);
+        s.autoscale();
         if s.config.throttling && !s.throttle.try_acquire(operation, now) {
             let code = match operation.service() {
-                AwsService::Ecs | AwsService::Dynamodb => "ThrottlingException",
+                AwsService::Ecs | AwsService::Dynamodb | AwsService::ApplicationAutoScaling => {
+                    "ThrottlingException"
+                }
                 AwsService::Elbv2 => "Throttling",
             };
             return Err(CloudError::from_code(

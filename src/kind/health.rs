@@ -48,7 +48,11 @@ pub fn service(key: &ResourceKey, observed: &Observed) -> LiveHealth {
     };
     let revision = Some(live.task_definition.clone());
     let (health, message) = match assess(Some(live), "") {
-        RolloutStatus::Completed { .. } => (Health::Healthy, None),
+        // With autoScaling: what the scaler holds the count at (`service_scaling::summary`).
+        RolloutStatus::Completed { .. } => (
+            Health::Healthy,
+            super::service_scaling::summary(key, live, observed),
+        ),
         RolloutStatus::Failed { reason } => {
             (Health::Degraded, Some(format!("rollout failed: {reason}")))
         }

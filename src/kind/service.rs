@@ -31,9 +31,9 @@ use crate::manifest::task_definition::TaskDefinition;
 use crate::manifest::{Document, Kind, Manifest, ResourceKey, Spec};
 use crate::observe::{Observed, Read, Wanted};
 use crate::plan::{
-    LoadBalancerRef, PlanContext, ResourcePlan, Status, Step, TAG_REDEPLOY, TAG_SPEC_HASH,
-    TAG_TASK_DEFINITION, TAG_TASK_DEFINITION_HASH, hash, ownership_problem, ownership_tags,
-    prefixed, push_ecs_tags, replacement_problem, tag_delta,
+    LoadBalancerRef, PlanContext, ResourcePlan, Status, Step, TAG_AUTO_SCALING, TAG_REDEPLOY,
+    TAG_SPEC_HASH, TAG_TASK_DEFINITION, TAG_TASK_DEFINITION_HASH, hash, ownership_problem,
+    ownership_tags, prefixed, push_ecs_tags, replacement_problem, tag_delta,
 };
 
 /// The Service kind.
@@ -75,6 +75,7 @@ impl KindOps for Service {
             .entry(spec.cluster.clone())
             .or_default()
             .insert(doc.manifest.metadata.name.clone());
+        super::service_scaling::want(spec, &doc.manifest.metadata.name, wanted);
         wanted.target_group_arns.extend(
             spec.load_balancers
                 .iter()
@@ -165,7 +166,8 @@ pub fn desired_service(
     let mut s = spec.clone();
     defaults::fill_service(&mut s);
     ServiceView {
-        desired_count: s.desired_count,
+        // With autoScaling the scaler owns the count: never compared (only used at creation).
+        desired_count: s.desired_count.filter(|_| s.auto_scaling.is_none()),
         launch_type: s.launch_type,
         capacity_provider_strategy: strategy(&s.capacity_provider_strategy),
         platform_version: s.platform_version,
@@ -263,6 +265,7 @@ pub fn spec_of_live(live: &model::Service, cluster: &str) -> ServiceSpec {
         service_connect_configuration: live.service_connect_configuration.clone(),
         volume_configurations: live.volume_configurations.clone(),
         vpc_lattice_configurations: live.vpc_lattice_configurations.clone(),
+        auto_scaling: None, // Application Auto Scaling's, read on its own (`service_scaling`)
     }
 }
 
@@ -417,8 +420,24 @@ pub fn held(
     }
 }
 
-/// The plan of a Service manifest, given its task definition plan.
+/// The plan of a Service manifest, given its task definition plan: the service's own, then
+/// its `autoScaling` ([`super::service_scaling::extend`]).
 pub fn plan_with(
+    ctx: &PlanContext,
+    doc: &Document,
+    spec: &ServiceSpec,
+    observed: &Observed,
+    td: &TaskDefinitionPlan,
+) -> ResourcePlan {
+    let mut p = plan_service(ctx, doc, spec, observed, td);
+    let name = &doc.manifest.metadata.name;
+    let live = observed.services.get(&(spec.cluster.clone(), name.clone()));
+    super::service_scaling::extend(name, spec, observed, live, &mut p);
+    p
+}
+
+/// The plan of the service itself (no `autoScaling`).
+fn plan_service(
     ctx: &PlanContext,
     doc: &Document,
     spec: &ServiceSpec,
@@ -456,11 +475,11 @@ pub fn plan_with(
                 })
         })
         .collect();
-    let desired = desired_service(
-        spec,
-        resolved,
-        ownership_tags(ctx, doc, tag_map(&spec.tags)),
-    );
+    let mut tags = ownership_tags(ctx, doc, tag_map(&spec.tags));
+    if spec.auto_scaling.is_some() {
+        tags.insert(TAG_AUTO_SCALING.into(), "true".into());
+    }
+    let desired = desired_service(spec, resolved, tags);
     let spec_hash = hash(&(&desired, &td.hash));
     let redeploy = doc
         .manifest
@@ -487,7 +506,10 @@ pub fn plan_with(
                 cluster: spec.cluster.clone(),
                 name: name.clone(),
                 task_definition,
-                desired_count: spec.desired_count,
+                // With autoScaling and no count: start at its minimum.
+                desired_count: spec
+                    .desired_count
+                    .or(spec.auto_scaling.as_ref().map(|a| a.min_capacity)),
                 launch_type: spec.launch_type,
                 capacity_provider_strategy: spec.capacity_provider_strategy.clone(),
                 platform_version: spec.platform_version.clone(),

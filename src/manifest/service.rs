@@ -27,6 +27,7 @@ pub struct ServiceSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_name: Option<String>,
     /// Tasks to keep running. Omitted: left to auto scaling (never changed by the operator).
+    /// With `autoScaling`: only the count at creation (its minCapacity when omitted).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub desired_count: Option<u32>,
     /// `FARGATE`, `EC2`, `EXTERNAL` or `MANAGED_INSTANCES`; exclusive with
@@ -121,6 +122,10 @@ pub struct ServiceSpec {
     )]
     #[schemars(with = "Option<Vec<VpcLatticeConfiguration>>")]
     pub vpc_lattice_configurations: Vec<VpcLatticeConfiguration>,
+    /// Application Auto Scaling of the service's desiredCount: with it set the scaler owns the
+    /// count (desiredCount is only the count at creation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_scaling: Option<super::scaling::AutoScaling>,
 }
 
 /// Launch type.

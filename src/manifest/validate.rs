@@ -55,6 +55,8 @@ pub fn validate(loaded: &Loaded) -> Vec<Diagnostic> {
 
 /// What one document's rules need to know about the others.
 mod containers;
+// A Service's spec.autoScaling.
+mod scaling;
 mod service_fields;
 
 struct Context<'a> {
@@ -340,6 +342,7 @@ impl Report<'_> {
             self.containers(s);
         }
         self.service_fields(s);
+        self.auto_scaling(s);
         self.load_balancers(s, ctx);
     }
 

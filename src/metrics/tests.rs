@@ -555,6 +555,7 @@ async fn connect_puts_the_instrumentation_inside_the_rate_limiter() {
         sim_state: None,
         sim_crashing_images: Vec::new(),
         sim_throttling: true,
+        sim_load: Vec::new(),
         gate: None,
         rate_limits: RateLimits::default().with(
             Bucket::TaskDefinitionRead,

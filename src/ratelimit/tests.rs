@@ -370,6 +370,8 @@ fn the_defaults_are_the_aws_buckets_of_the_facts_file() {
         (Bucket::Elbv2Registration, 20, 4.0),
         (Bucket::Elbv2Account, 40, 10.0),
         (Bucket::DynamodbLease, 10, 2.0),
+        (Bucket::AutoScalingRead, 50, 10.0),
+        (Bucket::AutoScalingModify, 20, 2.0),
     ];
     assert_eq!(want.len(), Bucket::ALL.len());
     let limits = RateLimits::default();

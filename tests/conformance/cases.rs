@@ -19,6 +19,9 @@ use ecs_operator::manifest::units::{TaskCpu, TaskMemory};
 
 use super::support::{Backend, unique};
 
+// Application Auto Scaling's cases.
+pub use super::scaling_cases::*;
+
 fn tags(pairs: &[(&str, &str)]) -> Tags {
     pairs
         .iter()
@@ -120,7 +123,7 @@ fn service_input(b: &Backend, cluster: &str, name: &str, task_definition: &str) 
 }
 
 /// A cluster, a registered task definition and a service in it.
-async fn service(b: &Backend) -> (Cluster, RegisteredTaskDefinition, Service) {
+pub(crate) async fn service(b: &Backend) -> (Cluster, RegisteredTaskDefinition, Service) {
     let c = cluster(b).await;
     let td = registered(b, &unique("fam")).await;
     let s = b

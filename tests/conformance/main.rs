@@ -4,8 +4,10 @@
 //! (`pip install 'moto[server]'`; scripts/test.sh does it).
 
 mod cases;
+// A Service's spec.autoScaling: the Application Auto Scaling calls.
 #[path = "../common/mod.rs"]
 mod common;
+mod scaling_cases;
 mod support;
 
 /// Declares every case once per backend: `sim::<case>` and `moto::<case>`.
@@ -76,4 +78,10 @@ conformance!(
     a_new_target_group_has_no_targets,
     target_health_of_a_missing_group_is_not_found,
     a_service_behind_a_target_group_keeps_its_attachment,
+    // Application Auto Scaling
+    register_scalable_target_then_describe_returns_its_bounds,
+    put_target_tracking_policy_then_describe_returns_it,
+    step_scaling_policy_is_stored_and_deleted,
+    scheduled_actions_are_put_described_and_deleted,
+    deregister_removes_the_target_and_its_policies,
 );

@@ -29,16 +29,17 @@ fn assert_put_back(app: &App) {
     app.diff().expect_code(0);
 }
 
+/// On the web frontend: the API's count is its auto scaling's, never drift.
 #[tokio::test]
 async fn a_desired_count_changed_with_update_service_is_reported_and_put_back() {
-    let app = App::api_only().await;
+    let app = App::whole().await;
     let n = &app.names;
     app.apply().expect_code(0);
     app.cloud
         .ecs
         .update_service(&UpdateService {
             cluster: n.cluster.clone(),
-            name: n.api.clone(),
+            name: n.web.clone(),
             desired_count: Some(5),
             ..UpdateService::default()
         })
@@ -47,11 +48,11 @@ async fn a_desired_count_changed_with_update_service_is_reported_and_put_back() 
 
     assert_reported(
         &app,
-        &format!("~ Service/{}/{} ", n.cluster, n.api),
+        &format!("~ Service/{}/{} ", n.cluster, n.web),
         "spec.desiredCount: 5 -> 2",
     );
     assert_put_back(&app);
-    assert_eq!(app.api_service().await.desired_count, 2);
+    assert_eq!(app.service(&n.web).await.desired_count, 2);
 }
 
 #[tokio::test]

@@ -147,7 +147,8 @@ async fn two_runs_one_leader_kill_9_and_the_other_converges_a_change() {
     // expired (3 s) and applies it.
     leader.0.kill().unwrap();
     let _ = leader.0.wait();
-    app.edit("api.yaml", "desiredCount: 2", "desiredCount: 3");
+    // The API's scaling bounds (its count is its auto scaling's).
+    app.edit("api.yaml", "minCapacity: 2", "minCapacity: 3");
     wait_for("the standby leads", Duration::from_secs(20), || async {
         status(&standby_url)
             .await
@@ -155,7 +156,13 @@ async fn two_runs_one_leader_kill_9_and_the_other_converges_a_change() {
     })
     .await;
     wait_for("the change applied", Duration::from_secs(30), || async {
-        app.api_service().await.desired_count == 3
+        let id =
+            ecs_operator::cloud::model::scaling::resource_id(&app.names.cluster, &app.names.api);
+        app.cloud
+            .autoscaling
+            .describe_scalable_targets(&[id], None)
+            .await
+            .is_ok_and(|p| p.items.first().is_some_and(|t| t.min_capacity == 3))
     })
     .await;
 }

@@ -13,6 +13,8 @@ mod common;
 mod serving;
 mod support;
 
+// A Service's spec.autoScaling.
+mod autoscaling;
 mod bad_input;
 mod drift;
 mod import;

@@ -46,21 +46,22 @@ async fn run_converges_the_examples_and_heals_drift() {
         })
     })
     .await;
-    assert_eq!(app.api_service().await.desired_count, 2);
+    assert_eq!(app.service(&n.web).await.desired_count, 2);
 
-    // Drift: someone scales the API by hand. The next resync (3 s) puts it back.
+    // Drift: someone scales the web frontend by hand (the API's count is its auto scaling's).
+    // The next resync (3 s) puts it back.
     app.cloud
         .ecs
         .update_service(&UpdateService {
             cluster: n.cluster.clone(),
-            name: n.api.clone(),
+            name: n.web.clone(),
             desired_count: Some(7),
             ..UpdateService::default()
         })
         .await
         .expect("UpdateService");
     wait_for("drift healed", Duration::from_secs(30), || async {
-        app.api_service().await.desired_count == 2
+        app.service(&n.web).await.desired_count == 2
     })
     .await;
 

@@ -104,6 +104,70 @@ pub(crate) async fn call(cloud: &Cloud, op: Operation) -> Option<CloudResult<()>
         O::RemoveTags => elbv2.remove_tags(&arns, &[]).await,
         O::DeleteTargetGroup => elbv2.delete_target_group(arn).await,
         O::DescribeTargetHealth => elbv2.describe_target_health(arn).await.map(drop),
+        // Application Auto Scaling
+        O::RegisterScalableTarget => {
+            let input = crate::cloud::model::scaling::RegisterScalableTarget {
+                resource_id: "service/shop/api".into(),
+                min_capacity: 1,
+                max_capacity: 2,
+                suspended_state: None,
+            };
+            cloud.autoscaling.register_scalable_target(&input).await
+        }
+        O::DescribeScalableTargets => cloud
+            .autoscaling
+            .describe_scalable_targets(&["service/shop/api".into()], None)
+            .await
+            .map(drop),
+        O::DeregisterScalableTarget => {
+            cloud
+                .autoscaling
+                .deregister_scalable_target("service/shop/api")
+                .await
+        }
+        O::PutScalingPolicy => {
+            let input = crate::cloud::model::scaling::PutScalingPolicy {
+                name: "cpu".into(),
+                resource_id: "service/shop/api".into(),
+                configuration: crate::cloud::model::scaling::PolicyConfiguration::Other(
+                    "PredictiveScaling".into(),
+                ),
+            };
+            cloud.autoscaling.put_scaling_policy(&input).await.map(drop)
+        }
+        O::DescribeScalingPolicies => cloud
+            .autoscaling
+            .describe_scaling_policies(None, None)
+            .await
+            .map(drop),
+        O::DeleteScalingPolicy => {
+            cloud
+                .autoscaling
+                .delete_scaling_policy("service/shop/api", "cpu")
+                .await
+        }
+        O::PutScheduledAction => {
+            let input = crate::cloud::model::scaling::ScheduledAction {
+                name: "night".into(),
+                resource_id: "service/shop/api".into(),
+                schedule: "rate(1 day)".into(),
+                timezone: None,
+                min_capacity: Some(1),
+                max_capacity: None,
+            };
+            cloud.autoscaling.put_scheduled_action(&input).await
+        }
+        O::DescribeScheduledActions => cloud
+            .autoscaling
+            .describe_scheduled_actions(None, None)
+            .await
+            .map(drop),
+        O::DeleteScheduledAction => {
+            cloud
+                .autoscaling
+                .delete_scheduled_action("service/shop/api", "night")
+                .await
+        }
         _ => {
             assert!(
                 !op.is_cloud_call(),

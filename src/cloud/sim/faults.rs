@@ -187,6 +187,13 @@ pub(super) fn injected_error(
         (Api::Dynamodb, ErrorKind::Transient) => "InternalServerError",
         (Api::Dynamodb, ErrorKind::Invalid) => "ValidationException",
         (Api::Elbv2, ErrorKind::Transient) => "InternalFailure",
+        // Application Auto Scaling's own codes.
+        (Api::ApplicationAutoScaling, ErrorKind::Throttled) => "ThrottlingException",
+        (Api::ApplicationAutoScaling, ErrorKind::NotFound) => "ObjectNotFoundException",
+        (Api::ApplicationAutoScaling, ErrorKind::Invalid) => "ValidationException",
+        (Api::ApplicationAutoScaling, ErrorKind::Conflict) => "ConcurrentUpdateException",
+        (Api::ApplicationAutoScaling, ErrorKind::AccessDenied) => "AccessDeniedException",
+        (Api::ApplicationAutoScaling, ErrorKind::Transient) => "InternalServiceException",
         (_, ErrorKind::Other) => "SimulatedFault",
     };
     CloudError::from_code(operation, code, "injected fault")
@@ -198,7 +205,12 @@ mod tests {
 
     #[test]
     fn injected_errors_keep_their_kind_through_the_aws_code() {
-        for api in [AwsService::Ecs, AwsService::Elbv2, AwsService::Dynamodb] {
+        for api in [
+            AwsService::Ecs,
+            AwsService::Elbv2,
+            AwsService::Dynamodb,
+            AwsService::ApplicationAutoScaling,
+        ] {
             for kind in ErrorKind::ALL {
                 let e = injected_error(api, "DescribeServices", kind);
                 assert_eq!(e.kind, kind, "{api:?} {kind:?}");

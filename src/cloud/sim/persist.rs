@@ -149,6 +149,13 @@ struct Snapshot {
     services: Vec<SavedService>,
     events: Vec<SavedEvent>,
     ips: BTreeMap<Ipv4Addr, u32>,
+    /// Application Auto Scaling (absent from files saved before it, and left out while the
+    /// account has no scalable target, so such a file reads as before).
+    #[serde(
+        default,
+        skip_serializing_if = "super::autoscaling::SimScaling::is_empty"
+    )]
+    scaling: super::autoscaling::SimScaling,
 }
 
 /// What is read first, so a file of another version is refused before its shape is judged.
@@ -214,6 +221,7 @@ impl State {
                 .iter()
                 .map(|(ip, n)| (Ipv4Addr::from(*ip), *n))
                 .collect(),
+            scaling: self.scaling.clone(),
         }
     }
 
@@ -272,6 +280,7 @@ impl State {
             .into_iter()
             .map(|(ip, n)| (u32::from(ip), n))
             .collect();
+        s.scaling = snapshot.scaling;
         Ok(s)
     }
 }

@@ -54,6 +54,8 @@ pub(super) struct State {
     /// IPs in use, with how many holders (the task, and each target not yet deregistered):
     /// an IP is not reused while a target group still lists it.
     pub ips: BTreeMap<u32, u32>,
+    /// Application Auto Scaling: scalable targets, policies, scheduled actions, load.
+    pub scaling: super::autoscaling::SimScaling,
 }
 
 impl State {
@@ -76,6 +78,7 @@ impl State {
             next_seq: 0,
             dirty: BTreeSet::new(),
             ips: BTreeMap::new(),
+            scaling: Default::default(),
             config,
         }
     }
