@@ -10,11 +10,14 @@
 //!   [`Observer::read`].
 //! - [`reads`]: the other reads (one cluster, a cluster's services, the account's target
 //!   groups, tags, attributes, a family's revisions) for `import`, `prune` and rollouts.
+//! - [`rules`]: listener rules: the listeners the manifests name (resolved once per process)
+//!   and their rules with tags.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 pub mod reads;
+pub mod rules;
 
 use crate::cloud::model::{Cluster, RegisteredTaskDefinition, Service, Tags, TargetGroup};
 use crate::cloud::{
@@ -34,6 +37,8 @@ pub struct Wanted {
     /// Target group names of which only the ARN is needed (services' attachments); not read
     /// by [`Observer::observe`] but by [`Observer::target_group_arns`], for those not known.
     pub target_group_arns: BTreeSet<String>,
+    /// Listeners whose rules ListenerRule manifests are (issue 14).
+    pub listeners: BTreeSet<crate::manifest::listener_rule::ListenerRef>,
 }
 
 /// One more read a plan needs.
@@ -109,6 +114,11 @@ pub struct Observed {
     /// does; `apply` and the controller show the content hashes instead of paying a
     /// DescribeTaskDefinition per changed service ([`Observer::with_field_changes`]).
     pub field_changes: bool,
+    /// Listener ARNs of the listeners [`Wanted::listeners`] names (`None`: it does not
+    /// exist).
+    pub listeners: HashMap<crate::manifest::listener_rule::ListenerRef, Option<String>>,
+    /// Rules by listener ARN, in priority order (the default rule last).
+    pub rules: HashMap<String, Vec<rules::ObservedRule>>,
 }
 
 /// Reads live state; keeps described task definition revisions, and the names of the
@@ -121,6 +131,8 @@ pub struct Observer {
     /// revisions registered since are added.
     families: Mutex<Option<Families>>,
     field_changes: bool,
+    /// Listener ARNs by load balancer name and port, resolved once per process.
+    listeners: rules::ListenerCache,
 }
 
 impl Observer {
@@ -131,6 +143,7 @@ impl Observer {
             revisions: Mutex::new(HashMap::new()),
             families: Mutex::new(None),
             field_changes: false,
+            listeners: rules::ListenerCache::default(),
         }
     }
 
@@ -185,6 +198,7 @@ impl Observer {
                 },
             );
         }
+        self.observe_rules(&wanted.listeners, &mut out).await?;
         Ok(out)
     }
 

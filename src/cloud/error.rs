@@ -77,6 +77,8 @@ impl ErrorKind {
             | "TargetGroupNotFound"
             | "TargetGroupNotFoundException"
             | "LoadBalancerNotFound"
+            | "ListenerNotFound"
+            | "RuleNotFound"
             | "ResourceNotFoundException"
             | "ResourceNotFound"
             | "NotFound"
@@ -105,7 +107,8 @@ impl ErrorKind {
             | "ClusterContainsTasksException"
             | "UpdateInProgressException"
             | "ConflictException"
-            | "DuplicateTagKeys" => ErrorKind::Conflict,
+            | "DuplicateTagKeys"
+            | "PriorityInUse" => ErrorKind::Conflict,
             "AccessDeniedException"
             | "AccessDenied"
             | "UnauthorizedOperation"
@@ -246,6 +249,9 @@ mod tests {
             ("ValidationError", ErrorKind::Invalid),
             ("DuplicateTargetGroupName", ErrorKind::Conflict),
             ("ResourceInUse", ErrorKind::Conflict),
+            ("PriorityInUse", ErrorKind::Conflict),
+            ("RuleNotFound", ErrorKind::NotFound),
+            ("ListenerNotFound", ErrorKind::NotFound),
             ("AccessDeniedException", ErrorKind::AccessDenied),
             ("ServerException", ErrorKind::Transient),
             ("SomethingNew", ErrorKind::Other),

@@ -34,7 +34,7 @@ use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
 use super::SimConfig;
-use super::records::{Clock, Event, ServiceState, SimTime, TargetGroupState};
+use super::records::{Clock, ElbState, Event, ServiceState, SimTime, TargetGroupState};
 use super::state::State;
 use crate::cloud::model::{Cluster, RegisteredTaskDefinition};
 
@@ -149,6 +149,9 @@ struct Snapshot {
     services: Vec<SavedService>,
     events: Vec<SavedEvent>,
     ips: BTreeMap<Ipv4Addr, u32>,
+    /// Load balancers, listeners and rules; absent while they are the seeded ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    elb: Option<ElbState>,
 }
 
 /// What is read first, so a file of another version is refused before its shape is judged.
@@ -214,6 +217,7 @@ impl State {
                 .iter()
                 .map(|(ip, n)| (Ipv4Addr::from(*ip), *n))
                 .collect(),
+            elb: (self.elb != self.seeded_elb()).then(|| self.elb.clone()),
         }
     }
 
@@ -272,6 +276,9 @@ impl State {
             .into_iter()
             .map(|(ip, n)| (u32::from(ip), n))
             .collect();
+        if let Some(elb) = snapshot.elb {
+            s.elb = elb;
+        }
         Ok(s)
     }
 }
