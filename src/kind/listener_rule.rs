@@ -296,8 +296,8 @@ pub fn plan(
     }
     let mut p = ResourcePlan::new(doc, Status::Update);
     let arn = live.rule.arn.clone();
-    p.steps
-        .extend(update_requests(&changes, &desired, &spec.actions, &arn));
+    // Tags first: a rule being adopted carries the ownership tag before it is changed (the
+    // IAM policy allows ModifyRule only on rules tagged as ours).
     let (set, remove) = tag_delta(&live.tags, &desired.tags, &desired.tags);
     if !set.is_empty() {
         p.steps.push(Step::AddTargetGroupTags {
@@ -306,9 +306,13 @@ pub fn plan(
         });
     }
     if !remove.is_empty() {
-        p.steps
-            .push(Step::RemoveTargetGroupTags { arn, keys: remove });
+        p.steps.push(Step::RemoveTargetGroupTags {
+            arn: arn.clone(),
+            keys: remove,
+        });
     }
+    p.steps
+        .extend(update_requests(&changes, &desired, &spec.actions, &arn));
     p.changes = changes;
     p
 }
