@@ -1094,3 +1094,6 @@ pub async fn every_member_of_a_task_definition_comes_back(b: &Backend) {
         "members that did not come back: {unexplained:?}"
     );
 }
+
+// The listener rule cases (issue 14) live in their own file.
+pub use super::rules::*;

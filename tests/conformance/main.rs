@@ -6,6 +6,7 @@
 mod cases;
 #[path = "../common/mod.rs"]
 mod common;
+mod rules;
 mod support;
 
 /// Declares every case once per backend: `sim::<case>` and `moto::<case>`.
@@ -73,4 +74,13 @@ conformance!(
     a_new_target_group_has_no_targets,
     target_health_of_a_missing_group_is_not_found,
     a_service_behind_a_target_group_keeps_its_attachment,
+    // Listener rules (issue 14): tests/conformance/rules.rs.
+    a_load_balancer_and_its_listeners_are_found_by_name,
+    create_rule_then_describe_rules_returns_it_and_the_default,
+    a_priority_in_use_is_refused,
+    modify_rule_replaces_conditions_and_actions,
+    set_rule_priorities_moves_a_rule,
+    delete_rule_removes_it,
+    rule_tags_can_be_added_and_removed,
+    describe_rules_of_a_missing_listener_is_not_found,
 );
