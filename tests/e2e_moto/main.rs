@@ -19,5 +19,6 @@ mod import;
 mod lease;
 mod logs;
 mod ownership;
+mod rules;
 mod run;
 mod sync;
