@@ -518,3 +518,82 @@ async fn a_converged_diff_reads_the_rules_in_the_fewest_calls() {
         assert_eq!(total, minimum, "{calls:?}");
     }
 }
+
+// ---- import ------------------------------------------------------------------------------
+
+const SHOP: &str = "apiVersion: ecs-operator/v1\nkind: Cluster\nmetadata: {name: shop}\nspec: {}\n---\napiVersion: ecs-operator/v1\nkind: Service\nmetadata: {name: api}\nspec:\n  cluster: shop\n  desiredCount: 1\n  launchType: FARGATE\n  loadBalancers: [{targetGroup: shop-api, containerName: app, containerPort: 8000}]\n  networkConfiguration: {awsvpcConfiguration: {subnets: [subnet-1]}}\n  taskDefinition:\n    cpu: \"256\"\n    memory: \"512\"\n    networkMode: awsvpc\n    containerDefinitions: [{name: app, image: api:1, portMappings: [{containerPort: 8000}]}]\n";
+
+/// `import --cluster` also writes the rules that forward to the imported target groups, by
+/// their TargetGroup manifest's name; adopted, they differ by the ownership tags only.
+#[tokio::test(start_paused = true)]
+async fn import_writes_the_rules_forwarding_to_the_imported_target_groups() {
+    let sim = sim();
+    let mut docs = documents(&[
+        ("shop.yaml", SHOP.to_string()),
+        ("api.yaml", rule("shop-api", 10, API_BODY)),
+        ("web.yaml", rule("shop-web", 1000, WEB_BODY)),
+    ]);
+    // Made by another operator instance: imported with adopt, this one takes them over.
+    let observer = Observer::new(sim.cloud());
+    let (p, arns) = plan_all(&observer, &docs, "someone-else").await.unwrap();
+    for a in apply(&sim.cloud(), &observer, &p, arns, |_, _| {}).await {
+        assert!(a.error.is_none(), "{}: {:?}", a.key, a.error);
+    }
+    docs.clear();
+    let request = ecs_operator::import::ImportRequest {
+        cluster: "shop".into(),
+        services: vec![],
+        adopt: true,
+    };
+    let imported = ecs_operator::import::read(&sim.cloud(), &request)
+        .await
+        .expect("import");
+    let dir = tempfile::tempdir().unwrap();
+    let written = ecs_operator::import::write(dir.path(), &imported, false).unwrap();
+    let names: Vec<String> = written
+        .iter()
+        .map(|p| p.strip_prefix(dir.path()).unwrap().display().to_string())
+        .collect();
+    // Only the API's rule: the web rule forwards to a group no imported service uses.
+    assert!(
+        names.contains(&"shop/listener-rules/shop-api.yaml".to_string()),
+        "{names:?}"
+    );
+    assert!(!names.iter().any(|n| n.contains("shop-web")), "{names:?}");
+    let text =
+        std::fs::read_to_string(dir.path().join("shop/listener-rules/shop-api.yaml")).unwrap();
+    assert!(text.contains("TargetGroupName: shop-api"), "{text}");
+    assert!(text.contains("loadBalancerName: shop-alb"), "{text}");
+    assert!(
+        !text.contains("Weight"),
+        "the default weight is left out: {text}"
+    );
+    let loaded = ecs_operator::manifest::load_paths(&[dir.path().to_path_buf()]);
+    assert!(
+        validate(&loaded).iter().all(|d| !d.is_error()),
+        "{:#?}",
+        validate(&loaded)
+    );
+    let observer = Observer::new(sim.cloud());
+    let (p, arns) = plan_all(&observer, &loaded.documents, INSTANCE)
+        .await
+        .unwrap();
+    let r = p
+        .iter()
+        .find(|p| p.key.kind == ecs_operator::manifest::Kind::ListenerRule)
+        .unwrap();
+    assert_eq!(r.status, Status::Update, "{r:#?}");
+    assert!(
+        r.changes
+            .iter()
+            .all(|c| c.to_string().starts_with("tags.ecs-operator/")),
+        "only the ownership tags: {:#?}",
+        r.changes
+    );
+    for a in apply(&sim.cloud(), &observer, &p, arns, |_, _| {}).await {
+        assert!(a.error.is_none(), "{}: {:?}", a.key, a.error);
+    }
+    for p in plans(&sim, &loaded.documents).await {
+        assert_eq!(p.status, Status::InSync, "{}: {:#?}", p.key, p.changes);
+    }
+}
