@@ -44,10 +44,9 @@
 //! - [`diff`]: field-by-field comparison of any two values (pure), with the values that must
 //!   not be shown (environment values, log driver options) masked as each change is made.
 //! - [`kind`]: one module per kind (cluster, target group, listener rule, service with its task
-//!   definition):
-//!   its comparable view, the update requests derived from the differences, its pure plan, its
-//!   health and its import conversion, reached through the `KindOps` trait. AWS's defaults are
-//!   `cloud::defaults`.
+//!   definition): its comparable view, the update requests derived from the differences, its
+//!   pure plan, its health and its import conversion, reached through the `KindOps` trait.
+//!   AWS's defaults are `cloud::defaults`.
 //! - [`plan`]: the vocabulary of per-resource plans (status, field changes, ordered steps).
 //! - [`planner`]: read in batches, then plan each document through its kind (pure).
 //! - [`apply`]: runs plans, filling in ARNs created on the way; registers task definitions
