@@ -106,6 +106,22 @@ const ROWS: &[(&str, &str, &str)] = &[
 ];
 
 #[test]
+fn a_forward_to_a_tcp_target_group_is_an_error() {
+    let tcp = "apiVersion: ecs-operator/v1\nkind: TargetGroup\nmetadata: {name: shop-tcp}\nspec: {protocol: TCP, port: 9000, vpcId: vpc-1, targetType: ip}\n".to_string();
+    let body = API_BODY.replace("TargetGroupName: shop-api", "TargetGroupName: shop-tcp");
+    let d = validate(&load_texts(&files(&[
+        ("tcp.yaml", tcp),
+        ("r.yaml", rule("r", 10, &body)),
+    ])));
+    assert!(
+        d.iter().any(|x| x.rule == "target-group-protocol"
+            && x.path.to_string()
+                == "spec.actions[0].ForwardConfig.TargetGroups[0].TargetGroupName"),
+        "{d:#?}"
+    );
+}
+
+#[test]
 fn the_valid_rules_are_clean() {
     let loaded = load_texts(&files(&[
         ("api.yaml", rule("shop-api", 10, API_BODY)),
@@ -414,6 +430,39 @@ async fn a_priority_held_by_an_unowned_rule_blocks_and_adopt_takes_it_over() {
     assert_eq!(
         sim.route("shop-alb", 80, &SimRequest::get("h", "/api/x")),
         Some(SimRoute::Forward(vec![("shop-api".into(), 1)]))
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_missing_listener_blocks_and_a_listener_by_arn_works() {
+    let sim = sim();
+    let elsewhere = rule("shop-api", 10, API_BODY).replace("shop-alb", "no-such-alb");
+    let docs = documents(&[("api.yaml", elsewhere)]);
+    let p = plans(&sim, &docs).await;
+    let r = p
+        .iter()
+        .find(|p| p.key.kind == ecs_operator::manifest::Kind::ListenerRule)
+        .unwrap();
+    assert_eq!(r.status, Status::Blocked);
+    let reason = r.reason.as_deref().unwrap();
+    assert!(
+        reason.contains("no-such-alb:80 does not exist") && reason.contains("managed elsewhere"),
+        "{reason}"
+    );
+    let arn = seeded_listener(&sim).await;
+    let by_arn = rule("shop-api", 10, API_BODY).replace(
+        "listener: {loadBalancerName: shop-alb, port: 80}",
+        &format!("listener: {{arn: \"{arn}\"}}"),
+    );
+    let docs = documents(&[("api.yaml", by_arn)]);
+    apply_once(&sim, &docs).await;
+    for p in plans(&sim, &docs).await {
+        assert_eq!(p.status, Status::InSync, "{}: {:#?}", p.key, p.changes);
+    }
+    let calls = sim.calls();
+    assert!(
+        calls.get("DescribeRules").is_some(),
+        "the rules of the listener by ARN are read: {calls:?}"
     );
 }
 

@@ -14,6 +14,7 @@ use crate::manifest::listener_rule::{
 };
 use crate::manifest::load::Loaded;
 use crate::manifest::path::FieldPath;
+use crate::manifest::target_group::TargetGroupProtocol;
 
 /// The longest a stickiness duration may be (7 days).
 const MAX_STICKINESS_SECONDS: u32 = 604_800;
@@ -301,6 +302,20 @@ impl Report<'_> {
                 (Some(name), None) => {
                     let known = ctx.target_groups.contains_key(name.as_str())
                         || ctx.broken_target_groups.contains(name.as_str());
+                    // An ALB forwards over HTTP or HTTPS (or to a Lambda function).
+                    if let Some(tg) = ctx.target_groups.get(name.as_str())
+                        && let Some(p) = tg.protocol
+                        && !matches!(p, TargetGroupProtocol::Http | TargetGroupProtocol::Https)
+                    {
+                        self.error(
+                            format!("{here}.TargetGroupName").as_str(),
+                            "target-group-protocol",
+                            format!(
+                                "TargetGroup `{name}` has protocol {p:?}; a listener rule forwards \
+                                 only to HTTP or HTTPS target groups (an ALB's)"
+                            ),
+                        );
+                    }
                     if !known {
                         self.error(
                             format!("{here}.TargetGroupName").as_str(),
