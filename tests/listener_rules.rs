@@ -461,7 +461,7 @@ async fn a_missing_listener_blocks_and_a_listener_by_arn_works() {
     }
     let calls = sim.calls();
     assert!(
-        calls.get("DescribeRules").is_some(),
+        calls.contains_key("DescribeRules"),
         "the rules of the listener by ARN are read: {calls:?}"
     );
 }
