@@ -16,7 +16,7 @@ Outputs:
 - src/cloud/aws/generated.rs: `ToSdk` and `FromSdk` (src/cloud/aws/shape_conv.rs) for each of
   them, so a manifest value becomes the SDK's request value and a described value comes back
   as the manifest's, member by member, with nothing dropped.
-- tests/fixtures/every-member/<RequestShape>.json: a value of each root with every member at
+- tests/fixtures/every-member/<Shape>.json: a value of each structure root with every member at
   every depth set, for the tests that check each member survives every conversion.
 """
 
@@ -388,7 +388,10 @@ class Gen:
             s += f"    pub {field}: {t},\n"
         for extra in CONF.get("extra_members", {}).get(st["shape"], []):
             s += doc_lines(extra["doc"], "    ")
-            s += f"    #[serde(default, skip_serializing_if = \"Option::is_none\", rename = \"{extra['name']}\")]\n"
+            if extra.get("skip"):  # set by the manifest's own code, never read or written
+                s += "    #[serde(skip)]\n    #[schemars(skip)]\n"
+            else:
+                s += f"    #[serde(default, skip_serializing_if = \"Option::is_none\", rename = \"{extra['name']}\")]\n"
             s += f"    pub {snake(extra['name'])}: {extra['rust']},\n"
         s += "}\n\n"
         return s
@@ -577,7 +580,7 @@ def main():
         g.visit(root["service"], root["shape"], root)
     outputs = {MANIFEST_OUT: rustfmt(g.emit_types()), CONV_OUT: rustfmt(g.emit_conv())}
     for root in CONF["roots"]:
-        if "input_builder" not in root:
+        if g.models[root["service"]][root["shape"]]["type"] != "structure":
             continue
         path = os.path.join(FIXTURES, root["shape"] + ".json")
         outputs[path] = json.dumps(fixture(g, root["service"], root["shape"]), indent=2) + "\n"

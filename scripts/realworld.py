@@ -4,7 +4,7 @@
     python3 scripts/realworld.py [--backend sim|moto|both] [--only SUBSTRING] [-v] [DIR]
 
 DIR (default ../shared/realworld) holds taskdefs/*.json (RegisterTaskDefinition JSON) and
-services/*.json (CreateService JSON). Nothing of DIR is copied into the repository: each file is
+services/*.json (CreateService JSON, given the resources it names: see `wrap_service`). Nothing of DIR is copied into the repository: each file is
 wrapped in a manifest in a temporary directory.
 
 For each task definition: wrap it as `spec.taskDefinition` of a Service (with a Cluster), then
@@ -79,9 +79,9 @@ def moto_subnet(endpoint):
 
     ec2 = boto3.client("ec2", endpoint_url=endpoint, region_name="us-east-1",
                        aws_access_key_id="testing", aws_secret_access_key="testing")
-    subnet = ec2.describe_subnets()["Subnets"][0]["SubnetId"]
+    subnet = ec2.describe_subnets()["Subnets"][0]
     group = ec2.describe_security_groups(GroupNames=["default"])["SecurityGroups"][0]["GroupId"]
-    return subnet, group
+    return subnet["SubnetId"], group, subnet["VpcId"]
 
 
 def name_of(path):
@@ -104,7 +104,7 @@ def wrap(td, name, directory, subnet):
     if is_fargate(td):
         spec["launchType"] = "FARGATE"
     if is_awsvpc(td):
-        subnet, group = subnet
+        subnet, group = subnet[:2]
         spec["networkConfiguration"] = {"awsvpcConfiguration": {"subnets": [subnet],
                                                                 "securityGroups": [group]}}
     # Otherwise no launchType: ECS's default (EC2) is what such a file expects.
@@ -120,6 +120,125 @@ def wrap(td, name, directory, subnet):
     with open(os.path.join(directory, "service.yaml"), "w") as f:
         f.write("apiVersion: ecs-operator/v1\nkind: Service\nmetadata:\n  name: %s\nspec: %s\n"
                 % (name, json.dumps(spec, indent=2)))
+
+
+# A CreateService JSON names resources of its author's account; the wrapper gives each one of
+# its own: the target groups become a TargetGroup manifest, and `taskDefinition` names the
+# family of a Service the wrapper applies first (a revision registered by someone else, as a
+# pipeline that registers task definitions would leave it).
+BASE_FAMILY = "rw-base"
+SERVICE_DEFAULTS = {"schedulingStrategy": "REPLICA", "assignPublicIp": "DISABLED",
+                    "launchType": "EC2", "maximumPercent": 200}
+
+
+def wrap_service(sv, name, directory, subnet):
+    """A CreateService JSON as `spec`, with what it names provided by the wrapper."""
+    spec = dict(sv)
+    spec.setdefault("cluster", "rw")
+    spec["serviceName"] = name
+    spec["taskDefinition"] = BASE_FAMILY
+    docs = ["apiVersion: ecs-operator/v1\nkind: Cluster\nmetadata:\n  name: rw\nspec: {}\n"]
+    awsvpc = "networkConfiguration" in spec
+    if awsvpc:
+        sub, group = subnet[:2]
+        spec["networkConfiguration"] = {"awsvpcConfiguration": dict(
+            spec["networkConfiguration"]["awsvpcConfiguration"], subnets=[sub],
+            securityGroups=[group])}
+    containers = {}
+    for i, lb in enumerate(spec.get("loadBalancers", [])):
+        tg = f"rw-tg-{i}"
+        lb = dict(lb)
+        lb.pop("targetGroupArn", None)
+        lb["targetGroup"] = tg
+        spec["loadBalancers"][i] = lb
+        containers[lb["containerName"]] = lb["containerPort"]
+        docs.append("apiVersion: ecs-operator/v1\nkind: TargetGroup\nmetadata:\n  name: %s\n"
+                    "spec: %s\n" % (tg, json.dumps({
+                        "protocol": "HTTP", "port": lb["containerPort"], "vpcId": subnet[2],
+                        "targetType": "ip" if awsvpc else "instance"})))
+    base_td = {"family": BASE_FAMILY, "networkMode": "awsvpc" if awsvpc else "bridge",
+               "containerDefinitions": [
+                   {"name": c, "image": "nginx:1.27", "memory": 256,
+                    "portMappings": [{"containerPort": p}]} for c, p in containers.items()]
+               or [{"name": "app", "image": "nginx:1.27", "memory": 256}]}
+    base = {"cluster": "rw", "desiredCount": 0, "launchType": "EC2", "taskDefinition": base_td}
+    if awsvpc:
+        base["networkConfiguration"] = {"awsvpcConfiguration": {"subnets": [subnet[0]],
+                                                                "securityGroups": [subnet[1]]}}
+    docs.append("apiVersion: ecs-operator/v1\nkind: Service\nmetadata:\n  name: rw-base\n"
+                "spec: %s\n" % json.dumps(base))
+    os.makedirs(os.path.join(directory, "base"), exist_ok=True)
+    with open(os.path.join(directory, "base", "base.yaml"), "w") as f:
+        f.write("---\n".join(docs))
+    docs.append("apiVersion: ecs-operator/v1\nkind: Service\nmetadata:\n  name: %s\nspec: %s\n"
+                % (name, json.dumps(spec, indent=2)))
+    os.makedirs(os.path.join(directory, "in"), exist_ok=True)
+    with open(os.path.join(directory, "in", "all.yaml"), "w") as f:
+        f.write("---\n".join(docs))
+    return spec
+
+
+def service_lost(spec, imported):
+    """Leaves of the service `spec` that import did not write back (ECS's defaults aside)."""
+    spec = {k: v for k, v in spec.items() if k not in ("taskDefinition", "serviceName")}
+    if isinstance(imported.get("tags"), dict):  # import writes the map shorthand
+        imported = dict(imported, tags=[{"key": k, "value": v}
+                                        for k, v in imported["tags"].items()])
+    have = dict(leaves(imported))
+    out = []
+    for p, v in leaves(spec):
+        got = have.get(p)
+        if got is not None and same(got, v):
+            continue
+        if got is None and SERVICE_DEFAULTS.get(p.rsplit(".", 1)[-1]) == v:
+            continue
+        out.append(f"{p}: {v!r} -> {got!r}")
+    return out
+
+
+def check_service(path, backend, endpoint, subnet, work):
+    name = "rw-" + name_of(path)[-30:]
+    directory = os.path.join(work, backend, name)
+    spec = wrap_service(json.load(open(path)), name, directory,
+                        subnet if backend == "moto" else SUBNET + ("vpc-1",))
+    env, common = backend_env(backend, endpoint, directory)
+    src = os.path.join(directory, "in")
+    code, out = run(["validate", src], env)
+    if code != 0:
+        return "refused", out
+    code, out = run(["apply", os.path.join(directory, "base")] + common, env)
+    if code != 0:
+        return "apply failed", "(the wrapper's base) " + out
+    code, out = run(["apply", src] + common, env)
+    if code != 0:
+        return "apply failed", out
+    code, out = run(["diff", src] + common, env)
+    if code != 0:
+        return "diff not clean", out
+    imported = os.path.join(directory, "imported")
+    code, out = run(["import", "--cluster", "rw", "--out", imported] + common, env)
+    if code != 0:
+        return "import failed", out
+    import yaml  # PyYAML comes with moto
+    back = None
+    for f in glob.glob(os.path.join(imported, "**", "*.yaml"), recursive=True):
+        for doc in yaml.safe_load_all(open(f)):
+            if doc and doc.get("kind") == "Service" and doc["metadata"]["name"] == name:
+                back = doc["spec"]
+    if back is None:
+        return "import failed", f"no Service {name} in what import wrote"
+    missing = service_lost(spec, back)
+    if missing:
+        return "lost on import", "\n".join(missing)
+    return "ok", ""
+
+
+def backend_env(backend, endpoint, directory):
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
+               AWS_REGION="us-east-1", ECS_OPERATOR_LOG_LEVEL="warn")
+    if backend == "sim":
+        return env, ["--backend", "sim", "--sim-state", os.path.join(directory, "sim.json")]
+    return env, ["--backend", "aws", "--endpoint-url", endpoint]
 
 
 def run(args, env, timeout=120):
@@ -224,13 +343,7 @@ def check(path, backend, endpoint, subnet, work):
     name = name_of(path)
     directory = os.path.join(work, backend, name)
     wrap(td, name, os.path.join(directory, "in"), subnet if backend == "moto" else SUBNET)
-    env = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
-               AWS_REGION="us-east-1", ECS_OPERATOR_LOG_LEVEL="warn")
-    common = []
-    if backend == "sim":
-        common = ["--backend", "sim", "--sim-state", os.path.join(directory, "sim.json")]
-    else:
-        common = ["--backend", "aws", "--endpoint-url", endpoint]
+    env, common = backend_env(backend, endpoint, directory)
     src = os.path.join(directory, "in")
     code, out = run(["validate", src], env)
     if code != 0:
@@ -268,6 +381,8 @@ def main():
     if not os.path.exists(BIN):
         subprocess.run(["cargo", "build", "--locked"], cwd=ROOT, check=True)
     files = sorted(f for f in glob.glob(os.path.join(a.dir, "taskdefs", "*.json")) if a.only in f)
+    services = sorted(f for f in glob.glob(os.path.join(a.dir, "services", "*.json"))
+                      if a.only in f)
     backends = ["sim", "moto"] if a.backend == "both" else [a.backend]
     work = tempfile.mkdtemp(prefix="realworld-")
     moto, endpoint, subnet = (None, None, None)
@@ -279,6 +394,8 @@ def main():
         for backend in backends:
             for f in files:
                 results[(backend, f)] = check(f, backend, endpoint, subnet, work)
+            for f in services:
+                results[(backend, f)] = check_service(f, backend, endpoint, subnet, work)
     finally:
         if moto:
             moto.kill()
@@ -296,9 +413,9 @@ def main():
         ok = sum(1 for (b, _), (r, _) in results.items() if b == backend and r == "ok")
         refused = sum(1 for (b, _), (r, _) in results.items() if b == backend and r == "refused")
         gaps = sum(1 for (b, _), (r, _) in results.items() if b == backend and r == "moto gap")
-        print(f"{backend}: {ok} of {len(files)} passed, {refused} refused by validation, "
+        print(f"{backend}: {ok} of {len(files) + len(services)} passed, {refused} refused by validation, "
               f"{gaps} differ only where moto does not report a field, "
-              f"{len(files) - ok - refused - gaps} failed")
+              f"{len(files) + len(services) - ok - refused - gaps} failed")
     shutil.rmtree(work, ignore_errors=True)
     sys.exit(1 if bad else 0)
 

@@ -8,7 +8,9 @@
 //! - [`shorthand`]: map shorthand for name/value lists; scalars as strings.
 //! - [`hash`]: content hashes of manifests and specs.
 //! - [`units`]: `"1 vCPU"` / `"2 GB"` task sizes.
-//! - [`load`]: directory walking, document splitting; failures kept apart from deletions.
+//! - [`load`]: directory walking, document splitting; failures kept apart from deletions;
+//!   files read one after the other within the budget, then parsed on every core
+//!   (`parallel`), in order.
 //! - `files`: which files a walk reads (links kept inside, special files refused) and the
 //!   capped read; [`load_limits`]: the bounds of a load; `prescan`: nesting depth and
 //!   duplicate keys, from parser events, before serde.
@@ -37,6 +39,7 @@ pub mod listener_rule;
 pub mod load;
 pub mod load_limits;
 pub mod null;
+mod parallel;
 pub mod path;
 mod prescan;
 pub mod schema;

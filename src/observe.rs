@@ -338,9 +338,18 @@ impl Observer {
             .cloned()
     }
 
+    /// A revision read before, by its ARN or as `family:revision` (a manifest may name it
+    /// so). A bare family is never answered from here: its latest revision may have moved.
     fn cached(&self, arn: &str) -> Option<RegisteredTaskDefinition> {
         let cache = self.revisions.lock().unwrap_or_else(|e| e.into_inner());
-        cache.get(arn).cloned()
+        cache.get(arn).cloned().or_else(|| {
+            let (family, revision) = arn.split_once(':')?;
+            let revision: u32 = revision.parse().ok()?;
+            cache
+                .values()
+                .find(|r| r.revision == revision && r.family == family)
+                .cloned()
+        })
     }
 }
 

@@ -52,14 +52,20 @@ struct Walk<'a> {
     seen: Vec<String>,
 }
 
-/// A schema node with `$ref`s followed and a nullable `anyOf`/`oneOf` reduced to its non-null
-/// branch (the first that has `want` when several do).
+/// A schema node with `$ref`s followed, a condition reduced to its `else`, and a nullable
+/// `anyOf`/`oneOf` reduced to its non-null branch (the first that has `want` when several do).
 fn resolve<'s>(schema: &'s Value, mut node: &'s Value, want: &str) -> &'s Value {
     {
         loop {
             if let Some(r) = node.get("$ref").and_then(Value::as_str) {
                 let name = r.rsplit('/').next().expect("a ref names a definition");
                 node = &schema["definitions"][name];
+                continue;
+            }
+            // `if: {type: string}, then: ..., else: <the definition>` (a value that may
+            // also be a name): the object is in `else`.
+            if let Some(otherwise) = node.get("else") {
+                node = otherwise;
                 continue;
             }
             if let Some([only]) = node

@@ -602,3 +602,93 @@ spec: {protocol: HTTP, protocolVersion: GRPC, port: 50051, vpcId: vpc-1, targetT
         assert_eq!(mutating_calls(&sim), before);
     });
 }
+
+/// CreateService JSON pasted as `spec`: `serviceName`, `cluster` and a `taskDefinition` that
+/// names a revision some other tool registered.
+fn pasted_create_service(task_definition: &str) -> Vec<Document> {
+    documents(&format!(
+        "apiVersion: ecs-operator/v1\nkind: Cluster\nmetadata: {{name: c0}}\nspec: {{}}\n---\n\
+         apiVersion: ecs-operator/v1\nkind: Service\nmetadata: {{name: front}}\nspec: {{\
+         \"serviceName\": \"front\", \"cluster\": \"c0\", \"taskDefinition\": \"{task_definition}\", \
+         \"desiredCount\": 1, \"launchType\": \"EC2\"}}\n"
+    ))
+}
+
+#[test]
+fn a_service_naming_a_registered_revision_runs_it_and_registers_none() {
+    use ecs_operator::cloud::model::Tags;
+    use ecs_operator::manifest::task_definition::{ContainerDefinition, TaskDefinition};
+    runtime().block_on(async {
+        let sim = sim();
+        let cloud = sim.cloud();
+        for image in ["web:1.0", "web:2.0"] {
+            let td = TaskDefinition {
+                family: Some("web".into()),
+                container_definitions: vec![ContainerDefinition {
+                    name: "web".into(),
+                    image: image.into(),
+                    memory: Some(256),
+                    ..ContainerDefinition::default()
+                }],
+                ..TaskDefinition::default()
+            };
+            cloud
+                .ecs
+                .register_task_definition(&td, &Tags::new())
+                .await
+                .unwrap();
+        }
+        let registered = |s: &Sim| s.calls().get("RegisterTaskDefinition").copied();
+        let running = || async {
+            let d = cloud
+                .ecs
+                .describe_services("c0", &["front".into()])
+                .await
+                .unwrap();
+            d.found[0].task_definition.clone()
+        };
+
+        let pinned = pasted_create_service("web:1");
+        apply_once(&sim, &pinned).await;
+        assert!(running().await.ends_with("task-definition/web:1"));
+        assert_eq!(registered(&sim), Some(2), "the operator registers nothing");
+        let observer = Observer::new(sim.cloud());
+        let (plans, _) = plan_all(&observer, &pinned, INSTANCE).await.unwrap();
+        assert!(
+            plans.iter().all(|p| p.status == Status::InSync),
+            "{plans:#?}"
+        );
+        // `family:revision` never changes: a second plan of this process reads it from the
+        // cache, by its ARN.
+        let described = |s: &Sim| s.calls().get("DescribeTaskDefinition").copied();
+        let before = described(&sim);
+        plan_all(&observer, &pinned, INSTANCE).await.unwrap();
+        assert_eq!(described(&sim), before);
+
+        // A bare family is its latest ACTIVE revision, as CreateService reads it.
+        let latest = pasted_create_service("web");
+        let observer = Observer::new(sim.cloud());
+        let (plans, _) = plan_all(&observer, &latest, INSTANCE).await.unwrap();
+        let front = plans.iter().find(|p| p.key.name == "front").unwrap();
+        assert_eq!(front.status, Status::Update);
+        let change = front
+            .changes
+            .iter()
+            .find(|c| c.path.to_string() == "taskDefinition")
+            .unwrap_or_else(|| panic!("the revision change is shown: {:?}", front.changes));
+        assert!(
+            change.new.as_ref().unwrap().to_string().contains("web:2"),
+            "{change:?}"
+        );
+        apply_once(&sim, &latest).await;
+        assert!(running().await.ends_with("task-definition/web:2"));
+        assert_eq!(registered(&sim), Some(2));
+        let (plans, _) = plan_all(&Observer::new(sim.cloud()), &latest, INSTANCE)
+            .await
+            .unwrap();
+        assert!(
+            plans.iter().all(|p| p.status == Status::InSync),
+            "{plans:#?}"
+        );
+    });
+}

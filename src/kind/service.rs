@@ -50,8 +50,11 @@ impl KindOps for Service {
     fn keep(doc: &Document, spec: &ServiceSpec, keep: &mut Keep) {
         let name = doc.manifest.metadata.name.clone();
         keep.clusters.insert(spec.cluster.clone());
-        let td = super::task_definition::desired_task_definition(&name, spec);
-        keep.families.extend(td.family);
+        let family = match spec.task_definition.registered_family() {
+            Some(family) => Some(family.to_string()),
+            None => super::task_definition::desired_task_definition(&name, spec).family,
+        };
+        keep.families.extend(family);
         keep.services.insert((spec.cluster.clone(), name));
     }
 
@@ -210,6 +213,10 @@ pub fn live_service(live: &model::Service, desired: &ServiceView) -> ServiceView
         managed_tags(&live.tags, &desired.tags),
     );
     view.desired_count = desired.desired_count.map(|_| live.desired_count);
+    // Left out of the manifest: ECS's choice (see `AVAILABILITY_ZONE_REBALANCING`) stands.
+    if desired.availability_zone_rebalancing.is_none() {
+        view.availability_zone_rebalancing = None;
+    }
     view
 }
 

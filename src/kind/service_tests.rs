@@ -19,6 +19,8 @@ fn spec() -> ServiceSpec {
                 assign_public_ip: None,
             },
         }),
+        // Set, so a live change of it is drift (left out, ECS's choice stands).
+        availability_zone_rebalancing: Some(AvailabilityZoneRebalancing::Enabled),
         ..Default::default()
     }
 }
@@ -57,6 +59,7 @@ fn live() -> model::Service {
             ..Default::default()
         }),
         deployment_controller: Some(DeploymentControllerType::Ecs),
+        availability_zone_rebalancing: Some(AvailabilityZoneRebalancing::Enabled),
         tags: {
             let mut t = own_tags();
             t.insert("cost-center".into(), "42".into());
@@ -309,4 +312,20 @@ fn every_view_field_is_an_update_service_member_or_named_as_not_one() {
         );
     }
     assert_eq!(fields.len(), table.len() + NOT_IN_UPDATE_SERVICE.len());
+}
+
+#[test]
+fn availability_zone_rebalancing_left_out_takes_what_ecs_chose() {
+    let mut spec = spec();
+    spec.availability_zone_rebalancing = None;
+    let d = desired_service(&spec, vec![], own_tags());
+    for chosen in [
+        None,
+        Some(AvailabilityZoneRebalancing::Enabled),
+        Some(AvailabilityZoneRebalancing::Disabled),
+    ] {
+        let mut l = live();
+        l.availability_zone_rebalancing = chosen;
+        assert_eq!(compare(&live_service(&l, &d), &d), vec![], "{chosen:?}");
+    }
 }

@@ -176,12 +176,18 @@ impl TaskDefinitionPlan {
 ///   the wanted content is looked for among the family's newest [`REVISIONS_SEARCHED`], but
 ///   only when the family has a revision at all ([`Read::Families`], one paged listing per
 ///   process for the whole account).
+///
+/// A manifest that names a registered revision (`taskDefinition: family:3`) is
+/// [`resolve_registered`]'s.
 pub fn resolve(
     doc: &Document,
     spec: &ServiceSpec,
     live: Option<&Service>,
     observed: &Observed,
 ) -> Result<TaskDefinitionPlan, Read> {
+    if let Some(name) = &spec.task_definition.registered {
+        return resolve_registered(name, live, observed);
+    }
     let desired = task_definition(&desired_task_definition(&doc.manifest.metadata.name, spec));
     let hash = content_hash(&desired);
     let plan = |target, changes| TaskDefinitionPlan {
@@ -262,6 +268,43 @@ pub fn resolve(
         }
     }
     Ok(plan(TaskDefinitionTarget::Register, changes))
+}
+
+/// The task definition of a manifest that names a registered revision (`family:revision`,
+/// `family` or an ARN): that revision, read once (ECS answers a bare family with its latest
+/// ACTIVE revision), run as it is: kept when the service runs it, else used; never
+/// registered. Its content is the desired definition, so status and hashes read as for an
+/// inline one.
+pub fn resolve_registered(
+    name: &str,
+    live: Option<&Service>,
+    observed: &Observed,
+) -> Result<TaskDefinitionPlan, Read> {
+    let named = observed
+        .revisions
+        .get(name)
+        .ok_or_else(|| Read::Revision(name.to_string()))?;
+    let desired = task_definition(&live_definition(named));
+    let (target, changes) = match live {
+        Some(l) if l.task_definition == named.arn => {
+            (TaskDefinitionTarget::Keep(named.arn.clone()), Vec::new())
+        }
+        Some(l) => (
+            TaskDefinitionTarget::Use(named.arn.clone()),
+            vec![FieldChange {
+                path: FieldPath::root(),
+                old: Some(l.task_definition.clone().into()),
+                new: Some(named.arn.clone().into()),
+            }],
+        ),
+        None => (TaskDefinitionTarget::Use(named.arn.clone()), Vec::new()),
+    };
+    Ok(TaskDefinitionPlan {
+        hash: content_hash(&desired),
+        desired,
+        target,
+        changes,
+    })
 }
 
 /// The change of a task definition known only by its content hashes (the revision it runs

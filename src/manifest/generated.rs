@@ -193,6 +193,13 @@ pub struct TaskDefinition {
         rename = "taskDefinition"
     )]
     pub task_definition: Option<Box<TaskDefinition>>,
+    /// Set when the manifest names a registered revision instead of writing a definition
+    /// (`taskDefinition: family:3`, a family or an ARN, as CreateService JSON has it): the
+    /// service runs that revision and the operator registers none. The other members are then
+    /// empty.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub registered: Option<String>,
 }
 
 /// A value of the AWS enum `NetworkMode`.

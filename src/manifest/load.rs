@@ -44,7 +44,7 @@ pub struct FailedDocument {
 }
 
 /// Everything read from a set of paths.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Loaded {
     /// Documents that decoded, in load order (files sorted, documents in file order).
     pub documents: Vec<Document>,
@@ -107,30 +107,34 @@ pub fn load_paths(paths: &[PathBuf]) -> Loaded {
 /// here is followed if it is a link; inside a directory only what `files::walk` admits is
 /// read.
 pub fn load_paths_with(paths: &[PathBuf], limits: &LoadLimits) -> Loaded {
-    let mut out = Loaded::default();
     let mut budget = Budget::new(limits);
+    let mut reads = Vec::new();
     for root in paths {
         match std::fs::metadata(root) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                out.fail_file(root, format!("{} does not exist", root.display()));
-            }
-            Err(e) => out.fail_file(root, format!("cannot read {}: {e}", root.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => reads.push(FileRead::failed(
+                root,
+                "io",
+                format!("{} does not exist", root.display()),
+            )),
+            Err(e) => reads.push(FileRead::failed(
+                root,
+                "io",
+                format!("cannot read {}: {e}", root.display()),
+            )),
             Ok(m) if m.is_dir() => {
                 for found in files::walk(root) {
-                    match found {
-                        Found::File { path, open } => {
-                            load_file(&path, &open, &mut budget, &mut out)
-                        }
+                    reads.push(match found {
+                        Found::File { path, open } => FileRead::read(&path, &open, &mut budget),
                         Found::Refused {
                             path,
                             rule,
                             message,
-                        } => out.fail_file_rule(&path, rule, message),
-                    }
+                        } => FileRead::failed(&path, rule, message),
+                    });
                 }
             }
-            Ok(m) if m.is_file() => load_file(root, root, &mut budget, &mut out),
-            Ok(m) => out.fail_file_rule(
+            Ok(m) if m.is_file() => reads.push(FileRead::read(root, root, &mut budget)),
+            Ok(m) => reads.push(FileRead::failed(
                 root,
                 "file-type",
                 format!(
@@ -138,11 +142,77 @@ pub fn load_paths_with(paths: &[PathBuf], limits: &LoadLimits) -> Loaded {
                     root.display(),
                     files::kind_of(m.file_type())
                 ),
-            ),
+            )),
         }
+    }
+    parse_all(&mut reads, limits);
+    let mut out = Loaded::default();
+    for f in reads {
+        out.append(f.out);
     }
     budget.finish(&mut out);
     out
+}
+
+/// One file of a load, in load order. Every file is read (within the file and total limits)
+/// before any is parsed, so that [`parse_all`] can parse them on every core.
+struct FileRead {
+    path: PathBuf,
+    /// What the file loaded to: reading's findings, then the parse's.
+    out: Loaded,
+    /// The bytes read, until they are parsed.
+    bytes: Option<Vec<u8>>,
+}
+
+impl FileRead {
+    /// A path that failed before it could be read.
+    fn failed(path: &Path, rule: &'static str, message: String) -> Self {
+        let mut out = Loaded::default();
+        out.fail_file_rule(path, rule, message);
+        FileRead {
+            path: path.to_path_buf(),
+            out,
+            bytes: None,
+        }
+    }
+
+    /// Reads `open` (reported as `path`) within the file limit and the load's budget.
+    fn read(path: &Path, open: &Path, budget: &mut Budget<'_>) -> Self {
+        let mut out = Loaded::default();
+        let bytes = match files::read_capped(path, open, budget.limits.max_file_bytes) {
+            Ok(bytes) if budget.take(path, bytes.len() as u64, &mut out) => Some(bytes),
+            Ok(_) => None,
+            Err(e) => {
+                let rule = match e {
+                    files::ReadError::TooLarge { .. } => "max-file-bytes",
+                    files::ReadError::NotRegular { .. } => "file-type",
+                    files::ReadError::Io { .. } => "io",
+                };
+                out.fail_file_rule(path, rule, e.to_string());
+                None
+            }
+        };
+        FileRead {
+            path: path.to_path_buf(),
+            out,
+            bytes,
+        }
+    }
+}
+
+/// Parses every file read, on every core ([`super::parallel`]): the same result, in the same
+/// order, as one after the other.
+fn parse_all(files: &mut [FileRead], limits: &LoadLimits) {
+    super::parallel::for_each_in_runs(files, |f| {
+        let Some(bytes) = f.bytes.take() else { return };
+        match String::from_utf8(bytes) {
+            Ok(text) => load_str_into(&f.path, &text, limits, &mut f.out),
+            Err(e) => f.out.fail_file(
+                &f.path,
+                format!("{} is not UTF-8 text: {}", f.path.display(), e.utf8_error()),
+            ),
+        }
+    });
 }
 
 /// The total-bytes allowance of one load, spent file by file.
@@ -243,7 +313,14 @@ pub fn load_dir_cached_with(root: &Path, cache: &mut LoadCache, limits: &LoadLim
     }
     let mut out = Loaded::default();
     let mut budget = Budget::new(limits);
-    let mut seen = std::collections::BTreeMap::new();
+    // In walk order: a file kept from the cache, or read now (the index of its read in
+    // `reads`, parsed below on every core).
+    enum Entry {
+        Kept(PathBuf, CachedFile),
+        Read(usize, Option<std::time::SystemTime>, u64),
+    }
+    let mut entries = Vec::new();
+    let mut reads: Vec<FileRead> = Vec::new();
     for found in files::walk(root) {
         let (path, open) = match found {
             Found::File { path, open } => (path, open),
@@ -259,61 +336,44 @@ pub fn load_dir_cached_with(root: &Path, cache: &mut LoadCache, limits: &LoadLim
         let meta = std::fs::metadata(&open).ok();
         let modified = meta.as_ref().and_then(|m| m.modified().ok());
         let len = meta.as_ref().map_or(0, |m| m.len());
-        let file = match cache.files.remove(&path) {
+        match cache.files.remove(&path) {
             Some(c) if c.modified.is_some() && c.modified == modified && c.len == len => {
                 // Cached: its bytes count as if read again.
                 if len <= limits.max_file_bytes && !budget.take(&path, len, &mut out) {
                     continue;
                 }
-                c
+                entries.push(Entry::Kept(path, c));
             }
             _ => {
-                let mut loaded = Loaded::default();
-                load_file(&path, &open, &mut budget, &mut loaded);
-                CachedFile {
-                    modified,
-                    len,
-                    loaded,
-                }
+                entries.push(Entry::Read(reads.len(), modified, len));
+                reads.push(FileRead::read(&path, &open, &mut budget));
+            }
+        }
+    }
+    parse_all(&mut reads, limits);
+    let mut reads: Vec<Option<FileRead>> = reads.into_iter().map(Some).collect();
+    let mut seen = std::collections::BTreeMap::new();
+    for e in entries {
+        let (path, file) = match e {
+            Entry::Kept(path, c) => (path, c),
+            Entry::Read(i, modified, len) => {
+                let f = reads[i].take().expect("each read is one entry's");
+                (
+                    f.path,
+                    CachedFile {
+                        modified,
+                        len,
+                        loaded: f.out,
+                    },
+                )
             }
         };
-        out.files += file.loaded.files;
-        out.documents.extend(file.loaded.documents.iter().cloned());
-        out.failed.extend(file.loaded.failed.iter().cloned());
-        out.diagnostics
-            .extend(file.loaded.diagnostics.iter().cloned());
+        out.append(file.loaded.clone());
         seen.insert(path, file);
     }
     budget.finish(&mut out);
     cache.files = seen;
     out
-}
-
-/// Reads `open` (reported as `path`) within the file and total limits, and loads its text.
-fn load_file(path: &Path, open: &Path, budget: &mut Budget<'_>, out: &mut Loaded) {
-    let limits = budget.limits;
-    let bytes = match files::read_capped(path, open, limits.max_file_bytes) {
-        Ok(bytes) => bytes,
-        Err(e) => {
-            let rule = match e {
-                files::ReadError::TooLarge { .. } => "max-file-bytes",
-                files::ReadError::NotRegular { .. } => "file-type",
-                files::ReadError::Io { .. } => "io",
-            };
-            out.fail_file_rule(path, rule, e.to_string());
-            return;
-        }
-    };
-    if !budget.take(path, bytes.len() as u64, out) {
-        return;
-    }
-    match String::from_utf8(bytes) {
-        Ok(text) => load_str_into(path, &text, limits, out),
-        Err(e) => out.fail_file(
-            path,
-            format!("{} is not UTF-8 text: {}", path.display(), e.utf8_error()),
-        ),
-    }
 }
 
 /// Loads the documents of one file's text, as if read from `file`.
@@ -474,6 +534,14 @@ fn place(file: &Path, source: &DocSource, doc_line: u32, p: Problem) -> Diagnost
 }
 
 impl Loaded {
+    /// Adds what `other` loaded after what this one has.
+    fn append(&mut self, other: Loaded) {
+        self.files += other.files;
+        self.documents.extend(other.documents);
+        self.failed.extend(other.failed);
+        self.diagnostics.extend(other.diagnostics);
+    }
+
     fn fail_file(&mut self, file: &Path, message: String) {
         self.fail_file_rule(file, "io", message);
     }
@@ -643,8 +711,24 @@ mod tests {
             .iter()
             .map(|d| d.manifest.metadata.name.as_str())
             .collect();
-        assert_eq!(names[..3], ["c0", "c1", "c2"]);
+        let want: Vec<String> = (0..FILES)
+            .filter(|i| i % 17 != 5)
+            .map(|i| format!("c{i}"))
+            .collect();
+        assert_eq!(names, want, "parsed on every core, joined in file order");
         assert!(!direct.failed.is_empty());
+        // Kept and re-read files interleaved: still the direct load, in order.
+        let mut cache = LoadCache::default();
+        load_dir_cached(&root, &mut cache);
+        for i in (0..FILES).step_by(10) {
+            let text = format!(
+                "apiVersion: ecs-operator/v1\nkind: Cluster\nmetadata:\n  name: renamed{i}\nspec: {{}}\n"
+            );
+            std::fs::write(dir.path().join(format!("f{i:03}.yaml")), text).unwrap();
+        }
+        let direct = load_paths(std::slice::from_ref(&root));
+        assert_eq!(summary(&direct), summary(&load_dir_cached(&root, &mut cache)));
+        assert_eq!(direct.documents[0].manifest.metadata.name, "renamed0");
     }
 
     fn ranges(text: &str) -> Vec<(String, u32)> {

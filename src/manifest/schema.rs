@@ -100,8 +100,9 @@ pub fn suggest_field(path: &FieldPath) -> Option<String> {
         .map(|(_, k)| k.to_string())
 }
 
-/// `node` with its `$ref` resolved, plus every schema it combines (`anyOf`, `oneOf`, `allOf`),
-/// recursively: all the places a property of this value may be declared.
+/// `node` with its `$ref` resolved, plus every schema it combines (`anyOf`, `oneOf`, `allOf`,
+/// and the `then`/`else` of a condition), recursively: all the places a property of this
+/// value may be declared.
 fn branches<'a>(root: &'a Value, node: &'a Value) -> Vec<&'a Value> {
     let mut out = Vec::new();
     let mut stack = vec![node];
@@ -116,6 +117,7 @@ fn branches<'a>(root: &'a Value, node: &'a Value) -> Vec<&'a Value> {
                 stack.extend(list);
             }
         }
+        stack.extend(["then", "else"].iter().filter_map(|k| n.get(*k)));
         out.push(n);
     }
     out

@@ -42,7 +42,15 @@ pub struct ServiceSpec {
     /// `REPLICA` (default) or `DAEMON`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scheduling_strategy: Option<SchedulingStrategy>,
-    /// The task definition, inline. Its family defaults to `metadata.name`.
+    /// The task definition, inline (its family defaults to `metadata.name`), or a registered
+    /// revision named as CreateService names it: `family:revision`, `family` (its latest
+    /// ACTIVE revision) or an ARN. A named revision is run as it is; the operator registers
+    /// none.
+    #[serde(
+        deserialize_with = "super::task_definition::inline_or_registered",
+        serialize_with = "super::task_definition::serialize_inline_or_registered"
+    )]
+    #[schemars(with = "super::task_definition::InlineOrRegistered")]
     pub task_definition: TaskDefinition,
     /// Subnets, security groups and public IP for awsvpc tasks.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -331,12 +331,17 @@ impl Report<'_> {
                 format!("cluster name {:?} is not valid", s.cluster),
             );
         }
-        self.task_definition(s);
-        self.networking(s);
-        if s.is_fargate() {
-            self.fargate(s);
+        if let Some(name) = &s.task_definition.registered {
+            // What the revision holds is known only once it is read: ECS checks it then.
+            self.registered_task_definition(name);
+        } else {
+            self.task_definition(s);
+            self.networking(s);
+            if s.is_fargate() {
+                self.fargate(s);
+            }
+            self.containers(s);
         }
-        self.containers(s);
         self.service_fields(s);
         self.load_balancers(s, ctx);
     }
@@ -410,6 +415,31 @@ impl Report<'_> {
                 "circuit-breaker",
                 "the deployment circuit breaker is off: a broken image crash-loops until someone \
                  notices; set {enable: true, rollback: true}",
+            );
+        }
+    }
+
+    /// A registered revision named as CreateService names it: `family`, `family:revision` or
+    /// a task definition ARN.
+    fn registered_task_definition(&mut self, name: &str) {
+        let short = name
+            .rsplit_once(":task-definition/")
+            .map_or(name, |(_, n)| n);
+        let arn_ok = !name.contains(":task-definition/")
+            || (name.starts_with("arn:") && name.contains(":ecs:"));
+        let (family, revision) = short
+            .split_once(':')
+            .map_or((short, None), |(f, r)| (f, Some(r)));
+        let revision_ok = revision.is_none_or(|r| r.parse::<u32>().is_ok_and(|n| n > 0));
+        if !arn_ok || !revision_ok || ecs_name_problem(family).is_some() {
+            self.error(
+                "spec.taskDefinition",
+                "task-definition-ref",
+                format!(
+                    "{name:?} names no task definition revision: write `family:revision`, \
+                     `family` (its latest ACTIVE revision) or a task definition ARN, or the \
+                     definition itself"
+                ),
             );
         }
     }
@@ -776,6 +806,8 @@ impl Report<'_> {
                     "set exactly one of targetGroup (a TargetGroup manifest name) or targetGroupArn",
                 ),
                 (Some(name), None) => match ctx.target_groups.get(name.as_str()) {
+                    // A registered revision's network mode is not known here.
+                    Some(_) if td.registered.is_some() => {}
                     Some(tg) => self.target_type_matches(&lp, name, tg, td.network_mode),
                     None if ctx.broken_target_groups.contains(name.as_str()) => {}
                     None => self.error(
@@ -798,6 +830,8 @@ impl Report<'_> {
                 }
             }
             match td.container(&lb.container_name) {
+                // A registered revision's containers are not known here.
+                _ if td.registered.is_some() => {}
                 None => self.error(
                     &format!("{lp}.containerName"),
                     "load-balancer-container",
@@ -900,7 +934,11 @@ fn cross_document(loaded: &Loaded, out: &mut Vec<Diagnostic>) {
             continue;
         }
         first.insert(key, doc);
-        let Some(svc) = doc.manifest.as_service() else {
+        let Some(svc) = doc
+            .manifest
+            .as_service()
+            .filter(|s| s.task_definition.registered.is_none())
+        else {
             continue;
         };
         let family = svc

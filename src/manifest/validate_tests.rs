@@ -121,6 +121,34 @@ const W: Severity = Severity::Warning;
 
 const ROWS: &[Row] = &[
     (
+        "task-definition-ref",
+        E,
+        "spec.taskDefinition",
+        SVC,
+        &[("spec.taskDefinition", "api:0")],
+    ),
+    (
+        "task-definition-ref",
+        E,
+        "spec.taskDefinition",
+        SVC,
+        &[("spec.taskDefinition", "'api:latest'")],
+    ),
+    (
+        "task-definition-ref",
+        E,
+        "spec.taskDefinition",
+        SVC,
+        &[("spec.taskDefinition", "arn:aws:s3:::task-definition/api:1")],
+    ),
+    (
+        "task-definition-ref",
+        E,
+        "spec.taskDefinition",
+        SVC,
+        &[("spec.taskDefinition", "'api v2'")],
+    ),
+    (
         "fargate-size",
         E,
         "spec.taskDefinition.memory",
@@ -675,6 +703,28 @@ fn the_base_set_is_clean() {
     assert_eq!(loaded.documents.len(), 3);
     let diags = validate(&loaded);
     assert!(diags.is_empty(), "{diags:#?}");
+}
+
+#[test]
+fn a_named_revision_is_clean_in_each_form_ecs_reads() {
+    // Its containers are not known here: the load balancer's container is not looked for.
+    for name in [
+        "api:3",
+        "api",
+        "arn:aws:ecs:us-east-1:123456789012:task-definition/api:3",
+    ] {
+        let mut docs = base_docs();
+        set(&mut docs[SVC], "spec.taskDefinition", &format!("'{name}'"));
+        let loaded = load_str(Path::new("case.yaml"), &render(&docs));
+        let diags = validate(&loaded);
+        assert!(diags.is_empty(), "{name}: {diags:#?}");
+        let spec = loaded.documents[SVC].manifest.as_service().unwrap();
+        assert_eq!(spec.task_definition.registered.as_deref(), Some(name));
+        assert_eq!(spec.task_definition.registered_family(), Some("api"));
+        // It prints (and hashes) as the name, never as an empty definition.
+        let back = serde_json::to_value(spec).unwrap();
+        assert_eq!(back["taskDefinition"], serde_json::json!(name));
+    }
 }
 
 #[test]

@@ -254,6 +254,7 @@ pub(super) fn register_task_definition_from_sdk(
             "RegisterTaskDefinitionRequest.enableFaultInjection",
         )?,
         task_definition: None, // the manifest's own, never described
+        registered: None,      // the manifest's own, never described
     })
 }
 

@@ -18,7 +18,10 @@ pub use crate::manifest::service::runs_on_fargate as is_fargate;
 /// The launch type of a service created with neither a launch type nor a capacity provider
 /// strategy.
 pub const LAUNCH_TYPE: LaunchType = LaunchType::Ec2;
-/// availabilityZoneRebalancing of a service created without it.
+/// availabilityZoneRebalancing of a service created without it, when the service can
+/// rebalance (ECS sets DISABLED for one that cannot). Because that depends on ECS's rules, the
+/// fill leaves the member alone: a manifest without it takes what ECS chose (the view), and
+/// import leaves this value out.
 pub const AVAILABILITY_ZONE_REBALANCING: AvailabilityZoneRebalancing =
     AvailabilityZoneRebalancing::Enabled;
 /// The deployment strategy when none is given.
@@ -69,8 +72,6 @@ pub fn fill_service(spec: &mut ServiceSpec) {
     spec.propagate_tags.get_or_insert(PROPAGATE_TAGS);
     spec.enable_ecs_managed_tags
         .get_or_insert(ENABLE_ECS_MANAGED_TAGS);
-    spec.availability_zone_rebalancing
-        .get_or_insert(AVAILABILITY_ZONE_REBALANCING);
     for item in &mut spec.capacity_provider_strategy {
         *item = fill_strategy_item(item);
     }
@@ -98,6 +99,10 @@ pub fn strip_service(spec: &ServiceSpec) -> ServiceSpec {
         strip(&mut item.weight, &CAPACITY_PROVIDER_WEIGHT);
         strip(&mut item.base, &CAPACITY_PROVIDER_BASE);
     }
+    strip(
+        &mut out.availability_zone_rebalancing,
+        &AVAILABILITY_ZONE_REBALANCING,
+    );
     // Last: at its default, filling it again gives the others the same defaults.
     strip(&mut out.scheduling_strategy, &SCHEDULING_STRATEGY);
     out
