@@ -475,6 +475,8 @@ class Gen:
             f = t["fields"][lower(mem["name"])]
             _, form, _ = self.member_type(service, mem)
             s += f"            {snake(mem['name'])}: {self.from_expr(form, f, mem['path'])},\n"
+        for extra in CONF.get("extra_members", {}).get(st["shape"], []):
+            s += f"            {snake(extra['name'])}: None, // the manifest's own, never described\n"
         s += "        })\n    }\n}\n\n"
         return s
 

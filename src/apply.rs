@@ -248,6 +248,34 @@ async fn run(
                 .await?;
             format!("RemoveTags {} ({})", short(arn), keys.join(", "))
         }
+        Step::CreateRule(input) => {
+            let input = crate::cloud::model::CreateRule {
+                actions: resolve_actions(&input.actions, tg_arns)?,
+                ..input.clone()
+            };
+            let rule = cloud.elbv2.create_rule(&input).await?;
+            format!(
+                "CreateRule {} (priority {})",
+                short(&rule.arn),
+                input.priority
+            )
+        }
+        Step::ModifyRule {
+            arn,
+            conditions,
+            actions,
+        } => {
+            let actions = resolve_actions(actions, tg_arns)?;
+            cloud.elbv2.modify_rule(arn, conditions, &actions).await?;
+            format!("ModifyRule {} (conditions, actions)", short(arn))
+        }
+        Step::SetRulePriority { arn, priority } => {
+            cloud
+                .elbv2
+                .set_rule_priorities(&[(arn.clone(), *priority)])
+                .await?;
+            format!("SetRulePriorities {} (priority {priority})", short(arn))
+        }
         Step::RegisterTaskDefinition { definition, tags } => {
             let r = register::register(cloud, observer, definition, tags).await?;
             observer.remember(&r);
@@ -311,6 +339,27 @@ async fn run(
 /// The settings a create asked for that the created service does not show (an API that
 /// drops them on create, as emulators do), as an UpdateService; `None` when it kept them all,
 /// which is what AWS does, so this costs no call there.
+/// The actions with each forward's TargetGroup manifest names replaced by their ARNs.
+fn resolve_actions(
+    actions: &[crate::cloud::model::RuleAction],
+    arns: &BTreeMap<String, String>,
+) -> Result<Vec<crate::cloud::model::RuleAction>, ApplyError> {
+    let mut out = actions.to_vec();
+    for tg in out
+        .iter_mut()
+        .filter_map(|a| a.forward_config.as_mut())
+        .flat_map(|f| f.target_groups.iter_mut())
+    {
+        if let Some(name) = tg.target_group_name.take() {
+            let arn = arns
+                .get(&name)
+                .ok_or_else(|| ApplyError::MissingTargetGroup(name.clone()))?;
+            tg.target_group_arn = Some(arn.clone());
+        }
+    }
+    Ok(out)
+}
+
 fn settle(input: &CreateService, created: &Service) -> Option<UpdateService> {
     let mut update = UpdateService {
         cluster: input.cluster.clone(),

@@ -37,6 +37,7 @@ use model::{
     Described, Page, RegisteredTaskDefinition, Service, Tags, TargetGroup, TargetGroupHealthCheck,
     TargetHealth, Task, TaskDefinition, UpdateService,
 };
+use model::{CreateRule, Listener, LoadBalancer, Rule, RuleAction, RuleCondition};
 pub use operation::{
     AUTOSCALING_OPERATIONS, AwsService, DYNAMODB_OPERATIONS, ECS_OPERATIONS, ELBV2_OPERATIONS,
     Operation,
@@ -58,6 +59,11 @@ pub const MAX_DESCRIBE_TARGET_GROUPS: usize = 20;
 pub const MAX_TARGET_GROUP_PAGE: usize = 400;
 /// ELBv2 DescribeTags, AddTags, RemoveTags: ARNs per call.
 pub const MAX_TAG_ARNS: usize = 20;
+// ---- listener rules (issue 14)
+/// DescribeLoadBalancers: names per call.
+pub const MAX_DESCRIBE_LOAD_BALANCERS: usize = 20;
+/// DescribeListeners and DescribeRules: items per page (AWS's maximum).
+pub const MAX_ELBV2_PAGE: usize = 400;
 
 /// The ECS calls the operator makes.
 #[async_trait]
@@ -200,6 +206,38 @@ pub trait Elbv2: Send + Sync {
     async fn delete_target_group(&self, arn: &str) -> CloudResult<()>;
     /// DescribeTargetHealth of every registered target.
     async fn describe_target_health(&self, arn: &str) -> CloudResult<Vec<TargetHealth>>;
+
+    // ---- listener rules (issue 14): load balancers and listeners are only read
+    /// DescribeLoadBalancers by name (at most [`MAX_DESCRIBE_LOAD_BALANCERS`]). As in AWS,
+    /// one missing name fails the whole call with [`ErrorKind::NotFound`].
+    async fn describe_load_balancers(&self, names: &[String]) -> CloudResult<Vec<LoadBalancer>>;
+    /// DescribeListeners of one load balancer: one page (up to [`MAX_ELBV2_PAGE`]).
+    async fn describe_listeners(
+        &self,
+        load_balancer_arn: &str,
+        marker: Option<&str>,
+    ) -> CloudResult<Page<Listener>>;
+    /// DescribeRules of one listener: one page (up to [`MAX_ELBV2_PAGE`]), the default rule
+    /// included. A missing listener is [`ErrorKind::NotFound`].
+    async fn describe_rules(
+        &self,
+        listener_arn: &str,
+        marker: Option<&str>,
+    ) -> CloudResult<Page<Rule>>;
+    /// CreateRule with tags (target groups by ARN).
+    async fn create_rule(&self, input: &CreateRule) -> CloudResult<Rule>;
+    /// ModifyRule: replaces the conditions and the actions (the answer's `listener_arn` is
+    /// empty: ModifyRule does not say).
+    async fn modify_rule(
+        &self,
+        rule_arn: &str,
+        conditions: &[RuleCondition],
+        actions: &[RuleAction],
+    ) -> CloudResult<Rule>;
+    /// SetRulePriorities: (rule ARN, priority) pairs, applied together.
+    async fn set_rule_priorities(&self, priorities: &[(String, u32)]) -> CloudResult<Vec<Rule>>;
+    /// DeleteRule (prune only).
+    async fn delete_rule(&self, rule_arn: &str) -> CloudResult<()>;
 }
 
 /// Follows `next_token` from the first page to the last and returns every item.

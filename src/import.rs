@@ -183,6 +183,9 @@ pub async fn read(cloud: &Cloud, request: &ImportRequest) -> Result<Import, Impo
         .map(|s| crate::cloud::model::scaling::resource_id(cluster_name, &s.name))
         .collect();
     let scaling = observer.scaling(&ids).await?;
+    import
+        .files
+        .extend(listener_rules(&observer, &groups, &names_by_arn, &ctx(&names_by_arn)).await?);
     for s in &services {
         let key = format!("Service/{cluster_name}/{}", s.name);
         let revision = &revisions[&s.task_definition];
@@ -211,6 +214,60 @@ pub async fn read(cloud: &Cloud, request: &ImportRequest) -> Result<Import, Impo
 
 /// `<service>.yaml`; a service named `cluster` gets `cluster.service.yaml` so that it does not
 /// take the cluster's file.
+/// The rules that forward to the imported target groups (issue 14), on every listener of the
+/// load balancers those groups are attached to, one file each under `listener-rules/`.
+async fn listener_rules(
+    observer: &Observer,
+    groups: &[crate::cloud::model::TargetGroup],
+    names_by_arn: &BTreeMap<String, String>,
+    ctx: &ImportContext<'_>,
+) -> Result<Vec<ImportedFile>, ImportError> {
+    use crate::kind::listener_rule::ListenerRule;
+    use crate::manifest::listener_rule::ListenerRef;
+    let lbs: BTreeSet<String> = groups
+        .iter()
+        .flat_map(|g| g.load_balancer_arns.iter().cloned())
+        .collect();
+    let dir = PathBuf::from(ctx.cluster);
+    let mut files = Vec::new();
+    for listener in observer.listeners_of(&lbs).await? {
+        let Some(rules) = observer.listener_rules(&listener.arn).await? else {
+            continue;
+        };
+        let lb_name = listener
+            .load_balancer_arn
+            .split_once(":loadbalancer/")
+            .and_then(|(_, rest)| rest.split('/').nth(1));
+        let reference = match lb_name {
+            Some(name) => ListenerRef::named(name, listener.port),
+            None => ListenerRef::by_arn(&listener.arn),
+        };
+        for r in rules.iter().filter(|r| !r.rule.is_default) {
+            let forwards_here =
+                crate::cloud::defaults::listener_rule::fill_actions(&r.rule.actions)
+                    .iter()
+                    .filter_map(|a| a.forward_config.as_ref())
+                    .flat_map(|f| &f.target_groups)
+                    .any(|t| {
+                        t.target_group_arn
+                            .as_ref()
+                            .is_some_and(|a| names_by_arn.contains_key(a))
+                    });
+            if !forwards_here {
+                continue;
+            }
+            let m = ListenerRule::import((&r.rule, &r.tags, reference.clone()), ctx)?;
+            files.push(ImportedFile {
+                path: dir
+                    .join("listener-rules")
+                    .join(format!("{}.yaml", m.metadata.name)),
+                manifests: vec![m],
+            });
+        }
+    }
+    Ok(files)
+}
+
 fn service_file(name: &str) -> String {
     if name == "cluster" {
         "cluster.service.yaml".into()

@@ -6,6 +6,7 @@
 //!
 //! - [`cluster`]: the Cluster kind.
 //! - [`target_group`]: the TargetGroup kind.
+//! - [`listener_rule`]: the ListenerRule kind (issue 14).
 //! - [`service`]: Service, with its task definition in [`task_definition`].
 //!
 //! The layers reach every kind through [`KindOps`] (the way Crossplane's managed reconciler
@@ -33,6 +34,7 @@ use health::LiveHealth;
 
 pub mod cluster;
 pub mod health;
+pub mod listener_rule;
 pub mod service;
 // A Service's spec.autoScaling.
 pub mod service_scaling;
@@ -102,6 +104,10 @@ pub struct Keep {
     pub target_groups: BTreeSet<String>,
     /// Task definition families of the services.
     pub families: BTreeSet<String>,
+    /// ListenerRule names (their `ecs-operator/name` tag).
+    pub listener_rules: BTreeSet<String>,
+    /// Listeners the ListenerRule manifests name (prune looks at their rules).
+    pub listeners: BTreeSet<crate::manifest::listener_rule::ListenerRef>,
 }
 
 /// What planning `doc` needs read, whatever its kind.
@@ -109,6 +115,7 @@ pub fn want(doc: &Document, wanted: &mut Wanted) {
     match &doc.manifest.spec {
         Spec::Cluster(c) => cluster::Cluster::want(doc, c, wanted),
         Spec::TargetGroup(t) => target_group::TargetGroup::want(doc, t, wanted),
+        Spec::ListenerRule(r) => listener_rule::ListenerRule::want(doc, r, wanted),
         Spec::Service(s) => service::Service::want(doc, s, wanted),
     }
 }
@@ -118,6 +125,7 @@ pub fn health(key: &ResourceKey, observed: &Observed) -> LiveHealth {
     match key.kind {
         Kind::Cluster => cluster::Cluster::health(key, observed),
         Kind::TargetGroup => target_group::TargetGroup::health(key, observed),
+        Kind::ListenerRule => listener_rule::ListenerRule::health(key, observed),
         Kind::Service => service::Service::health(key, observed),
     }
 }
@@ -129,6 +137,7 @@ pub fn keep(documents: &[Document]) -> Keep {
         match &doc.manifest.spec {
             Spec::Cluster(c) => cluster::Cluster::keep(doc, c, &mut keep),
             Spec::TargetGroup(t) => target_group::TargetGroup::keep(doc, t, &mut keep),
+            Spec::ListenerRule(r) => listener_rule::ListenerRule::keep(doc, r, &mut keep),
             Spec::Service(s) => service::Service::keep(doc, s, &mut keep),
         }
     }
@@ -140,6 +149,7 @@ pub fn plan(ctx: &PlanContext, doc: &Document, observed: &Observed) -> Result<Re
     match &doc.manifest.spec {
         Spec::Cluster(c) => cluster::Cluster::plan(ctx, doc, c, observed),
         Spec::TargetGroup(t) => target_group::TargetGroup::plan(ctx, doc, t, observed),
+        Spec::ListenerRule(r) => listener_rule::ListenerRule::plan(ctx, doc, r, observed),
         Spec::Service(s) => service::Service::plan(ctx, doc, s, observed),
     }
 }

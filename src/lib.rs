@@ -1,6 +1,6 @@
 //! ecs-operator: a Kubernetes-style operator for Amazon ECS. It reads YAML manifests of ECS
-//! clusters, services (with their task definitions) and ELBv2 target groups, and makes AWS
-//! match them. See README.md for the user's view; this page is the map of the code: its layers,
+//! clusters, services (with their task definitions), ELBv2 target groups and ALB listener
+//! rules, and makes AWS match them. See README.md for the user's view; this page is the map of the code: its layers,
 //! its modules, and the checklists for adding a field, a kind or an AWS operation.
 //!
 //! # Layers
@@ -41,13 +41,14 @@
 //!   gate, a call layer failing mutating calls when this process does not lead.
 //! - [`connect`]: choosing and connecting a backend behind the call layers.
 //! - [`observe`]: batched reads of live state, with a per-process cache of task definition
-//!   revisions and of the account's families with a revision.
+//!   revisions and of the account's families with a revision; listener rules per listener,
+//!   the listeners resolved once per process (`observe::rules`).
 //! - [`diff`]: field-by-field comparison of any two values (pure), with the values that must
 //!   not be shown (environment values, log driver options) masked as each change is made.
-//! - [`kind`]: one module per kind (cluster, target group, service with its task definition):
-//!   its comparable view, the update requests derived from the differences, its pure plan, its
-//!   health and its import conversion, reached through the `KindOps` trait. AWS's defaults are
-//!   `cloud::defaults`.
+//! - [`kind`]: one module per kind (cluster, target group, listener rule, service with its task
+//!   definition): its comparable view, the update requests derived from the differences, its
+//!   pure plan, its health and its import conversion, reached through the `KindOps` trait.
+//!   AWS's defaults are `cloud::defaults`.
 //! - [`plan`]: the vocabulary of per-resource plans (status, field changes, ordered steps).
 //! - [`planner`]: read in batches, then plan each document through its kind (pure).
 //! - [`apply`]: runs plans, filling in ARNs created on the way; registers task definitions

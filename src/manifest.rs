@@ -2,8 +2,8 @@
 //! validating them before anything touches AWS.
 //!
 //! - [`document`]: `apiVersion`/`kind`/`metadata`/`spec`, [`Kind`], [`ResourceKey`].
-//! - [`cluster`], [`target_group`], [`service`], [`task_definition`]: the specs, with ECS and
-//!   ELBv2 field names; [`generated`]: the AWS API shapes they use, generated from the AWS
+//! - [`cluster`], [`target_group`], [`listener_rule`], [`service`], [`task_definition`]: the
+//!   specs, with ECS and ELBv2 field names; [`generated`]: the AWS API shapes they use, generated from the AWS
 //!   model by codegen/shapes.py; [`null`]: `null` read as absent.
 //! - [`scaling`]: a Service's `spec.autoScaling` (Application Auto Scaling shapes).
 //! - [`shorthand`]: map shorthand for name/value lists; scalars as strings.
@@ -36,6 +36,7 @@ pub mod generated;
 pub mod hash;
 pub mod limits;
 pub mod lines;
+pub mod listener_rule;
 pub mod load;
 pub mod load_limits;
 pub mod null;

@@ -10,12 +10,15 @@
 //!   [`Observer::read`].
 //! - [`reads`]: the other reads (one cluster, a cluster's services, the account's target
 //!   groups, tags, attributes, a family's revisions) for `import`, `prune` and rollouts.
+//! - [`rules`]: listener rules: the listeners the manifests name (resolved once per process)
+//!   and their rules with tags.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 pub mod reads;
 // A Service's spec.autoScaling.
+pub mod rules;
 pub mod scaling;
 
 use crate::cloud::model::{Cluster, RegisteredTaskDefinition, Service, Tags, TargetGroup};
@@ -42,6 +45,8 @@ pub struct Wanted {
     /// Target groups (not declared by a manifest) whose load balancer ARNs give
     /// ALBRequestCountPerTarget its resource label.
     pub label_target_groups: BTreeSet<String>,
+    /// Listeners whose rules ListenerRule manifests are (issue 14).
+    pub listeners: BTreeSet<crate::manifest::listener_rule::ListenerRef>,
 }
 
 /// One more read a plan needs.
@@ -121,6 +126,11 @@ pub struct Observed {
     pub scaling: HashMap<String, crate::cloud::model::scaling::ServiceScaling>,
     /// The target groups of [`Wanted::label_target_groups`] by name.
     pub label_groups: HashMap<String, TargetGroup>,
+    /// Listener ARNs of the listeners [`Wanted::listeners`] names (`None`: it does not
+    /// exist).
+    pub listeners: HashMap<crate::manifest::listener_rule::ListenerRef, Option<String>>,
+    /// Rules by listener ARN, in priority order (the default rule last).
+    pub rules: HashMap<String, Vec<rules::ObservedRule>>,
 }
 
 /// Reads live state; keeps described task definition revisions, and the names of the
@@ -133,6 +143,8 @@ pub struct Observer {
     /// revisions registered since are added.
     families: Mutex<Option<Families>>,
     field_changes: bool,
+    /// Listener ARNs by load balancer name and port, resolved once per process.
+    listeners: rules::ListenerCache,
 }
 
 impl Observer {
@@ -143,6 +155,7 @@ impl Observer {
             revisions: Mutex::new(HashMap::new()),
             families: Mutex::new(None),
             field_changes: false,
+            listeners: rules::ListenerCache::default(),
         }
     }
 
@@ -205,6 +218,7 @@ impl Observer {
             .cloned()
             .collect();
         out.label_groups = self.label_groups(&labels).await?;
+        self.observe_rules(&wanted.listeners, &mut out).await?;
         Ok(out)
     }
 

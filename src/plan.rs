@@ -176,6 +176,27 @@ pub enum Step {
     },
     /// An Application Auto Scaling call of a Service's `spec.autoScaling`.
     Scaling(scaling::ScalingStep),
+    // ---- listener rules (issue 14); their tags are AddTargetGroupTags/RemoveTargetGroupTags
+    // (ELBv2 AddTags/RemoveTags take any ELBv2 ARN).
+    /// CreateRule. A forward may still name TargetGroup manifests (`TargetGroupName`): apply
+    /// puts their ARNs in.
+    CreateRule(crate::cloud::model::CreateRule),
+    /// ModifyRule (conditions and actions; target groups by name as in `CreateRule`).
+    ModifyRule {
+        /// Rule ARN.
+        arn: String,
+        /// Conditions.
+        conditions: Vec<crate::cloud::model::RuleCondition>,
+        /// Actions.
+        actions: Vec<crate::cloud::model::RuleAction>,
+    },
+    /// SetRulePriorities of one rule.
+    SetRulePriority {
+        /// Rule ARN.
+        arn: String,
+        /// The new priority.
+        priority: u32,
+    },
 }
 
 impl Step {
@@ -197,6 +218,9 @@ impl Step {
             Step::CreateService { .. } => "CreateService",
             Step::UpdateService { .. } => "UpdateService",
             Step::Scaling(s) => s.operation(),
+            Step::CreateRule(_) => "CreateRule",
+            Step::ModifyRule { .. } => "ModifyRule",
+            Step::SetRulePriority { .. } => "SetRulePriorities",
         }
     }
 }

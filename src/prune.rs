@@ -79,6 +79,8 @@ pub struct PrunePlan {
     pub services: Vec<(String, String)>,
     /// Owned target groups no manifest names: (name, ARN).
     pub target_groups: Vec<(String, String)>,
+    /// Owned listener rules no manifest names, as (name, rule ARN).
+    pub rules: Vec<(String, String)>,
     /// Task definition revisions beyond the kept ones (ARNs).
     pub revisions: Vec<String>,
     /// Owned services and target groups found (the base of the share).
@@ -93,7 +95,7 @@ pub struct PrunePlan {
 impl PrunePlan {
     /// Services and target groups to delete (revisions are not counted against the limit).
     pub fn deletions(&self) -> usize {
-        self.services.len() + self.target_groups.len()
+        self.services.len() + self.target_groups.len() + self.rules.len()
     }
 
     /// True when nothing would be pruned.
@@ -136,6 +138,8 @@ pub async fn plan_prune(
         services: wanted_services,
         target_groups: wanted_groups,
         families,
+        listener_rules: wanted_rules,
+        listeners,
     } = crate::kind::keep(documents);
     let ours =
         |tags: &crate::cloud::model::Tags| tags.get(TAG_MANAGED_BY).is_some_and(|v| v == instance);
@@ -181,6 +185,35 @@ pub async fn plan_prune(
             plan.target_groups.push((g.name.clone(), arn));
         }
     }
+    // Listener rules (issue 14): on the listeners the manifests name and on every listener of
+    // the load balancers the account's target groups are attached to.
+    let mut seen = crate::observe::Observed::default();
+    observer.observe_rules(&listeners, &mut seen).await?;
+    let lbs: std::collections::BTreeSet<String> = groups
+        .iter()
+        .flat_map(|g| g.load_balancer_arns.iter().cloned())
+        .collect();
+    for l in observer.listeners_of(&lbs).await? {
+        if !seen.rules.contains_key(&l.arn)
+            && let Some(rules) = observer.listener_rules(&l.arn).await?
+        {
+            seen.rules.insert(l.arn, rules);
+        }
+    }
+    for r in seen.rules.values().flatten() {
+        if r.rule.is_default || !ours(&r.tags) {
+            continue;
+        }
+        plan.owned += 1;
+        let name = r
+            .tags
+            .get(crate::kind::listener_rule::TAG_RULE_NAME)
+            .cloned()
+            .unwrap_or_default();
+        if !wanted_rules.contains(&name) {
+            plan.rules.push((name, r.rule.arn.clone()));
+        }
+    }
     for family in &families {
         let revisions = observer.revisions(family).await?;
         // Oldest first: everything but the newest `keep_revisions`, the running ones and the
@@ -195,6 +228,7 @@ pub async fn plan_prune(
     }
     plan.services.sort();
     plan.target_groups.sort();
+    plan.rules.sort();
     Ok(plan)
 }
 
@@ -237,6 +271,11 @@ pub async fn prune(
         done.push(format!("UpdateService {cluster}/{name} (desiredCount 0)"));
         cloud.ecs.delete_service(cluster, name, false).await?;
         done.push(format!("DeleteService {cluster}/{name}"));
+    }
+    // Rules before target groups: a group a rule forwards to cannot be deleted.
+    for (name, arn) in &plan.rules {
+        cloud.elbv2.delete_rule(arn).await?;
+        done.push(format!("DeleteRule ListenerRule/{name}"));
     }
     for (name, arn) in &plan.target_groups {
         match cloud.elbv2.delete_target_group(arn).await {

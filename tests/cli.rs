@@ -48,7 +48,7 @@ fn validate_accepts_the_example_manifests() {
     let (code, out, _) = run(bin().args(["validate", "manifests"]));
     assert_eq!(code, 0, "{out}");
     assert!(
-        out.starts_with("valid: 3 files, 5 documents, 0 errors, 0 warnings"),
+        out.starts_with("valid: 4 files, 7 documents, 0 errors, 0 warnings"),
         "{out}"
     );
 }
@@ -57,7 +57,7 @@ fn validate_accepts_the_example_manifests() {
 fn validate_defaults_to_the_manifests_directory() {
     let (code, out, _) = run(bin().arg("validate"));
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("5 documents"), "{out}");
+    assert!(out.contains("7 documents"), "{out}");
 }
 
 #[test]
@@ -131,7 +131,11 @@ fn schema_prints_a_draft7_json_schema() {
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["$schema"], "http://json-schema.org/draft-07/schema#");
-    assert_eq!(v["oneOf"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        v["oneOf"].as_array().unwrap().len(),
+        4,
+        "one branch per kind"
+    );
 }
 
 #[test]
@@ -146,7 +150,7 @@ fn the_readme_error_example_is_what_users_see() {
     let dir = tempfile::tempdir().unwrap();
     let shop = dir.path().join("manifests/shop");
     std::fs::create_dir_all(&shop).unwrap();
-    for name in ["cluster.yaml", "api.yaml", "web.yaml"] {
+    for name in ["cluster.yaml", "api.yaml", "web.yaml", "routing.yaml"] {
         let text = std::fs::read_to_string(
             Path::new(env!("CARGO_MANIFEST_DIR"))
                 .join("manifests/shop")
@@ -189,12 +193,12 @@ fn the_quick_start_applies_on_the_simulator_and_a_later_diff_sees_it() {
     let (code, out, err) = sim(&["apply", "manifests"]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(
-        out.contains("applied: 5 changed, 0 in sync, 0 blocked, 0 failed"),
+        out.contains("applied: 7 changed, 0 in sync, 0 blocked, 0 failed"),
         "{out}"
     );
     let (code, out, _) = sim(&["diff", "manifests"]);
     assert_eq!(code, 0, "a later process sees what apply made: {out}");
-    assert!(out.contains("5 in sync"), "{out}");
+    assert!(out.contains("7 in sync"), "{out}");
     // An edit shows as drift with the field named.
     let edited = dir.path().join("manifests");
     std::fs::create_dir_all(edited.join("shop")).unwrap();

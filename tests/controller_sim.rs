@@ -876,3 +876,97 @@ async fn a_crash_loop_of_each_stop_reason_is_rolled_back_with_the_reason_and_hin
         h.stop().await;
     }
 }
+
+// ---- listener rules (issue 14) -------------------------------------------------------------
+
+const RULE: &str = "apiVersion: ecs-operator/v1\nkind: ListenerRule\nmetadata:\n  name: shop-api\nspec:\n  listener: {loadBalancerName: shop-alb, port: 80}\n  priority: 10\n  conditions:\n    - Field: path-pattern\n      PathPatternConfig: {Values: [\"/api/*\"]}\n  actions:\n    - Type: forward\n      ForwardConfig:\n        TargetGroups: [{TargetGroupName: shop-api}]\n";
+
+fn shop_with_rule() -> Loaded {
+    let mut all = shop("api:1", 2);
+    let rule = load(&[("routing.yaml", RULE.to_string())]);
+    all.files += rule.files;
+    all.documents.extend(rule.documents);
+    all
+}
+
+/// The rule the operator made on the seeded listener, by its name tag.
+async fn live_rule(sim: &Sim) -> ecs_operator::cloud::model::Rule {
+    let cloud = sim.cloud();
+    let lb = cloud
+        .elbv2
+        .describe_load_balancers(&["shop-alb".to_string()])
+        .await
+        .unwrap()
+        .remove(0);
+    let listener = cloud
+        .elbv2
+        .describe_listeners(&lb.arn, None)
+        .await
+        .unwrap()
+        .items
+        .remove(0);
+    let rules = cloud
+        .elbv2
+        .describe_rules(&listener.arn, None)
+        .await
+        .unwrap()
+        .items;
+    rules.into_iter().find(|r| !r.is_default).expect("the rule")
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_listener_rule_edited_by_hand_is_healed_at_the_next_resync() {
+    use ecs_operator::cloud::defaults::listener_rule::{forward, path_pattern};
+    use ecs_operator::cloud::sim::{SimRequest, SimRoute};
+    let h = Harness::start(sim(), shop_with_rule(), |c| {
+        c.resync = Duration::from_secs(60);
+    })
+    .await;
+    h.converged().await;
+    let rule_key = key(Kind::ListenerRule, "shop-api");
+    let s = h.status(&rule_key).expect("the rule has a status");
+    assert_eq!((s.sync, s.health), (SyncStatus::Synced, Health::Healthy));
+    let api = SimRoute::Forward(vec![("shop-api".into(), 1)]);
+    let route = |path: &str| {
+        h.sim
+            .route("shop-alb", 80, &SimRequest::get("shop.example.com", path))
+    };
+    assert_eq!(route("/api/items"), Some(api.clone()));
+    assert_eq!(
+        route("/"),
+        Some(SimRoute::Fixed("404".into())),
+        "the listener's default"
+    );
+
+    // A quiet resync: the listener was resolved once, so only its rules and their tags are read.
+    h.sim.reset_calls();
+    tokio::time::sleep(Duration::from_secs(70)).await;
+    let calls = h.sim.calls();
+    assert!(h.mutating().is_empty(), "{:?}", h.mutating());
+    assert_eq!(calls.get("DescribeRules"), Some(&1), "{calls:?}");
+    assert_eq!(
+        calls.get("DescribeLoadBalancers"),
+        None,
+        "cached: {calls:?}"
+    );
+    assert_eq!(calls.get("DescribeListeners"), None, "cached: {calls:?}");
+    eprintln!("quiet resync with one listener rule: {calls:?}");
+
+    // Someone points the rule elsewhere by hand.
+    let live = live_rule(&h.sim).await;
+    let tg = forward(&[(
+        live.actions[0].target_group_arn.clone().unwrap().as_str(),
+        None,
+    )]);
+    h.sim
+        .cloud()
+        .elbv2
+        .modify_rule(&live.arn, &[path_pattern(&["/v2/*"])], &[tg])
+        .await
+        .unwrap();
+    assert_eq!(route("/api/items"), Some(SimRoute::Fixed("404".into())));
+    tokio::time::sleep(Duration::from_secs(70)).await;
+    assert_eq!(route("/api/items"), Some(api), "healed at the resync");
+    assert_eq!(h.counts.drift.load(Ordering::SeqCst), 1);
+    h.stop().await;
+}

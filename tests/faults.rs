@@ -67,6 +67,12 @@ fn files(version: u32) -> Vec<(&'static str, String)> {
         1 => ("disabled", "/health", "api:1", 2),
         _ => ("enabled", "/ready", "api:2", 3),
     };
+    // The listener rule (issue 14) on the simulator's seeded ALB: the edit moves it and
+    // changes its path (SetRulePriorities, ModifyRule).
+    let (priority, route) = match version {
+        1 => (10, "/api/*"),
+        _ => (20, "/v2/*"),
+    };
     vec![
         ("cluster.yaml", cluster(insights)),
         (
@@ -80,6 +86,12 @@ fn files(version: u32) -> Vec<(&'static str, String)> {
         (
             "worker.yaml",
             service("worker", "worker:1", 1, false) + &worker_scaling(version),
+        ),
+        (
+            "routing.yaml",
+            format!(
+                "apiVersion: ecs-operator/v1\nkind: ListenerRule\nmetadata: {{name: api-route}}\nspec:\n  listener: {{loadBalancerName: shop-alb, port: 80}}\n  priority: {priority}\n  conditions: [{{Field: path-pattern, Values: [\"{route}\"]}}]\n  actions: [{{Type: forward, ForwardConfig: {{TargetGroups: [{{TargetGroupName: shop-api}}]}}}}]\n"
+            ),
         ),
     ]
 }
@@ -298,7 +310,7 @@ impl Run {
         self.until(case, limit, "converged", |r| {
             let all = r.all();
             r.handle.controller.status().is_ready()
-                && all.len() == 4
+                && all.len() == 5
                 && all.iter().all(|s| {
                     s.sync == SyncStatus::Synced
                         && s.health == Health::Healthy
@@ -651,7 +663,7 @@ impl Live {
     /// `revision` when given.
     fn synced_at(&self, revision: Option<&str>) -> bool {
         let report = self.handle.controller.status().report();
-        report.resources.len() == 4
+        report.resources.len() == 5
             && report.resources.iter().all(|s| {
                 s.sync == SyncStatus::Synced
                     && s.health == Health::Healthy
@@ -746,7 +758,7 @@ async fn a_directory_mid_checkout_changes_nothing_until_it_is_whole_again() {
     })
     .await;
     let report = live.handle.controller.status().report();
-    assert_eq!(report.resources.len(), 4, "{case}: {report:#?}");
+    assert_eq!(report.resources.len(), 5, "{case}: {report:#?}");
     assert_eq!(
         mutating_calls(&sim),
         calls,

@@ -105,7 +105,7 @@ fn run_serves_status_follows_edits_and_stops_cleanly_on_sigterm() {
     // Services wait for their cluster to be created: synced shortly after ready.
     wait_for("all synced", Duration::from_secs(30), || {
         let report = status(&base);
-        report.resources.len() == 5
+        report.resources.len() == 7
             && report
                 .resources
                 .iter()
@@ -186,7 +186,7 @@ fn a_killed_run_loses_no_simulator_state_and_a_second_process_on_the_file_is_ref
     let base = running.base.clone();
     wait_for("all synced", Duration::from_secs(60), || {
         let report = status(&base);
-        report.resources.len() == 5
+        report.resources.len() == 7
             && report
                 .resources
                 .iter()
@@ -318,7 +318,7 @@ fn run_from_git_applies_commits_with_their_sha_and_the_webhook_checks_signatures
         || {
             let r = status(&base);
             r.source.revision.as_deref() == Some(first.as_str())
-                && r.resources.len() == 5
+                && r.resources.len() == 7
                 && r.resources.iter().all(|s| {
                     s.sync == SyncStatus::Synced && s.revision.as_deref() == Some(first.as_str())
                 })
@@ -400,7 +400,7 @@ fn with_leader_election_on_the_simulator_it_leads_and_says_so_in_status_and_metr
     wait_for("leading and synced", Duration::from_secs(60), || {
         let report = status(&base);
         report.leader.role == "leader"
-            && report.resources.len() == 5
+            && report.resources.len() == 7
             && report
                 .resources
                 .iter()

@@ -350,7 +350,12 @@ fn prune_lines(p: &PrunePlan) -> Vec<String> {
         .revisions
         .iter()
         .map(|a| format!("TaskDefinition {}", a.rsplit('/').next().unwrap_or(a)));
-    services.chain(groups).chain(revisions).collect()
+    let rules = p.rules.iter().map(|(n, _)| format!("ListenerRule/{n}"));
+    services
+        .chain(rules)
+        .chain(groups)
+        .chain(revisions)
+        .collect()
 }
 
 /// Follows each changed service until its PRIMARY deployment runs the revision apply set and

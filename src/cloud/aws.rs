@@ -32,6 +32,7 @@ mod ecs;
 mod elbv2;
 pub(crate) mod errors;
 mod generated;
+mod listener_rule;
 mod service;
 mod shape_conv;
 mod target_group;

@@ -17,6 +17,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 pub mod cluster;
+pub mod listener_rule;
 pub mod scaling;
 pub mod service;
 pub mod target_group;

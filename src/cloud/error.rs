@@ -77,6 +77,8 @@ impl ErrorKind {
             | "TargetGroupNotFound"
             | "TargetGroupNotFoundException"
             | "LoadBalancerNotFound"
+            | "ListenerNotFound"
+            | "RuleNotFound"
             | "ResourceNotFoundException"
             | "ResourceNotFound"
             | "NotFound"
@@ -108,6 +110,7 @@ impl ErrorKind {
             | "UpdateInProgressException"
             | "ConflictException"
             | "DuplicateTagKeys"
+            | "PriorityInUse"
             // Application Auto Scaling
             | "ConcurrentUpdateException" => ErrorKind::Conflict,
             "AccessDeniedException"
@@ -252,6 +255,9 @@ mod tests {
             ("ValidationError", ErrorKind::Invalid),
             ("DuplicateTargetGroupName", ErrorKind::Conflict),
             ("ResourceInUse", ErrorKind::Conflict),
+            ("PriorityInUse", ErrorKind::Conflict),
+            ("RuleNotFound", ErrorKind::NotFound),
+            ("ListenerNotFound", ErrorKind::NotFound),
             ("AccessDeniedException", ErrorKind::AccessDenied),
             ("ServerException", ErrorKind::Transient),
             ("SomethingNew", ErrorKind::Other),

@@ -24,6 +24,7 @@ use super::model::{
     Described, Page, RegisteredTaskDefinition, Service, Tags, TargetGroup, TargetGroupHealthCheck,
     TargetHealth, Task, TaskDefinition, UpdateService,
 };
+use super::model::{CreateRule, Listener, LoadBalancer, Rule, RuleAction, RuleCondition};
 use super::operation::Operation;
 use super::{Cloud, CloudError, CloudResult, Ecs, Elbv2, ErrorKind};
 
@@ -535,6 +536,70 @@ impl Elbv2 for Layered {
     async fn describe_target_health(&self, arn: &str) -> CloudResult<Vec<TargetHealth>> {
         let call = self.inner.elbv2.describe_target_health(arn);
         self.run(Operation::DescribeTargetHealth, Resource::One(arn), call)
+            .await
+    }
+
+    // ---- listener rules (issue 14)
+    async fn describe_load_balancers(&self, names: &[String]) -> CloudResult<Vec<LoadBalancer>> {
+        let call = self.inner.elbv2.describe_load_balancers(names);
+        self.run(
+            Operation::DescribeLoadBalancers,
+            Resource::Many(names),
+            call,
+        )
+        .await
+    }
+
+    async fn describe_listeners(
+        &self,
+        load_balancer_arn: &str,
+        marker: Option<&str>,
+    ) -> CloudResult<Page<Listener>> {
+        let call = self
+            .inner
+            .elbv2
+            .describe_listeners(load_balancer_arn, marker);
+        let resource = Resource::One(load_balancer_arn);
+        self.run(Operation::DescribeListeners, resource, call).await
+    }
+
+    async fn describe_rules(
+        &self,
+        listener_arn: &str,
+        marker: Option<&str>,
+    ) -> CloudResult<Page<Rule>> {
+        let call = self.inner.elbv2.describe_rules(listener_arn, marker);
+        self.run(Operation::DescribeRules, Resource::One(listener_arn), call)
+            .await
+    }
+
+    async fn create_rule(&self, input: &CreateRule) -> CloudResult<Rule> {
+        let call = self.inner.elbv2.create_rule(input);
+        let resource = Resource::One(&input.listener_arn);
+        self.run(Operation::CreateRule, resource, call).await
+    }
+
+    async fn modify_rule(
+        &self,
+        rule_arn: &str,
+        conditions: &[RuleCondition],
+        actions: &[RuleAction],
+    ) -> CloudResult<Rule> {
+        let call = self.inner.elbv2.modify_rule(rule_arn, conditions, actions);
+        self.run(Operation::ModifyRule, Resource::One(rule_arn), call)
+            .await
+    }
+
+    async fn set_rule_priorities(&self, priorities: &[(String, u32)]) -> CloudResult<Vec<Rule>> {
+        let call = self.inner.elbv2.set_rule_priorities(priorities);
+        let first = priorities.first().map_or("", |(arn, _)| arn.as_str());
+        self.run(Operation::SetRulePriorities, Resource::One(first), call)
+            .await
+    }
+
+    async fn delete_rule(&self, rule_arn: &str) -> CloudResult<()> {
+        let call = self.inner.elbv2.delete_rule(rule_arn);
+        self.run(Operation::DeleteRule, Resource::One(rule_arn), call)
             .await
     }
 }

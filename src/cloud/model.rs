@@ -557,3 +557,67 @@ pub struct TargetHealth {
 
 // Application Auto Scaling (a Service's spec.autoScaling).
 pub mod scaling;
+// ---------------------------------------------------------------------------------------------
+// ELBv2 load balancers, listeners and listener rules (the load balancers and listeners are only
+// read: they are managed elsewhere)
+
+pub use crate::manifest::listener_rule::{RuleAction, RuleCondition};
+
+/// A live load balancer, as far as the operator reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoadBalancer {
+    /// Name.
+    pub name: String,
+    /// ARN.
+    pub arn: String,
+    /// `application`, `network`, `gateway`.
+    pub kind: String,
+}
+
+/// A live listener, as far as the operator reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Listener {
+    /// ARN.
+    pub arn: String,
+    /// Its load balancer's ARN.
+    pub load_balancer_arn: String,
+    /// Port.
+    pub port: u32,
+    /// `HTTP`, `HTTPS`, ...
+    pub protocol: String,
+}
+
+/// A live listener rule, as DescribeRules answers.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Rule {
+    /// ARN.
+    pub arn: String,
+    /// Its listener's ARN (from the call that read it).
+    pub listener_arn: String,
+    /// Priority; `None` for the listener's default rule.
+    pub priority: Option<u32>,
+    /// Conditions, as described.
+    pub conditions: Vec<RuleCondition>,
+    /// Actions, as described.
+    pub actions: Vec<RuleAction>,
+    /// The listener's default rule (its default actions).
+    pub is_default: bool,
+}
+
+/// CreateRule input (target groups by ARN).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CreateRule {
+    /// The listener.
+    pub listener_arn: String,
+    /// Priority, 1 to 50000.
+    pub priority: u32,
+    /// Conditions.
+    pub conditions: Vec<RuleCondition>,
+    /// Actions.
+    pub actions: Vec<RuleAction>,
+    /// Tags.
+    pub tags: Tags,
+}

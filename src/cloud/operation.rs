@@ -66,10 +66,10 @@ pub enum Bucket {
     /// DescribeServiceDeployments, ListServiceDeployments.
     ServiceDeploymentRead,
     /// ELBv2 DescribeTargetGroups, DescribeTargetHealth, DescribeTags,
-    /// DescribeTargetGroupAttributes, DescribeListeners, DescribeRules.
+    /// DescribeTargetGroupAttributes, DescribeLoadBalancers, DescribeListeners, DescribeRules.
     Elbv2Describe,
     /// ELBv2 CreateTargetGroup, ModifyTargetGroup, ModifyTargetGroupAttributes, AddTags,
-    /// RemoveTags, DeleteTargetGroup.
+    /// RemoveTags, DeleteTargetGroup, CreateRule, ModifyRule, SetRulePriorities, DeleteRule.
     Elbv2Modify,
     /// ELBv2 RegisterTargets, DeregisterTargets.
     Elbv2Registration,
@@ -346,8 +346,14 @@ catalogue! {
     RemoveTags => elbv2(Elbv2Modify, CALLED),
     DeleteTargetGroup => elbv2(Elbv2Modify, CALLED),
     DescribeTargetHealth => elbv2(Elbv2Describe, CALLED),
-    DescribeListeners => elbv2(Elbv2Describe, NOT_YET),
-    DescribeRules => elbv2(Elbv2Describe, NOT_YET),
+    // ELBv2 listener rules (issue 14); load balancers and listeners are only read.
+    DescribeLoadBalancers => elbv2(Elbv2Describe, CALLED),
+    DescribeListeners => elbv2(Elbv2Describe, CALLED),
+    DescribeRules => elbv2(Elbv2Describe, CALLED),
+    CreateRule => elbv2(Elbv2Modify, CALLED),
+    ModifyRule => elbv2(Elbv2Modify, CALLED),
+    SetRulePriorities => elbv2(Elbv2Modify, CALLED),
+    DeleteRule => elbv2(Elbv2Modify, CALLED),
     RegisterTargets => elbv2(Elbv2Registration, NOT_YET),
     DeregisterTargets => elbv2(Elbv2Registration, NOT_YET),
     // DynamoDB: the lease store (crate::lease) and `lease create-table`, not the traits.
@@ -507,7 +513,7 @@ mod tests {
     #[test]
     fn the_derived_lists_are_the_called_operations_of_each_service() {
         assert_eq!(ECS_OPERATIONS.len(), 18);
-        assert_eq!(ELBV2_OPERATIONS.len(), 10);
+        assert_eq!(ELBV2_OPERATIONS.len(), 17);
         assert_eq!(DYNAMODB_OPERATIONS.len(), 7);
         assert_eq!(AUTOSCALING_OPERATIONS.len(), 9);
         for op in Operation::called() {

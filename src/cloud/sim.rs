@@ -62,6 +62,7 @@ mod clusters;
 mod ecs;
 mod elbv2;
 mod faults;
+mod listener_rules;
 mod persist;
 mod records;
 mod scheduler;
@@ -79,6 +80,7 @@ mod tests;
 
 pub use breaker::RestartThrottle;
 pub use faults::Faults;
+pub use listener_rules::{SimRequest, SimRoute};
 pub use persist::SimStateError;
 
 use state::State;
@@ -355,6 +357,15 @@ impl Sim {
 
     /// Locks the account. A panic while the lock was held cannot leave the state half
     /// written in a way later calls cannot read, so a poisoned lock is taken over.
+    /// Where the listener on `port` of load balancer `load_balancer` sends `request` (issue 14:
+    /// the rules by priority, then the default action); `None` when there is no such
+    /// listener. The seeded load balancer is `shop-alb` with an HTTP:80 listener.
+    pub fn route(&self, load_balancer: &str, port: u32, request: &SimRequest) -> Option<SimRoute> {
+        let mut s = self.lock();
+        s.advance(tokio::time::Instant::now());
+        s.route(load_balancer, port, request)
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state
             .lock()

@@ -83,6 +83,7 @@ pub fn render(manifest: &Manifest) -> Result<String, RenderError> {
     let spec = match &manifest.spec {
         Spec::Cluster(s) => serde_yaml::to_value(s)?,
         Spec::TargetGroup(s) => serde_yaml::to_value(s)?,
+        Spec::ListenerRule(s) => serde_yaml::to_value(s)?,
         Spec::Service(s) => serde_yaml::to_value(s)?,
     };
     let mut doc = serde_yaml::Mapping::new();

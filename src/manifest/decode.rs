@@ -14,6 +14,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visi
 use super::cluster::ClusterSpec;
 use super::diagnostic::Severity;
 use super::document::{API_VERSION, Kind, Manifest, Metadata, Spec};
+use super::listener_rule::ListenerRuleSpec;
 use super::path::{self, FieldPath};
 use super::service::ServiceSpec;
 use super::target_group::TargetGroupSpec;
@@ -183,7 +184,7 @@ fn check_header(doc: &RawDoc, problems: &mut Vec<Problem>) -> bool {
             problems.push(problem(
                 FieldPath::root().key("kind"),
                 "kind",
-                format!("unknown kind {k:?}; expected one of Cluster, TargetGroup, Service"),
+                format!("unknown kind {k:?}; expected one of Cluster, TargetGroup, ListenerRule, Service"),
             ));
         }
         Some(_) => {}
@@ -397,6 +398,7 @@ impl<'de> DeserializeSeed<'de> for SpecSeed {
         Ok(match self.0 {
             Kind::Cluster => Spec::Cluster(ClusterSpec::deserialize(d)?),
             Kind::TargetGroup => Spec::TargetGroup(TargetGroupSpec::deserialize(d)?),
+            Kind::ListenerRule => Spec::ListenerRule(ListenerRuleSpec::deserialize(d)?),
             Kind::Service => Spec::Service(Box::new(ServiceSpec::deserialize(d)?)),
         })
     }

@@ -8,6 +8,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::cluster::ClusterSpec;
+use super::listener_rule::ListenerRuleSpec;
 use super::service::ServiceSpec;
 use super::shorthand::Scalar;
 use super::target_group::TargetGroupSpec;
@@ -33,19 +34,28 @@ pub enum Kind {
     Cluster,
     /// An ELBv2 target group.
     TargetGroup,
+    /// An ELBv2 listener rule (after target groups, which it forwards to, and before
+    /// services: ECS attaches a service only to a target group a load balancer uses).
+    ListenerRule,
     /// An ECS service with its task definition.
     Service,
 }
 
 impl Kind {
-    /// Every kind, in apply order (clusters, then target groups, then services).
-    pub const ALL: [Kind; 3] = [Kind::Cluster, Kind::TargetGroup, Kind::Service];
+    /// Every kind, in apply order (clusters, target groups, listener rules, then services).
+    pub const ALL: [Kind; 4] = [
+        Kind::Cluster,
+        Kind::TargetGroup,
+        Kind::ListenerRule,
+        Kind::Service,
+    ];
 
     /// The kind's name as written in `kind:`.
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Cluster => "Cluster",
             Kind::TargetGroup => "TargetGroup",
+            Kind::ListenerRule => "ListenerRule",
             Kind::Service => "Service",
         }
     }
@@ -111,6 +121,8 @@ pub enum Spec {
     Cluster(ClusterSpec),
     /// A TargetGroup's spec.
     TargetGroup(TargetGroupSpec),
+    /// A ListenerRule's spec.
+    ListenerRule(ListenerRuleSpec),
     /// A Service's spec (boxed: it is much larger than the others).
     Service(Box<ServiceSpec>),
 }
@@ -121,6 +133,7 @@ impl Spec {
         match self {
             Spec::Cluster(_) => Kind::Cluster,
             Spec::TargetGroup(_) => Kind::TargetGroup,
+            Spec::ListenerRule(_) => Kind::ListenerRule,
             Spec::Service(_) => Kind::Service,
         }
     }
@@ -165,6 +178,14 @@ impl Manifest {
     pub fn as_target_group(&self) -> Option<&TargetGroupSpec> {
         match &self.spec {
             Spec::TargetGroup(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The ListenerRule spec, if this is a ListenerRule.
+    pub fn as_listener_rule(&self) -> Option<&ListenerRuleSpec> {
+        match &self.spec {
+            Spec::ListenerRule(s) => Some(s),
             _ => None,
         }
     }

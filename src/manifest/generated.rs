@@ -3796,3 +3796,542 @@ pub struct ClusterServiceConnectDefaultsRequest {
     #[serde(rename = "namespace")]
     pub namespace: String,
 }
+
+/// One condition of an ELBv2 listener rule (ELBv2's JSON, as `aws elbv2 create-rule
+/// --conditions` takes it): `Field` is path-pattern, host-header, http-header, query-string,
+/// http-request-method or source-ip, with its values in the matching `*Config` (or, for
+/// path-pattern and host-header, in `Values`).
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize, JsonSchema,
+)]
+#[schemars(deny_unknown_fields)]
+pub struct RuleCondition {
+    /// The field in the HTTP request. The following are the possible values: http-header
+    /// http-request-method host-header path-pattern query-string source-ip
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "Field")]
+    pub field: Option<String>,
+    /// The condition value. Specify only when Field is host-header or path-pattern .
+    /// Alternatively, to specify multiple host names or multiple path patterns, use
+    /// HostHeaderConfig or PathPatternConfig . If Field is host-header and you are not using
+    /// HostHeaderConfig , you can specify a single host name (for example, my.example.com) in
+    /// Values .
+    #[serde(
+        skip_serializing_if = "crate::manifest::null::is_empty",
+        default,
+        deserialize_with = "crate::manifest::null::or_default",
+        rename = "Values"
+    )]
+    #[schemars(with = "Option<Vec<String>>")]
+    pub values: Vec<String>,
+    /// Information for a host header condition. Specify only when Field is host-header .
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "HostHeaderConfig"
+    )]
+    pub host_header_config: Option<HostHeaderConditionConfig>,
+    /// Information for a path pattern condition. Specify only when Field is path-pattern .
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "PathPatternConfig"
+    )]
+    pub path_pattern_config: Option<PathPatternConditionConfig>,
+    /// Information for an HTTP header condition. Specify only when Field is http-header .
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "HttpHeaderConfig"
+    )]
+    pub http_header_config: Option<HttpHeaderConditionConfig>,
+    /// Information for a query string condition. Specify only when Field is query-string .
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "QueryStringConfig"
+    )]
+    pub query_string_config: Option<QueryStringConditionConfig>,
+    /// Information for an HTTP method condition. Specify only when Field is http-request-method
+    /// .
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "HttpRequestMethodConfig"
+    )]
+    pub http_request_method_config: Option<HttpRequestMethodConditionConfig>,
+    /// Information for a source IP condition. Specify only when Field is source-ip .
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "SourceIpConfig"
+    )]
+    pub source_ip_config: Option<SourceIpConditionConfig>,
+    /// The regular expressions to match against the condition field. The maximum length of each
+    /// string is 128 characters. Specify only when Field is http-header , host-header , or
+    /// path-pattern .
+    #[serde(
+        skip_serializing_if = "crate::manifest::null::is_empty",
+        default,
+        deserialize_with = "crate::manifest::null::or_default",
+        rename = "RegexValues"
+    )]
+    #[schemars(with = "Option<Vec<String>>")]
+    pub regex_values: Vec<String>,
+}
+
+/// Information about a host header condition.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize, JsonSchema,
+)]
+#[schemars(deny_unknown_fields)]
+pub struct HostHeaderConditionConfig {
+    /// The host names. The maximum length of each string is 128 characters. The comparison is
+    /// case insensitive. The following wildcard characters are supported: * (matches 0 or more
+    /// characters) and ? (matches exactly 1 character). You must include at least one "."
+    /// character. You can include only alphabetical characters after the final "." character.
+    #[serde(
+        skip_serializing_if = "crate::manifest::null::is_empty",
+        default,
+        deserialize_with = "crate::manifest::null::or_default",
+        rename = "Values"
+    )]
+    #[schemars(with = "Option<Vec<String>>")]
+    pub values: Vec<String>,
+    /// The regular expressions to compare against the host header. The maximum length of each
+    /// string is 128 characters.
+    #[serde(
+        skip_serializing_if = "crate::manifest::null::is_empty",
+        default,
+        deserialize_with = "crate::manifest::null::or_default",
+        rename = "RegexValues"
+    )]
+    #[schemars(with = "Option<Vec<String>>")]
+    pub regex_values: Vec<String>,
+}
+
+/// Information about a path pattern condition.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize, JsonSchema,
+)]
+#[schemars(deny_unknown_fields)]
+pub struct PathPatternConditionConfig {
+    /// The path patterns to compare against the request URL. The maximum length of each string
+    /// is 128 characters. The comparison is case sensitive. The following wildcard characters
+    /// are supported: * (matches 0 or more characters) and ? (matches exactly 1 character). If
+    /// you specify multiple strings, the condition is satisfied if one of them matches the
+    /// request URL.
+    #[serde(
+        skip_serializing_if = "crate::manifest::null::is_empty",
+        default,
+        deserialize_with = "crate::manifest::null::or_default",
+        rename = "Values"
+    )]
+    #[schemars(with = "Option<Vec<String>>")]
+    pub values: Vec<String>,
+    /// The regular expressions to compare against the request URL. The maximum length of each
+    /// string is 128 characters.
+    #[serde(
+        skip_serializing_if = "crate::manifest::null::is_empty",
+        default,
+        deserialize_with = "crate::manifest::null::or_default",
+        rename = "RegexValues"
+    )]
+    #[schemars(with = "Option<Vec<String>>")]
+    pub regex_values: Vec<String>,
+}
+
+/// Information about an HTTP header condition. There is a set of standard HTTP header fields.
+/// You can also define custom HTTP header fields.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize, JsonSchema,
+)]
+#[schemars(deny_unknown_fields)]
+pub struct HttpHeaderConditionConfig {
+    /// The name of the HTTP header field. The maximum length is 40 characters. The header name
+    /// is case insensitive. The allowed characters are specified by RFC 7230. Wildcards are not
+    /// supported. You can't use an HTTP header condition to specify the host header. Instead,
+    /// use a host condition .
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "HttpHeaderName"
+    )]
+    pub http_header_name: Option<String>,
+    /// The strings to compare against the value of the HTTP header. The maximum length of each
+    /// string is 128 characters. The comparison strings are case insensitive. The following
+    /// wildcard characters are supported: * (matches 0 or more characters) and ? (matches
+    /// exactly 1 character). If the same header appears multiple times in the request, we
+    /// search them in order until a match is found.
+    #[serde(
+        skip_serializing_if = "crate::manifest::null::is_empty",
+        default,
+        deserialize_with = "crate::manifest::null::or_default",
+        rename = "Values"
+    )]
+    #[schemars(with = "Option<Vec<String>>")]
+    pub values: Vec<String>,
+    /// The regular expression to compare against the HTTP header. The maximum length of each
+    /// string is 128 characters.
+    #[serde(
+        skip_serializing_if = "crate::manifest::null::is_empty",
+        default,
+        deserialize_with = "crate::manifest::null::or_default",
+        rename = "RegexValues"
+    )]
+    #[schemars(with = "Option<Vec<String>>")]
+    pub regex_values: Vec<String>,
+}
+
+/// Information about a query string condition. The query string component of a URI starts after
+/// the first '?' character and is terminated by either a '#' character or the end of the URI. A
+/// typical query string contains key/value pairs separated by '&' characters. The allowed
+/// characters are specified by RFC 3986. Any character can be percentage encoded.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize, JsonSchema,
+)]
+#[schemars(deny_unknown_fields)]
+pub struct QueryStringConditionConfig {
+    /// The key/value pairs or values to find in the query string. The maximum length of each
+    /// string is 128 characters. The comparison is case insensitive. The following wildcard
+    /// characters are supported: * (matches 0 or more characters) and ? (matches exactly 1
+    /// character). To search for a literal '*' or '?' character in a query string, you must
+    /// escape these characters in Values using a '\' character.
+    #[serde(
+        skip_serializing_if = "crate::manifest::null::is_empty",
+        default,
+        deserialize_with = "crate::manifest::null::or_default",
+        rename = "Values"
+    )]
+    #[schemars(with = "Option<Vec<QueryStringKeyValuePair>>")]
+    pub values: Vec<QueryStringKeyValuePair>,
+}
+
+/// Information about a key/value pair.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize, JsonSchema,
+)]
+#[schemars(deny_unknown_fields)]
+pub struct QueryStringKeyValuePair {
+    /// The key. You can omit the key.
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "Key")]
+    pub key: Option<String>,
+    /// The value.
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "Value")]
+    pub value: Option<String>,
+}
+
+/// Information about an HTTP method condition. HTTP defines a set of request methods, also
+/// referred to as HTTP verbs. For more information, see the HTTP Method Registry . You can also
+/// define custom HTTP methods.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize, JsonSchema,
+)]
+#[schemars(deny_unknown_fields)]
+pub struct HttpRequestMethodConditionConfig {
+    /// The name of the request method. The maximum length is 40 characters. The allowed
+    /// characters are A-Z, hyphen (-), and underscore (_). The comparison is case sensitive.
+    /// Wildcards are not supported; therefore, the method name must be an exact match. If you
+    /// specify multiple strings, the condition is satisfied if one of the strings matches the
+    /// HTTP request method.
+    #[serde(
+        skip_serializing_if = "crate::manifest::null::is_empty",
+        default,
+        deserialize_with = "crate::manifest::null::or_default",
+        rename = "Values"
+    )]
+    #[schemars(with = "Option<Vec<String>>")]
+    pub values: Vec<String>,
+}
+
+/// Information about a source IP condition. You can use this condition to route based on the IP
+/// address of the source that connects to the load balancer. If a client is behind a proxy,
+/// this is the IP address of the proxy not the IP address of the client.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize, JsonSchema,
+)]
+#[schemars(deny_unknown_fields)]
+pub struct SourceIpConditionConfig {
+    /// The source IP addresses, in CIDR format. You can use both IPv4 and IPv6 addresses.
+    /// Wildcards are not supported. If you specify multiple addresses, the condition is
+    /// satisfied if the source IP address of the request matches one of the CIDR blocks. This
+    /// condition is not satisfied by the addresses in the X-Forwarded-For header.
+    #[serde(
+        skip_serializing_if = "crate::manifest::null::is_empty",
+        default,
+        deserialize_with = "crate::manifest::null::or_default",
+        rename = "Values"
+    )]
+    #[schemars(with = "Option<Vec<String>>")]
+    pub values: Vec<String>,
+}
+
+/// One action of an ELBv2 listener rule (ELBv2's JSON, as `aws elbv2 create-rule --actions`
+/// takes it): `forward` (to target groups by `TargetGroupName`, a TargetGroup manifest, or by
+/// ARN, with weights and stickiness), `fixed-response` or `redirect`.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[schemars(deny_unknown_fields)]
+pub struct RuleAction {
+    /// The type of action.
+    #[serde(rename = "Type")]
+    pub kind: ActionTypeEnum,
+    /// The Amazon Resource Name (ARN) of the target group. Specify only when Type is forward
+    /// and you want to route to a single target group. To route to multiple target groups, you
+    /// must use ForwardConfig instead.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "TargetGroupArn"
+    )]
+    pub target_group_arn: Option<String>,
+    /// The order for the action. This value is required for rules with multiple actions. The
+    /// action with the lowest value for order is performed first.
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "Order")]
+    pub order: Option<u32>,
+    /// \[Application Load Balancer\] Information for creating a redirect action. Specify only
+    /// when Type is redirect .
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "RedirectConfig"
+    )]
+    pub redirect_config: Option<RedirectActionConfig>,
+    /// \[Application Load Balancer\] Information for creating an action that returns a custom
+    /// HTTP response. Specify only when Type is fixed-response .
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "FixedResponseConfig"
+    )]
+    pub fixed_response_config: Option<FixedResponseActionConfig>,
+    /// Information for creating an action that distributes requests among multiple target
+    /// groups. Specify only when Type is forward . If you specify both ForwardConfig and
+    /// TargetGroupArn , you can specify only one target group using ForwardConfig and it must
+    /// be the same target group specified in TargetGroupArn .
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "ForwardConfig"
+    )]
+    pub forward_config: Option<ForwardActionConfig>,
+}
+
+/// A value of the AWS enum `ActionTypeEnum`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+pub enum ActionTypeEnum {
+    /// `forward`.
+    #[serde(rename = "forward")]
+    Forward,
+    /// `authenticate-oidc`.
+    #[serde(rename = "authenticate-oidc")]
+    AuthenticateOidc,
+    /// `authenticate-cognito`.
+    #[serde(rename = "authenticate-cognito")]
+    AuthenticateCognito,
+    /// `redirect`.
+    #[serde(rename = "redirect")]
+    Redirect,
+    /// `fixed-response`.
+    #[serde(rename = "fixed-response")]
+    FixedResponse,
+    /// `jwt-validation`.
+    #[serde(rename = "jwt-validation")]
+    JwtValidation,
+}
+
+impl ActionTypeEnum {
+    /// Every value, in the AWS model's order.
+    pub const ALL: &[ActionTypeEnum] = &[
+        ActionTypeEnum::Forward,
+        ActionTypeEnum::AuthenticateOidc,
+        ActionTypeEnum::AuthenticateCognito,
+        ActionTypeEnum::Redirect,
+        ActionTypeEnum::FixedResponse,
+        ActionTypeEnum::JwtValidation,
+    ];
+
+    /// The value as AWS writes it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ActionTypeEnum::Forward => "forward",
+            ActionTypeEnum::AuthenticateOidc => "authenticate-oidc",
+            ActionTypeEnum::AuthenticateCognito => "authenticate-cognito",
+            ActionTypeEnum::Redirect => "redirect",
+            ActionTypeEnum::FixedResponse => "fixed-response",
+            ActionTypeEnum::JwtValidation => "jwt-validation",
+        }
+    }
+
+    /// The value AWS wrote, if this model knows it.
+    pub fn from_aws(s: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|v| v.as_str() == s)
+    }
+}
+
+/// Information about a redirect action. A URI consists of the following components:
+/// protocol://hostname:port/path?query. You must modify at least one of the following
+/// components to avoid a redirect loop: protocol, hostname, port, or path. Any components that
+/// you do not modify retain their original values.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[schemars(deny_unknown_fields)]
+pub struct RedirectActionConfig {
+    /// The protocol. You can specify HTTP, HTTPS, or #{protocol}. You can redirect HTTP to
+    /// HTTP, HTTP to HTTPS, and HTTPS to HTTPS. You can't redirect HTTPS to HTTP.
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "Protocol")]
+    pub protocol: Option<String>,
+    /// The port. You can specify a value from 1 to 65535 or #{port}.
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "Port")]
+    pub port: Option<String>,
+    /// The hostname. This component is not percent-encoded. The hostname can contain #{host}.
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "Host")]
+    pub host: Option<String>,
+    /// The absolute path, starting with the leading "/". This component is not percent-encoded.
+    /// The path can contain #{host}, #{path}, and #{port}.
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "Path")]
+    pub path: Option<String>,
+    /// The query parameters, URL-encoded when necessary, but not percent-encoded. Do not
+    /// include the leading "?", as it is automatically added. You can specify any of the
+    /// reserved keywords.
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "Query")]
+    pub query: Option<String>,
+    /// The HTTP redirect code. The redirect is either permanent (HTTP 301) or temporary (HTTP
+    /// 302).
+    #[serde(rename = "StatusCode")]
+    pub status_code: RedirectActionStatusCodeEnum,
+}
+
+/// A value of the AWS enum `RedirectActionStatusCodeEnum`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+pub enum RedirectActionStatusCodeEnum {
+    /// `HTTP_301`.
+    #[serde(rename = "HTTP_301")]
+    Http301,
+    /// `HTTP_302`.
+    #[serde(rename = "HTTP_302")]
+    Http302,
+}
+
+impl RedirectActionStatusCodeEnum {
+    /// Every value, in the AWS model's order.
+    pub const ALL: &[RedirectActionStatusCodeEnum] = &[
+        RedirectActionStatusCodeEnum::Http301,
+        RedirectActionStatusCodeEnum::Http302,
+    ];
+
+    /// The value as AWS writes it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            RedirectActionStatusCodeEnum::Http301 => "HTTP_301",
+            RedirectActionStatusCodeEnum::Http302 => "HTTP_302",
+        }
+    }
+
+    /// The value AWS wrote, if this model knows it.
+    pub fn from_aws(s: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|v| v.as_str() == s)
+    }
+}
+
+/// Information about an action that returns a custom HTTP response.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize, JsonSchema,
+)]
+#[schemars(deny_unknown_fields)]
+pub struct FixedResponseActionConfig {
+    /// The message.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "MessageBody"
+    )]
+    pub message_body: Option<String>,
+    /// The HTTP response code (2XX, 4XX, or 5XX).
+    #[serde(rename = "StatusCode")]
+    pub status_code: String,
+    /// The content type. Valid Values: text/plain | text/css | text/html |
+    /// application/javascript | application/json
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "ContentType"
+    )]
+    pub content_type: Option<String>,
+}
+
+/// Information about a forward action.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize, JsonSchema,
+)]
+#[schemars(deny_unknown_fields)]
+pub struct ForwardActionConfig {
+    /// The target groups.
+    #[serde(
+        skip_serializing_if = "crate::manifest::null::is_empty",
+        default,
+        deserialize_with = "crate::manifest::null::or_default",
+        rename = "TargetGroups"
+    )]
+    #[schemars(with = "Option<Vec<TargetGroupTuple>>")]
+    pub target_groups: Vec<TargetGroupTuple>,
+    /// The target group stickiness for the rule.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "TargetGroupStickinessConfig"
+    )]
+    pub target_group_stickiness_config: Option<TargetGroupStickinessConfig>,
+}
+
+/// Information about how traffic will be distributed between multiple target groups in a
+/// forward rule.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize, JsonSchema,
+)]
+#[schemars(deny_unknown_fields)]
+pub struct TargetGroupTuple {
+    /// The Amazon Resource Name (ARN) of the target group.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "TargetGroupArn"
+    )]
+    pub target_group_arn: Option<String>,
+    /// The weight. The range is 0 to 999.
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "Weight")]
+    pub weight: Option<u32>,
+    /// The name of a TargetGroup manifest (exclusive with `TargetGroupArn`): the operator puts
+    /// its ARN in the request.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "TargetGroupName"
+    )]
+    pub target_group_name: Option<String>,
+}
+
+/// Information about the target group stickiness for a rule.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize, JsonSchema,
+)]
+#[schemars(deny_unknown_fields)]
+pub struct TargetGroupStickinessConfig {
+    /// Indicates whether target group stickiness is enabled.
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "Enabled")]
+    pub enabled: Option<bool>,
+    /// \[Application Load Balancers\] The time period, in seconds, during which requests from a
+    /// client should be routed to the same target group. The range is 1-604800 seconds (7
+    /// days). You must specify this value when enabling target group stickiness.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "DurationSeconds"
+    )]
+    pub duration_seconds: Option<u32>,
+}

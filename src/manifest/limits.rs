@@ -88,6 +88,7 @@ fn findings(m: &Manifest) -> Vec<Finding> {
     match &m.spec {
         Spec::Cluster(c) => tags(&c.tags, &spec.clone().key("tags"), &mut out),
         Spec::TargetGroup(t) => tags(&t.tags, &spec.clone().key("tags"), &mut out),
+        Spec::ListenerRule(r) => tags(&r.tags, &spec.clone().key("tags"), &mut out),
         Spec::Service(s) => {
             tags(&s.tags, &spec.clone().key("tags"), &mut out);
             if let Some(n) = s.desired_count.filter(|n| *n > DESIRED_COUNT_MAX) {

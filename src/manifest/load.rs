@@ -727,7 +727,10 @@ mod tests {
             std::fs::write(dir.path().join(format!("f{i:03}.yaml")), text).unwrap();
         }
         let direct = load_paths(std::slice::from_ref(&root));
-        assert_eq!(summary(&direct), summary(&load_dir_cached(&root, &mut cache)));
+        assert_eq!(
+            summary(&direct),
+            summary(&load_dir_cached(&root, &mut cache))
+        );
         assert_eq!(direct.documents[0].manifest.metadata.name, "renamed0");
     }
 

@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use super::cluster::ClusterSpec;
 use super::document::Metadata;
+use super::listener_rule::ListenerRuleSpec;
 use super::path::{FieldPath, Segment};
 use super::service::ServiceSpec;
 use super::target_group::TargetGroupSpec;
@@ -43,6 +44,8 @@ enum AnyManifest {
     Cluster(Box<Doc<ClusterSpec>>),
     /// An ELBv2 target group.
     TargetGroup(Box<Doc<TargetGroupSpec>>),
+    /// An ELBv2 listener rule.
+    ListenerRule(Box<Doc<ListenerRuleSpec>>),
     /// An ECS service and its task definition.
     Service(Box<Doc<ServiceSpec>>),
 }
@@ -152,7 +155,12 @@ mod tests {
     #[test]
     fn the_schema_names_all_three_kinds() {
         let text = manifest_schema().to_string();
-        for kind in ["\"Cluster\"", "\"TargetGroup\"", "\"Service\""] {
+        for kind in [
+            "\"Cluster\"",
+            "\"TargetGroup\"",
+            "\"ListenerRule\"",
+            "\"Service\"",
+        ] {
             assert!(text.contains(kind), "{kind}");
         }
     }

@@ -45,10 +45,12 @@ pub fn validate(loaded: &Loaded) -> Vec<Diagnostic> {
         match &doc.manifest.spec {
             super::document::Spec::Cluster(c) => r.cluster(c),
             super::document::Spec::TargetGroup(t) => r.target_group(t),
+            super::document::Spec::ListenerRule(l) => r.listener_rule(l, &ctx),
             super::document::Spec::Service(s) => r.service(s, &ctx),
         }
     }
     cross_document(loaded, &mut out);
+    listener_rule::unique_priorities(loaded, &mut out);
     diagnostic::sort(&mut out);
     out
 }
@@ -56,6 +58,7 @@ pub fn validate(loaded: &Loaded) -> Vec<Diagnostic> {
 /// What one document's rules need to know about the others.
 mod containers;
 // A Service's spec.autoScaling.
+mod listener_rule;
 mod scaling;
 mod service_fields;
 
@@ -168,7 +171,7 @@ impl Report<'_> {
         let (kind, name) = (self.doc.manifest.kind(), m.name.as_str());
         let problem = match kind {
             Kind::TargetGroup => target_group_name_problem(name),
-            Kind::Cluster | Kind::Service => ecs_name_problem(name),
+            Kind::Cluster | Kind::Service | Kind::ListenerRule => ecs_name_problem(name),
         };
         if let Some(p) = problem {
             self.error("metadata.name", "name", format!("{kind} name {name:?} {p}"));

@@ -166,7 +166,7 @@ fn a_new_registry_exports_zeros_for_closed_label_sets() {
         value(&m, "ecs_operator_last_sync_timestamp_seconds", &[]),
         Some(0.0)
     );
-    assert_eq!(samples(&m, "ecs_operator_resources").len(), 3 * 4 * 5);
+    assert_eq!(samples(&m, "ecs_operator_resources").len(), 4 * 4 * 5);
     #[cfg(target_os = "linux")]
     assert!(
         value(&m, "process_resident_memory_bytes", &[]).is_some_and(|v| v > 0.0),

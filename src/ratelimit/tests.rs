@@ -424,6 +424,14 @@ fn every_operation_the_operator_calls_has_its_bucket_and_elbv2_also_the_account_
         ("RemoveTags", Bucket::Elbv2Modify),
         ("DeleteTargetGroup", Bucket::Elbv2Modify),
         ("RegisterTargets", Bucket::Elbv2Registration),
+        // Listener rules (issue 14).
+        ("DescribeLoadBalancers", Bucket::Elbv2Describe),
+        ("DescribeListeners", Bucket::Elbv2Describe),
+        ("DescribeRules", Bucket::Elbv2Describe),
+        ("CreateRule", Bucket::Elbv2Modify),
+        ("ModifyRule", Bucket::Elbv2Modify),
+        ("SetRulePriorities", Bucket::Elbv2Modify),
+        ("DeleteRule", Bucket::Elbv2Modify),
     ];
     for (op, bucket) in elbv2 {
         assert_eq!(buckets_of(op), &[bucket, Bucket::Elbv2Account], "{op}");

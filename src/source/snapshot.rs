@@ -128,6 +128,22 @@ fn entry_of(doc: &Document) -> Entry {
     let content = match &m.spec {
         Spec::Cluster(s) => hash(&("Cluster", &m.metadata, s)),
         Spec::TargetGroup(s) => hash(&("TargetGroup", &m.metadata, s)),
+        Spec::ListenerRule(s) => {
+            for tg in s.actions.iter().filter_map(|a| a.forward_config.as_ref()) {
+                for name in tg
+                    .target_groups
+                    .iter()
+                    .filter_map(|t| t.target_group_name.as_ref())
+                {
+                    references.insert(ResourceKey {
+                        kind: Kind::TargetGroup,
+                        cluster: None,
+                        name: name.clone(),
+                    });
+                }
+            }
+            hash(&("ListenerRule", &m.metadata, s))
+        }
         Spec::Service(s) => {
             references.insert(ResourceKey {
                 kind: Kind::Cluster,

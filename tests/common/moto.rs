@@ -119,11 +119,50 @@ fn first_tag(xml: &str, tag: &str, n: usize) -> Vec<String> {
 
 /// A minimal HTTP/1.0 GET on loopback; `None` when nothing answers.
 fn http_get(addr: SocketAddr, path: &str) -> Option<String> {
+    http_get_as(addr, path, "ec2")
+}
+
+/// An ALB named `name` (in the default subnets) with an HTTP listener on `port` whose default
+/// action answers 404, made through moto's ELBv2 query API: load balancers and listeners are
+/// managed elsewhere, the ListenerRule tests (issue 14) need one to put rules on.
+pub fn create_alb(server: &MotoServer, name: &str, port: u16) {
+    let addr: SocketAddr = server
+        .url
+        .trim_start_matches("http://")
+        .parse()
+        .expect("moto's address");
+    let elb = |query: String| {
+        let out = http_get_as(
+            addr,
+            &format!("/?Version=2015-12-01&{query}"),
+            "elasticloadbalancing",
+        )
+        .unwrap_or_else(|| panic!("moto answers {query}"));
+        assert!(
+            out.starts_with("HTTP/1.0 200") || out.starts_with("HTTP/1.1 200"),
+            "{out}"
+        );
+        out
+    };
+    let lb = elb(format!(
+        "Action=CreateLoadBalancer&Name={name}&Type=application&Subnets.member.1={}&Subnets.member.2={}",
+        server.subnets[0], server.subnets[1]
+    ));
+    let arn = first_tag(&lb, "LoadBalancerArn", 1).remove(0);
+    elb(format!(
+        "Action=CreateListener&LoadBalancerArn={arn}&Protocol=HTTP&Port={port}\
+         &DefaultActions.member.1.Type=fixed-response\
+         &DefaultActions.member.1.FixedResponseConfig.StatusCode=404"
+    ));
+}
+
+/// [`http_get`] signed (in form only: moto routes by it) for `service`.
+fn http_get_as(addr: SocketAddr, path: &str, service: &str) -> Option<String> {
     let mut s = TcpStream::connect_timeout(&addr, Duration::from_millis(500)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
     let req = format!(
         "GET {path} HTTP/1.0\r\nHost: {addr}\r\nAuthorization: AWS4-HMAC-SHA256 \
-         Credential=test/20260101/us-east-1/ec2/aws4_request, SignedHeaders=host, Signature=x\r\n\r\n"
+         Credential=test/20260101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=x\r\n\r\n"
     );
     s.write_all(req.as_bytes()).ok()?;
     let mut out = String::new();

@@ -1368,3 +1368,5 @@ pub async fn every_member_of_a_target_group_comes_back(b: &Backend) {
         }
     }
 }
+// The listener rule cases (issue 14) live in their own file.
+pub use super::rules::*;

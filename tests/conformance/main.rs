@@ -7,6 +7,7 @@ mod cases;
 // A Service's spec.autoScaling: the Application Auto Scaling calls.
 #[path = "../common/mod.rs"]
 mod common;
+mod rules;
 mod scaling_cases;
 mod support;
 
@@ -84,4 +85,13 @@ conformance!(
     step_scaling_policy_is_stored_and_deleted,
     scheduled_actions_are_put_described_and_deleted,
     deregister_removes_the_target_and_its_policies,
+    // Listener rules (issue 14): tests/conformance/rules.rs.
+    a_load_balancer_and_its_listeners_are_found_by_name,
+    create_rule_then_describe_rules_returns_it_and_the_default,
+    a_priority_in_use_is_refused,
+    modify_rule_replaces_conditions_and_actions,
+    set_rule_priorities_moves_a_rule,
+    delete_rule_removes_it,
+    rule_tags_can_be_added_and_removed,
+    describe_rules_of_a_missing_listener_is_not_found,
 );

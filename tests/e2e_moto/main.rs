@@ -21,5 +21,6 @@ mod import;
 mod lease;
 mod logs;
 mod ownership;
+mod rules;
 mod run;
 mod sync;

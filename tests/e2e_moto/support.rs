@@ -131,6 +131,11 @@ impl App {
         std::fs::read_to_string(self.dir.path().join(self.manifest(file))).unwrap()
     }
 
+    /// Writes a manifest file of this copy (a new one: the listener rules of issue 14).
+    pub fn write(&self, file: &str, text: &str) {
+        std::fs::write(self.dir.path().join(self.manifest(file)), text).unwrap();
+    }
+
     /// Replaces the one occurrence of `from` in a manifest file with `to`.
     pub fn edit(&self, file: &str, from: &str, to: &str) {
         let text = self.read(file);

@@ -14,12 +14,14 @@ use tracing::debug;
 
 use super::convert::{Conv, at};
 use super::errors::sdk_error;
+use super::listener_rule;
 use super::target_group::{
     attributes_from_sdk, attributes_to_sdk, create_input, elb_tags, modify_input, tags_from_elb,
     target_group_from_sdk, target_health_from_sdk,
 };
 use crate::cloud::Elbv2;
 use crate::cloud::error::{CloudError, CloudResult, ErrorKind};
+use crate::cloud::model::{CreateRule, Listener, LoadBalancer, Rule, RuleAction, RuleCondition};
 use crate::cloud::model::{
     CreateTargetGroup, Page, Tags, TargetGroup, TargetGroupHealthCheck, TargetHealth,
 };
@@ -241,5 +243,47 @@ impl Elbv2 for AwsElbv2 {
             .map(target_health_from_sdk)
             .collect::<Conv<_>>()
             .map_err(at(OP))
+    }
+
+    // ---- listener rules (issue 14): the calls are in `listener_rule`
+    async fn describe_load_balancers(&self, names: &[String]) -> CloudResult<Vec<LoadBalancer>> {
+        listener_rule::describe_load_balancers(&self.client, names).await
+    }
+
+    async fn describe_listeners(
+        &self,
+        load_balancer_arn: &str,
+        marker: Option<&str>,
+    ) -> CloudResult<Page<Listener>> {
+        listener_rule::describe_listeners(&self.client, load_balancer_arn, marker).await
+    }
+
+    async fn describe_rules(
+        &self,
+        listener_arn: &str,
+        marker: Option<&str>,
+    ) -> CloudResult<Page<Rule>> {
+        listener_rule::describe_rules(&self.client, listener_arn, marker).await
+    }
+
+    async fn create_rule(&self, input: &CreateRule) -> CloudResult<Rule> {
+        listener_rule::create_rule(&self.client, input).await
+    }
+
+    async fn modify_rule(
+        &self,
+        rule_arn: &str,
+        conditions: &[RuleCondition],
+        actions: &[RuleAction],
+    ) -> CloudResult<Rule> {
+        listener_rule::modify_rule(&self.client, rule_arn, conditions, actions).await
+    }
+
+    async fn set_rule_priorities(&self, priorities: &[(String, u32)]) -> CloudResult<Vec<Rule>> {
+        listener_rule::set_rule_priorities(&self.client, priorities).await
+    }
+
+    async fn delete_rule(&self, rule_arn: &str) -> CloudResult<()> {
+        listener_rule::delete_rule(&self.client, rule_arn).await
     }
 }

@@ -92,6 +92,14 @@ enum_conv!(
     m::ExecuteCommandLogging,
     aws_sdk_ecs::types::ExecuteCommandLogging
 );
+enum_conv!(
+    m::ActionTypeEnum,
+    aws_sdk_elasticloadbalancingv2::types::ActionTypeEnum
+);
+enum_conv!(
+    m::RedirectActionStatusCodeEnum,
+    aws_sdk_elasticloadbalancingv2::types::RedirectActionStatusCodeEnum
+);
 
 /// Sets every member of `v` on a RegisterTaskDefinition request (but those the caller sets).
 pub(super) fn register_task_definition_input(
@@ -2201,6 +2209,403 @@ impl FromSdk<aws_sdk_ecs::types::ClusterServiceConnectDefaultsRequest>
             namespace: r(
                 &s.namespace,
                 "ClusterServiceConnectDefaultsRequest.namespace",
+            )?,
+        })
+    }
+}
+
+impl ToSdk for m::RuleCondition {
+    type Sdk = aws_sdk_elasticloadbalancingv2::types::RuleCondition;
+    fn to_sdk(&self) -> Conv<Self::Sdk> {
+        let b = aws_sdk_elasticloadbalancingv2::types::RuleCondition::builder()
+            .set_field(opt(&self.field, "RuleCondition.Field")?)
+            .set_values(coll(&self.values, "RuleCondition.Values")?)
+            .set_host_header_config(opt(
+                &self.host_header_config,
+                "RuleCondition.HostHeaderConfig",
+            )?)
+            .set_path_pattern_config(opt(
+                &self.path_pattern_config,
+                "RuleCondition.PathPatternConfig",
+            )?)
+            .set_http_header_config(opt(
+                &self.http_header_config,
+                "RuleCondition.HttpHeaderConfig",
+            )?)
+            .set_query_string_config(opt(
+                &self.query_string_config,
+                "RuleCondition.QueryStringConfig",
+            )?)
+            .set_http_request_method_config(opt(
+                &self.http_request_method_config,
+                "RuleCondition.HttpRequestMethodConfig",
+            )?)
+            .set_source_ip_config(opt(&self.source_ip_config, "RuleCondition.SourceIpConfig")?)
+            .set_regex_values(coll(&self.regex_values, "RuleCondition.RegexValues")?);
+        Ok(b.build())
+    }
+}
+
+impl FromSdk<aws_sdk_elasticloadbalancingv2::types::RuleCondition> for m::RuleCondition {
+    fn from_sdk(s: &aws_sdk_elasticloadbalancingv2::types::RuleCondition) -> Conv<Self> {
+        Ok(Self {
+            field: o(&s.field, "RuleCondition.Field")?,
+            values: ov(&s.values, "RuleCondition.Values")?,
+            host_header_config: o(&s.host_header_config, "RuleCondition.HostHeaderConfig")?,
+            path_pattern_config: o(&s.path_pattern_config, "RuleCondition.PathPatternConfig")?,
+            http_header_config: o(&s.http_header_config, "RuleCondition.HttpHeaderConfig")?,
+            query_string_config: o(&s.query_string_config, "RuleCondition.QueryStringConfig")?,
+            http_request_method_config: o(
+                &s.http_request_method_config,
+                "RuleCondition.HttpRequestMethodConfig",
+            )?,
+            source_ip_config: o(&s.source_ip_config, "RuleCondition.SourceIpConfig")?,
+            regex_values: ov(&s.regex_values, "RuleCondition.RegexValues")?,
+        })
+    }
+}
+
+impl ToSdk for m::HostHeaderConditionConfig {
+    type Sdk = aws_sdk_elasticloadbalancingv2::types::HostHeaderConditionConfig;
+    fn to_sdk(&self) -> Conv<Self::Sdk> {
+        let b = aws_sdk_elasticloadbalancingv2::types::HostHeaderConditionConfig::builder()
+            .set_values(coll(&self.values, "HostHeaderConditionConfig.Values")?)
+            .set_regex_values(coll(
+                &self.regex_values,
+                "HostHeaderConditionConfig.RegexValues",
+            )?);
+        Ok(b.build())
+    }
+}
+
+impl FromSdk<aws_sdk_elasticloadbalancingv2::types::HostHeaderConditionConfig>
+    for m::HostHeaderConditionConfig
+{
+    fn from_sdk(
+        s: &aws_sdk_elasticloadbalancingv2::types::HostHeaderConditionConfig,
+    ) -> Conv<Self> {
+        Ok(Self {
+            values: ov(&s.values, "HostHeaderConditionConfig.Values")?,
+            regex_values: ov(&s.regex_values, "HostHeaderConditionConfig.RegexValues")?,
+        })
+    }
+}
+
+impl ToSdk for m::PathPatternConditionConfig {
+    type Sdk = aws_sdk_elasticloadbalancingv2::types::PathPatternConditionConfig;
+    fn to_sdk(&self) -> Conv<Self::Sdk> {
+        let b = aws_sdk_elasticloadbalancingv2::types::PathPatternConditionConfig::builder()
+            .set_values(coll(&self.values, "PathPatternConditionConfig.Values")?)
+            .set_regex_values(coll(
+                &self.regex_values,
+                "PathPatternConditionConfig.RegexValues",
+            )?);
+        Ok(b.build())
+    }
+}
+
+impl FromSdk<aws_sdk_elasticloadbalancingv2::types::PathPatternConditionConfig>
+    for m::PathPatternConditionConfig
+{
+    fn from_sdk(
+        s: &aws_sdk_elasticloadbalancingv2::types::PathPatternConditionConfig,
+    ) -> Conv<Self> {
+        Ok(Self {
+            values: ov(&s.values, "PathPatternConditionConfig.Values")?,
+            regex_values: ov(&s.regex_values, "PathPatternConditionConfig.RegexValues")?,
+        })
+    }
+}
+
+impl ToSdk for m::HttpHeaderConditionConfig {
+    type Sdk = aws_sdk_elasticloadbalancingv2::types::HttpHeaderConditionConfig;
+    fn to_sdk(&self) -> Conv<Self::Sdk> {
+        let b = aws_sdk_elasticloadbalancingv2::types::HttpHeaderConditionConfig::builder()
+            .set_http_header_name(opt(
+                &self.http_header_name,
+                "HttpHeaderConditionConfig.HttpHeaderName",
+            )?)
+            .set_values(coll(&self.values, "HttpHeaderConditionConfig.Values")?)
+            .set_regex_values(coll(
+                &self.regex_values,
+                "HttpHeaderConditionConfig.RegexValues",
+            )?);
+        Ok(b.build())
+    }
+}
+
+impl FromSdk<aws_sdk_elasticloadbalancingv2::types::HttpHeaderConditionConfig>
+    for m::HttpHeaderConditionConfig
+{
+    fn from_sdk(
+        s: &aws_sdk_elasticloadbalancingv2::types::HttpHeaderConditionConfig,
+    ) -> Conv<Self> {
+        Ok(Self {
+            http_header_name: o(
+                &s.http_header_name,
+                "HttpHeaderConditionConfig.HttpHeaderName",
+            )?,
+            values: ov(&s.values, "HttpHeaderConditionConfig.Values")?,
+            regex_values: ov(&s.regex_values, "HttpHeaderConditionConfig.RegexValues")?,
+        })
+    }
+}
+
+impl ToSdk for m::QueryStringConditionConfig {
+    type Sdk = aws_sdk_elasticloadbalancingv2::types::QueryStringConditionConfig;
+    fn to_sdk(&self) -> Conv<Self::Sdk> {
+        let b = aws_sdk_elasticloadbalancingv2::types::QueryStringConditionConfig::builder()
+            .set_values(coll(&self.values, "QueryStringConditionConfig.Values")?);
+        Ok(b.build())
+    }
+}
+
+impl FromSdk<aws_sdk_elasticloadbalancingv2::types::QueryStringConditionConfig>
+    for m::QueryStringConditionConfig
+{
+    fn from_sdk(
+        s: &aws_sdk_elasticloadbalancingv2::types::QueryStringConditionConfig,
+    ) -> Conv<Self> {
+        Ok(Self {
+            values: ov(&s.values, "QueryStringConditionConfig.Values")?,
+        })
+    }
+}
+
+impl ToSdk for m::QueryStringKeyValuePair {
+    type Sdk = aws_sdk_elasticloadbalancingv2::types::QueryStringKeyValuePair;
+    fn to_sdk(&self) -> Conv<Self::Sdk> {
+        let b = aws_sdk_elasticloadbalancingv2::types::QueryStringKeyValuePair::builder()
+            .set_key(opt(&self.key, "QueryStringKeyValuePair.Key")?)
+            .set_value(opt(&self.value, "QueryStringKeyValuePair.Value")?);
+        Ok(b.build())
+    }
+}
+
+impl FromSdk<aws_sdk_elasticloadbalancingv2::types::QueryStringKeyValuePair>
+    for m::QueryStringKeyValuePair
+{
+    fn from_sdk(s: &aws_sdk_elasticloadbalancingv2::types::QueryStringKeyValuePair) -> Conv<Self> {
+        Ok(Self {
+            key: o(&s.key, "QueryStringKeyValuePair.Key")?,
+            value: o(&s.value, "QueryStringKeyValuePair.Value")?,
+        })
+    }
+}
+
+impl ToSdk for m::HttpRequestMethodConditionConfig {
+    type Sdk = aws_sdk_elasticloadbalancingv2::types::HttpRequestMethodConditionConfig;
+    fn to_sdk(&self) -> Conv<Self::Sdk> {
+        let b = aws_sdk_elasticloadbalancingv2::types::HttpRequestMethodConditionConfig::builder()
+            .set_values(coll(
+                &self.values,
+                "HttpRequestMethodConditionConfig.Values",
+            )?);
+        Ok(b.build())
+    }
+}
+
+impl FromSdk<aws_sdk_elasticloadbalancingv2::types::HttpRequestMethodConditionConfig>
+    for m::HttpRequestMethodConditionConfig
+{
+    fn from_sdk(
+        s: &aws_sdk_elasticloadbalancingv2::types::HttpRequestMethodConditionConfig,
+    ) -> Conv<Self> {
+        Ok(Self {
+            values: ov(&s.values, "HttpRequestMethodConditionConfig.Values")?,
+        })
+    }
+}
+
+impl ToSdk for m::SourceIpConditionConfig {
+    type Sdk = aws_sdk_elasticloadbalancingv2::types::SourceIpConditionConfig;
+    fn to_sdk(&self) -> Conv<Self::Sdk> {
+        let b = aws_sdk_elasticloadbalancingv2::types::SourceIpConditionConfig::builder()
+            .set_values(coll(&self.values, "SourceIpConditionConfig.Values")?);
+        Ok(b.build())
+    }
+}
+
+impl FromSdk<aws_sdk_elasticloadbalancingv2::types::SourceIpConditionConfig>
+    for m::SourceIpConditionConfig
+{
+    fn from_sdk(s: &aws_sdk_elasticloadbalancingv2::types::SourceIpConditionConfig) -> Conv<Self> {
+        Ok(Self {
+            values: ov(&s.values, "SourceIpConditionConfig.Values")?,
+        })
+    }
+}
+
+impl ToSdk for m::RuleAction {
+    type Sdk = aws_sdk_elasticloadbalancingv2::types::Action;
+    fn to_sdk(&self) -> Conv<Self::Sdk> {
+        let b = aws_sdk_elasticloadbalancingv2::types::Action::builder()
+            .set_type(req(&self.kind, "Action.Type")?)
+            .set_target_group_arn(opt(&self.target_group_arn, "Action.TargetGroupArn")?)
+            .set_order(opt(&self.order, "Action.Order")?)
+            .set_redirect_config(opt(&self.redirect_config, "Action.RedirectConfig")?)
+            .set_fixed_response_config(opt(
+                &self.fixed_response_config,
+                "Action.FixedResponseConfig",
+            )?)
+            .set_forward_config(opt(&self.forward_config, "Action.ForwardConfig")?);
+        Ok(b.build())
+    }
+}
+
+impl FromSdk<aws_sdk_elasticloadbalancingv2::types::Action> for m::RuleAction {
+    fn from_sdk(s: &aws_sdk_elasticloadbalancingv2::types::Action) -> Conv<Self> {
+        Ok(Self {
+            kind: or(&s.r#type, "Action.Type")?,
+            target_group_arn: o(&s.target_group_arn, "Action.TargetGroupArn")?,
+            order: o(&s.order, "Action.Order")?,
+            redirect_config: o(&s.redirect_config, "Action.RedirectConfig")?,
+            fixed_response_config: o(&s.fixed_response_config, "Action.FixedResponseConfig")?,
+            forward_config: o(&s.forward_config, "Action.ForwardConfig")?,
+        })
+    }
+}
+
+impl ToSdk for m::RedirectActionConfig {
+    type Sdk = aws_sdk_elasticloadbalancingv2::types::RedirectActionConfig;
+    fn to_sdk(&self) -> Conv<Self::Sdk> {
+        let b = aws_sdk_elasticloadbalancingv2::types::RedirectActionConfig::builder()
+            .set_protocol(opt(&self.protocol, "RedirectActionConfig.Protocol")?)
+            .set_port(opt(&self.port, "RedirectActionConfig.Port")?)
+            .set_host(opt(&self.host, "RedirectActionConfig.Host")?)
+            .set_path(opt(&self.path, "RedirectActionConfig.Path")?)
+            .set_query(opt(&self.query, "RedirectActionConfig.Query")?)
+            .set_status_code(req(&self.status_code, "RedirectActionConfig.StatusCode")?);
+        Ok(b.build())
+    }
+}
+
+impl FromSdk<aws_sdk_elasticloadbalancingv2::types::RedirectActionConfig>
+    for m::RedirectActionConfig
+{
+    fn from_sdk(s: &aws_sdk_elasticloadbalancingv2::types::RedirectActionConfig) -> Conv<Self> {
+        Ok(Self {
+            protocol: o(&s.protocol, "RedirectActionConfig.Protocol")?,
+            port: o(&s.port, "RedirectActionConfig.Port")?,
+            host: o(&s.host, "RedirectActionConfig.Host")?,
+            path: o(&s.path, "RedirectActionConfig.Path")?,
+            query: o(&s.query, "RedirectActionConfig.Query")?,
+            status_code: or(&s.status_code, "RedirectActionConfig.StatusCode")?,
+        })
+    }
+}
+
+impl ToSdk for m::FixedResponseActionConfig {
+    type Sdk = aws_sdk_elasticloadbalancingv2::types::FixedResponseActionConfig;
+    fn to_sdk(&self) -> Conv<Self::Sdk> {
+        let b = aws_sdk_elasticloadbalancingv2::types::FixedResponseActionConfig::builder()
+            .set_message_body(opt(
+                &self.message_body,
+                "FixedResponseActionConfig.MessageBody",
+            )?)
+            .set_status_code(req(
+                &self.status_code,
+                "FixedResponseActionConfig.StatusCode",
+            )?)
+            .set_content_type(opt(
+                &self.content_type,
+                "FixedResponseActionConfig.ContentType",
+            )?);
+        Ok(b.build())
+    }
+}
+
+impl FromSdk<aws_sdk_elasticloadbalancingv2::types::FixedResponseActionConfig>
+    for m::FixedResponseActionConfig
+{
+    fn from_sdk(
+        s: &aws_sdk_elasticloadbalancingv2::types::FixedResponseActionConfig,
+    ) -> Conv<Self> {
+        Ok(Self {
+            message_body: o(&s.message_body, "FixedResponseActionConfig.MessageBody")?,
+            status_code: or(&s.status_code, "FixedResponseActionConfig.StatusCode")?,
+            content_type: o(&s.content_type, "FixedResponseActionConfig.ContentType")?,
+        })
+    }
+}
+
+impl ToSdk for m::ForwardActionConfig {
+    type Sdk = aws_sdk_elasticloadbalancingv2::types::ForwardActionConfig;
+    fn to_sdk(&self) -> Conv<Self::Sdk> {
+        let b = aws_sdk_elasticloadbalancingv2::types::ForwardActionConfig::builder()
+            .set_target_groups(coll(
+                &self.target_groups,
+                "ForwardActionConfig.TargetGroups",
+            )?)
+            .set_target_group_stickiness_config(opt(
+                &self.target_group_stickiness_config,
+                "ForwardActionConfig.TargetGroupStickinessConfig",
+            )?);
+        Ok(b.build())
+    }
+}
+
+impl FromSdk<aws_sdk_elasticloadbalancingv2::types::ForwardActionConfig>
+    for m::ForwardActionConfig
+{
+    fn from_sdk(s: &aws_sdk_elasticloadbalancingv2::types::ForwardActionConfig) -> Conv<Self> {
+        Ok(Self {
+            target_groups: ov(&s.target_groups, "ForwardActionConfig.TargetGroups")?,
+            target_group_stickiness_config: o(
+                &s.target_group_stickiness_config,
+                "ForwardActionConfig.TargetGroupStickinessConfig",
+            )?,
+        })
+    }
+}
+
+impl ToSdk for m::TargetGroupTuple {
+    type Sdk = aws_sdk_elasticloadbalancingv2::types::TargetGroupTuple;
+    fn to_sdk(&self) -> Conv<Self::Sdk> {
+        let b = aws_sdk_elasticloadbalancingv2::types::TargetGroupTuple::builder()
+            .set_target_group_arn(opt(
+                &self.target_group_arn,
+                "TargetGroupTuple.TargetGroupArn",
+            )?)
+            .set_weight(opt(&self.weight, "TargetGroupTuple.Weight")?);
+        Ok(b.build())
+    }
+}
+
+impl FromSdk<aws_sdk_elasticloadbalancingv2::types::TargetGroupTuple> for m::TargetGroupTuple {
+    fn from_sdk(s: &aws_sdk_elasticloadbalancingv2::types::TargetGroupTuple) -> Conv<Self> {
+        Ok(Self {
+            target_group_arn: o(&s.target_group_arn, "TargetGroupTuple.TargetGroupArn")?,
+            weight: o(&s.weight, "TargetGroupTuple.Weight")?,
+            target_group_name: None, // the manifest's own, never described
+        })
+    }
+}
+
+impl ToSdk for m::TargetGroupStickinessConfig {
+    type Sdk = aws_sdk_elasticloadbalancingv2::types::TargetGroupStickinessConfig;
+    fn to_sdk(&self) -> Conv<Self::Sdk> {
+        let b = aws_sdk_elasticloadbalancingv2::types::TargetGroupStickinessConfig::builder()
+            .set_enabled(opt(&self.enabled, "TargetGroupStickinessConfig.Enabled")?)
+            .set_duration_seconds(opt(
+                &self.duration_seconds,
+                "TargetGroupStickinessConfig.DurationSeconds",
+            )?);
+        Ok(b.build())
+    }
+}
+
+impl FromSdk<aws_sdk_elasticloadbalancingv2::types::TargetGroupStickinessConfig>
+    for m::TargetGroupStickinessConfig
+{
+    fn from_sdk(
+        s: &aws_sdk_elasticloadbalancingv2::types::TargetGroupStickinessConfig,
+    ) -> Conv<Self> {
+        Ok(Self {
+            enabled: o(&s.enabled, "TargetGroupStickinessConfig.Enabled")?,
+            duration_seconds: o(
+                &s.duration_seconds,
+                "TargetGroupStickinessConfig.DurationSeconds",
             )?,
         })
     }

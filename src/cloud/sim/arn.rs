@@ -53,6 +53,27 @@ impl Arns {
         format!("{}targetgroup/{name}/{suffix}", self.elb)
     }
 
+    // ---- listener rules (issue 14)
+    pub(super) fn load_balancer(&self, name: &str, id: &str) -> String {
+        format!("{}loadbalancer/app/{name}/{id}", self.elb)
+    }
+
+    /// A listener of the load balancer `lb_arn`.
+    pub(super) fn listener(&self, lb_arn: &str, id: &str) -> String {
+        format!(
+            "{}/{id}",
+            lb_arn.replacen(":loadbalancer/", ":listener/", 1)
+        )
+    }
+
+    /// A rule of the listener `listener_arn`.
+    pub(super) fn rule(&self, listener_arn: &str, id: &str) -> String {
+        format!(
+            "{}/{id}",
+            listener_arn.replacen(":listener/", ":listener-rule/", 1)
+        )
+    }
+
     /// The cluster name of a name or cluster ARN of this account; `None` for an ARN of
     /// another kind, account or Region.
     pub(super) fn cluster_name<'a>(&self, name_or_arn: &'a str) -> Option<&'a str> {

@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use super::Endpoints;
 use crate::cloud::Elbv2;
 use crate::cloud::error::CloudResult;
+use crate::cloud::model::{CreateRule, Listener, LoadBalancer, Rule, RuleAction, RuleCondition};
 use crate::cloud::model::{
     CreateTargetGroup, Page, Tags, TargetGroup, TargetGroupHealthCheck, TargetHealth,
 };
@@ -90,5 +91,59 @@ impl Elbv2 for Endpoints {
         self.0.serve(Operation::DescribeTargetHealth, |s| {
             s.describe_target_health(arn)
         })
+    }
+
+    // ---- listener rules (issue 14): `listener_rules`
+    async fn describe_load_balancers(&self, names: &[String]) -> CloudResult<Vec<LoadBalancer>> {
+        self.0.serve(Operation::DescribeLoadBalancers, |s| {
+            s.describe_load_balancers(names)
+        })
+    }
+
+    async fn describe_listeners(
+        &self,
+        load_balancer_arn: &str,
+        marker: Option<&str>,
+    ) -> CloudResult<Page<Listener>> {
+        self.0.serve(Operation::DescribeListeners, |s| {
+            s.describe_listeners(load_balancer_arn, marker)
+        })
+    }
+
+    async fn describe_rules(
+        &self,
+        listener_arn: &str,
+        marker: Option<&str>,
+    ) -> CloudResult<Page<Rule>> {
+        self.0.serve(Operation::DescribeRules, |s| {
+            s.describe_rules(listener_arn, marker)
+        })
+    }
+
+    async fn create_rule(&self, input: &CreateRule) -> CloudResult<Rule> {
+        self.0
+            .serve(Operation::CreateRule, |s| s.create_rule(input))
+    }
+
+    async fn modify_rule(
+        &self,
+        rule_arn: &str,
+        conditions: &[RuleCondition],
+        actions: &[RuleAction],
+    ) -> CloudResult<Rule> {
+        self.0.serve(Operation::ModifyRule, |s| {
+            s.modify_rule(rule_arn, conditions, actions)
+        })
+    }
+
+    async fn set_rule_priorities(&self, priorities: &[(String, u32)]) -> CloudResult<Vec<Rule>> {
+        self.0.serve(Operation::SetRulePriorities, |s| {
+            s.set_rule_priorities(priorities)
+        })
+    }
+
+    async fn delete_rule(&self, rule_arn: &str) -> CloudResult<()> {
+        self.0
+            .serve(Operation::DeleteRule, |s| s.delete_rule(rule_arn))
     }
 }

@@ -34,7 +34,7 @@ use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
 use super::SimConfig;
-use super::records::{Clock, Event, ServiceState, SimTime, TargetGroupState};
+use super::records::{Clock, ElbState, Event, ServiceState, SimTime, TargetGroupState};
 use super::state::State;
 use crate::cloud::model::{Cluster, RegisteredTaskDefinition};
 
@@ -156,6 +156,9 @@ struct Snapshot {
         skip_serializing_if = "super::autoscaling::SimScaling::is_empty"
     )]
     scaling: super::autoscaling::SimScaling,
+    /// Load balancers, listeners and rules; absent while they are the seeded ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    elb: Option<ElbState>,
 }
 
 /// What is read first, so a file of another version is refused before its shape is judged.
@@ -222,6 +225,7 @@ impl State {
                 .map(|(ip, n)| (Ipv4Addr::from(*ip), *n))
                 .collect(),
             scaling: self.scaling.clone(),
+            elb: (self.elb != self.seeded_elb()).then(|| self.elb.clone()),
         }
     }
 
@@ -281,6 +285,9 @@ impl State {
             .map(|(ip, n)| (u32::from(ip), n))
             .collect();
         s.scaling = snapshot.scaling;
+        if let Some(elb) = snapshot.elb {
+            s.elb = elb;
+        }
         Ok(s)
     }
 }

@@ -319,3 +319,27 @@ pub(super) mod targets {
             .collect())
     }
 }
+
+// ---- ELBv2 load balancers, listeners and rules (issue 14)
+
+/// The account's load balancers and listeners (seeded: they are managed elsewhere, the
+/// operator only reads them) and the listener rules, with their tags.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct ElbState {
+    /// Load balancers by name.
+    pub load_balancers: BTreeMap<String, crate::cloud::model::LoadBalancer>,
+    /// Listeners by ARN.
+    pub listeners: BTreeMap<String, crate::cloud::model::Listener>,
+    /// Rules by ARN, the listeners' default rules included.
+    pub rules: BTreeMap<String, RuleState>,
+}
+
+/// A listener rule and its tags.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(super) struct RuleState {
+    /// The rule as DescribeRules answers.
+    pub rule: crate::cloud::model::Rule,
+    /// Its tags.
+    pub tags: Tags,
+}

@@ -10,7 +10,7 @@ use tokio::time::Instant;
 
 use super::SimConfig;
 use super::arn::Arns;
-use super::records::{Clock, Event, ServiceKey, ServiceState, SimTime, TargetGroupState};
+use super::records::{Clock, ElbState, Event, ServiceKey, ServiceState, SimTime, TargetGroupState};
 use super::throttle::Throttle;
 use crate::cloud::error::{CloudError, CloudResult};
 use crate::cloud::model::{Cluster, RegisteredTaskDefinition};
@@ -56,12 +56,14 @@ pub(super) struct State {
     pub ips: BTreeMap<u32, u32>,
     /// Application Auto Scaling: scalable targets, policies, scheduled actions, load.
     pub scaling: super::autoscaling::SimScaling,
+    /// Load balancers, listeners and listener rules (issue 14; seeded, see `listener_rules`).
+    pub elb: ElbState,
 }
 
 impl State {
     /// An empty account created at the tokio instant `start`.
     pub(super) fn new(config: SimConfig, start: Instant) -> State {
-        State {
+        let mut s = State {
             arns: Arns::new(&config.region, &config.account_id),
             clock: Clock::new(start, SimTime::default()),
             now: SimTime::default(),
@@ -79,8 +81,11 @@ impl State {
             dirty: BTreeSet::new(),
             ips: BTreeMap::new(),
             scaling: Default::default(),
+            elb: ElbState::default(),
             config,
-        }
+        };
+        s.elb = s.seeded_elb();
+        s
     }
 
     /// Counts a call; returns its request id.

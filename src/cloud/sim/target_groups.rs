@@ -415,7 +415,9 @@ impl State {
             ));
         }
         for a in arns {
-            self.group(operation, a)?;
+            if self.rule_tags(a).is_none() {
+                self.group(operation, a)?;
+            }
         }
         Ok(())
     }
@@ -429,7 +431,9 @@ impl State {
             .filter_map(|a| {
                 self.target_groups
                     .get(a)
-                    .map(|g| (a.clone(), g.tags.clone()))
+                    .map(|g| &g.tags)
+                    .or_else(|| self.rule_tags(a))
+                    .map(|tags| (a.clone(), tags.clone()))
             })
             .collect())
     }
@@ -440,9 +444,11 @@ impl State {
         self.check_tag_arns(OP, arns)?;
         check_tags(OP, tags)?;
         for a in arns {
-            let g = self.group(OP, a)?;
-            let after = g
-                .tags
+            let have = match self.rule_tags(a) {
+                Some(tags) => tags,
+                None => &self.group(OP, a)?.tags,
+            };
+            let after = have
                 .keys()
                 .chain(tags.keys())
                 .collect::<std::collections::BTreeSet<_>>();
@@ -458,6 +464,8 @@ impl State {
             if let Some(g) = self.target_groups.get_mut(a) {
                 g.tags
                     .extend(tags.iter().map(|(k, v)| (k.clone(), v.clone())));
+            } else if let Some(have) = self.rule_tags_mut(a) {
+                have.extend(tags.iter().map(|(k, v)| (k.clone(), v.clone())));
             }
         }
         Ok(())
@@ -469,6 +477,8 @@ impl State {
         for a in arns {
             if let Some(g) = self.target_groups.get_mut(a) {
                 g.tags.retain(|k, _| !keys.contains(k));
+            } else if let Some(have) = self.rule_tags_mut(a) {
+                have.retain(|k, _| !keys.contains(k));
             }
         }
         Ok(())
@@ -500,6 +510,13 @@ impl State {
                     "Target group '{arn}' is currently in use by ECS service '{}'",
                     user.service.arn
                 ),
+            ));
+        }
+        if let Some(rule) = self.rule_forwarding_to(arn) {
+            return Err(CloudError::from_code(
+                OP,
+                "ResourceInUse",
+                format!("Target group '{arn}' is currently in use by a listener rule '{rule}'"),
             ));
         }
         if let Some(g) = self.target_groups.remove(arn) {
