@@ -30,6 +30,7 @@ mod elbv2;
 pub(crate) mod errors;
 mod generated;
 mod service;
+mod service_deployments;
 mod shape_conv;
 mod target_group;
 mod task_definition;

@@ -24,6 +24,7 @@ use super::model::{
     Described, Page, RegisteredTaskDefinition, Service, Tags, TargetGroup, TargetGroupHealthCheck,
     TargetHealth, Task, TaskDefinition, UpdateService,
 };
+use super::model::{ServiceDeployment, ServiceDeploymentBrief};
 use super::operation::Operation;
 use super::{Cloud, CloudError, CloudResult, Ecs, Elbv2, ErrorKind};
 
@@ -366,6 +367,34 @@ impl Ecs for Layered {
         self.run(
             Operation::DescribeTasks,
             Resource::WithinMany(cluster, tasks),
+            call,
+        )
+        .await
+    }
+
+    async fn list_service_deployments(
+        &self,
+        cluster: &str,
+        service: &str,
+        next_token: Option<&str>,
+    ) -> CloudResult<Page<ServiceDeploymentBrief>> {
+        let call = self
+            .inner
+            .ecs
+            .list_service_deployments(cluster, service, next_token);
+        let resource = Resource::Within(cluster, service);
+        self.run(Operation::ListServiceDeployments, resource, call)
+            .await
+    }
+
+    async fn describe_service_deployments(
+        &self,
+        arns: &[String],
+    ) -> CloudResult<Described<ServiceDeployment>> {
+        let call = self.inner.ecs.describe_service_deployments(arns);
+        self.run(
+            Operation::DescribeServiceDeployments,
+            Resource::Many(arns),
             call,
         )
         .await

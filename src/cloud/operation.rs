@@ -300,8 +300,8 @@ catalogue! {
     DeregisterTaskDefinition => ecs(TaskDefinitionModify, CALLED),
     DescribeTasks => ecs(ClusterResourceRead, CALLED),
     ListTasks => ecs(ClusterResourceRead, CALLED),
-    DescribeServiceDeployments => ecs(ServiceDeploymentRead, NOT_YET),
-    ListServiceDeployments => ecs(ServiceDeploymentRead, NOT_YET),
+    DescribeServiceDeployments => ecs(ServiceDeploymentRead, CALLED),
+    ListServiceDeployments => ecs(ServiceDeploymentRead, CALLED),
     // ELBv2
     DescribeTargetGroups => elbv2(Elbv2Describe, CALLED),
     CreateTargetGroup => elbv2(Elbv2Modify, CALLED),
@@ -458,7 +458,7 @@ mod tests {
 
     #[test]
     fn the_derived_lists_are_the_called_operations_of_each_service() {
-        assert_eq!(ECS_OPERATIONS.len(), 18);
+        assert_eq!(ECS_OPERATIONS.len(), 20);
         assert_eq!(ELBV2_OPERATIONS.len(), 10);
         assert_eq!(DYNAMODB_OPERATIONS.len(), 7);
         for op in Operation::called() {
