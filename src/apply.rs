@@ -25,6 +25,10 @@ pub struct Applied {
     pub task_definition: Option<String>,
     /// The ARN of the target group created, when one was.
     pub target_group_arn: Option<String>,
+    /// The service deployment the last CreateService or UpdateService answer named
+    /// (`currentServiceDeployment`): the rollout the tracker follows; `None` where the API
+    /// has none (moto).
+    pub service_deployment: Option<String>,
     /// Why it stopped, if it did.
     pub error: Option<ApplyError>,
 }
@@ -59,6 +63,7 @@ pub async fn apply(
             actions: Vec::new(),
             task_definition: None,
             target_group_arn: None,
+            service_deployment: None,
             error: None,
         };
         let mut registered: Option<String> = None;
@@ -69,6 +74,7 @@ pub async fn apply(
                 step,
                 &mut target_group_arns,
                 &mut registered,
+                &mut applied.service_deployment,
             )
             .await;
             match result {
@@ -142,6 +148,7 @@ async fn run(
     step: &Step,
     tg_arns: &mut BTreeMap<String, String>,
     registered: &mut Option<String>,
+    service_deployment: &mut Option<String>,
 ) -> Result<String, ApplyError> {
     let need_registered = |r: &Option<String>| r.clone().ok_or(ApplyError::NoRegisteredRevision);
     Ok(match step {
@@ -270,6 +277,7 @@ async fn run(
             }
             input.load_balancers = resolve(load_balancers, tg_arns)?;
             let created = cloud.ecs.create_service(&input).await?;
+            *service_deployment = created.current_service_deployment.clone();
             let mut line = format!(
                 "CreateService {}/{} ({})",
                 input.cluster,
@@ -277,7 +285,10 @@ async fn run(
                 short(&input.task_definition)
             );
             if let Some(update) = settle(&input, &created) {
-                cloud.ecs.update_service(&update).await?;
+                let updated = cloud.ecs.update_service(&update).await?;
+                if updated.current_service_deployment.is_some() {
+                    *service_deployment = updated.current_service_deployment;
+                }
                 line.push_str("; UpdateService to set what CreateService did not keep");
             }
             line
@@ -293,7 +304,8 @@ async fn run(
             if let Some(refs) = load_balancers {
                 input.load_balancers = Some(resolve(refs, tg_arns)?);
             }
-            cloud.ecs.update_service(&input).await?;
+            let updated = cloud.ecs.update_service(&input).await?;
+            *service_deployment = updated.current_service_deployment;
             let what = input
                 .task_definition
                 .as_deref()

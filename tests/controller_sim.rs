@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ecs_operator::cloud::ErrorKind;
-use ecs_operator::cloud::model::UpdateService;
+use ecs_operator::cloud::model::{DeploymentStrategy, UpdateService};
 use ecs_operator::cloud::sim::{Fault, Sim, SimConfig};
 use ecs_operator::controller::reconcile::Events;
 use ecs_operator::controller::run::{Handle, RunConfig, RunError, SourceConfig, run};
@@ -63,7 +63,11 @@ struct Counts {
     reconciles: Mutex<BTreeMap<(Kind, String), u64>>,
     drift: AtomicU64,
     rollouts: Mutex<BTreeMap<&'static str, u64>>,
+    /// By (result, strategy).
+    strategies: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
     failures: Mutex<BTreeMap<&'static str, u64>>,
+    /// The last deployments-in-progress gauge, by stage.
+    in_progress: Mutex<BTreeMap<String, i64>>,
 }
 
 impl Events for Counts {
@@ -86,13 +90,22 @@ impl Events for Counts {
             .entry(reason.label())
             .or_default() += 1;
     }
-    fn rollout(&self, result: RolloutResult) {
+    fn rollout(&self, result: RolloutResult, strategy: DeploymentStrategy) {
         *self
             .rollouts
             .lock()
             .unwrap()
             .entry(result.as_str())
             .or_default() += 1;
+        *self
+            .strategies
+            .lock()
+            .unwrap()
+            .entry((result.as_str(), strategy.as_str()))
+            .or_default() += 1;
+    }
+    fn deployments_in_progress(&self, by_stage: &BTreeMap<String, i64>) {
+        *self.in_progress.lock().unwrap() = by_stage.clone();
     }
 }
 

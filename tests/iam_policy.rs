@@ -340,7 +340,7 @@ fn the_source_scan_finds_every_operation_the_backend_names() {
         "the SDK calls found and the backend's operation names differ: the scan missed a call \
          style, or an OP name is wrong"
     );
-    assert_eq!(actions.len(), 28, "{actions:#?}");
+    assert_eq!(actions.len(), 30, "{actions:#?}");
 }
 
 #[test]

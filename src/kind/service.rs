@@ -77,6 +77,14 @@ impl KindOps for Service {
                 .iter()
                 .filter_map(|lb| lb.target_group.clone()),
         );
+        // Blue/green: an alternate target group named by its manifest.
+        wanted.target_group_arns.extend(
+            spec.load_balancers
+                .iter()
+                .filter_map(|lb| lb.advanced_configuration.as_ref())
+                .filter_map(|a| a.alternate_target_group_arn.clone())
+                .filter(|a| !a.starts_with("arn:")),
+        );
     }
 
     fn plan(

@@ -253,6 +253,7 @@ fn the_tracker_step_gives_each_verdict_from_what_was_read() {
         service,
         targets_healthy,
         stopped: Vec::new(),
+        deployment: None,
     };
     let rows = [
         Row {
@@ -391,6 +392,8 @@ fn the_tracker_step_gives_each_verdict_from_what_was_read() {
             started: now - Duration::from_secs(row.age),
             rollback: row.rollback,
             cause: None,
+            deployment: None,
+            stage: None,
         };
         let (next, verdict) = step(tracker.clone(), &row.seen, &CONTROLLER, now);
         assert_eq!(verdict, row.verdict, "{}", row.name);
@@ -417,6 +420,8 @@ fn without_a_threshold_or_a_target_check_only_ecs_ends_a_rollout() {
         started: now,
         rollback: false,
         cause: None,
+        deployment: None,
+        stage: None,
     };
     let crashing = Seen {
         service: live(vec![deployment(
@@ -427,6 +432,7 @@ fn without_a_threshold_or_a_target_check_only_ecs_ends_a_rollout() {
         )]),
         targets_healthy: None,
         stopped: Vec::new(),
+        deployment: None,
     };
     let (next, verdict) = step(tracker.clone(), &crashing, &policy, now);
     assert!(
@@ -442,6 +448,7 @@ fn without_a_threshold_or_a_target_check_only_ecs_ends_a_rollout() {
         )]),
         targets_healthy: None,
         stopped: Vec::new(),
+        deployment: None,
     };
     let (next, verdict) = step(tracker, &done, &policy, now);
     assert_eq!((next, verdict), (None, Verdict::Completed { running: 2 }));
@@ -455,6 +462,8 @@ fn failures_are_counted_from_the_stopped_tasks_and_the_newest_names_the_cause() 
         started: now,
         rollback: false,
         cause: None,
+        deployment: None,
+        stage: None,
     };
     let scaled_in = Stopped {
         stop_code: Some("ServiceSchedulerInitiated".into()),
@@ -476,6 +485,7 @@ fn failures_are_counted_from_the_stopped_tasks_and_the_newest_names_the_cause() 
             failed("CannotPullContainerError: ref not found"),
             failed("ResourceInitializationError: unable to retrieve secret from asm"),
         ],
+        deployment: None,
     };
     let (next, verdict) = step(tracker.clone(), &seen, &CONTROLLER, now);
     assert_eq!(next, None);
@@ -497,6 +507,7 @@ fn failures_are_counted_from_the_stopped_tasks_and_the_newest_names_the_cause() 
     );
     // Tasks the scheduler stopped are no failures.
     let quiet = Seen {
+        deployment: None,
         stopped: vec![scaled_in.clone(), scaled_in.clone(), scaled_in],
         ..seen
     };
@@ -521,6 +532,7 @@ fn a_rollback_by_ecs_names_the_cause_read_before_it() {
             Some(RolloutState::InProgress),
         )]),
         targets_healthy: None,
+        deployment: None,
         stopped: vec![pull.clone(), pull],
     };
     let (next, verdict) = step(tracker, &failing, &CONTROLLER, now);
@@ -543,6 +555,7 @@ fn a_rollback_by_ecs_names_the_cause_read_before_it() {
             Some(RolloutState::Completed),
         )]),
         targets_healthy: None,
+        deployment: None,
         stopped: Vec::new(),
     };
     let (next, verdict) = step(next, &rolled_back, &CONTROLLER, now);
