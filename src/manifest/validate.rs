@@ -56,6 +56,7 @@ pub fn validate(loaded: &Loaded) -> Vec<Diagnostic> {
 /// What one document's rules need to know about the others.
 mod containers;
 mod service_fields;
+mod strategies;
 
 struct Context<'a> {
     target_groups: HashMap<&'a str, &'a TargetGroupSpec>,
@@ -336,6 +337,7 @@ impl Report<'_> {
         self.containers(s);
         self.service_fields(s);
         self.load_balancers(s, ctx);
+        self.strategies(s, ctx);
     }
 
     fn deployment(&mut self, s: &ServiceSpec) {
