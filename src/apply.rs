@@ -333,7 +333,16 @@ fn settle(input: &CreateService, created: &Service) -> Option<UpdateService> {
             || (want.maximum_percent.is_some() && want.maximum_percent != have.maximum_percent)
             || (want.minimum_healthy_percent.is_some()
                 && want.minimum_healthy_percent != have.minimum_healthy_percent)
-            || (want.alarms.is_some() && want.alarms != have.alarms);
+            || (want.alarms.is_some() && want.alarms != have.alarms)
+            // The native strategies' settings (issue 13).
+            || (want.strategy.is_some() && want.strategy != have.strategy)
+            || (want.bake_time_in_minutes.is_some()
+                && want.bake_time_in_minutes != have.bake_time_in_minutes)
+            || (!want.lifecycle_hooks.is_empty() && want.lifecycle_hooks != have.lifecycle_hooks)
+            || (want.linear_configuration.is_some()
+                && want.linear_configuration != have.linear_configuration)
+            || (want.canary_configuration.is_some()
+                && want.canary_configuration != have.canary_configuration);
         if lost {
             update.deployment_configuration = Some(want.clone());
             needed = true;

@@ -14,6 +14,7 @@ mod serving;
 mod support;
 
 mod bad_input;
+mod deployments;
 mod drift;
 mod import;
 mod lease;
