@@ -577,6 +577,7 @@ async fn connect_puts_the_instrumentation_inside_the_rate_limiter() {
         max_attempts: 1,
         sim_state: None,
         sim_crashing_images: Vec::new(),
+        sim_failing_hooks: Vec::new(),
         sim_throttling: true,
         gate: None,
         rate_limits: RateLimits::default().with(
