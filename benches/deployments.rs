@@ -45,8 +45,11 @@ fn tg(name: &str) -> String {
 fn service(name: &str, image: &str, blue: &str, green: Option<&str>) -> String {
     let (advanced, deployment) = match green {
         Some(green) => (
-            format!(", advancedConfiguration: {{alternateTargetGroupArn: {green}, productionListenerRule: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/bench/1/2/3', roleArn: 'arn:aws:iam::123456789012:role/ecs-elb'}}"),
-            "  deploymentConfiguration: {strategy: BLUE_GREEN, bakeTimeInMinutes: 60}\n".to_string(),
+            format!(
+                ", advancedConfiguration: {{alternateTargetGroupArn: {green}, productionListenerRule: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/bench/1/2/3', roleArn: 'arn:aws:iam::123456789012:role/ecs-elb'}}"
+            ),
+            "  deploymentConfiguration: {strategy: BLUE_GREEN, bakeTimeInMinutes: 60}\n"
+                .to_string(),
         ),
         None => (String::new(), String::new()),
     };
@@ -123,7 +126,10 @@ async fn converged(handle: &Handle, total: usize) {
         {
             return;
         }
-        assert!(t0.elapsed() < Duration::from_secs(4 * 3600), "did not converge");
+        assert!(
+            t0.elapsed() < Duration::from_secs(4 * 3600),
+            "did not converge"
+        );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }

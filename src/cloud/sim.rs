@@ -25,7 +25,8 @@
 //!   methods of the state.
 //! - `scheduler`: rolling deployments and rollout states; `tasks`: launching and stopping
 //!   tasks; `breaker`: the circuit breaker and the restart throttle; `targets`: target
-//!   registration and health.
+//!   registration and health; `deployments`: service deployments (ListServiceDeployments,
+//!   DescribeServiceDeployments) and the native strategies' stages, traffic and hooks.
 //! - `throttle`: AWS's token buckets, of the shapes of the one catalogue
 //!   ([`Bucket::aws_default`](super::operation::Bucket::aws_default)); `faults`: injected
 //!   faults, a call [`Layer`] ([`Faults`]) usable with any backend.

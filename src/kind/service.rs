@@ -661,6 +661,15 @@ pub fn import(
             lb.target_group = Some(name.clone());
             lb.target_group_arn = None;
         }
+        // Blue/green: the alternate target group by its manifest name too.
+        if let Some(alternate) = lb
+            .advanced_configuration
+            .as_mut()
+            .and_then(|a| a.alternate_target_group_arn.as_mut())
+            && let Some(name) = target_groups.get(alternate.as_str())
+        {
+            *alternate = name.clone();
+        }
     }
     let mut spec = defaults::strip_service(&spec);
     // After the strip: what the definition leaves out depends on the placement import writes.

@@ -574,3 +574,179 @@ fn a_rollback_by_ecs_names_the_cause_read_before_it() {
         cause.text
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Judged by its own service deployment (issue 13)
+
+mod by_deployment {
+    use super::*;
+    use crate::cloud::model::{
+        DeploymentConfiguration, DeploymentStrategy, LifecycleStage, ServiceDeployment,
+        ServiceDeploymentStatus,
+    };
+
+    const OURS: &str = "arn:aws:ecs:us-east-1:1:service-deployment/shop/api/ours";
+    const THEIRS: &str = "arn:aws:ecs:us-east-1:1:service-deployment/shop/api/theirs";
+
+    fn ours(
+        strategy: DeploymentStrategy,
+        status: ServiceDeploymentStatus,
+        stage: Option<LifecycleStage>,
+    ) -> ServiceDeployment {
+        ServiceDeployment {
+            arn: OURS.into(),
+            status: Some(status),
+            status_reason: Some("the reason".into()),
+            lifecycle_stage: stage,
+            strategy: Some(strategy),
+            bake_time_in_minutes: Some(10),
+            ..Default::default()
+        }
+    }
+
+    /// `api` with its PRIMARY (`revision`, 2 running, `failed` failed, in progress), of
+    /// `strategy`, currently deploying `current`.
+    fn service(
+        revision: &str,
+        failed: u32,
+        strategy: DeploymentStrategy,
+        current: &str,
+    ) -> Service {
+        let mut s = live(vec![deployment(
+            revision,
+            2,
+            failed,
+            Some(RolloutState::InProgress),
+        )])
+        .unwrap();
+        s.deployment_configuration = Some(DeploymentConfiguration {
+            strategy: Some(strategy),
+            ..Default::default()
+        });
+        s.current_service_deployment = Some(current.into());
+        s
+    }
+
+    fn seen(service: Service, d: ServiceDeployment) -> Seen {
+        Seen {
+            service: Some(service),
+            deployment: Some(d),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_native_stage_is_progressing_with_its_time_in_stage_and_never_a_crash_loop() {
+        use DeploymentStrategy::BlueGreen;
+        let tracker = Tracker::new("arn:td/api:2", false).with_deployment(Some(OURS.into()));
+        let t0 = Instant::now();
+        let baking = seen(
+            service("arn:td/api:2", 5, BlueGreen, OURS),
+            ours(
+                BlueGreen,
+                ServiceDeploymentStatus::InProgress,
+                Some(LifecycleStage::BakeTime),
+            ),
+        );
+        let (next, verdict) = step(tracker, &baking, &CONTROLLER, t0);
+        let next = next.expect("still followed");
+        assert!(matches!(verdict, Verdict::Stage { .. }), "{verdict:?}");
+        let (next, verdict) = step(next, &baking, &CONTROLLER, t0 + Duration::from_secs(190));
+        let Verdict::Stage { stage, late, .. } = verdict else {
+            panic!("{verdict:?}")
+        };
+        assert_eq!(stage.to_string(), "BLUE_GREEN: BAKE_TIME, 3 of 10 min");
+        assert!(!late);
+        assert!(next.is_some());
+    }
+
+    #[test]
+    fn ecs_rolling_a_native_deployment_back_is_degraded_then_rolled_back() {
+        use DeploymentStrategy::Canary;
+        let tracker = Tracker::new("arn:td/api:2", false).with_deployment(Some(OURS.into()));
+        let now = Instant::now();
+        let rolling_back = seen(
+            service("arn:td/api:2", 0, Canary, OURS),
+            ours(Canary, ServiceDeploymentStatus::RollbackInProgress, None),
+        );
+        let (next, verdict) = step(tracker, &rolling_back, &CONTROLLER, now);
+        assert_eq!(
+            verdict,
+            Verdict::RollingBack {
+                reason: "the reason".into()
+            }
+        );
+        let done = seen(
+            service("arn:td/api:1", 0, Canary, OURS),
+            ours(Canary, ServiceDeploymentStatus::RollbackSuccessful, None),
+        );
+        let (next, verdict) = step(next.unwrap(), &done, &CONTROLLER, now);
+        assert_eq!(next, None);
+        assert_eq!(
+            verdict,
+            Verdict::DeploymentRolledBack {
+                to: "arn:td/api:1".into(),
+                reason: "the reason".into()
+            }
+        );
+    }
+
+    #[test]
+    fn a_deployment_stopped_by_another_is_superseded_not_rolled_back() {
+        // Without the deployment, the PRIMARY running another revision reads as a rollback.
+        let tracker = Tracker::new("arn:td/api:2", false);
+        let other = service("arn:td/api:3", 0, DeploymentStrategy::Rolling, THEIRS);
+        let blind = Seen {
+            service: Some(other.clone()),
+            ..Default::default()
+        };
+        let (_, verdict) = step(tracker.clone(), &blind, &CONTROLLER, Instant::now());
+        assert!(matches!(verdict, Verdict::RolledBack { .. }), "{verdict:?}");
+        let stopped = seen(
+            other,
+            ours(
+                DeploymentStrategy::Rolling,
+                ServiceDeploymentStatus::Stopped,
+                None,
+            ),
+        );
+        let (next, verdict) = step(tracker, &stopped, &CONTROLLER, Instant::now());
+        assert_eq!(next, None);
+        assert_eq!(
+            verdict,
+            Verdict::Superseded {
+                by: Some(THEIRS.into())
+            }
+        );
+    }
+
+    #[test]
+    fn a_rolling_deployment_in_progress_is_judged_by_its_tasks_as_before() {
+        use DeploymentStrategy::Rolling;
+        let tracker = Tracker::new("arn:td/api:2", false).with_deployment(Some(OURS.into()));
+        let crashing = seen(
+            service("arn:td/api:2", 3, Rolling, OURS),
+            ours(Rolling, ServiceDeploymentStatus::InProgress, None),
+        );
+        let (_, verdict) = step(tracker, &crashing, &CONTROLLER, Instant::now());
+        assert!(
+            matches!(verdict, Verdict::CrashLoop { failed: 3, .. }),
+            "{verdict:?}"
+        );
+    }
+
+    #[test]
+    fn a_tracker_without_its_arn_takes_the_one_it_read() {
+        let tracker = Tracker::new("arn:td/api:2", false);
+        let s = seen(
+            service("arn:td/api:2", 0, DeploymentStrategy::Rolling, OURS),
+            ours(
+                DeploymentStrategy::Rolling,
+                ServiceDeploymentStatus::InProgress,
+                None,
+            ),
+        );
+        let (next, _) = step(tracker, &s, &CONTROLLER, Instant::now());
+        assert_eq!(next.unwrap().deployment.as_deref(), Some(OURS));
+    }
+}
