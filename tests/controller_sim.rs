@@ -1089,3 +1089,39 @@ async fn a_deployment_started_by_hand_is_not_taken_for_ours_nor_for_a_rollback()
     assert_eq!(h.counts.failures.lock().unwrap().len(), 0);
     h.stop().await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_canary_rollout_reports_its_traffic_shift_then_completes() {
+    let config = "{strategy: CANARY, canaryConfiguration: {canaryPercent: 10.0, canaryBakeTimeInMinutes: 5}}";
+    let h = Harness::start(sim(), native_shop("api:1", config), |c| {
+        c.rollout_poll = Duration::from_secs(5);
+    })
+    .await;
+    h.converged().await;
+    h.load(native_shop("api:2", config), "rev-2").await;
+    h.until(Duration::from_secs(300), "shifting", |h| {
+        message(h).contains("CANARY: PRODUCTION_TRAFFIC_SHIFT")
+    })
+    .await;
+    assert_eq!(
+        h.status(&key(Kind::Service, "api")).unwrap().health,
+        Health::Progressing
+    );
+    h.until(Duration::from_secs(900), "completed", |h| {
+        h.status(&key(Kind::Service, "api"))
+            .is_some_and(|s| s.health == Health::Healthy)
+    })
+    .await;
+    let run = h.sim.deployment_run("shop", "api").unwrap();
+    let weights: Vec<f64> = run.traffic.iter().map(|(w, _)| *w).collect();
+    assert_eq!(weights, [0.0, 10.0, 100.0]);
+    assert_eq!(
+        h.counts
+            .strategies
+            .lock()
+            .unwrap()
+            .get(&("completed", "CANARY")),
+        Some(&2)
+    );
+    h.stop().await;
+}
