@@ -1125,3 +1125,49 @@ async fn a_canary_rollout_reports_its_traffic_shift_then_completes() {
     );
     h.stop().await;
 }
+
+/// A controller restarted in the middle of a blue/green deployment finds its deployment again
+/// (ListServiceDeployments, once) and follows it to the end.
+#[tokio::test(start_paused = true)]
+async fn a_controller_restarted_mid_blue_green_finds_its_deployment_and_follows_it() {
+    let s = sim();
+    let config = "{strategy: BLUE_GREEN, bakeTimeInMinutes: 10}";
+    let h = Harness::start(s.clone(), native_shop("api:1", config), |c| {
+        c.rollout_poll = Duration::from_secs(5);
+    })
+    .await;
+    h.converged().await;
+    h.load(native_shop("api:2", config), "rev-2").await;
+    h.until(Duration::from_secs(600), "baking", |h| {
+        message(h).contains("BAKE_TIME")
+    })
+    .await;
+    h.stop().await;
+    s.reset_calls();
+
+    let h = Harness::start(s, native_shop("api:2", config), |c| {
+        c.rollout_poll = Duration::from_secs(5);
+    })
+    .await;
+    h.until(Duration::from_secs(120), "baking again", |h| {
+        message(h).contains("BLUE_GREEN: BAKE_TIME")
+    })
+    .await;
+    h.until(Duration::from_secs(900), "completed", |h| {
+        h.status(&key(Kind::Service, "api"))
+            .is_some_and(|s| s.health == Health::Healthy)
+    })
+    .await;
+    let calls = h.sim.calls();
+    assert_eq!(calls.get("ListServiceDeployments"), Some(&1), "{calls:?}");
+    assert_eq!(calls.get("UpdateService"), None, "nothing applied again");
+    assert_eq!(
+        h.counts
+            .strategies
+            .lock()
+            .unwrap()
+            .get(&("completed", "BLUE_GREEN")),
+        Some(&1)
+    );
+    h.stop().await;
+}
