@@ -474,13 +474,14 @@ async fn stopped_of_primary(
     }
 }
 
-/// Follows each (service, revision) every `interval` until its rollout is final or `timeout`
+/// Follows each (service, tracker: the revision set and its service deployment, when the
+/// answer named it) every `interval` until its rollout is final or `timeout`
 /// passes; `on_change` sees each status when it changes. Returns the last status of each (a
 /// rollout still progressing at the timeout stays `Progressing`). Judged with no crash-loop
 /// threshold and no target check: ECS's own verdict (`apply --wait`).
 pub async fn follow(
     observer: &Observer,
-    services: &[(ResourceKey, String)],
+    services: &[(ResourceKey, Tracker)],
     timeout: Duration,
     interval: Duration,
     mut on_change: impl FnMut(&ResourceKey, &RolloutStatus),
@@ -491,10 +492,8 @@ pub async fn follow(
         check_targets: false,
     };
     let deadline = Instant::now() + timeout;
-    let mut trackers: HashMap<&ResourceKey, Tracker> = services
-        .iter()
-        .map(|(k, revision)| (k, Tracker::new(revision.clone(), false)))
-        .collect();
+    let mut trackers: HashMap<&ResourceKey, Tracker> =
+        services.iter().map(|(k, t)| (k, t.clone())).collect();
     let mut last: HashMap<&ResourceKey, RolloutStatus> = HashMap::new();
     loop {
         let open: Vec<(ResourceKey, &Tracker)> = services

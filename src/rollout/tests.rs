@@ -78,7 +78,7 @@ async fn updated_to(sim: &Sim, image: &str, rollback: bool) -> (ResourceKey, Str
     };
     let first = follow(
         &observer(sim),
-        &[(key.clone(), good.arn.clone())],
+        &[(key.clone(), Tracker::new(good.arn.clone(), false))],
         Duration::from_secs(600),
         Duration::from_secs(5),
         |_, _| {},
@@ -117,7 +117,7 @@ async fn outcome(sim: &Sim, target: (ResourceKey, String), limit_secs: u64) -> R
     let limit = Duration::from_secs(limit_secs);
     let out = follow(
         &observer(sim),
-        &[target],
+        &[(target.0.clone(), Tracker::new(target.1.clone(), false))],
         limit,
         Duration::from_secs(5),
         |_, _| {},
@@ -133,7 +133,7 @@ async fn a_good_image_completes() {
     let mut seen = Vec::new();
     let out = follow(
         &observer(&sim),
-        &[target],
+        &[(target.0.clone(), Tracker::new(target.1.clone(), false))],
         Duration::from_secs(600),
         Duration::from_secs(5),
         |_, s| seen.push(s.to_string()),
@@ -172,7 +172,7 @@ async fn a_rollout_still_going_at_the_timeout_stays_progressing() {
     let target = updated_to(&sim, "api:v2", true).await;
     let out = follow(
         &observer(&sim),
-        &[target],
+        &[(target.0.clone(), Tracker::new(target.1.clone(), false))],
         Duration::from_secs(2),
         Duration::from_secs(1),
         |_, _| {},
