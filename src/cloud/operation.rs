@@ -3,9 +3,9 @@
 //! The rate limiter, the simulator's throttling, the fault injection and the metrics labels
 //! all read this table; a new operation is one line of the `catalogue!` below.
 //!
-//! The catalogue also holds operations the traits do not make yet (ListTasks,
-//! DescribeServiceDeployments, ...): their buckets are AWS's, and the issues that add the calls
-//! only flip their `called` flag.
+//! The catalogue also holds operations the traits do not make yet (ListClusters,
+//! DescribeListeners, ...): their buckets are AWS's, and the issues that add the calls only
+//! flip their `called` flag.
 
 use std::fmt;
 
