@@ -28,6 +28,10 @@ pub struct Applied {
     pub task_definition: Option<String>,
     /// The ARN of the target group created, when one was.
     pub target_group_arn: Option<String>,
+    /// The service deployment the last CreateService or UpdateService answer named
+    /// (`currentServiceDeployment`): the rollout the tracker follows; `None` where the API
+    /// has none (moto).
+    pub service_deployment: Option<String>,
     /// Why it stopped, if it did.
     pub error: Option<ApplyError>,
 }
@@ -62,6 +66,7 @@ pub async fn apply(
             actions: Vec::new(),
             task_definition: None,
             target_group_arn: None,
+            service_deployment: None,
             error: None,
         };
         let mut registered: Option<String> = None;
@@ -72,6 +77,7 @@ pub async fn apply(
                 step,
                 &mut target_group_arns,
                 &mut registered,
+                &mut applied.service_deployment,
             )
             .await;
             match result {
@@ -145,6 +151,7 @@ async fn run(
     step: &Step,
     tg_arns: &mut BTreeMap<String, String>,
     registered: &mut Option<String>,
+    service_deployment: &mut Option<String>,
 ) -> Result<String, ApplyError> {
     let need_registered = |r: &Option<String>| r.clone().ok_or(ApplyError::NoRegisteredRevision);
     Ok(match step {
@@ -301,6 +308,7 @@ async fn run(
             }
             input.load_balancers = resolve(load_balancers, tg_arns)?;
             let created = cloud.ecs.create_service(&input).await?;
+            *service_deployment = created.current_service_deployment.clone();
             let mut line = format!(
                 "CreateService {}/{} ({})",
                 input.cluster,
@@ -308,7 +316,10 @@ async fn run(
                 short(&input.task_definition)
             );
             if let Some(update) = settle(&input, &created) {
-                cloud.ecs.update_service(&update).await?;
+                let updated = cloud.ecs.update_service(&update).await?;
+                if updated.current_service_deployment.is_some() {
+                    *service_deployment = updated.current_service_deployment;
+                }
                 line.push_str("; UpdateService to set what CreateService did not keep");
             }
             line
@@ -324,7 +335,8 @@ async fn run(
             if let Some(refs) = load_balancers {
                 input.load_balancers = Some(resolve(refs, tg_arns)?);
             }
-            cloud.ecs.update_service(&input).await?;
+            let updated = cloud.ecs.update_service(&input).await?;
+            *service_deployment = updated.current_service_deployment;
             let what = input
                 .task_definition
                 .as_deref()
@@ -374,7 +386,16 @@ fn settle(input: &CreateService, created: &Service) -> Option<UpdateService> {
             || (want.maximum_percent.is_some() && want.maximum_percent != have.maximum_percent)
             || (want.minimum_healthy_percent.is_some()
                 && want.minimum_healthy_percent != have.minimum_healthy_percent)
-            || (want.alarms.is_some() && want.alarms != have.alarms);
+            || (want.alarms.is_some() && want.alarms != have.alarms)
+            // The native strategies' settings (issue 13).
+            || (want.strategy.is_some() && want.strategy != have.strategy)
+            || (want.bake_time_in_minutes.is_some()
+                && want.bake_time_in_minutes != have.bake_time_in_minutes)
+            || (!want.lifecycle_hooks.is_empty() && want.lifecycle_hooks != have.lifecycle_hooks)
+            || (want.linear_configuration.is_some()
+                && want.linear_configuration != have.linear_configuration)
+            || (want.canary_configuration.is_some()
+                && want.canary_configuration != have.canary_configuration);
         if lost {
             update.deployment_configuration = Some(want.clone());
             needed = true;

@@ -83,6 +83,16 @@ pub struct GlobalOptions {
         value_delimiter = ','
     )]
     pub sim_crash_image: Vec<String>,
+    /// With `--backend sim`: lifecycle hooks (BLUE_GREEN, LINEAR, CANARY deployments) whose
+    /// Lambda ARN contains this text fail, and ECS's deployment rolls back; the others succeed.
+    /// Repeatable; comma-separated in the variable.
+    #[arg(
+        long,
+        global = true,
+        env = "ECS_OPERATOR_SIM_FAIL_HOOK",
+        value_delimiter = ','
+    )]
+    pub sim_fail_hook: Vec<String>,
     /// With `--backend sim`: `off` turns the simulator's AWS throttling off, and with it the
     /// client-side rate limits (those `--rate-limit` names stay), so that a fleet of thousands
     /// of services converges in real time (on AWS's buckets registering 10,000 task
@@ -163,6 +173,7 @@ impl GlobalOptions {
             max_attempts: self.max_attempts,
             sim_state: Some(self.sim_state.clone()),
             sim_crashing_images: self.sim_crash_image.clone(),
+            sim_failing_hooks: self.sim_fail_hook.clone(),
             sim_throttling: self.sim_throttling == Toggle::On,
             sim_load: self.sim_load.clone(),
             rate_limits: self.rate_limits(),

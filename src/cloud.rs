@@ -34,8 +34,8 @@ pub mod sim;
 pub use error::{CloudError, CloudResult, ErrorKind};
 use model::{
     CapacityProviderStrategyItem, Cluster, CreateCluster, CreateService, CreateTargetGroup,
-    Described, Page, RegisteredTaskDefinition, Service, Tags, TargetGroup, TargetGroupHealthCheck,
-    TargetHealth, Task, TaskDefinition, UpdateService,
+    Described, Page, RegisteredTaskDefinition, Service, ServiceDeployment, ServiceDeploymentBrief,
+    Tags, TargetGroup, TargetGroupHealthCheck, TargetHealth, Task, TaskDefinition, UpdateService,
 };
 use model::{CreateRule, Listener, LoadBalancer, Rule, RuleAction, RuleCondition};
 pub use operation::{
@@ -53,6 +53,10 @@ pub const MAX_LIST_SERVICES: usize = 100;
 pub const MAX_LIST_TASKS: usize = 100;
 /// Tasks per DescribeTasks call (AWS's maximum).
 pub const MAX_DESCRIBE_TASKS: usize = 100;
+/// DescribeServiceDeployments: ARNs per call (AWS's maximum).
+pub const MAX_DESCRIBE_SERVICE_DEPLOYMENTS: usize = 20;
+/// ListServiceDeployments page size (AWS's maximum).
+pub const MAX_LIST_SERVICE_DEPLOYMENTS: usize = 100;
 /// DescribeTargetGroups: names per call.
 pub const MAX_DESCRIBE_TARGET_GROUPS: usize = 20;
 /// DescribeTargetGroups without names: groups per page.
@@ -121,6 +125,21 @@ pub trait Ecs: Send + Sync {
     /// DescribeTasks (at most [`MAX_DESCRIBE_TASKS`] ARNs).
     async fn describe_tasks(&self, cluster: &str, tasks: &[String])
     -> CloudResult<Described<Task>>;
+    /// ListServiceDeployments of a service, newest first: one page (up to
+    /// [`MAX_LIST_SERVICE_DEPLOYMENTS`]). An API without it (moto) answers
+    /// [`CloudError::is_not_implemented`].
+    async fn list_service_deployments(
+        &self,
+        cluster: &str,
+        service: &str,
+        next_token: Option<&str>,
+    ) -> CloudResult<Page<ServiceDeploymentBrief>>;
+    /// DescribeServiceDeployments (at most [`MAX_DESCRIBE_SERVICE_DEPLOYMENTS`] ARNs). An API
+    /// without it (moto) answers [`CloudError::is_not_implemented`].
+    async fn describe_service_deployments(
+        &self,
+        arns: &[String],
+    ) -> CloudResult<Described<ServiceDeployment>>;
     /// CreateService with a client token.
     async fn create_service(&self, input: &CreateService) -> CloudResult<Service>;
     /// UpdateService.

@@ -47,6 +47,8 @@ pub struct BackendOptions {
     pub sim_state: Option<PathBuf>,
     /// Images that crash on start in the simulator (`sim`): substrings of the image reference.
     pub sim_crashing_images: Vec<String>,
+    /// Lifecycle hooks that fail in the simulator (`sim`): substrings of the Lambda ARN.
+    pub sim_failing_hooks: Vec<String>,
     /// Whether the simulator throttles like AWS (`sim`; `--sim-throttling`).
     pub sim_throttling: bool,
     /// The load of services for the simulator's target tracking scaler (`sim`;
@@ -176,6 +178,7 @@ pub async fn connect(options: &BackendOptions) -> Result<Connected, ConnectError
         BackendKind::Sim => {
             let config = SimConfig {
                 crashing_images: options.sim_crashing_images.clone(),
+                failing_hooks: options.sim_failing_hooks.clone(),
                 throttling: options.sim_throttling,
                 ..SimConfig::default()
             };

@@ -55,7 +55,8 @@
 //!   with no duplicate revision when an answer is lost.
 //! - [`prune`]: deleting owned resources no manifest names anymore (opt-in, bounded).
 //! - [`rollout`]: the one rollout tracker, a pure transition function over what the observer
-//!   read (completed, failed, crash loop, rolled back), driven by `apply --wait` and `run`.
+//!   read (completed, failed, crash loop, rolled back; a native deployment's stage, ECS's
+//!   rollback, a deployment superseded by another), driven by `apply --wait` and `run`.
 //! - [`status`]: per-resource sync/health status and the board `/status` serves (below
 //!   `metrics` and `page`, which read it, and `controller`, which writes it).
 //! - [`metrics`]: the Prometheus registry of every metric the operator exports, and the

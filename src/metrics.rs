@@ -21,6 +21,7 @@
 //!
 //! README.md, "Metrics, dashboard and alerts", lists every metric.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
@@ -30,6 +31,7 @@ use prometheus::{
 };
 
 use crate::cloud::ErrorKind;
+use crate::cloud::model::{DeploymentStrategy, LifecycleStage};
 use crate::manifest::Kind;
 use crate::ratelimit::{Bucket, WaitHook};
 use crate::rollout::RolloutStatus;
@@ -93,7 +95,24 @@ impl ReconcileResult {
     }
 }
 
-/// How a rollout ended (`ecs_operator_rollouts_total{result}`).
+/// The `strategy` label of `ecs_operator_rollouts_total` (`blue_green`).
+pub fn strategy_label(strategy: DeploymentStrategy) -> String {
+    strategy.as_str().to_ascii_lowercase()
+}
+
+/// The `stage` label of a ROLLING deployment in progress in
+/// `ecs_operator_deployments_in_progress` (native ones carry their lifecycle stage,
+/// `bake_time`).
+pub const ROLLING_STAGE: &str = "rolling";
+
+/// Every `stage` label of `ecs_operator_deployments_in_progress`.
+pub fn stage_labels() -> Vec<String> {
+    let mut labels: Vec<String> = LifecycleStage::ALL.iter().map(|s| s.label()).collect();
+    labels.push(ROLLING_STAGE.to_string());
+    labels
+}
+
+/// How a rollout ended (`ecs_operator_rollouts_total{result,strategy}`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RolloutResult {
     /// The PRIMARY deployment completed.
@@ -193,6 +212,7 @@ struct Inner {
     queue_retries_seen: Mutex<u64>,
     rollouts: IntCounterVec,
     rollout_failures: IntCounterVec,
+    deployments_in_progress: IntGaugeVec,
     leader: IntGauge,
     leader_transitions: IntCounter,
     lease_renew_failures: IntCounter,
@@ -372,8 +392,14 @@ impl Metrics {
             rollouts: counter_vec(
                 &r,
                 "ecs_operator_rollouts_total",
-                "Service rollouts followed to the end, by result (completed, failed, rolled_back).",
-                &["result"],
+                "Service rollouts followed to the end, by result (completed, failed, rolled_back) and deployment strategy (rolling, blue_green, linear, canary).",
+                &["result", "strategy"],
+            )?,
+            deployments_in_progress: gauge_vec(
+                &r,
+                "ecs_operator_deployments_in_progress",
+                "Followed service deployments in progress, by lifecycle stage (a native strategy's, bake_time...; rolling for ROLLING ones).",
+                &["stage"],
             )?,
             rollout_failures: counter_vec(
                 &r,
@@ -431,7 +457,14 @@ impl Metrics {
             }
         }
         for result in RolloutResult::ALL {
-            inner.rollouts.with_label_values(&[result.as_str()]);
+            for strategy in DeploymentStrategy::ALL {
+                inner
+                    .rollouts
+                    .with_label_values(&[result.as_str(), &strategy_label(*strategy)]);
+            }
+        }
+        for stage in stage_labels() {
+            inner.deployments_in_progress.with_label_values(&[&stage]);
         }
         for reason in StopReason::ALL {
             inner.rollout_failures.with_label_values(&[reason.label()]);
@@ -591,12 +624,23 @@ impl Metrics {
         *seen = (transitions, renew_failures);
     }
 
-    /// Counts one finished rollout.
-    pub fn rollout(&self, result: RolloutResult) {
+    /// Counts one finished rollout of a deployment `strategy`.
+    pub fn rollout(&self, result: RolloutResult, strategy: DeploymentStrategy) {
         self.inner
             .rollouts
-            .with_label_values(&[result.as_str()])
+            .with_label_values(&[result.as_str(), &strategy_label(strategy)])
             .inc();
+    }
+
+    /// Sets the followed deployments in progress by stage label ([`stage_labels`]); a label
+    /// not given is 0.
+    pub fn set_deployments_in_progress(&self, by_stage: &BTreeMap<String, i64>) {
+        for stage in stage_labels() {
+            self.inner
+                .deployments_in_progress
+                .with_label_values(&[&stage])
+                .set(by_stage.get(&stage).copied().unwrap_or(0));
+        }
     }
 
     /// Counts one crash loop caught, by the reason its tasks failed.

@@ -239,18 +239,29 @@ pub struct LoadBalancerRef {
 }
 
 impl LoadBalancerRef {
-    /// The attachment with its ARN, when the target group's ARN is known.
+    /// The attachment with its ARN, when the target group's ARN is known (and the alternate
+    /// target group's, for blue/green: a TargetGroup manifest name there is resolved the same
+    /// way).
     pub(crate) fn resolve(&self, arns: &BTreeMap<String, String>) -> Option<ServiceLoadBalancer> {
-        let arn = if self.target_group.starts_with("arn:") {
-            self.target_group.clone()
-        } else {
-            arns.get(&self.target_group)?.clone()
+        let by_name = |name: &str| {
+            if name.starts_with("arn:") {
+                Some(name.to_string())
+            } else {
+                arns.get(name).cloned()
+            }
         };
+        let mut advanced = self.advanced_configuration.clone();
+        if let Some(alternate) = advanced
+            .as_mut()
+            .and_then(|a| a.alternate_target_group_arn.as_mut())
+        {
+            *alternate = by_name(alternate)?;
+        }
         Some(ServiceLoadBalancer {
-            target_group_arn: arn,
+            target_group_arn: by_name(&self.target_group)?,
             container_name: self.container_name.clone(),
             container_port: self.container_port,
-            advanced_configuration: self.advanced_configuration.clone(),
+            advanced_configuration: advanced,
         })
     }
 }

@@ -11,6 +11,9 @@
 //!   cluster; target health only of services whose deployment completed; the stopped tasks of
 //!   a PRIMARY deployment only while it has failed tasks).
 //! - [`stop_reason`]: why a stopped task failed (the closed reason set and the hints table).
+//! - [`deployment`]: judging a rollout by its own service deployment (DescribeServiceDeployments
+//!   by 20): a native strategy's stage, ECS's rollback, a deployment superseded by another.
+//!   Without the API (moto) the tracker judges by DescribeServices' `deployments[]` alone.
 //! - [`follow`]: drives `read` and `step` until every rollout is final (`apply --wait`). The
 //!   controller drives the same two in `controller::rollouts`, acting on each verdict.
 
@@ -20,13 +23,16 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::cloud::CloudError;
-use crate::cloud::model::Service;
+use crate::cloud::model::{DeploymentStrategy, LifecycleStage, Service, ServiceDeployment};
 use crate::manifest::ResourceKey;
 use crate::observe::Observer;
 
 pub use crate::kind::health::{RolloutStatus, assess};
 
+pub mod deployment;
 pub mod stop_reason;
+
+use deployment::{Judged, StageView};
 
 use stop_reason::{StopReason, Stopped};
 
@@ -42,6 +48,11 @@ pub struct Tracker {
     /// Why its tasks failed, as last read: kept so that a rollback by ECS (after which the
     /// failed deployment is no longer PRIMARY and its tasks are not read) still names it.
     pub cause: Option<Cause>,
+    /// The service deployment ARN of the rollout (the answer of the call that started it,
+    /// else found by [`read`]); `None` where the API has none.
+    pub deployment: Option<String>,
+    /// The native stage it was last seen in, and since when.
+    pub stage: Option<(LifecycleStage, Instant)>,
 }
 
 impl Tracker {
@@ -52,7 +63,15 @@ impl Tracker {
             started: Instant::now(),
             rollback,
             cause: None,
+            deployment: None,
+            stage: None,
         }
+    }
+
+    /// The same rollout, followed by its service deployment `arn`.
+    pub fn with_deployment(mut self, arn: Option<String>) -> Tracker {
+        self.deployment = arn;
+        self
     }
 }
 
@@ -79,6 +98,8 @@ pub struct Seen {
     /// The stopped tasks of its PRIMARY deployment, newest first (DescribeTasks), read while
     /// that deployment has failed tasks.
     pub stopped: Vec<Stopped>,
+    /// Its service deployment (DescribeServiceDeployments); `None` without the API.
+    pub deployment: Option<ServiceDeployment>,
 }
 
 /// Why the tasks of a crash loop failed: the newest failed task's reason.
@@ -91,6 +112,11 @@ pub struct Cause {
 }
 
 impl Seen {
+    /// The strategy of the rollout.
+    pub fn strategy(&self) -> DeploymentStrategy {
+        deployment::strategy(self.deployment.as_ref(), self.service.as_ref())
+    }
+
     /// The failed tasks among the stopped ones.
     fn failures(&self) -> impl Iterator<Item = &Stopped> {
         self.stopped.iter().filter(|t| t.is_failure())
@@ -144,6 +170,32 @@ pub enum Verdict {
         /// Why the new tasks failed, when their stopped tasks were read before the rollback.
         cause: Option<Cause>,
     },
+    /// A native strategy's deployment in a lifecycle stage.
+    Stage {
+        /// The stage.
+        stage: StageView,
+        /// The tasks (DescribeServices).
+        status: RolloutStatus,
+        /// Past the timeout (still followed).
+        late: bool,
+    },
+    /// ECS is rolling a native deployment back (a failed hook, alarms).
+    RollingBack {
+        /// ECS's reason.
+        reason: String,
+    },
+    /// ECS rolled a native deployment back: counted as rolled back, never completed.
+    DeploymentRolledBack {
+        /// The revision the service runs again.
+        to: String,
+        /// ECS's reason (the failed hook).
+        reason: String,
+    },
+    /// A newer deployment (by hand, by another tool) stopped this one: not a rollback.
+    Superseded {
+        /// The service's current deployment, when known.
+        by: Option<String>,
+    },
     /// The service is gone.
     Missing,
 }
@@ -153,7 +205,10 @@ impl Verdict {
     pub fn is_final(&self) -> bool {
         !matches!(
             self,
-            Verdict::Progressing { .. } | Verdict::WaitingForTargets { .. }
+            Verdict::Progressing { .. }
+                | Verdict::WaitingForTargets { .. }
+                | Verdict::Stage { .. }
+                | Verdict::RollingBack { .. }
         )
     }
 
@@ -177,6 +232,16 @@ impl Verdict {
                 reason: reason.clone(),
             },
             Verdict::RolledBack { to, .. } => RolloutStatus::RolledBack { to: to.clone() },
+            Verdict::Stage { status, .. } => status.clone(),
+            Verdict::RollingBack { reason } => RolloutStatus::Failed {
+                reason: format!("ECS is rolling back: {reason}"),
+            },
+            Verdict::DeploymentRolledBack { to, .. } => {
+                RolloutStatus::RolledBack { to: to.clone() }
+            }
+            Verdict::Superseded { by } => RolloutStatus::Failed {
+                reason: deployment::superseded(by.as_deref()),
+            },
             Verdict::Missing => RolloutStatus::Missing,
         }
     }
@@ -193,25 +258,63 @@ pub fn step(
     if let Some(cause) = seen.cause() {
         tracker.cause = Some(cause);
     }
+    if tracker.deployment.is_none() {
+        tracker.deployment = seen.deployment.as_ref().map(|d| d.arn.clone());
+    }
+    let native = deployment::is_native(seen.strategy());
+    let judged = match &seen.deployment {
+        Some(d) => {
+            let stage = d.lifecycle_stage;
+            if stage != tracker.stage.map(|(s, _)| s) {
+                tracker.stage = stage.map(|s| (s, now));
+            }
+            deployment::judge(d, seen.service.as_ref(), tracker.stage.map(|(_, t)| t), now)
+        }
+        None => Judged::AsDescribed,
+    };
     let mut status = assess(seen.service.as_ref(), &tracker.revision);
+    let late = now.saturating_duration_since(tracker.started) > policy.timeout;
+    let decided = match judged {
+        Judged::Stage(stage) => Some(Verdict::Stage {
+            stage,
+            status: status.clone(),
+            late,
+        }),
+        Judged::RollingBack { reason } => Some(Verdict::RollingBack { reason }),
+        Judged::RolledBack { reason } => Some(Verdict::DeploymentRolledBack {
+            to: seen
+                .service
+                .as_ref()
+                .map(|s| s.task_definition.clone())
+                .unwrap_or_default(),
+            reason,
+        }),
+        Judged::Failed { reason } => Some(Verdict::Failed { reason }),
+        Judged::Superseded { by } => Some(Verdict::Superseded { by }),
+        Judged::AsDescribed => None,
+    };
+    if let Some(verdict) = decided {
+        let next = (!verdict.is_final()).then_some(tracker);
+        return (next, verdict);
+    }
     // Failures counted from the stopped tasks too, where they were read.
     if let RolloutStatus::Progressing { failed, .. } = &mut status {
         let from_tasks = u32::try_from(seen.failures().count()).unwrap_or(u32::MAX);
         *failed = (*failed).max(from_tasks);
     }
     let verdict = match status {
+        // The operator's crash-loop rollback is for ROLLING only: ECS rolls native ones back.
         RolloutStatus::Progressing { failed, .. }
-            if !tracker.rollback && policy.crash_loop_threshold.is_some_and(|t| failed >= t) =>
+            if !tracker.rollback
+                && !native
+                && policy.crash_loop_threshold.is_some_and(|t| failed >= t) =>
         {
             Verdict::CrashLoop {
                 failed,
                 cause: tracker.cause.clone(),
             }
         }
-        RolloutStatus::Progressing { .. } => Verdict::Progressing {
-            late: now.saturating_duration_since(tracker.started) > policy.timeout,
-            status,
-        },
+        RolloutStatus::Progressing { .. } => Verdict::Progressing { late, status },
         RolloutStatus::Completed { running }
             if policy.check_targets && seen.targets_healthy != Some(true) =>
         {
@@ -229,11 +332,13 @@ pub fn step(
     (next, verdict)
 }
 
-/// Reads what [`step`] needs for each followed (service key, revision): the services in
-/// batches, then, when `check_targets`, the target health of each whose deployment completed.
+/// Reads what [`step`] needs for each followed (service key, tracker): the services in
+/// batches, their service deployments in batches (DescribeServiceDeployments by 20; a tracker
+/// without its ARN looks it up once with ListServiceDeployments), then, when `check_targets`,
+/// the target health of each whose deployment completed.
 pub async fn read(
     observer: &Observer,
-    followed: &[(ResourceKey, String)],
+    followed: &[(ResourceKey, &Tracker)],
     check_targets: bool,
 ) -> Result<Vec<Seen>, CloudError> {
     // Names by cluster, each once, in key order: DescribeServices by 10 per cluster.
@@ -251,8 +356,22 @@ pub async fn read(
             services.insert((cluster.clone(), s.name.clone()), s);
         }
     }
+    let arns = deployment_arns(observer, followed, &services).await?;
+    let wanted: Vec<String> = arns.iter().flatten().cloned().collect();
+    let mut deployments: HashMap<String, ServiceDeployment> = match wanted.is_empty() {
+        true => HashMap::new(),
+        false => observer
+            .service_deployments(&wanted)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(|d| (d.arn.clone(), d))
+            .collect(),
+    };
     let mut out = Vec::with_capacity(followed.len());
-    for (key, revision) in followed {
+    for ((key, tracker), arn) in followed.iter().zip(arns) {
+        let revision = &tracker.revision;
+        let deployment = arn.and_then(|a| deployments.remove(&a));
         let service = services.remove(&(key.cluster.clone().unwrap_or_default(), key.name.clone()));
         let completed = matches!(
             assess(service.as_ref(), revision),
@@ -278,6 +397,43 @@ pub async fn read(
             service,
             targets_healthy,
             stopped,
+            deployment,
+        });
+    }
+    Ok(out)
+}
+
+/// The service deployment ARN of each followed rollout: the tracker's, else (where the
+/// service reports one, so the API exists) the one created with the PRIMARY deployment of
+/// the revision followed ([`Observer::service_deployment_since`]).
+async fn deployment_arns(
+    observer: &Observer,
+    followed: &[(ResourceKey, &Tracker)],
+    services: &HashMap<(String, String), Service>,
+) -> Result<Vec<Option<String>>, CloudError> {
+    let mut out = Vec::with_capacity(followed.len());
+    for (key, tracker) in followed {
+        if tracker.deployment.is_some() {
+            out.push(tracker.deployment.clone());
+            continue;
+        }
+        let cluster = key.cluster.clone().unwrap_or_default();
+        let since = services
+            .get(&(cluster.clone(), key.name.clone()))
+            .filter(|s| s.current_service_deployment.is_some())
+            .and_then(|s| {
+                s.deployments
+                    .iter()
+                    .find(|d| d.task_definition == tracker.revision)
+                    .and_then(|d| d.created_at)
+            });
+        out.push(match since {
+            Some(since) => {
+                observer
+                    .service_deployment_since(&cluster, &key.name, since)
+                    .await?
+            }
+            None => None,
         });
     }
     Ok(out)
@@ -318,13 +474,14 @@ async fn stopped_of_primary(
     }
 }
 
-/// Follows each (service, revision) every `interval` until its rollout is final or `timeout`
+/// Follows each (service, tracker: the revision set and its service deployment, when the
+/// answer named it) every `interval` until its rollout is final or `timeout`
 /// passes; `on_change` sees each status when it changes. Returns the last status of each (a
 /// rollout still progressing at the timeout stays `Progressing`). Judged with no crash-loop
 /// threshold and no target check: ECS's own verdict (`apply --wait`).
 pub async fn follow(
     observer: &Observer,
-    services: &[(ResourceKey, String)],
+    services: &[(ResourceKey, Tracker)],
     timeout: Duration,
     interval: Duration,
     mut on_change: impl FnMut(&ResourceKey, &RolloutStatus),
@@ -335,20 +492,18 @@ pub async fn follow(
         check_targets: false,
     };
     let deadline = Instant::now() + timeout;
-    let mut trackers: HashMap<&ResourceKey, Tracker> = services
-        .iter()
-        .map(|(k, revision)| (k, Tracker::new(revision.clone(), false)))
-        .collect();
+    let mut trackers: HashMap<&ResourceKey, Tracker> =
+        services.iter().map(|(k, t)| (k, t.clone())).collect();
     let mut last: HashMap<&ResourceKey, RolloutStatus> = HashMap::new();
     loop {
-        let open: Vec<(ResourceKey, String)> = services
+        let open: Vec<(ResourceKey, &Tracker)> = services
             .iter()
-            .filter(|(k, _)| trackers.contains_key(k))
-            .cloned()
+            .filter_map(|(k, _)| Some((k.clone(), trackers.get(k)?)))
             .collect();
         let seen = read(observer, &open, false).await?;
+        let open: Vec<ResourceKey> = open.into_iter().map(|(k, _)| k).collect();
         let now = Instant::now();
-        for ((key, _), seen) in open.iter().zip(&seen) {
+        for (key, seen) in open.iter().zip(&seen) {
             let Some((key, tracker)) = trackers.remove_entry(key) else {
                 continue;
             };

@@ -208,7 +208,12 @@ impl Events for Counts {
         self.drift.fetch_add(1, Ordering::SeqCst);
     }
     fn rollout_failure(&self, _reason: StopReason) {}
-    fn rollout(&self, _result: RolloutResult) {}
+    fn rollout(
+        &self,
+        _result: RolloutResult,
+        _strategy: ecs_operator::cloud::model::DeploymentStrategy,
+    ) {
+    }
 }
 
 async fn desired_count(sim: &Sim) -> u32 {

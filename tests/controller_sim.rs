@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ecs_operator::cloud::ErrorKind;
-use ecs_operator::cloud::model::UpdateService;
+use ecs_operator::cloud::model::{DeploymentStrategy, UpdateService};
 use ecs_operator::cloud::sim::{Fault, Sim, SimConfig};
 use ecs_operator::controller::reconcile::Events;
 use ecs_operator::controller::run::{Handle, RunConfig, RunError, SourceConfig, run};
@@ -63,7 +63,11 @@ struct Counts {
     reconciles: Mutex<BTreeMap<(Kind, String), u64>>,
     drift: AtomicU64,
     rollouts: Mutex<BTreeMap<&'static str, u64>>,
+    /// By (result, strategy).
+    strategies: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
     failures: Mutex<BTreeMap<&'static str, u64>>,
+    /// The last deployments-in-progress gauge, by stage.
+    in_progress: Mutex<BTreeMap<String, i64>>,
 }
 
 impl Events for Counts {
@@ -86,13 +90,22 @@ impl Events for Counts {
             .entry(reason.label())
             .or_default() += 1;
     }
-    fn rollout(&self, result: RolloutResult) {
+    fn rollout(&self, result: RolloutResult, strategy: DeploymentStrategy) {
         *self
             .rollouts
             .lock()
             .unwrap()
             .entry(result.as_str())
             .or_default() += 1;
+        *self
+            .strategies
+            .lock()
+            .unwrap()
+            .entry((result.as_str(), strategy.as_str()))
+            .or_default() += 1;
+    }
+    fn deployments_in_progress(&self, by_stage: &BTreeMap<String, i64>) {
+        *self.in_progress.lock().unwrap() = by_stage.clone();
     }
 }
 
@@ -208,6 +221,29 @@ impl Harness {
             .unwrap()
             .found
             .remove(0)
+    }
+
+    /// The task definition service `name` runs, as registered.
+    async fn live_definition(&self, name: &str) -> ecs_operator::cloud::model::TaskDefinition {
+        let live = self.live(name).await;
+        self.sim
+            .cloud()
+            .ecs
+            .describe_task_definition(&live.task_definition)
+            .await
+            .unwrap()
+            .definition
+    }
+
+    /// The deployments-in-progress gauge of `stage` as last reported.
+    fn in_progress_gauge(&self, stage: &str) -> i64 {
+        self.counts
+            .in_progress
+            .lock()
+            .unwrap()
+            .get(stage)
+            .copied()
+            .unwrap_or(0)
     }
 
     fn mutating(&self) -> BTreeMap<String, u64> {
@@ -968,5 +1004,264 @@ async fn a_listener_rule_edited_by_hand_is_healed_at_the_next_resync() {
     tokio::time::sleep(Duration::from_secs(70)).await;
     assert_eq!(route("/api/items"), Some(api), "healed at the resync");
     assert_eq!(h.counts.drift.load(Ordering::SeqCst), 1);
+    h.stop().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Native deployments (issue 13): followed by their own service deployment.
+
+const HOOK: &str = "arn:aws:lambda:us-east-1:123456789012:function:smoke-test";
+
+/// `api` in target group `blue` with `green` as the alternate (by manifest name), with the
+/// deployment configuration `deployment` (YAML flow mapping).
+fn native_shop(image: &str, deployment: &str) -> Loaded {
+    let text = service("api", image, 2, Some("blue"))
+        .replace(
+            "containerPort: 8000}\n",
+            "containerPort: 8000, advancedConfiguration: {alternateTargetGroupArn: green, productionListenerRule: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/shop/1/2/3', roleArn: 'arn:aws:iam::123456789012:role/ecs-elb'}}\n",
+        )
+        .replace(
+            "  launchType: FARGATE\n",
+            &format!("  launchType: FARGATE\n  deploymentConfiguration: {deployment}\n"),
+        );
+    load(&[
+        ("cluster.yaml", CLUSTER.to_string()),
+        ("tgs.yaml", format!("{}---\n{}", tg("blue"), tg("green"))),
+        ("api.yaml", text),
+    ])
+}
+
+fn message(h: &Harness) -> String {
+    h.status(&key(Kind::Service, "api"))
+        .and_then(|s| s.message)
+        .unwrap_or_default()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_blue_green_rollout_shows_its_stage_and_is_healthy_only_once_ecs_says_successful() {
+    let config = format!(
+        "{{strategy: BLUE_GREEN, bakeTimeInMinutes: 10, lifecycleHooks: [{{hookTargetArn: '{HOOK}', roleArn: 'arn:aws:iam::123456789012:role/hooks', lifecycleStages: [POST_SCALE_UP]}}]}}"
+    );
+    let h = Harness::start(sim(), native_shop("api:1", &config), |c| {
+        c.rollout_poll = Duration::from_secs(5);
+    })
+    .await;
+    h.converged().await;
+    h.load(native_shop("api:2", &config), "rev-2").await;
+    h.until(Duration::from_secs(600), "baking", |h| {
+        message(h).contains("BLUE_GREEN: BAKE_TIME, 3 of 10 min")
+    })
+    .await;
+    let api = h.status(&key(Kind::Service, "api")).unwrap();
+    assert_eq!(api.health, Health::Progressing, "{api:?}");
+    assert_eq!(
+        h.in_progress_gauge("bake_time"),
+        1,
+        "{:?}",
+        h.counts.in_progress.lock().unwrap()
+    );
+    h.until(Duration::from_secs(900), "completed", |h| {
+        h.status(&key(Kind::Service, "api"))
+            .is_some_and(|s| s.health == Health::Healthy)
+    })
+    .await;
+    assert!(message(&h).contains("rollout completed"), "{}", message(&h));
+    assert_eq!(
+        h.counts
+            .strategies
+            .lock()
+            .unwrap()
+            .get(&("completed", "BLUE_GREEN")),
+        Some(&2),
+        "the first deployment and this one"
+    );
+    let run = h.sim.deployment_run("shop", "api").unwrap();
+    let bake = run
+        .stages
+        .iter()
+        .find(|(s, _)| *s == ecs_operator::cloud::model::LifecycleStage::BakeTime)
+        .unwrap()
+        .1;
+    let clean = run.stages.last().unwrap().1;
+    assert_eq!(clean - bake, Duration::from_secs(600), "bake time honoured");
+    // Followed by its deployment: DescribeServiceDeployments was called, ListServiceDeployments
+    // (the look-up without an ARN) never.
+    let calls = h.sim.calls();
+    assert!(
+        calls
+            .get("DescribeServiceDeployments")
+            .is_some_and(|n| *n > 0)
+    );
+    assert_eq!(calls.get("ListServiceDeployments"), None);
+    h.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failing_hook_is_reported_as_rolled_back_by_ecs_and_held_back() {
+    let s = sim();
+    s.set_failing_hooks(vec!["smoke-test".into()]);
+    let config = format!(
+        "{{strategy: BLUE_GREEN, bakeTimeInMinutes: 5, lifecycleHooks: [{{hookTargetArn: '{HOOK}', roleArn: 'arn:aws:iam::123456789012:role/hooks', lifecycleStages: [POST_TEST_TRAFFIC_SHIFT]}}]}}"
+    );
+    let h = Harness::start(s, native_shop("api:1", &config), |c| {
+        c.rollout_poll = Duration::from_secs(5);
+    })
+    .await;
+    h.converged().await;
+    let good = h.revision_of("api");
+    h.load(native_shop("api:2", &config), "rev-2").await;
+    h.until(Duration::from_secs(600), "rolled back", |h| {
+        message(h).contains("ECS rolled")
+    })
+    .await;
+    let api = h.status(&key(Kind::Service, "api")).unwrap();
+    assert_eq!(api.health, Health::Degraded);
+    assert_eq!(api.sync, SyncStatus::OutOfSync);
+    let text = message(&h);
+    assert!(
+        text.contains("BLUE_GREEN") && text.contains("smoke-test"),
+        "{text}"
+    );
+    let strategies = h.counts.strategies.lock().unwrap().clone();
+    assert_eq!(strategies.get(&("rolled_back", "BLUE_GREEN")), Some(&1));
+    assert_eq!(
+        strategies.get(&("completed", "BLUE_GREEN")),
+        Some(&1),
+        "only the first"
+    );
+    // Not applied again.
+    let updates = h.sim.calls().get("UpdateService").copied().unwrap_or(0);
+    tokio::time::sleep(Duration::from_secs(11 * 60)).await;
+    assert_eq!(
+        h.sim.calls().get("UpdateService").copied().unwrap_or(0),
+        updates
+    );
+    assert_eq!(h.live("api").await.task_definition, good);
+    h.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_deployment_started_by_hand_is_not_taken_for_ours_nor_for_a_rollback() {
+    let h = Harness::start(sim(), shop("api:1", 2), |c| {
+        c.rollout_poll = Duration::from_secs(5);
+    })
+    .await;
+    h.converged().await;
+    h.load(shop("api:2", 2), "rev-2").await;
+    h.until(Duration::from_secs(60), "rollout started", |h| {
+        h.status(&key(Kind::Service, "api"))
+            .is_some_and(|s| s.health == Health::Progressing)
+    })
+    .await;
+    let mut definition = h.live_definition("api").await;
+    definition.container_definitions[0].image = "api:by-hand".into();
+    let by_hand = h
+        .sim
+        .cloud()
+        .ecs
+        .register_task_definition(&definition, &Default::default())
+        .await
+        .unwrap();
+    // Someone deploys another revision while ours is in flight.
+    h.sim
+        .cloud()
+        .ecs
+        .update_service(&UpdateService {
+            cluster: "shop".into(),
+            name: "api".into(),
+            task_definition: Some(by_hand.arn.clone()),
+            ..UpdateService::default()
+        })
+        .await
+        .unwrap();
+    h.until(Duration::from_secs(120), "superseded", |h| {
+        message(h).contains("superseded")
+    })
+    .await;
+    let rollouts = h.counts.rollouts.lock().unwrap().clone();
+    assert_eq!(rollouts.get("rolled_back"), None, "{rollouts:?}");
+    assert_eq!(h.counts.failures.lock().unwrap().len(), 0);
+    h.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_canary_rollout_reports_its_traffic_shift_then_completes() {
+    let config = "{strategy: CANARY, canaryConfiguration: {canaryPercent: 10.0, canaryBakeTimeInMinutes: 5}}";
+    let h = Harness::start(sim(), native_shop("api:1", config), |c| {
+        c.rollout_poll = Duration::from_secs(5);
+    })
+    .await;
+    h.converged().await;
+    h.load(native_shop("api:2", config), "rev-2").await;
+    h.until(Duration::from_secs(300), "shifting", |h| {
+        message(h).contains("CANARY: PRODUCTION_TRAFFIC_SHIFT")
+    })
+    .await;
+    assert_eq!(
+        h.status(&key(Kind::Service, "api")).unwrap().health,
+        Health::Progressing
+    );
+    h.until(Duration::from_secs(900), "completed", |h| {
+        h.status(&key(Kind::Service, "api"))
+            .is_some_and(|s| s.health == Health::Healthy)
+    })
+    .await;
+    let run = h.sim.deployment_run("shop", "api").unwrap();
+    let weights: Vec<f64> = run.traffic.iter().map(|(w, _)| *w).collect();
+    assert_eq!(weights, [0.0, 10.0, 100.0]);
+    assert_eq!(
+        h.counts
+            .strategies
+            .lock()
+            .unwrap()
+            .get(&("completed", "CANARY")),
+        Some(&2)
+    );
+    h.stop().await;
+}
+
+/// A controller restarted in the middle of a blue/green deployment finds its deployment again
+/// (ListServiceDeployments, once) and follows it to the end.
+#[tokio::test(start_paused = true)]
+async fn a_controller_restarted_mid_blue_green_finds_its_deployment_and_follows_it() {
+    let s = sim();
+    let config = "{strategy: BLUE_GREEN, bakeTimeInMinutes: 10}";
+    let h = Harness::start(s.clone(), native_shop("api:1", config), |c| {
+        c.rollout_poll = Duration::from_secs(5);
+    })
+    .await;
+    h.converged().await;
+    h.load(native_shop("api:2", config), "rev-2").await;
+    h.until(Duration::from_secs(600), "baking", |h| {
+        message(h).contains("BAKE_TIME")
+    })
+    .await;
+    h.stop().await;
+    s.reset_calls();
+
+    let h = Harness::start(s, native_shop("api:2", config), |c| {
+        c.rollout_poll = Duration::from_secs(5);
+    })
+    .await;
+    h.until(Duration::from_secs(120), "baking again", |h| {
+        message(h).contains("BLUE_GREEN: BAKE_TIME")
+    })
+    .await;
+    h.until(Duration::from_secs(900), "completed", |h| {
+        h.status(&key(Kind::Service, "api"))
+            .is_some_and(|s| s.health == Health::Healthy)
+    })
+    .await;
+    let calls = h.sim.calls();
+    assert_eq!(calls.get("ListServiceDeployments"), Some(&1), "{calls:?}");
+    assert_eq!(calls.get("UpdateService"), None, "nothing applied again");
+    assert_eq!(
+        h.counts
+            .strategies
+            .lock()
+            .unwrap()
+            .get(&("completed", "BLUE_GREEN")),
+        Some(&1)
+    );
     h.stop().await;
 }

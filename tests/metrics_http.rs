@@ -179,11 +179,17 @@ async fn metrics_over_http_match_what_the_controller_did() {
         1.0
     );
     assert_eq!(
-        value(&m, "ecs_operator_rollouts_total{result=\"rolled_back\"}"),
+        value(
+            &m,
+            "ecs_operator_rollouts_total{result=\"rolled_back\",strategy=\"rolling\"}"
+        ),
         1.0
     );
     assert_eq!(
-        value(&m, "ecs_operator_rollouts_total{result=\"completed\"}"),
+        value(
+            &m,
+            "ecs_operator_rollouts_total{result=\"completed\",strategy=\"rolling\"}"
+        ),
         2.0,
         "api and worker rolled out once each"
     );

@@ -322,6 +322,8 @@ fn the_dashboard_names_only_exported_metrics() {
         "ecs_operator_leader",
         "ecs_operator_leader_transitions_total",
         "ecs_operator_lease_renew_failures_total",
+        // Native deployments: in progress by stage (issue 13).
+        "ecs_operator_deployments_in_progress",
     ] {
         assert!(used.contains(name), "no panel reads {name}");
     }

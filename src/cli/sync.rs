@@ -366,10 +366,16 @@ async fn wait(
     args: &ApplyArgs,
     out: &mut impl Write,
 ) -> Result<bool, CliError> {
-    let services: Vec<(ResourceKey, String)> = applied
+    // Each followed by its own service deployment where the answer named it.
+    let services: Vec<(ResourceKey, rollout::Tracker)> = applied
         .iter()
         .filter(|a| a.key.kind == Kind::Service && !a.actions.is_empty())
-        .map(|a| (a.key.clone(), a.task_definition.clone().unwrap_or_default()))
+        .map(|a| {
+            let tracker =
+                rollout::Tracker::new(a.task_definition.clone().unwrap_or_default(), false)
+                    .with_deployment(a.service_deployment.clone());
+            (a.key.clone(), tracker)
+        })
         .collect();
     // Printed as it happens; a failed write only loses a progress line.
     // The one rollout tracker, reading through the observer (services batched by 10).

@@ -34,6 +34,7 @@ pub(crate) mod errors;
 mod generated;
 mod listener_rule;
 mod service;
+mod service_deployments;
 mod shape_conv;
 mod target_group;
 mod task_definition;

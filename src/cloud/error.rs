@@ -230,6 +230,27 @@ impl CloudError {
         CloudError::new(ErrorKind::from_aws_code(code), operation, message).with_code(code)
     }
 
+    /// The error code of an operation the API does not implement (moto's
+    /// DescribeServiceDeployments): see [`CloudError::is_not_implemented`].
+    pub const NOT_IMPLEMENTED: &'static str = "NotImplemented";
+
+    /// `operation` is not implemented by the API answering (moto 5.2.1 has no
+    /// ListServiceDeployments or DescribeServiceDeployments): the caller falls back on what
+    /// it has.
+    pub fn not_implemented(operation: &'static str) -> Self {
+        CloudError::new(
+            ErrorKind::Other,
+            operation,
+            "not implemented by this endpoint",
+        )
+        .with_code(Self::NOT_IMPLEMENTED)
+    }
+
+    /// True for [`CloudError::not_implemented`].
+    pub fn is_not_implemented(&self) -> bool {
+        self.code.as_deref() == Some(Self::NOT_IMPLEMENTED)
+    }
+
     /// True for errors a retry may cure (throttling and transient failures).
     pub fn is_retryable(&self) -> bool {
         matches!(self.kind, ErrorKind::Throttled | ErrorKind::Transient)

@@ -25,6 +25,7 @@ use super::model::{
     TargetHealth, Task, TaskDefinition, UpdateService,
 };
 use super::model::{CreateRule, Listener, LoadBalancer, Rule, RuleAction, RuleCondition};
+use super::model::{ServiceDeployment, ServiceDeploymentBrief};
 use super::operation::Operation;
 use super::{Cloud, CloudError, CloudResult, Ecs, Elbv2, ErrorKind};
 
@@ -368,6 +369,34 @@ impl Ecs for Layered {
         self.run(
             Operation::DescribeTasks,
             Resource::WithinMany(cluster, tasks),
+            call,
+        )
+        .await
+    }
+
+    async fn list_service_deployments(
+        &self,
+        cluster: &str,
+        service: &str,
+        next_token: Option<&str>,
+    ) -> CloudResult<Page<ServiceDeploymentBrief>> {
+        let call = self
+            .inner
+            .ecs
+            .list_service_deployments(cluster, service, next_token);
+        let resource = Resource::Within(cluster, service);
+        self.run(Operation::ListServiceDeployments, resource, call)
+            .await
+    }
+
+    async fn describe_service_deployments(
+        &self,
+        arns: &[String],
+    ) -> CloudResult<Described<ServiceDeployment>> {
+        let call = self.inner.ecs.describe_service_deployments(arns);
+        self.run(
+            Operation::DescribeServiceDeployments,
+            Resource::Many(arns),
             call,
         )
         .await

@@ -19,6 +19,12 @@ pub use crate::manifest::target_group::{
 };
 pub use crate::manifest::task_definition::TaskDefinition;
 
+pub mod service_deployment;
+pub use service_deployment::{
+    DeploymentStrategy, LifecycleStage, ServiceDeployment, ServiceDeploymentBrief,
+    ServiceDeploymentRollback, ServiceDeploymentStatus,
+};
+
 /// Tag holding a hash of a resource's normalized desired state (on a task definition revision:
 /// its content hash). [`crate::plan`] re-exports it with the operator's other tags.
 pub const TAG_SPEC_HASH: &str = "ecs-operator/spec-hash";
@@ -300,6 +306,11 @@ pub struct Service {
     pub events: Vec<ServiceEvent>,
     /// Creation time.
     pub created_at: Option<SystemTime>,
+    /// The ARN of its newest service deployment (`currentServiceDeployment`): in the answer
+    /// of the CreateService or UpdateService that started it, the deployment the operator
+    /// follows. Absent where the API has none (moto). Not serialized, like `deployments`.
+    #[serde(skip)]
+    pub current_service_deployment: Option<String>,
 }
 
 impl Service {

@@ -3,9 +3,9 @@
 //! The rate limiter, the simulator's throttling, the fault injection and the metrics labels
 //! all read this table; a new operation is one line of the `catalogue!` below.
 //!
-//! The catalogue also holds operations the traits do not make yet (ListTasks,
-//! DescribeServiceDeployments, ...): their buckets are AWS's, and the issues that add the calls
-//! only flip their `called` flag.
+//! The catalogue also holds operations the traits do not make yet (ListClusters,
+//! DescribeListeners, ...): their buckets are AWS's, and the issues that add the calls only
+//! flip their `called` flag.
 
 use std::fmt;
 
@@ -333,8 +333,8 @@ catalogue! {
     DeregisterTaskDefinition => ecs(TaskDefinitionModify, CALLED),
     DescribeTasks => ecs(ClusterResourceRead, CALLED),
     ListTasks => ecs(ClusterResourceRead, CALLED),
-    DescribeServiceDeployments => ecs(ServiceDeploymentRead, NOT_YET),
-    ListServiceDeployments => ecs(ServiceDeploymentRead, NOT_YET),
+    DescribeServiceDeployments => ecs(ServiceDeploymentRead, CALLED),
+    ListServiceDeployments => ecs(ServiceDeploymentRead, CALLED),
     // ELBv2
     DescribeTargetGroups => elbv2(Elbv2Describe, CALLED),
     CreateTargetGroup => elbv2(Elbv2Modify, CALLED),
@@ -512,7 +512,7 @@ mod tests {
 
     #[test]
     fn the_derived_lists_are_the_called_operations_of_each_service() {
-        assert_eq!(ECS_OPERATIONS.len(), 18);
+        assert_eq!(ECS_OPERATIONS.len(), 20);
         assert_eq!(ELBV2_OPERATIONS.len(), 17);
         assert_eq!(DYNAMODB_OPERATIONS.len(), 7);
         assert_eq!(AUTOSCALING_OPERATIONS.len(), 9);

@@ -25,7 +25,8 @@
 //!   methods of the state.
 //! - `scheduler`: rolling deployments and rollout states; `tasks`: launching and stopping
 //!   tasks; `breaker`: the circuit breaker and the restart throttle; `targets`: target
-//!   registration and health.
+//!   registration and health; `deployments`: service deployments (ListServiceDeployments,
+//!   DescribeServiceDeployments) and the native strategies' stages, traffic and hooks.
 //! - `throttle`: AWS's token buckets, of the shapes of the one catalogue
 //!   ([`Bucket::aws_default`](super::operation::Bucket::aws_default)); `faults`: injected
 //!   faults, a call [`Layer`] ([`Faults`]) usable with any backend.
@@ -59,6 +60,7 @@ mod arn;
 mod autoscaling;
 mod breaker;
 mod clusters;
+mod deployments;
 mod ecs;
 mod elbv2;
 mod faults;
@@ -111,6 +113,11 @@ pub struct SimConfig {
     /// ECS's service throttle: growing delays between launches of a service whose tasks keep
     /// failing to start.
     pub restart_throttle: RestartThrottle,
+    /// Lifecycle hooks whose target ARN contains one of these strings fail (the native
+    /// deployment then rolls back); the others succeed.
+    pub failing_hooks: Vec<String>,
+    /// How long a lifecycle hook (a Lambda function) takes to answer.
+    pub hook_time: Duration,
 }
 
 impl Default for SimConfig {
@@ -125,6 +132,8 @@ impl Default for SimConfig {
             target_healthy_time: Duration::from_secs(15),
             buckets: BTreeMap::new(),
             restart_throttle: RestartThrottle::default(),
+            failing_hooks: Vec::new(),
+            hook_time: Duration::from_secs(10),
         }
     }
 }
@@ -174,6 +183,24 @@ pub struct SimTask {
     /// RUNNING and healthy in every target group of its deployment (RUNNING is enough
     /// without load balancers): what the rolling update counts as healthy.
     pub healthy: bool,
+}
+
+/// A native (blue/green, linear, canary) service deployment as the simulator ran it, for
+/// tests: [`Sim::deployment_run`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimDeploymentRun {
+    /// Its ARN.
+    pub arn: String,
+    /// Its status now.
+    pub status: crate::cloud::model::ServiceDeploymentStatus,
+    /// Each lifecycle stage entered, with the virtual time since the account was created.
+    pub stages: Vec<(crate::cloud::model::LifecycleStage, Duration)>,
+    /// Each production traffic weight on green (percent), with when.
+    pub traffic: Vec<(f64, Duration)>,
+    /// Blue's production target group ARNs (one per load balancer).
+    pub blue_groups: Vec<String>,
+    /// Green's.
+    pub green_groups: Vec<String>,
 }
 
 /// The simulator: cheap to clone (shared state).
@@ -353,6 +380,20 @@ impl Sim {
             Some(p) => s.scaling.load.insert(id, p),
             None => s.scaling.load.remove(&id),
         };
+    }
+
+    /// The newest native service deployment of a service (its stages and traffic weights so
+    /// far), after advancing the simulation to now; `None` when its newest deployment is not a
+    /// native run. Not an API call.
+    pub fn deployment_run(&self, cluster: &str, service: &str) -> Option<SimDeploymentRun> {
+        let mut s = self.lock();
+        s.advance(tokio::time::Instant::now());
+        s.native_run(&(cluster.to_string(), service.to_string()))
+    }
+
+    /// Replaces [`SimConfig::failing_hooks`].
+    pub fn set_failing_hooks(&self, hooks: Vec<String>) {
+        self.lock().config.failing_hooks = hooks;
     }
 
     /// Locks the account. A panic while the lock was held cannot leave the state half

@@ -388,7 +388,11 @@ impl Controller {
         if let Err(error) = self.cloud.ecs.tag_resource(&live.arn, &tags).await {
             tracing::warn!(key = %key, %error, "could not tag the service with the held-back manifest");
         }
-        self.start_following(key, to.clone(), content.to_string(), true);
+        self.start_following(
+            key,
+            Tracker::new(to.clone(), true).with_deployment(live.current_service_deployment),
+            content.to_string(),
+        );
         let record = Record::default()
             .sync(SyncStatus::OutOfSync)
             .health(Health::Degraded)
@@ -537,7 +541,9 @@ impl Controller {
     ) -> Exit {
         let started = match &applied.task_definition {
             Some(revision) if key.kind == Kind::Service => {
-                self.start_following(key, revision.clone(), content.clone(), false);
+                let tracker = Tracker::new(revision.clone(), false)
+                    .with_deployment(applied.service_deployment.clone());
+                self.start_following(key, tracker, content.clone());
                 true
             }
             _ => false,
@@ -569,18 +575,10 @@ impl Controller {
         Exit::done(ReconcileResult::Applied, record)
     }
 
-    pub(super) fn start_following(
-        &self,
-        key: &ResourceKey,
-        revision: String,
-        content: String,
-        rollback: bool,
-    ) {
+    /// Follows the rollout `tracker` of `content`.
+    pub(super) fn start_following(&self, key: &ResourceKey, tracker: Tracker, content: String) {
         self.memory.with(key, |m| {
-            m.rollout = Some(Followed {
-                tracker: Tracker::new(revision, rollback),
-                content,
-            });
+            m.rollout = Some(Followed { tracker, content });
         });
     }
 }

@@ -18,7 +18,7 @@ use crate::kind::health::rollback_target;
 use crate::manifest::{Kind, ResourceKey};
 use crate::observe::Observed;
 use crate::plan::{TAG_HELD_BACK, TAG_LAST_COMPLETED, TAG_TASK_DEFINITION, held_back_hash};
-use crate::rollout::{RolloutStatus, assess};
+use crate::rollout::{RolloutStatus, Tracker, assess};
 
 use super::reconcile::Controller;
 
@@ -55,7 +55,8 @@ impl Controller {
         });
         if let Some((revision, rollback)) = follow {
             tracing::info!(key = %key, revision = %revision, rollback, "following a rollout in flight");
-            self.start_following(key, revision, content.to_string(), rollback);
+            // Its service deployment is looked up by the tracker's first read.
+            self.start_following(key, Tracker::new(revision, rollback), content.to_string());
         }
     }
 }

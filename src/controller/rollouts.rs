@@ -10,6 +10,8 @@
 //! an ECS rollback or failed rollout is reported the same way. In every case the same manifest
 //! content is held back (not applied again) until the manifest changes.
 
+use std::collections::BTreeMap;
+
 use tokio::time::Instant;
 
 use super::memory::Followed;
@@ -17,10 +19,10 @@ use super::reconcile::Controller;
 use super::record::Record;
 use super::restore::completed_tags;
 use crate::cloud::CloudError;
-use crate::cloud::model::{Service, Tags};
+use crate::cloud::model::{DeploymentStrategy, Service, Tags};
 use crate::kind::health::rollback_target;
 use crate::manifest::ResourceKey;
-use crate::metrics::RolloutResult;
+use crate::metrics::{ROLLING_STAGE, RolloutResult};
 use crate::plan::{TAG_HELD_BACK, TAG_LAST_COMPLETED, held_back_hash};
 use crate::rollout::stop_reason::StopReason;
 use crate::rollout::{self, Policy, Tracker, Verdict};
@@ -32,19 +34,30 @@ impl Controller {
     pub async fn track_rollouts(&self) -> Result<(), CloudError> {
         let followed = self.memory.followed();
         if followed.is_empty() {
+            self.events.deployments_in_progress(&BTreeMap::new());
             return Ok(());
         }
-        let wanted: Vec<(ResourceKey, String)> = followed
+        let wanted: Vec<(ResourceKey, &Tracker)> = followed
             .iter()
-            .map(|(k, f)| (k.clone(), f.tracker.revision.clone()))
+            .map(|(k, f)| (k.clone(), &f.tracker))
             .collect();
         let seen = rollout::read(&self.observer, &wanted, self.policy().check_targets).await?;
         let now = Instant::now();
+        let mut in_progress: BTreeMap<String, i64> = BTreeMap::new();
         for ((key, followed), seen) in followed.into_iter().zip(seen) {
             let (next, verdict) =
                 rollout::step(followed.tracker.clone(), &seen, &self.policy(), now);
             let live = seen.service.as_ref();
-            let Some(tags) = self.act(&key, &followed, live, next, verdict) else {
+            let stage = match &verdict {
+                Verdict::Stage { stage, .. } => Some(stage.stage.label()),
+                v if !v.is_final() => Some(ROLLING_STAGE.to_string()),
+                _ => None,
+            };
+            if let Some(stage) = stage {
+                *in_progress.entry(stage).or_default() += 1;
+            }
+            let strategy = seen.strategy();
+            let Some(tags) = self.act(&key, &followed, live, next, verdict, strategy) else {
                 continue;
             };
             let Some(live) = live else { continue };
@@ -57,6 +70,7 @@ impl Controller {
                 }
             }
         }
+        self.events.deployments_in_progress(&in_progress);
         Ok(())
     }
 
@@ -78,6 +92,7 @@ impl Controller {
         live: Option<&Service>,
         next: Option<Tracker>,
         verdict: Verdict,
+        strategy: DeploymentStrategy,
     ) -> Option<Tags> {
         let revision = &followed.tracker.revision;
         let own_rollback = followed.tracker.rollback;
@@ -133,13 +148,13 @@ impl Controller {
                             ),
                         );
                         self.memory.with(key, |m| m.rollback_to = Some(to));
-                        self.events.rollout(RolloutResult::RolledBack);
+                        self.events.rollout(RolloutResult::RolledBack, strategy);
                         (self.enqueue)(key.clone());
                         record
                     }
                     None => {
                         tags = held_back_tag();
-                        self.events.rollout(RolloutResult::Failed);
+                        self.events.rollout(RolloutResult::Failed, strategy);
                         finished(
                             Health::Degraded,
                             format!(
@@ -186,7 +201,7 @@ impl Controller {
                         ),
                     )
                 } else {
-                    self.events.rollout(RolloutResult::Completed);
+                    self.events.rollout(RolloutResult::Completed, strategy);
                     finished(
                         Health::Healthy,
                         format!("rollout completed ({running} running)"),
@@ -196,7 +211,7 @@ impl Controller {
             Verdict::Failed { reason } => {
                 hold_back();
                 tags = held_back_tag();
-                self.events.rollout(RolloutResult::Failed);
+                self.events.rollout(RolloutResult::Failed, strategy);
                 finished(Health::Degraded, format!("rollout failed: {reason}"))
             }
             Verdict::RolledBack { to, cause } => {
@@ -209,7 +224,7 @@ impl Controller {
                 tags = Some(set);
                 self.memory
                     .with(key, |m| m.last_completed = Some(to.clone()));
-                self.events.rollout(RolloutResult::RolledBack);
+                self.events.rollout(RolloutResult::RolledBack, strategy);
                 finished(
                     Health::Degraded,
                     match cause {
@@ -223,6 +238,51 @@ impl Controller {
                     },
                 )
                 .sync(SyncStatus::OutOfSync)
+            }
+            Verdict::Stage {
+                stage,
+                status,
+                late,
+            } => Record::default()
+                .health(if late {
+                    Health::Degraded
+                } else {
+                    Health::Progressing
+                })
+                .message(match late {
+                    true => format!(
+                        "{stage}; {status}; not completed after {}",
+                        humantime::format_duration(self.settings.rollout_timeout)
+                    ),
+                    false => format!("{stage}; {status}"),
+                }),
+            Verdict::RollingBack { reason } => Record::default()
+                .health(Health::Degraded)
+                .message(format!("ECS is rolling {revision} back: {reason}")),
+            Verdict::DeploymentRolledBack { to, reason } => {
+                tracing::warn!(key = %key, revision = %revision, to = %to, %reason, "rolled back by ECS");
+                hold_back();
+                let mut set = held_back_tag().unwrap_or_default();
+                set.insert(TAG_LAST_COMPLETED.to_string(), to.clone());
+                tags = Some(set);
+                self.memory
+                    .with(key, |m| m.last_completed = Some(to.clone()));
+                self.events.rollout(RolloutResult::RolledBack, strategy);
+                finished(
+                    Health::Degraded,
+                    format!(
+                        "ECS rolled {revision} back to {to} ({} deployment): {reason}; this manifest is not applied again until it changes",
+                        strategy.as_str()
+                    ),
+                )
+                .sync(SyncStatus::OutOfSync)
+            }
+            Verdict::Superseded { by } => {
+                tracing::warn!(key = %key, revision = %revision, by = ?by, "rollout superseded by another deployment");
+                finished(
+                    Health::Degraded,
+                    rollout::deployment::superseded(by.as_deref()),
+                )
             }
             Verdict::Missing => finished(Health::Missing, "service not found".into()),
         };

@@ -123,7 +123,7 @@ impl fmt::Display for RolloutStatus {
             }
             RolloutStatus::Failed { reason } => write!(f, "rollout failed: {reason}"),
             RolloutStatus::RolledBack { to } => {
-                write!(f, "rolled back by ECS to {to} (circuit breaker)")
+                write!(f, "rolled back by ECS to {to}")
             }
             RolloutStatus::Missing => f.write_str("service not found"),
         }

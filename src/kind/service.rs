@@ -81,6 +81,14 @@ impl KindOps for Service {
                 .iter()
                 .filter_map(|lb| lb.target_group.clone()),
         );
+        // Blue/green: an alternate target group named by its manifest.
+        wanted.target_group_arns.extend(
+            spec.load_balancers
+                .iter()
+                .filter_map(|lb| lb.advanced_configuration.as_ref())
+                .filter_map(|a| a.alternate_target_group_arn.clone())
+                .filter(|a| !a.starts_with("arn:")),
+        );
     }
 
     fn plan(
@@ -681,6 +689,15 @@ pub fn import(
         {
             lb.target_group = Some(name.clone());
             lb.target_group_arn = None;
+        }
+        // Blue/green: the alternate target group by its manifest name too.
+        if let Some(alternate) = lb
+            .advanced_configuration
+            .as_mut()
+            .and_then(|a| a.alternate_target_group_arn.as_mut())
+            && let Some(name) = target_groups.get(alternate.as_str())
+        {
+            *alternate = name.clone();
         }
     }
     let mut spec = defaults::strip_service(&spec);

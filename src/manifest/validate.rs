@@ -61,6 +61,7 @@ mod containers;
 mod listener_rule;
 mod scaling;
 mod service_fields;
+mod strategies;
 
 struct Context<'a> {
     target_groups: HashMap<&'a str, &'a TargetGroupSpec>,
@@ -347,6 +348,7 @@ impl Report<'_> {
         self.service_fields(s);
         self.auto_scaling(s);
         self.load_balancers(s, ctx);
+        self.strategies(s, ctx);
     }
 
     fn deployment(&mut self, s: &ServiceSpec) {

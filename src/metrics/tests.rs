@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 use super::*;
+use crate::cloud::model::DeploymentStrategy;
 use crate::cloud::sim::{Fault, Sim, SimConfig};
 use crate::connect::{BackendKind, BackendOptions, connect};
 use crate::manifest::ResourceKey;
@@ -124,8 +125,24 @@ fn a_new_registry_exports_zeros_for_closed_label_sets() {
         );
     }
     for result in ["completed", "failed", "rolled_back"] {
+        for strategy in ["rolling", "blue_green", "linear", "canary"] {
+            assert_eq!(
+                value(
+                    &m,
+                    "ecs_operator_rollouts_total",
+                    &[("result", result), ("strategy", strategy)]
+                ),
+                Some(0.0)
+            );
+        }
+    }
+    for stage in ["rolling", "pre_scale_up", "bake_time", "clean_up"] {
         assert_eq!(
-            value(&m, "ecs_operator_rollouts_total", &[("result", result)]),
+            value(
+                &m,
+                "ecs_operator_deployments_in_progress",
+                &[("stage", stage)]
+            ),
             Some(0.0)
         );
     }
@@ -337,9 +354,9 @@ fn queue_retries_grow_by_the_delta_of_the_cumulative_count() {
 fn drift_rollouts_manifest_errors_source_and_last_sync() {
     let m = Metrics::new();
     m.drift_detected(Kind::Service);
-    m.rollout(RolloutResult::RolledBack);
-    m.rollout(RolloutResult::Completed);
-    m.rollout(RolloutResult::Completed);
+    m.rollout(RolloutResult::RolledBack, DeploymentStrategy::Rolling);
+    m.rollout(RolloutResult::Completed, DeploymentStrategy::Rolling);
+    m.rollout(RolloutResult::Completed, DeploymentStrategy::Rolling);
     m.set_manifest_errors(2);
     m.set_source_revision("abc123");
     m.set_source_revision("def456");
@@ -364,7 +381,13 @@ fn drift_rollouts_manifest_errors_source_and_last_sync() {
     let failures = |r: &str| value(&m, "ecs_operator_rollout_failures_total", &[("reason", r)]);
     assert_eq!(failures("image_pull"), Some(1.0));
     assert_eq!(failures("secret"), Some(0.0));
-    let rollouts = |r: &str| value(&m, "ecs_operator_rollouts_total", &[("result", r)]);
+    let rollouts = |r: &str| {
+        value(
+            &m,
+            "ecs_operator_rollouts_total",
+            &[("result", r), ("strategy", "rolling")],
+        )
+    };
     assert_eq!(rollouts("rolled_back"), Some(1.0));
     assert_eq!(rollouts("completed"), Some(2.0));
     assert_eq!(rollouts("failed"), Some(0.0));
@@ -554,6 +577,7 @@ async fn connect_puts_the_instrumentation_inside_the_rate_limiter() {
         max_attempts: 1,
         sim_state: None,
         sim_crashing_images: Vec::new(),
+        sim_failing_hooks: Vec::new(),
         sim_throttling: true,
         sim_load: Vec::new(),
         gate: None,

@@ -7,10 +7,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::Observer;
-use crate::cloud::model::{Cluster, Service, Tags, TargetGroup, Task};
+use crate::cloud::model::{Cluster, Service, ServiceDeployment, Tags, TargetGroup, Task};
 use crate::cloud::{
-    CloudError, ErrorKind, MAX_DESCRIBE_SERVICES, MAX_DESCRIBE_TARGET_GROUPS, MAX_DESCRIBE_TASKS,
-    MAX_TAG_ARNS, MAX_TARGET_GROUP_PAGE, all_pages,
+    CloudError, ErrorKind, MAX_DESCRIBE_SERVICE_DEPLOYMENTS, MAX_DESCRIBE_SERVICES,
+    MAX_DESCRIBE_TARGET_GROUPS, MAX_DESCRIBE_TASKS, MAX_TAG_ARNS, MAX_TARGET_GROUP_PAGE, all_pages,
 };
 
 /// The name in a target group ARN (`...:targetgroup/NAME/ID`).
@@ -45,6 +45,53 @@ impl Observer {
             found.extend(d.found.into_iter().filter(Service::exists));
         }
         Ok(found)
+    }
+
+    /// Service deployments by ARN (DescribeServiceDeployments by
+    /// [`MAX_DESCRIBE_SERVICE_DEPLOYMENTS`]); `None` when the endpoint has no deployments API
+    /// (moto): the caller follows DescribeServices' `deployments[]` instead.
+    pub async fn service_deployments(
+        &self,
+        arns: &[String],
+    ) -> Result<Option<Vec<ServiceDeployment>>, CloudError> {
+        let mut found = Vec::new();
+        for batch in arns.chunks(MAX_DESCRIBE_SERVICE_DEPLOYMENTS) {
+            match self.cloud.ecs.describe_service_deployments(batch).await {
+                Ok(d) => found.extend(d.found),
+                Err(e) if e.is_not_implemented() => return Ok(None),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(Some(found))
+    }
+
+    /// The service deployment of `service` started by the call that created the deployment
+    /// created at `since` (DescribeServices' `createdAt` of it): the oldest listed
+    /// (ListServiceDeployments, first page, newest first) created then or later, so that one
+    /// started afterwards (by hand, by another tool) is not taken for it. `None` when there
+    /// is none or the endpoint has no deployments API.
+    pub async fn service_deployment_since(
+        &self,
+        cluster: &str,
+        service: &str,
+        since: std::time::SystemTime,
+    ) -> Result<Option<String>, CloudError> {
+        let page = match self
+            .cloud
+            .ecs
+            .list_service_deployments(cluster, service, None)
+            .await
+        {
+            Ok(page) => page,
+            Err(e) if e.is_not_implemented() => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        Ok(page
+            .items
+            .into_iter()
+            .filter(|b| b.created_at.is_some_and(|t| t >= since))
+            .min_by_key(|b| b.created_at)
+            .map(|b| b.arn))
     }
 
     /// The stopped tasks of `service` that deployment `deployment` started (their `startedBy`),

@@ -400,6 +400,8 @@ fn every_operation_the_operator_calls_has_its_bucket_and_elbv2_also_the_account_
         ("DescribeServices", Bucket::ServiceRead),
         ("ListTasks", Bucket::ClusterResourceRead),
         ("DescribeTasks", Bucket::ClusterResourceRead),
+        ("ListServiceDeployments", Bucket::ServiceDeploymentRead),
+        ("DescribeServiceDeployments", Bucket::ServiceDeploymentRead),
         ("CreateService", Bucket::ServiceModify),
         ("UpdateService", Bucket::ServiceModify),
         ("DeleteService", Bucket::ServiceModify),

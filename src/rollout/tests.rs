@@ -78,7 +78,7 @@ async fn updated_to(sim: &Sim, image: &str, rollback: bool) -> (ResourceKey, Str
     };
     let first = follow(
         &observer(sim),
-        &[(key.clone(), good.arn.clone())],
+        &[(key.clone(), Tracker::new(good.arn.clone(), false))],
         Duration::from_secs(600),
         Duration::from_secs(5),
         |_, _| {},
@@ -117,7 +117,7 @@ async fn outcome(sim: &Sim, target: (ResourceKey, String), limit_secs: u64) -> R
     let limit = Duration::from_secs(limit_secs);
     let out = follow(
         &observer(sim),
-        &[target],
+        &[(target.0.clone(), Tracker::new(target.1.clone(), false))],
         limit,
         Duration::from_secs(5),
         |_, _| {},
@@ -133,7 +133,7 @@ async fn a_good_image_completes() {
     let mut seen = Vec::new();
     let out = follow(
         &observer(&sim),
-        &[target],
+        &[(target.0.clone(), Tracker::new(target.1.clone(), false))],
         Duration::from_secs(600),
         Duration::from_secs(5),
         |_, s| seen.push(s.to_string()),
@@ -172,7 +172,7 @@ async fn a_rollout_still_going_at_the_timeout_stays_progressing() {
     let target = updated_to(&sim, "api:v2", true).await;
     let out = follow(
         &observer(&sim),
-        &[target],
+        &[(target.0.clone(), Tracker::new(target.1.clone(), false))],
         Duration::from_secs(2),
         Duration::from_secs(1),
         |_, _| {},
@@ -253,6 +253,7 @@ fn the_tracker_step_gives_each_verdict_from_what_was_read() {
         service,
         targets_healthy,
         stopped: Vec::new(),
+        deployment: None,
     };
     let rows = [
         Row {
@@ -391,6 +392,8 @@ fn the_tracker_step_gives_each_verdict_from_what_was_read() {
             started: now - Duration::from_secs(row.age),
             rollback: row.rollback,
             cause: None,
+            deployment: None,
+            stage: None,
         };
         let (next, verdict) = step(tracker.clone(), &row.seen, &CONTROLLER, now);
         assert_eq!(verdict, row.verdict, "{}", row.name);
@@ -417,6 +420,8 @@ fn without_a_threshold_or_a_target_check_only_ecs_ends_a_rollout() {
         started: now,
         rollback: false,
         cause: None,
+        deployment: None,
+        stage: None,
     };
     let crashing = Seen {
         service: live(vec![deployment(
@@ -427,6 +432,7 @@ fn without_a_threshold_or_a_target_check_only_ecs_ends_a_rollout() {
         )]),
         targets_healthy: None,
         stopped: Vec::new(),
+        deployment: None,
     };
     let (next, verdict) = step(tracker.clone(), &crashing, &policy, now);
     assert!(
@@ -442,6 +448,7 @@ fn without_a_threshold_or_a_target_check_only_ecs_ends_a_rollout() {
         )]),
         targets_healthy: None,
         stopped: Vec::new(),
+        deployment: None,
     };
     let (next, verdict) = step(tracker, &done, &policy, now);
     assert_eq!((next, verdict), (None, Verdict::Completed { running: 2 }));
@@ -455,6 +462,8 @@ fn failures_are_counted_from_the_stopped_tasks_and_the_newest_names_the_cause() 
         started: now,
         rollback: false,
         cause: None,
+        deployment: None,
+        stage: None,
     };
     let scaled_in = Stopped {
         stop_code: Some("ServiceSchedulerInitiated".into()),
@@ -476,6 +485,7 @@ fn failures_are_counted_from_the_stopped_tasks_and_the_newest_names_the_cause() 
             failed("CannotPullContainerError: ref not found"),
             failed("ResourceInitializationError: unable to retrieve secret from asm"),
         ],
+        deployment: None,
     };
     let (next, verdict) = step(tracker.clone(), &seen, &CONTROLLER, now);
     assert_eq!(next, None);
@@ -497,6 +507,7 @@ fn failures_are_counted_from_the_stopped_tasks_and_the_newest_names_the_cause() 
     );
     // Tasks the scheduler stopped are no failures.
     let quiet = Seen {
+        deployment: None,
         stopped: vec![scaled_in.clone(), scaled_in.clone(), scaled_in],
         ..seen
     };
@@ -521,6 +532,7 @@ fn a_rollback_by_ecs_names_the_cause_read_before_it() {
             Some(RolloutState::InProgress),
         )]),
         targets_healthy: None,
+        deployment: None,
         stopped: vec![pull.clone(), pull],
     };
     let (next, verdict) = step(tracker, &failing, &CONTROLLER, now);
@@ -543,6 +555,7 @@ fn a_rollback_by_ecs_names_the_cause_read_before_it() {
             Some(RolloutState::Completed),
         )]),
         targets_healthy: None,
+        deployment: None,
         stopped: Vec::new(),
     };
     let (next, verdict) = step(next, &rolled_back, &CONTROLLER, now);
@@ -560,4 +573,180 @@ fn a_rollback_by_ecs_names_the_cause_read_before_it() {
         "{}",
         cause.text
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Judged by its own service deployment (issue 13)
+
+mod by_deployment {
+    use super::*;
+    use crate::cloud::model::{
+        DeploymentConfiguration, DeploymentStrategy, LifecycleStage, ServiceDeployment,
+        ServiceDeploymentStatus,
+    };
+
+    const OURS: &str = "arn:aws:ecs:us-east-1:1:service-deployment/shop/api/ours";
+    const THEIRS: &str = "arn:aws:ecs:us-east-1:1:service-deployment/shop/api/theirs";
+
+    fn ours(
+        strategy: DeploymentStrategy,
+        status: ServiceDeploymentStatus,
+        stage: Option<LifecycleStage>,
+    ) -> ServiceDeployment {
+        ServiceDeployment {
+            arn: OURS.into(),
+            status: Some(status),
+            status_reason: Some("the reason".into()),
+            lifecycle_stage: stage,
+            strategy: Some(strategy),
+            bake_time_in_minutes: Some(10),
+            ..Default::default()
+        }
+    }
+
+    /// `api` with its PRIMARY (`revision`, 2 running, `failed` failed, in progress), of
+    /// `strategy`, currently deploying `current`.
+    fn service(
+        revision: &str,
+        failed: u32,
+        strategy: DeploymentStrategy,
+        current: &str,
+    ) -> Service {
+        let mut s = live(vec![deployment(
+            revision,
+            2,
+            failed,
+            Some(RolloutState::InProgress),
+        )])
+        .unwrap();
+        s.deployment_configuration = Some(DeploymentConfiguration {
+            strategy: Some(strategy),
+            ..Default::default()
+        });
+        s.current_service_deployment = Some(current.into());
+        s
+    }
+
+    fn seen(service: Service, d: ServiceDeployment) -> Seen {
+        Seen {
+            service: Some(service),
+            deployment: Some(d),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_native_stage_is_progressing_with_its_time_in_stage_and_never_a_crash_loop() {
+        use DeploymentStrategy::BlueGreen;
+        let tracker = Tracker::new("arn:td/api:2", false).with_deployment(Some(OURS.into()));
+        let t0 = Instant::now();
+        let baking = seen(
+            service("arn:td/api:2", 5, BlueGreen, OURS),
+            ours(
+                BlueGreen,
+                ServiceDeploymentStatus::InProgress,
+                Some(LifecycleStage::BakeTime),
+            ),
+        );
+        let (next, verdict) = step(tracker, &baking, &CONTROLLER, t0);
+        let next = next.expect("still followed");
+        assert!(matches!(verdict, Verdict::Stage { .. }), "{verdict:?}");
+        let (next, verdict) = step(next, &baking, &CONTROLLER, t0 + Duration::from_secs(190));
+        let Verdict::Stage { stage, late, .. } = verdict else {
+            panic!("{verdict:?}")
+        };
+        assert_eq!(stage.to_string(), "BLUE_GREEN: BAKE_TIME, 3 of 10 min");
+        assert!(!late);
+        assert!(next.is_some());
+    }
+
+    #[test]
+    fn ecs_rolling_a_native_deployment_back_is_degraded_then_rolled_back() {
+        use DeploymentStrategy::Canary;
+        let tracker = Tracker::new("arn:td/api:2", false).with_deployment(Some(OURS.into()));
+        let now = Instant::now();
+        let rolling_back = seen(
+            service("arn:td/api:2", 0, Canary, OURS),
+            ours(Canary, ServiceDeploymentStatus::RollbackInProgress, None),
+        );
+        let (next, verdict) = step(tracker, &rolling_back, &CONTROLLER, now);
+        assert_eq!(
+            verdict,
+            Verdict::RollingBack {
+                reason: "the reason".into()
+            }
+        );
+        let done = seen(
+            service("arn:td/api:1", 0, Canary, OURS),
+            ours(Canary, ServiceDeploymentStatus::RollbackSuccessful, None),
+        );
+        let (next, verdict) = step(next.unwrap(), &done, &CONTROLLER, now);
+        assert_eq!(next, None);
+        assert_eq!(
+            verdict,
+            Verdict::DeploymentRolledBack {
+                to: "arn:td/api:1".into(),
+                reason: "the reason".into()
+            }
+        );
+    }
+
+    #[test]
+    fn a_deployment_stopped_by_another_is_superseded_not_rolled_back() {
+        // Without the deployment, the PRIMARY running another revision reads as a rollback.
+        let tracker = Tracker::new("arn:td/api:2", false);
+        let other = service("arn:td/api:3", 0, DeploymentStrategy::Rolling, THEIRS);
+        let blind = Seen {
+            service: Some(other.clone()),
+            ..Default::default()
+        };
+        let (_, verdict) = step(tracker.clone(), &blind, &CONTROLLER, Instant::now());
+        assert!(matches!(verdict, Verdict::RolledBack { .. }), "{verdict:?}");
+        let stopped = seen(
+            other,
+            ours(
+                DeploymentStrategy::Rolling,
+                ServiceDeploymentStatus::Stopped,
+                None,
+            ),
+        );
+        let (next, verdict) = step(tracker, &stopped, &CONTROLLER, Instant::now());
+        assert_eq!(next, None);
+        assert_eq!(
+            verdict,
+            Verdict::Superseded {
+                by: Some(THEIRS.into())
+            }
+        );
+    }
+
+    #[test]
+    fn a_rolling_deployment_in_progress_is_judged_by_its_tasks_as_before() {
+        use DeploymentStrategy::Rolling;
+        let tracker = Tracker::new("arn:td/api:2", false).with_deployment(Some(OURS.into()));
+        let crashing = seen(
+            service("arn:td/api:2", 3, Rolling, OURS),
+            ours(Rolling, ServiceDeploymentStatus::InProgress, None),
+        );
+        let (_, verdict) = step(tracker, &crashing, &CONTROLLER, Instant::now());
+        assert!(
+            matches!(verdict, Verdict::CrashLoop { failed: 3, .. }),
+            "{verdict:?}"
+        );
+    }
+
+    #[test]
+    fn a_tracker_without_its_arn_takes_the_one_it_read() {
+        let tracker = Tracker::new("arn:td/api:2", false);
+        let s = seen(
+            service("arn:td/api:2", 0, DeploymentStrategy::Rolling, OURS),
+            ours(
+                DeploymentStrategy::Rolling,
+                ServiceDeploymentStatus::InProgress,
+                None,
+            ),
+        );
+        let (next, _) = step(tracker, &s, &CONTROLLER, Instant::now());
+        assert_eq!(next.unwrap().deployment.as_deref(), Some(OURS));
+    }
 }

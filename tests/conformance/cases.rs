@@ -793,6 +793,61 @@ pub async fn describe_tasks_rejects_more_than_100_arns(b: &Backend) {
     assert_batch_limit_enforced(b, r, "DescribeTasks does not enforce its 100-task limit");
 }
 
+// ---- service deployments (issue 13) --------------------------------------------------------
+
+/// A new service names its service deployment (`currentServiceDeployment`), which
+/// DescribeServiceDeployments describes and ListServiceDeployments lists.
+pub async fn a_new_service_names_its_service_deployment(b: &Backend) {
+    let (c, _, s) = service(b).await;
+    let Some(arn) = s.current_service_deployment.clone() else {
+        assert!(b.moto_gap("CreateService answers no currentServiceDeployment"));
+        return;
+    };
+    assert!(arn.contains(":service-deployment/"), "{arn}");
+    let d = b
+        .cloud
+        .ecs
+        .describe_service_deployments(std::slice::from_ref(&arn))
+        .await
+        .unwrap();
+    assert_eq!(d.found.len(), 1);
+    assert_eq!(d.found[0].service_arn, s.arn);
+    assert!(d.found[0].status.is_some());
+    let listed = b
+        .cloud
+        .ecs
+        .list_service_deployments(&c.name, &s.name, None)
+        .await
+        .unwrap();
+    assert!(listed.items.iter().any(|i| i.arn == arn), "{listed:?}");
+}
+
+/// DescribeServiceDeployments takes at most 20 ARNs; an unknown one is missing, not an error.
+/// Moto 5.2.1 implements neither call: the backend answers "not implemented".
+pub async fn describe_service_deployments_reports_unknown_arns_and_its_limit(b: &Backend) {
+    let arn = "arn:aws:ecs:us-east-1:123456789012:service-deployment/shop/api/unknown".to_string();
+    let r = b
+        .cloud
+        .ecs
+        .describe_service_deployments(std::slice::from_ref(&arn))
+        .await;
+    if let Err(e) = &r
+        && e.is_not_implemented()
+        && b.moto_gap("no DescribeServiceDeployments (HTTP 500, not implemented)")
+    {
+        return;
+    }
+    let d = r.unwrap();
+    assert_eq!(d.found.len(), 0);
+    assert_eq!(d.missing, [arn]);
+    let r = b
+        .cloud
+        .ecs
+        .describe_service_deployments(&names(21, "arn:sd"))
+        .await;
+    assert_eq!(r.unwrap_err().kind, ErrorKind::Invalid);
+}
+
 // ---- target groups --------------------------------------------------------------------------
 
 pub async fn create_target_group_then_describe_by_name(b: &Backend) {

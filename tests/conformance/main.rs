@@ -66,6 +66,8 @@ conformance!(
     list_stopped_tasks_of_a_missing_service_is_not_found,
     describe_tasks_reports_unknown_arns_as_missing,
     describe_tasks_rejects_more_than_100_arns,
+    a_new_service_names_its_service_deployment,
+    describe_service_deployments_reports_unknown_arns_and_its_limit,
     create_target_group_then_describe_by_name,
     describe_target_groups_fails_whole_when_a_name_is_missing,
     describe_target_groups_rejects_more_than_20_names,

@@ -16,6 +16,7 @@ mod support;
 // A Service's spec.autoScaling.
 mod autoscaling;
 mod bad_input;
+mod deployments;
 mod drift;
 mod import;
 mod lease;

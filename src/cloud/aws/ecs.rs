@@ -22,7 +22,8 @@ use super::task_definition::{register_input, registered_from_sdk};
 use crate::cloud::error::{CloudError, CloudResult, ErrorKind};
 use crate::cloud::model::{
     CapacityProviderStrategyItem, Cluster, CreateCluster, CreateService, Described, Page,
-    RegisteredTaskDefinition, Service, Tags, Task, TaskContainer, TaskDefinition, UpdateService,
+    RegisteredTaskDefinition, Service, ServiceDeployment, ServiceDeploymentBrief, Tags, Task,
+    TaskContainer, TaskDefinition, UpdateService,
 };
 use crate::cloud::{Ecs, MAX_LIST_SERVICES, MAX_LIST_TASKS};
 
@@ -30,12 +31,17 @@ use crate::cloud::{Ecs, MAX_LIST_SERVICES, MAX_LIST_TASKS};
 #[derive(Debug, Clone)]
 pub(super) struct AwsEcs {
     client: Client,
+    /// Whether the service deployments API was found missing (moto).
+    deployments: std::sync::Arc<super::service_deployments::Support>,
 }
 
 impl AwsEcs {
     /// Wraps a configured client.
     pub(super) fn new(client: Client) -> Self {
-        AwsEcs { client }
+        AwsEcs {
+            client,
+            deployments: Default::default(),
+        }
     }
 }
 
@@ -363,6 +369,29 @@ impl Ecs for AwsEcs {
             found: out.tasks().iter().map(task_from_sdk).collect(),
             missing: missing_names(OP, tasks, out.failures())?,
         })
+    }
+
+    async fn list_service_deployments(
+        &self,
+        cluster: &str,
+        service: &str,
+        next_token: Option<&str>,
+    ) -> CloudResult<Page<ServiceDeploymentBrief>> {
+        super::service_deployments::list(
+            &self.client,
+            &self.deployments,
+            cluster,
+            service,
+            next_token,
+        )
+        .await
+    }
+
+    async fn describe_service_deployments(
+        &self,
+        arns: &[String],
+    ) -> CloudResult<Described<ServiceDeployment>> {
+        super::service_deployments::describe(&self.client, &self.deployments, arns).await
     }
 
     async fn create_service(&self, input: &CreateService) -> CloudResult<Service> {

@@ -372,6 +372,7 @@ pub(super) fn service_from_sdk(s: &sdk::Service) -> Conv<Service> {
             .collect::<Conv<_>>()?,
         events: s.events().iter().map(event_from_sdk).collect(),
         created_at: time(s.created_at()),
+        current_service_deployment: s.current_service_deployment().map(str::to_owned),
         availability_zone_rebalancing: s
             .availability_zone_rebalancing()
             .and_then(|v| lenient_member(name, "availabilityZoneRebalancing", v)),

@@ -952,3 +952,113 @@ async fn target_health_reads_unhealthy_draining_as_draining_and_refuses_unknown_
     assert_eq!(err.kind, ErrorKind::Other);
     assert_eq!(err.operation, "DescribeTargetHealth");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Service deployments (issue 13)
+
+#[tokio::test]
+async fn an_endpoint_without_the_deployments_api_is_detected_once_and_remembered() {
+    let describe = mock!(aws_sdk_ecs::Client::describe_service_deployments)
+        .sequence()
+        .http_response(|| html_500("req-moto"))
+        .times(3)
+        .build();
+    let list = mock!(aws_sdk_ecs::Client::list_service_deployments)
+        .then_http_response(|| html_500("req-moto"));
+    let ecs = ecs_with(&[&describe, &list]).await;
+    let arns = ["arn:aws:ecs:us-east-1:1:service-deployment/shop/api/x".to_string()];
+
+    let err = ecs.describe_service_deployments(&arns).await.unwrap_err();
+    assert!(err.is_not_implemented(), "{err:?}");
+    assert_eq!(describe.num_calls(), 3, "the SDK's attempts, once");
+    // Remembered: no request any more, for either call.
+    let again = ecs.describe_service_deployments(&arns).await.unwrap_err();
+    assert!(again.is_not_implemented());
+    let listed = ecs
+        .list_service_deployments("shop", "api", None)
+        .await
+        .unwrap_err();
+    assert!(listed.is_not_implemented());
+    assert_eq!(describe.num_calls(), 3);
+    assert_eq!(list.num_calls(), 0);
+}
+
+#[tokio::test]
+async fn an_aws_server_error_of_the_deployments_api_is_transient_not_missing() {
+    let rule = mock!(aws_sdk_ecs::Client::describe_service_deployments)
+        .sequence()
+        .http_response(|| ecs_error(500, "ServerException", "try again", "req-aws"))
+        .times(3)
+        .build();
+    let ecs = ecs_with(&[&rule]).await;
+    let err = ecs
+        .describe_service_deployments(&["arn:x".to_string()])
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Transient, "{err:?}");
+    assert!(!err.is_not_implemented());
+}
+
+#[tokio::test]
+async fn service_deployments_come_back_with_status_stage_strategy_and_rollback() {
+    use crate::cloud::model::{DeploymentStrategy, LifecycleStage, ServiceDeploymentStatus};
+    use aws_sdk_ecs::operation::describe_service_deployments::DescribeServiceDeploymentsOutput;
+    let arn = "arn:aws:ecs:us-east-1:1:service-deployment/shop/api/abc";
+    let rule = mock!(aws_sdk_ecs::Client::describe_service_deployments).then_output(move || {
+        DescribeServiceDeploymentsOutput::builder()
+            .service_deployments(
+                ecs::ServiceDeployment::builder()
+                    .service_deployment_arn(arn)
+                    .service_arn("arn:aws:ecs:us-east-1:1:service/shop/api")
+                    .status(ecs::ServiceDeploymentStatus::RollbackSuccessful)
+                    .status_reason("hook failed")
+                    .lifecycle_stage(ecs::ServiceDeploymentLifecycleStage::BakeTime)
+                    .deployment_configuration(
+                        ecs::DeploymentConfiguration::builder()
+                            .strategy(ecs::DeploymentStrategy::BlueGreen)
+                            .bake_time_in_minutes(10)
+                            .build(),
+                    )
+                    .target_service_revision(
+                        ecs::ServiceRevisionSummary::builder()
+                            .arn("arn:aws:ecs:us-east-1:1:service-revision/shop/api/2")
+                            .build(),
+                    )
+                    .rollback(
+                        ecs::Rollback::builder()
+                            .reason("hook failed")
+                            .service_revision_arn(
+                                "arn:aws:ecs:us-east-1:1:service-revision/shop/api/1",
+                            )
+                            .build(),
+                    )
+                    .build(),
+            )
+            .build()
+    });
+    let ecs = ecs_with(&[&rule]).await;
+    let d = ecs
+        .describe_service_deployments(&[arn.to_string(), "arn:gone".to_string()])
+        .await
+        .unwrap();
+    assert_eq!(d.missing, ["arn:gone"]);
+    let d = &d.found[0];
+    assert_eq!(d.status, Some(ServiceDeploymentStatus::RollbackSuccessful));
+    assert_eq!(d.lifecycle_stage, Some(LifecycleStage::BakeTime));
+    assert_eq!(d.strategy, Some(DeploymentStrategy::BlueGreen));
+    assert_eq!(d.bake_time_in_minutes, Some(10));
+    assert!(
+        d.target_service_revision_arn
+            .as_deref()
+            .unwrap()
+            .ends_with("/2")
+    );
+    let rollback = d.rollback.as_ref().unwrap();
+    assert!(
+        rollback
+            .service_revision_arn
+            .as_deref()
+            .unwrap()
+            .ends_with("/1")
+    );
+}

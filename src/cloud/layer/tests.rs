@@ -62,6 +62,11 @@ pub(crate) async fn call(cloud: &Cloud, op: Operation) -> Option<CloudResult<()>
         O::DescribeServices => ecs.describe_services("shop", &names).await.map(drop),
         O::ListTasks => ecs.list_stopped_tasks("shop", "api", None).await.map(drop),
         O::DescribeTasks => ecs.describe_tasks("shop", &names).await.map(drop),
+        O::ListServiceDeployments => ecs
+            .list_service_deployments("shop", "api", None)
+            .await
+            .map(drop),
+        O::DescribeServiceDeployments => ecs.describe_service_deployments(&arns).await.map(drop),
         O::CreateService => {
             let input = CreateService {
                 cluster: "shop".into(),

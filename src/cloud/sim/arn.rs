@@ -41,6 +41,16 @@ impl Arns {
         format!("{}service/{cluster}/{name}", self.ecs)
     }
 
+    /// `...:service-deployment/CLUSTER/SERVICE/ID`.
+    pub(super) fn service_deployment(&self, cluster: &str, service: &str, id: &str) -> String {
+        format!("{}service-deployment/{cluster}/{service}/{id}", self.ecs)
+    }
+
+    /// `...:service-revision/CLUSTER/SERVICE/N`.
+    pub(super) fn service_revision(&self, cluster: &str, service: &str, n: u64) -> String {
+        format!("{}service-revision/{cluster}/{service}/{n}", self.ecs)
+    }
+
     pub(super) fn task(&self, cluster: &str, id: &str) -> String {
         format!("{}task/{cluster}/{id}", self.ecs)
     }

@@ -126,6 +126,7 @@ impl State {
         );
         self.service_event(key, msg);
         let Some(target) = target else {
+            self.service_deployment_failed(key, &failed_id, None);
             return;
         };
         let reason = format!(
@@ -138,6 +139,13 @@ impl State {
             target.load_balancers,
             Some(reason),
         );
+        let rollback_id = self
+            .services
+            .get(key)
+            .and_then(|s| s.deployments.first())
+            .map(|d| d.id.clone())
+            .unwrap_or_default();
+        self.service_deployment_failed(key, &failed_id, Some((rollback_id, target.id.clone())));
         let msg = format!(
             "(service {}) rolling back to deployment {}.",
             key.1, target.id

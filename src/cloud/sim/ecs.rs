@@ -11,7 +11,8 @@ use crate::cloud::Ecs;
 use crate::cloud::error::CloudResult;
 use crate::cloud::model::{
     CapacityProviderStrategyItem, Cluster, CreateCluster, CreateService, Described, Page,
-    RegisteredTaskDefinition, Service, Tags, Task, TaskDefinition, UpdateService,
+    RegisteredTaskDefinition, Service, ServiceDeployment, ServiceDeploymentBrief, Tags, Task,
+    TaskDefinition, UpdateService,
 };
 use crate::cloud::operation::Operation;
 
@@ -109,6 +110,26 @@ impl Ecs for Endpoints {
     ) -> CloudResult<Described<Task>> {
         self.0.serve(Operation::DescribeTasks, |s| {
             s.describe_tasks(cluster, tasks)
+        })
+    }
+
+    async fn list_service_deployments(
+        &self,
+        cluster: &str,
+        service: &str,
+        next_token: Option<&str>,
+    ) -> CloudResult<Page<ServiceDeploymentBrief>> {
+        self.0.serve(Operation::ListServiceDeployments, |s| {
+            s.list_service_deployments(cluster, service, next_token)
+        })
+    }
+
+    async fn describe_service_deployments(
+        &self,
+        arns: &[String],
+    ) -> CloudResult<Described<ServiceDeployment>> {
+        self.0.serve(Operation::DescribeServiceDeployments, |s| {
+            s.describe_service_deployments(arns)
         })
     }
 

@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
 use crate::cloud::model::{
-    CreateService, RolloutState, Service, ServiceEvent, ServiceLoadBalancer, Tags, TargetGroup,
+    CreateService, DeploymentStrategy, LifecycleStage, RolloutState, Service,
+    ServiceDeploymentStatus, ServiceEvent, ServiceLoadBalancer, Tags, TargetGroup,
     TargetHealthState,
 };
 
@@ -31,6 +32,11 @@ const BASE_UNIX_SECONDS: u64 = 1_735_689_600;
 pub(super) struct SimTime(Duration);
 
 impl SimTime {
+    /// Virtual time since the account was created.
+    pub(super) fn elapsed(self) -> Duration {
+        self.0
+    }
+
     /// How long after `earlier` this is (zero when it is not later).
     pub(super) fn saturating_since(self, earlier: SimTime) -> Duration {
         self.0.saturating_sub(earlier.0)
@@ -160,6 +166,63 @@ pub(super) struct ServiceState {
     /// Stopped tasks, oldest first, listable for [`STOPPED_TASK_RETENTION`] as in ECS.
     #[serde(default, skip_serializing_if = "VecDeque::is_empty")]
     pub stopped: VecDeque<StoppedTask>,
+    /// Its service deployments, newest first (ListServiceDeployments, DescribeServiceDeployments;
+    /// `deployments` of the simulator).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub service_deployments: Vec<ServiceDeploymentRecord>,
+}
+
+/// A service deployment: one per deployment started by CreateService or UpdateService, with
+/// how far a native strategy's run has come.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct ServiceDeploymentRecord {
+    pub arn: String,
+    /// The deployment (`ecs-svc/...`) it started: the target revision's tasks.
+    pub deployment: String,
+    /// Its target service revision (1, 2, ... per service).
+    pub revision: u64,
+    /// The revisions it replaces.
+    pub source_revisions: Vec<u64>,
+    pub status: ServiceDeploymentStatus,
+    pub status_reason: String,
+    pub strategy: DeploymentStrategy,
+    pub bake_time_in_minutes: Option<u32>,
+    pub created_at: SimTime,
+    pub updated_at: SimTime,
+    pub finished_at: Option<SimTime>,
+    /// The circuit breaker's rollback deployment (`ecs-svc/...`), while it runs.
+    pub rollback_deployment: Option<String>,
+    /// (reason, revision it went back to, when).
+    pub rollback: Option<(String, u64, SimTime)>,
+    /// The stages of a native strategy, as it runs them.
+    pub native: Option<NativeRun>,
+}
+
+/// A blue/green, linear or canary run: where it stands, and (for tests) its history.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct NativeRun {
+    /// The blue deployment (`ecs-svc/...`) serving production when it started.
+    pub blue: String,
+    pub stage: LifecycleStage,
+    /// When it entered the stage.
+    pub since: SimTime,
+    /// A wait of the stage (hook, bake) is queued until this time.
+    pub waiting_until: Option<SimTime>,
+    /// The stage's hooks: not run yet (`None`), running (`Some(false)`), done.
+    pub hooks_done: Option<bool>,
+    /// The production traffic step of this PRODUCTION_TRAFFIC_SHIFT was made.
+    pub shifted: bool,
+    /// Production traffic on green, in percent.
+    pub green_percent: f64,
+    /// Each stage entered, with when.
+    pub stages: Vec<(LifecycleStage, SimTime)>,
+    /// Each production traffic weight on green, with when.
+    pub traffic: Vec<(f64, SimTime)>,
+    /// Blue's and green's production target groups (one per load balancer).
+    pub blue_groups: Vec<String>,
+    pub green_groups: Vec<String>,
 }
 
 /// How long a stopped task stays listable (ECS keeps them at least an hour).
@@ -206,6 +269,7 @@ impl ServiceState {
             wake_at: None,
             deleted_at: None,
             stopped: VecDeque::new(),
+            service_deployments: Vec::new(),
         }
     }
 
@@ -241,6 +305,8 @@ pub(super) enum Event {
     },
     /// The service throttle's delay is over.
     Wake { service: ServiceKey },
+    /// A native deployment's wait (a hook, a bake time) is over.
+    DeploymentStage { service: ServiceKey },
 }
 
 /// A target group with what DescribeTargetGroups does not show.

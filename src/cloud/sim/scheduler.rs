@@ -75,6 +75,9 @@ impl State {
                 ip,
                 port,
             } => self.target_drained(&target_group, ip, port),
+            Event::DeploymentStage { service } => {
+                self.dirty.insert(service);
+            }
             Event::Wake { service } => {
                 let now = self.now;
                 if let Some(svc) = self.services.get_mut(&service)
@@ -177,6 +180,8 @@ impl State {
         };
         let frozen = primary.rollout_state == RolloutState::Failed;
         let desired = usize::try_from(svc.service.desired_count).unwrap_or(usize::MAX);
+        // A native run before CLEAN_UP keeps blue, and launches green beside it.
+        let hold = self.native_hold(key);
         let (min_healthy, max_total) = rolling_bounds(
             svc.service.desired_count,
             svc.service.deployment_configuration.as_ref(),
@@ -203,7 +208,12 @@ impl State {
         let primary_live = primary_tasks.len();
         let scaled_in: BTreeSet<&str> = stop.iter().map(String::as_str).collect();
 
-        if !frozen {
+        let max_total = if hold.is_some() {
+            usize::MAX
+        } else {
+            max_total
+        };
+        if !frozen && hold.is_none() {
             let mut healthy = svc
                 .tasks
                 .values()
@@ -226,7 +236,7 @@ impl State {
         }
 
         let live = svc.tasks.len() - stop.len();
-        let mut launch = if frozen {
+        let mut launch = if frozen || hold.is_some_and(|h| !h.launch) {
             0
         } else {
             desired
@@ -262,6 +272,7 @@ impl State {
             self.launch_tasks(key, launch);
         }
         self.settle(key);
+        self.advance_native(key);
     }
 
     /// Drops ACTIVE deployments without tasks, keeps their desired counts at what they
@@ -293,12 +304,20 @@ impl State {
         }
         let desired = svc.service.desired_count;
         let single = svc.deployments.len() == 1;
+        // A native run completes at CLEAN_UP, not before.
+        let native_pending = svc.service_deployments.first().is_some_and(|r| {
+            r.status == crate::cloud::model::ServiceDeploymentStatus::InProgress
+                && r.native
+                    .as_ref()
+                    .is_some_and(|n| n.stage != crate::cloud::model::LifecycleStage::CleanUp)
+        });
         let Some(primary) = svc.deployments.first_mut() else {
             return;
         };
         primary.desired_count = desired;
         let primary_live = live.get(&primary.id).copied().unwrap_or(0);
         if primary.rollout_state != RolloutState::InProgress
+            || native_pending
             || !single
             || primary_live != desired
             || healthy_primary != desired
@@ -314,6 +333,7 @@ impl State {
             load_balancers: primary.load_balancers.clone(),
         });
         let id = primary.id.clone();
+        self.service_deployment_completed(key, &id);
         self.service_event(
             key,
             format!(

@@ -69,6 +69,7 @@ impl ServiceState {
             })
             .collect();
         s.events = self.events.iter().cloned().collect();
+        s.current_service_deployment = self.service_deployments.first().map(|r| r.arn.clone());
         s
     }
 }
@@ -466,12 +467,14 @@ impl State {
             deployments: Vec::new(),
             events: Vec::new(),
             created_at: Some(self.timestamp()),
+            current_service_deployment: None,
         };
         let deployment = arn::deployment_id(&mut self.rng);
         self.services.insert(
             key.clone(),
             ServiceState::new(service, input.clone(), deployment, self.now),
         );
+        self.begin_service_deployment(&key);
         self.reconcile(&key);
         self.service_view(&key).ok_or_else(|| service_not_found(OP))
     }
@@ -565,6 +568,21 @@ impl State {
             if change.alarms.is_some() {
                 deployment_configuration.alarms = change.alarms.clone();
             }
+            // The native strategies' settings go together: a change of strategy sets them
+            // all, as sent.
+            if change.strategy.is_some() || !change.lifecycle_hooks.is_empty() {
+                deployment_configuration.strategy = change.strategy;
+                deployment_configuration.lifecycle_hooks = change.lifecycle_hooks.clone();
+            }
+            if change.bake_time_in_minutes.is_some() {
+                deployment_configuration.bake_time_in_minutes = change.bake_time_in_minutes;
+            }
+            if change.linear_configuration.is_some() {
+                deployment_configuration.linear_configuration = change.linear_configuration.clone();
+            }
+            if change.canary_configuration.is_some() {
+                deployment_configuration.canary_configuration = change.canary_configuration.clone();
+            }
         }
 
         let new_deployment = input.force_new_deployment
@@ -621,6 +639,7 @@ impl State {
         }
         if new_deployment {
             self.start_deployment(&key, td.arn, load_balancers, None);
+            self.begin_service_deployment(&key);
         }
         self.reconcile(&key);
         self.service_view(&key).ok_or_else(|| service_not_found(OP))

@@ -27,6 +27,7 @@ use crate::manifest::task_definition::{
 use crate::manifest::units::{TaskCpu, TaskMemory};
 
 mod api;
+mod deployments;
 mod limits;
 mod persistence;
 mod scheduler;
