@@ -434,7 +434,7 @@ async fn scaling_survives_the_state_file_and_a_diff_in_the_next_process_is_clean
 }
 
 #[tokio::test(start_paused = true)]
-async fn alb_request_count_waits_for_its_target_group_to_have_a_load_balancer_the_service_does_not()
+async fn alb_request_count_waits_for_its_target_group_to_have_a_load_balancer_then_takes_its_label()
 {
     let sim = sim();
     let text = manifests(0, "")
@@ -475,6 +475,36 @@ async fn alb_request_count_waits_for_its_target_group_to_have_a_load_balancer_th
         "{reason}"
     );
     assert!(policies(&sim, "svc-0").await.is_empty());
+
+    // A listener rule forwarding to the group attaches it to the seeded ALB (as ELBv2 does):
+    // the next pass writes the policy with the label of that load balancer and group.
+    let docs = documents(&(text
+        + "---
+apiVersion: ecs-operator/v1
+kind: ListenerRule
+metadata: {name: api}
+spec:
+  listener: {loadBalancerName: shop-alb, port: 80}
+  priority: 10
+  conditions: [{Field: path-pattern, Values: ['/api/*']}]
+  actions: [{Type: forward, ForwardConfig: {TargetGroups: [{TargetGroupName: tg-api}]}}]
+"));
+    apply_once(&sim, &docs).await;
+    apply_once(&sim, &docs).await;
+    let written = policies(&sim, "svc-0").await;
+    assert_eq!(written.len(), 1, "{written:?}");
+    let label = format!("{:?}", written[0]);
+    assert!(
+        label.contains("app/shop-alb/") && label.contains("/targetgroup/tg-api/"),
+        "{label}"
+    );
+    let (plans, _) = plan_all(&Observer::new(sim.cloud()), &docs, INSTANCE)
+        .await
+        .unwrap();
+    assert!(
+        plans.iter().all(|p| p.status == Status::InSync),
+        "{plans:#?}"
+    );
 }
 
 /// The simulated scaler alone: scale-out at the first evaluation, scale-in only after its
