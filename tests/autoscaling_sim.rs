@@ -478,17 +478,8 @@ async fn alb_request_count_waits_for_its_target_group_to_have_a_load_balancer_th
 
     // A listener rule forwarding to the group attaches it to the seeded ALB (as ELBv2 does):
     // the next pass writes the policy with the label of that load balancer and group.
-    let docs = documents(&(text
-        + "---
-apiVersion: ecs-operator/v1
-kind: ListenerRule
-metadata: {name: api}
-spec:
-  listener: {loadBalancerName: shop-alb, port: 80}
-  priority: 10
-  conditions: [{Field: path-pattern, Values: ['/api/*']}]
-  actions: [{Type: forward, ForwardConfig: {TargetGroups: [{TargetGroupName: tg-api}]}}]
-"));
+    let rule = "---\napiVersion: ecs-operator/v1\nkind: ListenerRule\nmetadata: {name: api}\nspec:\n  listener: {loadBalancerName: shop-alb, port: 80}\n  priority: 10\n  conditions: [{Field: path-pattern, Values: ['/api/*']}]\n  actions: [{Type: forward, ForwardConfig: {TargetGroups: [{TargetGroupName: tg-api}]}}]\n";
+    let docs = documents(&(text + rule));
     apply_once(&sim, &docs).await;
     apply_once(&sim, &docs).await;
     let written = policies(&sim, "svc-0").await;
