@@ -219,12 +219,7 @@ def check_service(path, backend, endpoint, subnet, work):
     code, out = run(["import", "--cluster", "rw", "--out", imported] + common, env)
     if code != 0:
         return "import failed", out
-    import yaml  # PyYAML comes with moto
-    back = None
-    for f in glob.glob(os.path.join(imported, "**", "*.yaml"), recursive=True):
-        for doc in yaml.safe_load_all(open(f)):
-            if doc and doc.get("kind") == "Service" and doc["metadata"]["name"] == name:
-                back = doc["spec"]
+    back = load_imported(imported, name)
     if back is None:
         return "import failed", f"no Service {name} in what import wrote"
     missing = service_lost(spec, back)
@@ -334,7 +329,7 @@ def load_imported(directory, name):
     for f in glob.glob(os.path.join(directory, "**", "*.yaml"), recursive=True):
         for doc in yaml.safe_load_all(open(f)):
             if doc and doc.get("kind") == "Service" and doc["metadata"]["name"] == name:
-                return doc["spec"].get("taskDefinition", {})
+                return doc["spec"]
     return None
 
 
@@ -365,7 +360,7 @@ def check(path, backend, endpoint, subnet, work):
     back = load_imported(imported, name)
     if back is None:
         return "import failed", f"no Service {name} in what import wrote"
-    missing = lost(td, back)
+    missing = lost(td, back.get("taskDefinition", {}))
     if missing:
         return "lost on import", "\n".join(missing)
     return "ok", ""

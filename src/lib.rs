@@ -83,7 +83,11 @@
 //!    `cloud/aws/<kind>.rs`, and the simulator if it acts on the field.
 //! 3. If AWS fills it in when left out: one line in the kind's `fill_*` of
 //!    `cloud/defaults/<kind>.rs` (`fill_container` for a container field). Import's strip and
-//!    the simulator's stored value follow from it; the property tests cover it.
+//!    the simulator's stored value follow from it; the property tests cover it. If what AWS
+//!    puts in depends on more than the request (`desiredCount` left to auto scaling,
+//!    `availabilityZoneRebalancing`, ENABLED only where the service can rebalance), it is not
+//!    filled: the live view takes the live value when the manifest leaves it out
+//!    (`kind::service::live_service`), and strip removes only the usual value.
 //! 4. In `kind/<kind>.rs`: the view field, its line in the desired view and in `spec_of_live`
 //!    (container fields are in the task definition as it is, nothing to add).
 //! 5. How it changes in place: a row in `UPDATE_SERVICE` / `UPDATE_TARGET_GROUP` /

@@ -363,11 +363,11 @@ impl Observer {
     fn cached(&self, arn: &str) -> Option<RegisteredTaskDefinition> {
         let cache = self.revisions.lock().unwrap_or_else(|e| e.into_inner());
         cache.get(arn).cloned().or_else(|| {
-            let (family, revision) = arn.split_once(':')?;
-            let revision: u32 = revision.parse().ok()?;
+            let name = crate::manifest::task_definition::RevisionName::parse(arn);
+            let revision = name.number().filter(|_| !name.arn)?;
             cache
                 .values()
-                .find(|r| r.revision == revision && r.family == family)
+                .find(|r| r.revision == revision && r.family == name.family)
                 .cloned()
         })
     }

@@ -279,6 +279,16 @@ pub struct SuspendedState {
     pub scheduled_scaling_suspended: bool,
 }
 
+/// Whether `schedule` has a form Application Auto Scaling takes: `at(...)`, `rate(...)` or
+/// `cron(...)` (validation checks a manifest's by it; the simulator refuses others by it, as
+/// AWS does).
+pub fn is_schedule_expression(schedule: &str) -> bool {
+    ["at(", "rate(", "cron("]
+        .iter()
+        .any(|p| schedule.starts_with(p))
+        && schedule.ends_with(')')
+}
+
 /// The name of the target tracking policy `policy` of `service`: the given one, or
 /// `ecs-operator-<service>-cpu` (`-memory`, `-requests`, `-<metricName>` lowercased).
 pub fn policy_name(service: &str, policy: &TargetTracking) -> String {

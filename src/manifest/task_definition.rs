@@ -83,15 +83,47 @@ impl JsonSchema for InlineOrRegistered {
     }
 }
 
+/// A registered revision's name as CreateService takes it (`family`, `family:revision`, or a
+/// task definition ARN), in its parts. Read once here: validation, the plan and the
+/// observer's cache take it apart the same way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RevisionName<'a> {
+    /// The family.
+    pub family: &'a str,
+    /// What follows the family's `:`, if anything (a revision number when the name is valid).
+    pub revision: Option<&'a str>,
+    /// Written as an ARN (`...:task-definition/family:revision`).
+    pub arn: bool,
+}
+
+impl<'a> RevisionName<'a> {
+    /// The parts of `name`.
+    pub fn parse(name: &'a str) -> Self {
+        let (short, arn) = match name.rsplit_once(":task-definition/") {
+            Some((_, short)) => (short, true),
+            None => (name, false),
+        };
+        let (family, revision) = short
+            .split_once(':')
+            .map_or((short, None), |(f, r)| (f, Some(r)));
+        RevisionName {
+            family,
+            revision,
+            arn,
+        }
+    }
+
+    /// The revision number, when it is one (from 1).
+    pub fn number(&self) -> Option<u32> {
+        self.revision?.parse().ok().filter(|n| *n > 0)
+    }
+}
+
 impl TaskDefinition {
     /// The family of the revision a manifest names (`family`, `family:3`, or the family of
     /// an ARN `...:task-definition/family:3`).
     pub fn registered_family(&self) -> Option<&str> {
-        let name = self.registered.as_deref()?;
-        let name = name
-            .rsplit_once(":task-definition/")
-            .map_or(name, |(_, n)| n);
-        Some(name.split_once(':').map_or(name, |(family, _)| family))
+        Some(RevisionName::parse(self.registered.as_deref()?).family)
     }
 }
 
@@ -159,5 +191,34 @@ impl TaskDefinition {
             .as_ref()
             .and_then(|p| p.operating_system_family)
             .is_some_and(|f| f != OsFamily::Linux)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RevisionName;
+
+    #[test]
+    fn a_revision_name_comes_apart_in_each_form_create_service_takes() {
+        for (name, family, revision, number, arn) in [
+            ("web", "web", None, None, false),
+            ("web:3", "web", Some("3"), Some(3), false),
+            ("web:0", "web", Some("0"), None, false),
+            ("web:latest", "web", Some("latest"), None, false),
+            (
+                "arn:aws:ecs:us-east-1:123456789012:task-definition/web:3",
+                "web",
+                Some("3"),
+                Some(3),
+                true,
+            ),
+        ] {
+            let parts = RevisionName::parse(name);
+            assert_eq!(
+                (parts.family, parts.revision, parts.number(), parts.arn),
+                (family, revision, number, arn),
+                "{name}"
+            );
+        }
     }
 }

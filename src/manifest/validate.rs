@@ -427,15 +427,10 @@ impl Report<'_> {
     /// A registered revision named as CreateService names it: `family`, `family:revision` or
     /// a task definition ARN.
     fn registered_task_definition(&mut self, name: &str) {
-        let short = name
-            .rsplit_once(":task-definition/")
-            .map_or(name, |(_, n)| n);
-        let arn_ok = !name.contains(":task-definition/")
-            || (name.starts_with("arn:") && name.contains(":ecs:"));
-        let (family, revision) = short
-            .split_once(':')
-            .map_or((short, None), |(f, r)| (f, Some(r)));
-        let revision_ok = revision.is_none_or(|r| r.parse::<u32>().is_ok_and(|n| n > 0));
+        let parts = super::task_definition::RevisionName::parse(name);
+        let arn_ok = !parts.arn || (name.starts_with("arn:") && name.contains(":ecs:"));
+        let revision_ok = parts.revision.is_none() || parts.number().is_some();
+        let family = parts.family;
         if !arn_ok || !revision_ok || ecs_name_problem(family).is_some() {
             self.error(
                 "spec.taskDefinition",

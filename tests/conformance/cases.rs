@@ -1238,14 +1238,16 @@ pub async fn every_member_of_a_service_comes_back(b: &Backend) {
     };
     // CreateService: moto 5.2.1 drops deploymentConfiguration (aws-api-facts.md) and the
     // newer members; any other difference fails on both backends.
-    let got = read().await;
-    for ((name, got), (_, want)) in members(&got).into_iter().zip(&want) {
-        if got.as_ref() != Some(want)
-            && !(got.is_none() && b.moto_gap(&format!("CreateService does not keep {name}")))
-        {
-            panic!("{name} did not come back from CreateService: {got:?}, want {want}");
+    let came_back = |got: &Service, call: &str| {
+        for ((name, got), (_, want)) in members(got).into_iter().zip(&want) {
+            if got.as_ref() != Some(want)
+                && !(got.is_none() && b.moto_gap(&format!("{call} does not keep {name}")))
+            {
+                panic!("{name} did not come back from {call}: {got:?}, want {want}");
+            }
         }
-    }
+    };
+    came_back(&read().await, "CreateService");
     // UpdateService: every member, again.
     b.cloud
         .ecs
@@ -1262,14 +1264,7 @@ pub async fn every_member_of_a_service_comes_back(b: &Backend) {
         })
         .await
         .expect("update");
-    let got = read().await;
-    for ((name, got), (_, want)) in members(&got).into_iter().zip(&want) {
-        if got.as_ref() != Some(want)
-            && !(got.is_none() && b.moto_gap(&format!("UpdateService does not keep {name}")))
-        {
-            panic!("{name} did not come back from UpdateService: {got:?}, want {want}");
-        }
-    }
+    came_back(&read().await, "UpdateService");
 }
 
 /// The cluster's generated shapes with every member set, on CreateCluster and on UpdateCluster:
@@ -1372,46 +1367,27 @@ pub async fn every_member_of_a_target_group_comes_back(b: &Backend) {
         .await
         .unwrap()
         .remove(0);
+    let d = |v: &dyn std::fmt::Debug| format!("{v:?}");
     let pairs = [
-        (
-            "Protocol",
-            format!("{:?}", got.protocol),
-            format!("{:?}", input.protocol),
-        ),
+        ("Protocol", d(&got.protocol), d(&input.protocol)),
         (
             "ProtocolVersion",
-            format!("{:?}", got.protocol_version),
-            format!("{:?}", input.protocol_version),
+            d(&got.protocol_version),
+            d(&input.protocol_version),
         ),
-        (
-            "Port",
-            format!("{:?}", got.port),
-            format!("{:?}", input.port),
-        ),
-        (
-            "VpcId",
-            format!("{:?}", got.vpc_id),
-            format!("{:?}", input.vpc_id),
-        ),
-        (
-            "TargetType",
-            format!("{:?}", got.target_type),
-            format!("{:?}", input.target_type),
-        ),
+        ("Port", d(&got.port), d(&input.port)),
+        ("VpcId", d(&got.vpc_id), d(&input.vpc_id)),
+        ("TargetType", d(&got.target_type), d(&input.target_type)),
         (
             "IpAddressType",
-            format!("{:?}", got.ip_address_type),
-            format!("{:?}", input.ip_address_type),
+            d(&got.ip_address_type),
+            d(&input.ip_address_type),
         ),
-        (
-            "HealthCheck*",
-            format!("{:?}", got.health_check),
-            format!("{:?}", input.health_check),
-        ),
+        ("HealthCheck*", d(&got.health_check), d(&input.health_check)),
         (
             "TargetControlPort",
-            format!("{:?}", got.target_control_port),
-            format!("{:?}", input.target_control_port),
+            d(&got.target_control_port),
+            d(&input.target_control_port),
         ),
     ];
     for (member, got, want) in pairs {

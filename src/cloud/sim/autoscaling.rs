@@ -332,11 +332,7 @@ impl State {
     /// PutScheduledAction: creates or replaces the action of this name.
     pub(super) fn put_scheduled_action(&mut self, input: &ScheduledAction) -> CloudResult<()> {
         const OP: &str = "PutScheduledAction";
-        let valid = ["at(", "rate(", "cron("]
-            .iter()
-            .any(|p| input.schedule.starts_with(p))
-            && input.schedule.ends_with(')');
-        if !valid {
+        if !crate::manifest::scaling::is_schedule_expression(&input.schedule) {
             return Err(invalid(
                 OP,
                 format!("Invalid schedule {:?}", input.schedule),

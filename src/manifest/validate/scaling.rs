@@ -197,11 +197,7 @@ impl Report<'_> {
         let mut seen: HashMap<&str, usize> = HashMap::new();
         for (i, s) in a.scheduled.iter().enumerate() {
             let path = format!("spec.autoScaling.scheduled[{i}]");
-            let form = ["at(", "rate(", "cron("]
-                .iter()
-                .any(|p| s.schedule.starts_with(p))
-                && s.schedule.ends_with(')');
-            if !form {
+            if !crate::manifest::scaling::is_schedule_expression(&s.schedule) {
                 self.error(
                     &format!("{path}.schedule"),
                     RULE,
