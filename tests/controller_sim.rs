@@ -584,7 +584,7 @@ async fn a_suspended_resource_is_left_alone() {
     let mut docs = suspended;
     for d in &mut docs.documents {
         if d.manifest.metadata.name == "api" {
-            d.manifest.metadata.annotations.insert(
+            d.manifest_mut().metadata.annotations.insert(
                 "ecs-operator/suspend".into(),
                 serde_yaml::from_str("\"true\"").unwrap(),
             );

@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::manifest::escape::Escaped;
+use crate::manifest::validate::ValidationCache;
 use crate::manifest::{Document, Loaded, ResourceKey};
 use crate::plan::hash;
 use crate::source::{Changes, Snapshot};
@@ -85,8 +86,14 @@ impl Desired {
 /// Validates a load and moves every document with an error (its own, or one that names it,
 /// by file and line) to `failed`: an invalid manifest is never applied, and, being failed
 /// rather than absent, never looks deleted. Every finding is logged with file and line.
-pub fn validated(mut loaded: Loaded) -> Loaded {
-    let diagnostics = crate::manifest::validate(&loaded);
+pub fn validated(loaded: Loaded) -> Loaded {
+    validated_with(loaded, &mut ValidationCache::default())
+}
+
+/// [`validated`] with the per-document findings of earlier loads of the same source kept in
+/// `cache` (a save revalidates what it changed; the result is the same).
+pub fn validated_with(mut loaded: Loaded, cache: &mut ValidationCache) -> Loaded {
+    let diagnostics = crate::manifest::validate::validate_cached(&loaded, cache);
     for d in &diagnostics {
         // `{d}` escapes control characters itself; the file name field needs it too.
         let file = d.file.display().to_string();

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
-use super::desired::validated;
+use super::desired::{validated, validated_with};
 use crate::manifest::{LoadLimits, Loaded};
 use crate::source::SourceError;
 
@@ -73,9 +73,13 @@ pub(super) enum Source {
         path: PathBuf,
         watcher: crate::source::DirWatcher,
         loaded_once: bool,
-        /// Taken by the blocking load and put back; `None` only while a load runs (or after a
-        /// load task panicked: the next load starts from an empty cache).
-        cache: Option<crate::manifest::LoadCache>,
+        /// The files and the per-document findings of the last load, taken by the blocking load
+        /// and put back; `None` only while a load runs (or after a load task panicked: the next
+        /// load starts from empty caches).
+        cache: Option<(
+            crate::manifest::LoadCache,
+            crate::manifest::validate::ValidationCache,
+        )>,
         limits: LoadLimits,
     },
     Git {
@@ -99,7 +103,7 @@ impl Source {
                 watcher: crate::source::watch(&path, debounce)?,
                 path,
                 loaded_once: false,
-                cache: Some(crate::manifest::LoadCache::default()),
+                cache: Some(Default::default()),
                 limits,
             },
             SourceConfig::Git {
@@ -155,10 +159,10 @@ impl Source {
                 }
                 *loaded_once = true;
                 let (path, limits) = (path.clone(), *limits);
-                let mut taken = cache.take().unwrap_or_default();
+                let (mut files, mut findings) = cache.take().unwrap_or_default();
                 let (loaded, back) = off_runtime(move || {
-                    let loaded = crate::manifest::load_dir_cached_with(&path, &mut taken, &limits);
-                    (validated(loaded), taken)
+                    let loaded = crate::manifest::load_dir_cached_with(&path, &mut files, &limits);
+                    (validated_with(loaded, &mut findings), (files, findings))
                 })
                 .await?;
                 *cache = Some(back);

@@ -499,6 +499,6 @@ mod tests {
             "{:?}\n{yaml}",
             loaded.diagnostics
         );
-        assert_eq!(loaded.documents[0].manifest, m);
+        assert_eq!(*loaded.documents[0].manifest, m);
     }
 }

@@ -166,6 +166,20 @@ impl Manifest {
         }
     }
 
+    /// Stable hash of the manifest's kind, metadata and spec (not of its formatting or
+    /// comments): the source's change detection and the held-back tag compare it. A loaded
+    /// [`super::Document`] keeps its own once computed (`Document::content_hash`).
+    pub fn content_hash(&self) -> String {
+        use super::hash::content_hash as hash;
+        let kind = self.kind().as_str();
+        match &self.spec {
+            Spec::Cluster(s) => hash(&(kind, &self.metadata, s)),
+            Spec::TargetGroup(s) => hash(&(kind, &self.metadata, s)),
+            Spec::ListenerRule(s) => hash(&(kind, &self.metadata, s)),
+            Spec::Service(s) => hash(&(kind, &self.metadata, s)),
+        }
+    }
+
     /// The Service spec, if this is a Service.
     pub fn as_service(&self) -> Option<&ServiceSpec> {
         match &self.spec {

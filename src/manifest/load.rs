@@ -26,9 +26,12 @@ pub struct Document {
     pub file: PathBuf,
     /// Line of the document's first content in the file (1-based).
     pub line: u32,
-    /// The decoded manifest.
-    pub manifest: Manifest,
+    /// The decoded manifest, shared: the directory cache, the desired state and a running
+    /// reconcile hold the same one (a save copies no document it did not change).
+    pub manifest: Arc<Manifest>,
     source: DocSource,
+    /// [`Document::content_hash`], computed once and shared by every clone.
+    content: Arc<OnceLock<String>>,
 }
 
 /// A document that failed to load. Whatever resource it describes must be treated as
@@ -81,18 +84,33 @@ impl Document {
         self.source.line_of(path).unwrap_or(self.line)
     }
 
+    /// [`Manifest::content_hash`] of this document's manifest, computed on first use and
+    /// shared with every clone (a loaded manifest is never changed in place), so a reload
+    /// hashes only the documents it parsed again.
+    pub fn content_hash(&self) -> &str {
+        self.content.get_or_init(|| self.manifest.content_hash())
+    }
+
+    /// The manifest to change in place (tests and generated sets): this document gets its own
+    /// copy if it is shared, and its content hash is computed again.
+    pub fn manifest_mut(&mut self) -> &mut Manifest {
+        self.content = Arc::default();
+        Arc::make_mut(&mut self.manifest)
+    }
+
     /// Builds a document from a manifest with no source text (for tests and generated sets).
     pub fn synthetic(file: impl Into<PathBuf>, line: u32, manifest: Manifest) -> Document {
         Document {
             file: file.into(),
             line,
-            manifest,
+            manifest: Arc::new(manifest),
             source: DocSource {
                 text: Arc::from(""),
                 range: 0..0,
                 line_offset: 0,
                 index: Arc::default(),
             },
+            content: Arc::default(),
         }
     }
 }
@@ -495,8 +513,9 @@ fn load_str_into(file: &Path, text: &str, limits: &LoadLimits, out: &mut Loaded)
             Some(manifest) if !failed => out.documents.push(Document {
                 file: file.to_path_buf(),
                 line: doc_line,
-                manifest,
+                manifest: Arc::new(manifest),
                 source,
+                content: Arc::default(),
             }),
             _ => out.failed.push(FailedDocument {
                 file: file.to_path_buf(),

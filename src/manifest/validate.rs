@@ -36,65 +36,47 @@ const SECRET_WORDS: &[&str] = &[
 /// Validates every loaded document and returns the loader's diagnostics plus the validation
 /// findings, sorted by file and line.
 pub fn validate(loaded: &Loaded) -> Vec<Diagnostic> {
+    validate_cached(loaded, &mut ValidationCache::default())
+}
+
+/// [`validate`], taking each unchanged document's own findings from `cache` (and leaving this
+/// validation's there for the next): the same result, with the per-document rules run only
+/// for documents that changed or whose target groups did.
+pub fn validate_cached(loaded: &Loaded, cache: &mut ValidationCache) -> Vec<Diagnostic> {
     let mut out = loaded.diagnostics.clone();
     let ctx = Context::new(loaded);
+    let mut next = ValidationCache::default();
     for doc in &loaded.documents {
-        super::limits::check(doc, &mut out);
-        let mut r = Report { doc, out: &mut out };
-        r.metadata();
-        match &doc.manifest.spec {
-            super::document::Spec::Cluster(c) => r.cluster(c),
-            super::document::Spec::TargetGroup(t) => r.target_group(t),
-            super::document::Spec::ListenerRule(l) => r.listener_rule(l, &ctx),
-            super::document::Spec::Service(s) => r.service(s, &ctx),
-        }
+        let findings = cache.findings(&mut next, doc, &ctx, |out| {
+            super::limits::check(doc, out);
+            let mut r = Report { doc, out };
+            r.metadata();
+            match &doc.manifest.spec {
+                super::document::Spec::Cluster(c) => r.cluster(c),
+                super::document::Spec::TargetGroup(t) => r.target_group(t),
+                super::document::Spec::ListenerRule(l) => r.listener_rule(l, &ctx),
+                super::document::Spec::Service(s) => r.service(s, &ctx),
+            }
+        });
+        out.extend(findings);
     }
+    *cache = next;
     cross_document(loaded, &mut out);
     listener_rule::unique_priorities(loaded, &mut out);
     diagnostic::sort(&mut out);
     out
 }
 
-/// What one document's rules need to know about the others.
 mod containers;
+mod context;
 // A Service's spec.autoScaling.
 mod listener_rule;
 mod scaling;
 mod service_fields;
 mod strategies;
 
-struct Context<'a> {
-    target_groups: HashMap<&'a str, &'a TargetGroupSpec>,
-    /// Names of TargetGroup documents that failed to load: references to them are not reported
-    /// as missing (the real error is already reported at the target group).
-    broken_target_groups: HashSet<&'a str>,
-}
-
-impl<'a> Context<'a> {
-    fn new(loaded: &'a Loaded) -> Self {
-        let target_groups = loaded
-            .documents
-            .iter()
-            .filter_map(|d| {
-                Some((
-                    d.manifest.metadata.name.as_str(),
-                    d.manifest.as_target_group()?,
-                ))
-            })
-            .collect();
-        let broken_target_groups = loaded
-            .failed
-            .iter()
-            .filter_map(|f| f.identity.as_ref())
-            .filter(|(kind, _)| kind == "TargetGroup")
-            .map(|(_, name)| name.as_str())
-            .collect();
-        Context {
-            target_groups,
-            broken_target_groups,
-        }
-    }
-}
+pub use context::ValidationCache;
+use context::{Context, TargetGroupRef};
 
 /// A field path written as a dotted string or built as a [`FieldPath`].
 trait AsPath {
@@ -805,12 +787,14 @@ impl Report<'_> {
                     "load-balancer",
                     "set exactly one of targetGroup (a TargetGroup manifest name) or targetGroupArn",
                 ),
-                (Some(name), None) => match ctx.target_groups.get(name.as_str()) {
+                (Some(name), None) => match ctx.target_group(name) {
                     // A registered revision's network mode is not known here.
-                    Some(_) if td.registered.is_some() => {}
-                    Some(tg) => self.target_type_matches(&lp, name, tg, td.network_mode),
-                    None if ctx.broken_target_groups.contains(name.as_str()) => {}
-                    None => self.error(
+                    TargetGroupRef::Found(_) if td.registered.is_some() => {}
+                    TargetGroupRef::Found(tg) => {
+                        self.target_type_matches(&lp, name, tg, td.network_mode)
+                    }
+                    TargetGroupRef::Broken => {}
+                    TargetGroupRef::Missing => self.error(
                         &format!("{lp}.targetGroup"),
                         "target-group-ref",
                         format!(

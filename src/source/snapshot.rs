@@ -72,7 +72,8 @@ impl Snapshot {
         let mut snapshot = Snapshot::default();
         for doc in documents {
             let entry = entry_of(doc);
-            match snapshot.resources.get_mut(&doc.manifest.key()) {
+            let key = doc.manifest.key();
+            match snapshot.resources.get_mut(&key) {
                 // A duplicate key (validation reports it): depend on both documents, so a change
                 // to either is seen.
                 Some(existing) => {
@@ -80,7 +81,7 @@ impl Snapshot {
                     existing.references.extend(entry.references);
                 }
                 None => {
-                    snapshot.resources.insert(doc.manifest.key(), entry);
+                    snapshot.resources.insert(key, entry);
                 }
             }
         }
@@ -125,9 +126,8 @@ impl Snapshot {
 fn entry_of(doc: &Document) -> Entry {
     let m = &doc.manifest;
     let mut references = BTreeSet::new();
-    let content = match &m.spec {
-        Spec::Cluster(s) => hash(&("Cluster", &m.metadata, s)),
-        Spec::TargetGroup(s) => hash(&("TargetGroup", &m.metadata, s)),
+    match &m.spec {
+        Spec::Cluster(_) | Spec::TargetGroup(_) => {}
         Spec::ListenerRule(s) => {
             for tg in s.actions.iter().filter_map(|a| a.forward_config.as_ref()) {
                 for name in tg
@@ -142,7 +142,6 @@ fn entry_of(doc: &Document) -> Entry {
                     });
                 }
             }
-            hash(&("ListenerRule", &m.metadata, s))
         }
         Spec::Service(s) => {
             references.insert(ResourceKey {
@@ -159,11 +158,10 @@ fn entry_of(doc: &Document) -> Entry {
                     });
                 }
             }
-            hash(&("Service", &m.metadata, s))
         }
-    };
+    }
     Entry {
-        content,
+        content: doc.content_hash().to_string(),
         file: doc.file.clone(),
         references,
     }
@@ -175,24 +173,28 @@ pub fn diff(old: &Snapshot, new: &Snapshot) -> Changes {
         failed: new.failed.clone(),
         ..Changes::default()
     };
-    for (key, entry) in &new.resources {
-        let same = old
-            .resources
-            .get(key)
-            .is_some_and(|o| o.content == entry.content && o.file == entry.file);
-        if !same {
-            changes.changed.insert(key.clone());
-        }
-    }
-    for (key, entry) in &old.resources {
-        if new.resources.contains_key(key) {
-            continue;
-        }
+    // Both maps are in key order: one walk over the two.
+    let mut olds = old.resources.iter().peekable();
+    let gone = |key: &ResourceKey, entry: &Entry, changes: &mut Changes| {
         if new.may_have_failed(key, &entry.file) {
             changes.held.insert(key.clone());
         } else {
             changes.removed.insert(key.clone());
         }
+    };
+    for (key, entry) in &new.resources {
+        while let Some((o, e)) = olds.next_if(|(o, _)| *o < key) {
+            gone(o, e, &mut changes);
+        }
+        let same = olds
+            .next_if(|(o, _)| *o == key)
+            .is_some_and(|(_, o)| o.content == entry.content && o.file == entry.file);
+        if !same {
+            changes.changed.insert(key.clone());
+        }
+    }
+    for (o, e) in olds {
+        gone(o, e, &mut changes);
     }
     let dependents: Vec<ResourceKey> = new
         .resources

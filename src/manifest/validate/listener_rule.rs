@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use super::{Context, Report};
+use super::{Context, Report, TargetGroupRef};
 use crate::manifest::diagnostic::Diagnostic;
 use crate::manifest::listener_rule::{
     ActionTypeEnum, CONDITION_FIELDS, ListenerRef, ListenerRuleSpec, MAX_FORWARD_TARGET_GROUPS,
@@ -300,10 +300,10 @@ impl Report<'_> {
             let here = format!("{at}.ForwardConfig.TargetGroups[{i}]");
             match (&tg.target_group_name, &tg.target_group_arn) {
                 (Some(name), None) => {
-                    let known = ctx.target_groups.contains_key(name.as_str())
-                        || ctx.broken_target_groups.contains(name.as_str());
+                    let found = ctx.target_group(name);
+                    let known = !matches!(found, TargetGroupRef::Missing);
                     // An ALB forwards over HTTP or HTTPS (or to a Lambda function).
-                    if let Some(tg) = ctx.target_groups.get(name.as_str())
+                    if let TargetGroupRef::Found(tg) = found
                         && let Some(p) = tg.protocol
                         && !matches!(p, TargetGroupProtocol::Http | TargetGroupProtocol::Https)
                     {

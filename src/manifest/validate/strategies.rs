@@ -5,7 +5,7 @@
 //! settings stay in AWS's ranges and go with their own strategy. The settings of a native
 //! strategy on a ROLLING service are refused: ECS would ignore them or reject the call.
 
-use super::{Context, Report};
+use super::{Context, Report, TargetGroupRef};
 use crate::manifest::generated::{DeploymentLifecycleHookTargetType, DeploymentStrategy};
 use crate::manifest::service::ServiceSpec;
 
@@ -211,8 +211,7 @@ impl Report<'_> {
                 }
             }
             Some(name) => {
-                if !ctx.target_groups.contains_key(name) && !ctx.broken_target_groups.contains(name)
-                {
+                if matches!(ctx.target_group(name), TargetGroupRef::Missing) {
                     self.error(
                         &format!("{p}.alternateTargetGroupArn"),
                         "target-group-ref",
