@@ -412,3 +412,51 @@ async fn a_directory_swapped_in_by_rename_triggers() {
     std::fs::rename(staging.path(), dir.path().join("team")).unwrap();
     expect_change(&mut w, "directory swap").await;
 }
+
+proptest::proptest! {
+    /// The diff's one merge walk over both snapshots finds what a lookup of every key in the
+    /// other snapshot finds (the definition), whatever keys the two hold.
+    #[test]
+    fn the_merge_walk_diff_matches_the_lookup_definition(
+        old in proptest::collection::btree_map(0u8..24, (0u8..3, 0u8..2), 0..16),
+        new in proptest::collection::btree_map(0u8..24, (0u8..3, 0u8..2), 0..16),
+        failed in proptest::collection::btree_set(0u8..24, 0..4),
+    ) {
+        use super::snapshot::Entry;
+        let snapshot = |m: &std::collections::BTreeMap<u8, (u8, u8)>| {
+            let mut s = Snapshot::default();
+            for (k, (content, file)) in m {
+                s.resources.insert(
+                    key(Kind::Cluster, &format!("c{k:02}")),
+                    Entry {
+                        content: content.to_string(),
+                        file: format!("f{file}.yaml").into(),
+                        references: BTreeSet::new(),
+                    },
+                );
+            }
+            s
+        };
+        let (o, mut n) = (snapshot(&old), snapshot(&new));
+        n.failed = failed.iter().map(|k| ("Cluster".to_string(), format!("c{k:02}"))).collect();
+        let changes = diff(&o, &n);
+        let mut expected = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
+        for (k, e) in &n.resources {
+            if o.resources.get(k) != Some(e) {
+                expected.0.insert(k.clone());
+            }
+        }
+        for (k, e) in &o.resources {
+            if !n.resources.contains_key(k) {
+                if n.may_have_failed(k, &e.file) {
+                    expected.1.insert(k.clone());
+                } else {
+                    expected.2.insert(k.clone());
+                }
+            }
+        }
+        proptest::prop_assert_eq!(changes.changed, expected.0);
+        proptest::prop_assert_eq!(changes.held, expected.1);
+        proptest::prop_assert_eq!(changes.removed, expected.2);
+    }
+}
