@@ -46,9 +46,16 @@ pub async fn plan_keys(
     instance: &str,
 ) -> Result<Planned, CloudError> {
     use crate::manifest::Spec;
+    // A reconcile selects one key of thousands of documents: matched in place, no key built
+    // per document.
     let selected: Vec<&Document> = documents
         .iter()
-        .filter(|d| keys.is_none_or(|k| k.contains(&d.manifest.key())))
+        .filter(|d| {
+            keys.is_none_or(|k| match k.len() {
+                0..=4 => k.iter().any(|key| d.manifest.is(key)),
+                _ => k.contains(&d.manifest.key()),
+            })
+        })
         .collect();
     let declared_clusters: BTreeSet<String> = documents
         .iter()

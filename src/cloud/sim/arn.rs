@@ -46,6 +46,17 @@ impl Arns {
         format!("{}service-deployment/{cluster}/{service}/{id}", self.ecs)
     }
 
+    /// The `(CLUSTER, SERVICE)` of a service deployment ARN of this account and Region
+    /// ([`Arns::service_deployment`]); `None` for anything else.
+    pub(super) fn service_of_deployment(&self, arn: &str) -> Option<(String, String)> {
+        let rest = arn
+            .strip_prefix(&self.ecs)?
+            .strip_prefix("service-deployment/")?;
+        let mut parts = rest.splitn(3, '/');
+        let (cluster, service, _id) = (parts.next()?, parts.next()?, parts.next()?);
+        Some((cluster.to_string(), service.to_string()))
+    }
+
     /// `...:service-revision/CLUSTER/SERVICE/N`.
     pub(super) fn service_revision(&self, cluster: &str, service: &str, n: u64) -> String {
         format!("{}service-revision/{cluster}/{service}/{n}", self.ecs)

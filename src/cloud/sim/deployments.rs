@@ -585,7 +585,9 @@ impl State {
         }
         let mut out = Described::default();
         for wanted in arns {
-            let found = self.services.iter().find_map(|(key, svc)| {
+            // The ARN names its service: one lookup, not a walk over every service.
+            let found = self.arns.service_of_deployment(wanted).and_then(|key| {
+                let (key, svc) = self.services.get_key_value(&key)?;
                 svc.service_deployments
                     .iter()
                     .find(|r| &r.arn == wanted)
