@@ -27,9 +27,9 @@
 //! - [`manifest`]: the manifest kinds, loading from directories (links kept inside, special
 //!   files refused, sizes, depth, nodes and duplicate keys bounded before serde; loaded
 //!   manifests shared behind `Arc`s, each hashed once), validation with file, line and field
-//!   for every finding (an unchanged document's own findings kept in
-//!   `manifest::validate::context`'s cache) (AWS's documented limits in
-//!   `manifest::limits`), findings escaped for terminals. The AWS API shapes they write are
+//!   for every finding (AWS's documented limits in `manifest::limits`; an unchanged
+//!   document's own findings kept in `manifest::validate::context`'s cache), findings escaped
+//!   for terminals. The AWS API shapes they write are
 //!   generated from the AWS model (`manifest::generated`, and their SDK conversions in
 //!   `cloud::aws`, by codegen/shapes.py).
 //! - [`source`]: the debounced manifest directory watcher; load snapshots and their diff.
