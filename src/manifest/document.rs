@@ -225,8 +225,6 @@ impl Manifest {
 
 #[cfg(test)]
 mod identity_tests {
-    use super::*;
-
     /// `is` agrees with comparing `key()` for every pair of a few manifests' keys.
     #[test]
     fn is_matches_the_key_it_would_build() {
