@@ -87,13 +87,19 @@ impl Desired {
 /// by file and line) to `failed`: an invalid manifest is never applied, and, being failed
 /// rather than absent, never looks deleted. Every finding is logged with file and line.
 pub fn validated(loaded: Loaded) -> Loaded {
-    validated_with(loaded, &mut ValidationCache::default())
+    let diagnostics = crate::manifest::validate(&loaded);
+    failing_moved(loaded, diagnostics)
 }
 
 /// [`validated`] with the per-document findings of earlier loads of the same source kept in
 /// `cache` (a save revalidates what it changed; the result is the same).
-pub fn validated_with(mut loaded: Loaded, cache: &mut ValidationCache) -> Loaded {
+pub fn validated_with(loaded: Loaded, cache: &mut ValidationCache) -> Loaded {
     let diagnostics = crate::manifest::validate::validate_cached(&loaded, cache);
+    failing_moved(loaded, diagnostics)
+}
+
+/// Logs `diagnostics` and moves each document with an error to `failed`.
+fn failing_moved(mut loaded: Loaded, diagnostics: Vec<crate::manifest::Diagnostic>) -> Loaded {
     for d in &diagnostics {
         // `{d}` escapes control characters itself; the file name field needs it too.
         let file = d.file.display().to_string();

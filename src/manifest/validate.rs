@@ -36,31 +36,45 @@ const SECRET_WORDS: &[&str] = &[
 /// Validates every loaded document and returns the loader's diagnostics plus the validation
 /// findings, sorted by file and line.
 pub fn validate(loaded: &Loaded) -> Vec<Diagnostic> {
-    validate_cached(loaded, &mut ValidationCache::default())
+    validate_with(loaded, None)
 }
 
 /// [`validate`], taking each unchanged document's own findings from `cache` (and leaving this
 /// validation's there for the next): the same result, with the per-document rules run only
 /// for documents that changed or whose target groups did.
 pub fn validate_cached(loaded: &Loaded, cache: &mut ValidationCache) -> Vec<Diagnostic> {
+    validate_with(loaded, Some(cache))
+}
+
+/// Both: with no cache (a one-off validation), nothing is recorded or kept.
+fn validate_with(loaded: &Loaded, cache: Option<&mut ValidationCache>) -> Vec<Diagnostic> {
     let mut out = loaded.diagnostics.clone();
-    let ctx = Context::new(loaded);
-    let mut next = ValidationCache::default();
-    for doc in &loaded.documents {
-        let findings = cache.findings(&mut next, doc, &ctx, |out| {
-            super::limits::check(doc, out);
-            let mut r = Report { doc, out };
-            r.metadata();
-            match &doc.manifest.spec {
-                super::document::Spec::Cluster(c) => r.cluster(c),
-                super::document::Spec::TargetGroup(t) => r.target_group(t),
-                super::document::Spec::ListenerRule(l) => r.listener_rule(l, &ctx),
-                super::document::Spec::Service(s) => r.service(s, &ctx),
+    let ctx = Context::new(loaded, cache.is_some());
+    let rules = |doc: &Document, out: &mut Vec<Diagnostic>| {
+        super::limits::check(doc, out);
+        let mut r = Report { doc, out };
+        r.metadata();
+        match &doc.manifest.spec {
+            super::document::Spec::Cluster(c) => r.cluster(c),
+            super::document::Spec::TargetGroup(t) => r.target_group(t),
+            super::document::Spec::ListenerRule(l) => r.listener_rule(l, &ctx),
+            super::document::Spec::Service(s) => r.service(s, &ctx),
+        }
+    };
+    match cache {
+        Some(cache) => {
+            let mut next = ValidationCache::default();
+            for doc in &loaded.documents {
+                out.extend(cache.findings(&mut next, doc, &ctx, |out| rules(doc, out)));
             }
-        });
-        out.extend(findings);
+            *cache = next;
+        }
+        None => {
+            for doc in &loaded.documents {
+                rules(doc, &mut out);
+            }
+        }
     }
-    *cache = next;
     cross_document(loaded, &mut out);
     listener_rule::unique_priorities(loaded, &mut out);
     diagnostic::sort(&mut out);

@@ -51,12 +51,15 @@ impl Answer {
 pub(super) struct Context<'a> {
     target_groups: HashMap<&'a str, &'a Arc<Manifest>>,
     broken_target_groups: HashSet<&'a str>,
-    /// The lookups made since the last [`Context::take_lookups`].
+    /// The lookups made since the last [`Context::take_lookups`], when `record`.
     lookups: RefCell<Vec<(String, Answer)>>,
+    record: bool,
 }
 
 impl<'a> Context<'a> {
-    pub(super) fn new(loaded: &'a Loaded) -> Self {
+    /// The context of `loaded`'s documents; `record`: keep each lookup's answer (for a
+    /// [`ValidationCache`]).
+    pub(super) fn new(loaded: &'a Loaded, record: bool) -> Self {
         let target_groups = loaded
             .documents
             .iter()
@@ -74,13 +77,16 @@ impl<'a> Context<'a> {
             target_groups,
             broken_target_groups,
             lookups: RefCell::default(),
+            record,
         }
     }
 
     /// The TargetGroup manifest named `name`, recorded as read.
     pub(super) fn target_group(&self, name: &str) -> TargetGroupRef<'a> {
         let (answer, found) = self.answer(name);
-        self.lookups.borrow_mut().push((name.to_string(), answer));
+        if self.record {
+            self.lookups.borrow_mut().push((name.to_string(), answer));
+        }
         match found {
             Some(spec) => TargetGroupRef::Found(spec),
             None if self.broken_target_groups.contains(name) => TargetGroupRef::Broken,
