@@ -11,6 +11,10 @@ use crate::manifest::{Document, ResourceKey};
 use crate::observe::{Observed, Observer};
 use crate::plan::{PlanContext, ResourcePlan};
 
+/// Up to this many keys, a document is matched against each key in place
+/// ([`crate::manifest::Manifest::is`]); above, its key is built and looked up in the set.
+const MATCHED_IN_PLACE: usize = 4;
+
 /// Plans every document: reads live state in batches, decides task definitions, and returns
 /// the plans in apply order (clusters, target groups, services) with the observed target group
 /// ARNs by name (apply adds the ones it creates).
@@ -47,13 +51,16 @@ pub async fn plan_keys(
 ) -> Result<Planned, CloudError> {
     use crate::manifest::Spec;
     // A reconcile selects one key of thousands of documents: matched in place, no key built
-    // per document.
+    // per document; a full sync's thousands of keys are looked up in their set.
     let selected: Vec<&Document> = documents
         .iter()
         .filter(|d| {
-            keys.is_none_or(|k| match k.len() {
-                0..=4 => k.iter().any(|key| d.manifest.is(key)),
-                _ => k.contains(&d.manifest.key()),
+            keys.is_none_or(|k| {
+                if k.len() <= MATCHED_IN_PLACE {
+                    k.iter().any(|key| d.manifest.is(key))
+                } else {
+                    k.contains(&d.manifest.key())
+                }
             })
         })
         .collect();

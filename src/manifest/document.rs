@@ -114,8 +114,10 @@ impl Metadata {
     }
 }
 
-/// The kind-specific part of a manifest.
-#[derive(Debug, Clone, PartialEq)]
+/// The kind-specific part of a manifest. Serialized as the spec alone (untagged), the way
+/// [`Manifest::content_hash`] hashes it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
 pub enum Spec {
     /// A Cluster's spec.
     Cluster(ClusterSpec),
@@ -180,14 +182,7 @@ impl Manifest {
     /// comments): the source's change detection and the held-back tag compare it. A loaded
     /// [`super::Document`] keeps its own once computed (`Document::content_hash`).
     pub fn content_hash(&self) -> String {
-        use super::hash::content_hash as hash;
-        let kind = self.kind().as_str();
-        match &self.spec {
-            Spec::Cluster(s) => hash(&(kind, &self.metadata, s)),
-            Spec::TargetGroup(s) => hash(&(kind, &self.metadata, s)),
-            Spec::ListenerRule(s) => hash(&(kind, &self.metadata, s)),
-            Spec::Service(s) => hash(&(kind, &self.metadata, s)),
-        }
+        super::hash::content_hash(&(self.kind().as_str(), &self.metadata, &self.spec))
     }
 
     /// The Service spec, if this is a Service.

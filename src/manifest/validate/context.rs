@@ -49,9 +49,10 @@ impl Answer {
 
 /// The other documents as one document's rules see them.
 pub(super) struct Context<'a> {
-    target_groups: HashMap<&'a str, &'a Arc<Manifest>>,
+    target_groups: HashMap<&'a str, (&'a Arc<Manifest>, &'a TargetGroupSpec)>,
     broken_target_groups: HashSet<&'a str>,
-    /// The lookups made since the last [`Context::take_lookups`], when `record`.
+    /// The lookups made since the last [`Context::take_lookups`], when `record` (only the
+    /// rules look up, and each document's are taken when its rules end).
     lookups: RefCell<Vec<(String, Answer)>>,
     record: bool,
 }
@@ -63,8 +64,10 @@ impl<'a> Context<'a> {
         let target_groups = loaded
             .documents
             .iter()
-            .filter(|d| d.manifest.as_target_group().is_some())
-            .map(|d| (d.manifest.metadata.name.as_str(), &d.manifest))
+            .filter_map(|d| {
+                let spec = d.manifest.as_target_group()?;
+                Some((d.manifest.metadata.name.as_str(), (&d.manifest, spec)))
+            })
             .collect();
         let broken_target_groups = loaded
             .failed
@@ -83,22 +86,24 @@ impl<'a> Context<'a> {
 
     /// The TargetGroup manifest named `name`, recorded as read.
     pub(super) fn target_group(&self, name: &str) -> TargetGroupRef<'a> {
-        let (answer, found) = self.answer(name);
+        let (answer, found) = self.lookup(name);
         if self.record {
             self.lookups.borrow_mut().push((name.to_string(), answer));
         }
-        match found {
-            Some(spec) => TargetGroupRef::Found(spec),
-            None if self.broken_target_groups.contains(name) => TargetGroupRef::Broken,
-            None => TargetGroupRef::Missing,
-        }
+        found
     }
 
-    fn answer(&self, name: &str) -> (Answer, Option<&'a TargetGroupSpec>) {
+    /// What a lookup of `name` answers, as the cache keeps it and as the rules read it.
+    fn lookup(&self, name: &str) -> (Answer, TargetGroupRef<'a>) {
         match self.target_groups.get(name) {
-            Some(m) => (Answer::Found(Arc::clone(m)), m.as_target_group()),
-            None if self.broken_target_groups.contains(name) => (Answer::Broken, None),
-            None => (Answer::Missing, None),
+            Some(&(manifest, spec)) => (
+                Answer::Found(Arc::clone(manifest)),
+                TargetGroupRef::Found(spec),
+            ),
+            None if self.broken_target_groups.contains(name) => {
+                (Answer::Broken, TargetGroupRef::Broken)
+            }
+            None => (Answer::Missing, TargetGroupRef::Missing),
         }
     }
 
@@ -147,13 +152,12 @@ impl ValidationCache {
             Arc::ptr_eq(&c.manifest, &doc.manifest)
                 && c.lookups
                     .iter()
-                    .all(|(name, answer)| answer.same(&ctx.answer(name).0))
+                    .all(|(name, answer)| answer.same(&ctx.lookup(name).0))
         });
         let cached = match hit {
             Some(c) => c,
             None => {
                 next.ran += 1;
-                ctx.take_lookups();
                 let mut findings = Vec::new();
                 rules(&mut findings);
                 Cached {
