@@ -446,8 +446,8 @@ mod tests {
         assert_eq!(shape(Bucket::Elbv2Account), (5, 0.5));
         assert_eq!(
             shape(Bucket::TaskDefinitionModify),
-            (20, 1.0),
-            "AWS's default"
+            (19, 1.0),
+            "AWS's default less the client's token of headroom"
         );
         assert_eq!(limits.max_in_flight, 4);
     }

@@ -151,11 +151,30 @@ pub struct RateLimits {
 /// [`RateLimits::max_in_flight`] by default.
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 16;
 
+/// Tokens a default client-side bucket holds below AWS's burst. With the same refill as
+/// AWS's bucket, AWS's then always holds this many tokens more than the client's, so a call
+/// that reaches AWS sooner after the one before it than it was sent (network jitter of up to
+/// one refill period: a second for RegisterTaskDefinition) still finds a token. Without it a
+/// long run at a bucket's sustained rate on moto behind the buckets proxy met one throttled
+/// registration (BENCHMARKS.md, the side by side). It costs one refill period once per run.
+pub const HEADROOM_TOKENS: u32 = 1;
+
+/// The client's default shape of `bucket`: AWS's, [`HEADROOM_TOKENS`] below its burst (a
+/// bucket is never smaller than one token).
+pub fn default_shape(bucket: Bucket) -> Shape {
+    let aws = bucket.aws_default();
+    Shape {
+        burst: aws.burst.saturating_sub(HEADROOM_TOKENS).max(1),
+        ..aws
+    }
+}
+
 impl Default for RateLimits {
-    /// AWS's shapes, [`DEFAULT_MAX_IN_FLIGHT`] calls in flight.
+    /// AWS's shapes less [`HEADROOM_TOKENS`] ([`default_shape`]), [`DEFAULT_MAX_IN_FLIGHT`]
+    /// calls in flight.
     fn default() -> Self {
         RateLimits {
-            shapes: Bucket::ALL.map(|b| (b, b.aws_default())).into(),
+            shapes: Bucket::ALL.map(|b| (b, default_shape(b))).into(),
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
             only_set: false,
         }
@@ -168,7 +187,7 @@ impl RateLimits {
         self.shapes
             .get(&bucket)
             .copied()
-            .unwrap_or_else(|| bucket.aws_default())
+            .unwrap_or_else(|| default_shape(bucket))
     }
 
     /// No bucket limited (the in-flight cap stays) until [`RateLimits::set`] names one: for a

@@ -47,33 +47,35 @@ fn ms_since(start: Instant) -> u128 {
 }
 
 #[tokio::test(start_paused = true)]
-async fn the_register_task_definition_after_a_burst_of_twenty_waits_one_second() {
+async fn the_register_task_definition_after_a_burst_of_nineteen_waits_one_second() {
+    // AWS's burst of 20 less the client's headroom.
+    let burst = 20 - HEADROOM_TOKENS;
     let limited = RateLimited::new(sim(true).cloud(), &RateLimits::default());
     let stats = limited.stats();
     let cloud = limited.cloud();
     let start = Instant::now();
-    for i in 0..20 {
+    for i in 0..burst {
         cloud
             .ecs
             .register_task_definition(&task_definition(), &Tags::new())
             .await
             .unwrap_or_else(|e| panic!("call {i} of the burst: {e}"));
     }
-    assert_eq!(ms_since(start), 0, "the burst of 20 goes at once");
+    assert_eq!(ms_since(start), 0, "the burst of 19 goes at once");
     cloud
         .ecs
         .register_task_definition(&task_definition(), &Tags::new())
         .await
-        .expect("the 21st call waits for a token instead of being throttled");
+        .expect("the 20th call waits for a token instead of being throttled");
     assert_eq!(ms_since(start), 1000, "the bucket refills at 1 per second");
     cloud
         .ecs
         .register_task_definition(&task_definition(), &Tags::new())
         .await
-        .expect("the 22nd call");
+        .expect("the 21st call");
     assert_eq!(ms_since(start), 2000);
     let wait = stats.get(Bucket::TaskDefinitionModify);
-    assert_eq!(wait.calls, 22);
+    assert_eq!(wait.calls, u64::from(burst) + 2);
     assert_eq!(wait.waited, Duration::from_secs(2));
     assert_eq!(stats.get(Bucket::ServiceRead), BucketWait::default());
 }
@@ -147,9 +149,10 @@ async fn a_mixed_burst_is_throttled_by_aws_without_the_limits_and_never_with_the
         throttled, 0,
         "the limits keep every call under AWS's buckets"
     );
-    // The slowest bucket sets the pace: 10 RegisterTaskDefinition past the burst of 20 at 1/s.
+    // The slowest bucket sets the pace: 11 RegisterTaskDefinition past the client's burst of
+    // 19 at 1/s.
     assert!(
-        took >= Duration::from_secs(10) && took <= Duration::from_millis(10_500),
+        took >= Duration::from_secs(11) && took <= Duration::from_millis(11_500),
         "no slower than the buckets require: {took:?}"
     );
 }
@@ -172,8 +175,8 @@ async fn steady_state_stays_at_the_refill_rate_without_throttling() {
             .err();
         assert_ne!(e.map(|e| e.kind), Some(ErrorKind::Throttled));
     }
-    // 50 at once, then 150 at 5 per second.
-    assert_eq!(ms_since(start), 30_000);
+    // 49 at once (AWS's 50 less the headroom), then 151 at 5 per second.
+    assert_eq!(ms_since(start), 30_200);
 }
 
 #[tokio::test(start_paused = true)]
@@ -346,7 +349,7 @@ fn flags_override_the_aws_defaults_and_the_last_one_wins() {
     assert_eq!(limits.shape(Bucket::ServiceModify), "8/2".parse().unwrap());
     assert_eq!(
         limits.shape(Bucket::TaskDefinitionModify),
-        Bucket::TaskDefinitionModify.aws_default()
+        default_shape(Bucket::TaskDefinitionModify)
     );
     assert_eq!(limits.max_in_flight, DEFAULT_MAX_IN_FLIGHT);
     assert!(RateLimits::from_flags(&["nope=1/1"]).is_err());
@@ -376,11 +379,17 @@ fn the_defaults_are_the_aws_buckets_of_the_facts_file() {
     assert_eq!(want.len(), Bucket::ALL.len());
     let limits = RateLimits::default();
     for (bucket, burst, refill) in want {
+        let aws = Shape {
+            burst: *burst,
+            refill_per_second: *refill,
+        };
+        assert_eq!(bucket.aws_default(), aws);
+        // The client keeps one token of headroom below AWS's burst, at the same refill.
         assert_eq!(
             limits.shape(*bucket),
             Shape {
-                burst: *burst,
-                refill_per_second: *refill
+                burst: burst - HEADROOM_TOKENS,
+                ..aws
             }
         );
         assert_eq!(bucket.as_str().parse::<Bucket>(), Ok(*bucket));
@@ -451,14 +460,20 @@ fn every_operation_the_operator_calls_has_its_bucket_and_elbv2_also_the_account_
 
 #[tokio::test(start_paused = true)]
 async fn the_simulator_throttles_every_call_with_the_rate_limiters_shapes() {
-    // One table: the simulated AWS lets exactly the burst of the limiter's default shape
-    // through (the smallest of the call's buckets), then throttles until a token refills at
-    // the limiter's rate.
+    // One table: the simulated AWS lets exactly the burst of AWS's shape through (the
+    // smallest of the call's buckets; the client's default keeps one token below it), then
+    // throttles until a token refills at the same rate as the limiter's.
     let limits = RateLimits::default();
     for op in Operation::called().filter(|op| op.is_cloud_call()) {
         let sim = sim(true);
         let cloud = sim.cloud();
-        let shapes: Vec<Shape> = op.buckets().iter().map(|b| limits.shape(*b)).collect();
+        let shapes: Vec<Shape> = op.buckets().iter().map(|b| b.aws_default()).collect();
+        for b in op.buckets() {
+            assert_eq!(
+                limits.shape(*b).refill_per_second,
+                b.aws_default().refill_per_second
+            );
+        }
         let burst = shapes.iter().map(|s| s.burst).min().expect("a bucket");
         let refill = shapes
             .iter()
@@ -498,6 +513,43 @@ async fn elbv2_modify_calls_past_the_burst_go_at_three_per_second_unthrottled() 
         let kind = e.err().map(|e| e.kind);
         assert_ne!(kind, Some(ErrorKind::Throttled), "call {i}");
     }
-    // 20 at once, then 30 at 3 per second.
+    // 19 at once, then 31 at 3 per second.
     assert_eq!(start.elapsed().as_secs(), 10);
+}
+
+/// Registrations at the bucket's sustained rate after a first call that took 300 ms longer
+/// to reach AWS than the rest (a new connection): returns how many AWS throttled.
+async fn throttled_after_a_slow_first_call(limits: &RateLimits) -> usize {
+    let sim = sim(true);
+    let cloud = RateLimited::new(sim.cloud(), limits).cloud();
+    let (definition, tags) = (task_definition(), Tags::new());
+    let register = || cloud.ecs.register_task_definition(&definition, &tags);
+    sim.inject(
+        "RegisterTaskDefinition",
+        Fault::Latency(Duration::from_millis(300)),
+    );
+    register().await.expect("the first call");
+    sim.faults().clear();
+    let mut throttled = 0;
+    for _ in 0..30 {
+        if let Err(e) = register().await {
+            assert_eq!(e.kind, ErrorKind::Throttled, "{e}");
+            throttled += 1;
+        }
+    }
+    throttled
+}
+
+#[tokio::test(start_paused = true)]
+async fn one_token_of_headroom_absorbs_a_call_that_travels_faster_than_the_first() {
+    // AWS's bucket starts refilling when the slow first call reaches it, 300 ms after the
+    // client's: with the same burst, the first call past it finds 0.7 tokens.
+    let same_as_aws = Bucket::ALL
+        .into_iter()
+        .fold(RateLimits::default(), |l, b| l.with(b, b.aws_default()));
+    assert_eq!(throttled_after_a_slow_first_call(&same_as_aws).await, 1);
+    assert_eq!(
+        throttled_after_a_slow_first_call(&RateLimits::default()).await,
+        0
+    );
 }
