@@ -55,8 +55,8 @@ pub mod validate;
 pub use diagnostic::{Diagnostic, Severity};
 pub use document::{Kind, Manifest, Metadata, ResourceKey, Spec};
 pub use load::{
-    Document, FailedDocument, LoadCache, Loaded, load_dir_cached, load_dir_cached_with, load_paths,
-    load_paths_with, load_str,
+    DocLines, Document, FailedDocument, LoadCache, Loaded, load_dir_cached, load_dir_cached_with,
+    load_paths, load_paths_with, load_str,
 };
 pub use load_limits::LoadLimits;
 pub use path::FieldPath;

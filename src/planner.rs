@@ -100,12 +100,16 @@ pub async fn plan_keys(
     for doc in ordered {
         // A plan names what it still needs read (a service's task definition revisions); the
         // observer reads it and the pure plan is made again, until it has everything.
-        let plan = loop {
+        let mut plan = loop {
             match crate::kind::plan(&ctx, doc, &observed) {
                 Ok(plan) => break plan,
                 Err(read) => observer.read(&read, &mut observed).await?,
             }
         };
+        // Kept until applied (a full sync's plan waits for its reconcile): steps are large
+        // (a whole task definition or create request) and grew without knowing their count.
+        plan.steps.shrink_to_fit();
+        plan.changes.shrink_to_fit();
         plans.push(plan);
     }
     Ok(Planned {

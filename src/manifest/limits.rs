@@ -73,8 +73,13 @@ const PER_RULE: usize = 5;
 
 /// Checks `doc` against AWS's limits, adding an error per finding to `out`.
 pub fn check(doc: &Document, out: &mut Vec<Diagnostic>) {
-    for (path, rule, message) in findings(&doc.manifest) {
-        let line = doc.line_of(&path);
+    let found = findings(&doc.manifest);
+    if found.is_empty() {
+        return;
+    }
+    let lines = doc.lines();
+    for (path, rule, message) in found {
+        let line = lines.line_of(&path);
         out.push(Diagnostic::error(&doc.file, line, path, rule, message));
     }
 }

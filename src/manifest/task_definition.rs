@@ -43,7 +43,12 @@ pub fn inline_or_registered<'de, D: Deserializer<'de>>(d: D) -> Result<TaskDefin
             })
         }
         fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<TaskDefinition, A::Error> {
-            TaskDefinition::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+            let mut td =
+                TaskDefinition::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+            // serde grows a list without knowing its length (room for 4 containers of about a
+            // kilobyte each for one or two): the manifest is kept for the life of the load.
+            td.container_definitions.shrink_to_fit();
+            Ok(td)
         }
     }
     d.deserialize_any(Either)

@@ -6,13 +6,14 @@
 //! (duplicates, references to target groups, task definition families). Every finding names
 //! file, line and field.
 
+use std::cell::OnceCell;
 use std::collections::{HashMap, HashSet};
 
 use super::cluster::{ClusterSpec, SETTINGS};
 use super::diagnostic::{self, Diagnostic};
 use super::document::{KNOWN_ANNOTATIONS, Kind, ResourceKey};
 use super::fargate::{self, SizeError};
-use super::load::{Document, Loaded};
+use super::load::{DocLines, Document, Loaded};
 use super::path::FieldPath;
 use super::service::{DeploymentControllerType, LaunchType, SchedulingStrategy, ServiceSpec};
 use super::target_group::{self, TargetGroupProtocol, TargetGroupSpec, TargetType};
@@ -52,7 +53,11 @@ fn validate_with(loaded: &Loaded, cache: Option<&mut ValidationCache>) -> Vec<Di
     let ctx = Context::new(loaded, cache.is_some());
     let rules = |doc: &Document, out: &mut Vec<Diagnostic>| {
         super::limits::check(doc, out);
-        let mut r = Report { doc, out };
+        let mut r = Report {
+            doc,
+            out,
+            lines: OnceCell::new(),
+        };
         r.metadata();
         match &doc.manifest.spec {
             super::document::Spec::Cluster(c) => r.cluster(c),
@@ -119,19 +124,25 @@ impl AsPath for FieldPath {
 struct Report<'a> {
     doc: &'a Document,
     out: &'a mut Vec<Diagnostic>,
+    /// The document's lines, read for its first finding and dropped with the report.
+    lines: OnceCell<DocLines>,
 }
 
 impl Report<'_> {
+    fn line_of(&self, path: &FieldPath) -> u32 {
+        self.lines.get_or_init(|| self.doc.lines()).line_of(path)
+    }
+
     fn error(&mut self, path: impl AsPath, rule: &'static str, message: impl Into<String>) {
         let path = path.as_path();
-        let line = self.doc.line_of(&path);
+        let line = self.line_of(&path);
         self.out
             .push(Diagnostic::error(&self.doc.file, line, path, rule, message));
     }
 
     fn warn(&mut self, path: impl AsPath, rule: &'static str, message: impl Into<String>) {
         let path = path.as_path();
-        let line = self.doc.line_of(&path);
+        let line = self.line_of(&path);
         self.out.push(Diagnostic::warning(
             &self.doc.file,
             line,
