@@ -1,8 +1,10 @@
 //! The full pass over every resource ([`Controller::full_sync`], at start and on each resync):
 //! reads everything in batches; resources in sync only get their status refreshed, the others
 //! are queued with the plan just made (no second read). A resource that was synced and is now
-//! out of sync although its manifest did not change drifted. Also the record of a resource
-//! found in sync, which a reconcile writes too, and health as read from live state.
+//! out of sync although its manifest did not change drifted. Each pass also reads the share of
+//! target group attributes due on their cadence (`Settings::attributes_check_interval`). Also
+//! the record of a resource found in sync, which a reconcile writes too, and health as read
+//! from live state.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -174,6 +176,11 @@ impl Controller {
         mut queue: impl FnMut(&BTreeSet<ResourceKey>),
     ) -> Result<BTreeSet<ResourceKey>, CloudError> {
         let desired = self.desired();
+        let checks = crate::kind::target_group::with_attributes(&desired.documents);
+        let due = self
+            .observer
+            .schedule_attribute_checks(&checks, self.settings.attributes_check_interval);
+        tracing::debug!(groups = checks.len(), due, "target group attribute checks");
         let (services, others): (Vec<ResourceKey>, Vec<ResourceKey>) = desired
             .keys()
             .cloned()
