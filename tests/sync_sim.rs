@@ -398,7 +398,7 @@ fn an_attribute_changed_by_hand_is_trusted_away_unless_every_attribute_is_read()
             .collect();
         assert_eq!(
             changed,
-            ["TargetGroup/tg-0 attributes.deregistration_delay.timeout_seconds: \"300\" -> \"30\""]
+            [r#"TargetGroup/tg-0 attributes["deregistration_delay.timeout_seconds"]: "300" -> "30""#]
         );
         let applied = apply(&sim.cloud(), &observer, &plans, arns, |_, _| {}).await;
         assert!(applied.iter().all(|a| a.error.is_none()), "{applied:?}");

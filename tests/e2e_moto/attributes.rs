@@ -95,7 +95,7 @@ async fn the_attributes_hash_tag_spares_the_attribute_reads_and_follows_the_mani
     assert!(
         lines
             .iter()
-            .any(|l| l.trim() == format!("spec.attributes.{DELAY}: \"30\" -> \"45\"")),
+            .any(|l| l.trim() == format!(r#"spec.attributes["{DELAY}"]: "30" -> "45""#)),
         "{diff}"
     );
     app.apply().expect_code(0);
@@ -132,7 +132,7 @@ async fn an_attribute_changed_by_hand_is_found_by_diff_read_attributes() {
     assert!(
         diff.lines_under(&header)
             .iter()
-            .any(|l| l.trim() == format!("spec.attributes.{DELAY}: \"300\" -> \"30\"")),
+            .any(|l| l.trim() == format!(r#"spec.attributes["{DELAY}"]: "300" -> "30""#)),
         "{diff}"
     );
     app.run("apply", &["--read-attributes", "manifests"])
