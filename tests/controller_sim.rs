@@ -27,6 +27,9 @@ use tokio::sync::{mpsc, oneshot};
 const CLUSTER: &str =
     "apiVersion: ecs-operator/v1\nkind: Cluster\nmetadata:\n  name: shop\nspec: {}\n";
 
+/// The target group attribute the cases change by hand.
+const DELAY: &str = "deregistration_delay.timeout_seconds";
+
 fn tg(name: &str) -> String {
     format!(
         "apiVersion: ecs-operator/v1\nkind: TargetGroup\nmetadata:\n  name: {name}\nspec:\n  protocol: HTTP\n  port: 8000\n  vpcId: vpc-1\n  targetType: ip\n"
@@ -509,19 +512,13 @@ async fn attributes_changed_by_hand_are_found_by_the_checks_within_their_interva
             .elbv2
             .describe_target_group_attributes(&arn)
             .await
-            .unwrap()["deregistration_delay.timeout_seconds"]
+            .unwrap()[DELAY]
             .clone()
     };
-    let by_hand = [(
-        "deregistration_delay.timeout_seconds".to_string(),
-        "300".to_string(),
-    )]
-    .into();
-    cloud
-        .elbv2
-        .modify_target_group_attributes(&arn, &by_hand)
-        .await
-        .unwrap();
+    // By hand: the deregistration delay the manifest sets to 30 s.
+    let by_hand = [(DELAY.to_string(), "300".to_string())].into();
+    let modify = cloud.elbv2.modify_target_group_attributes(&arn, &by_hand);
+    modify.await.unwrap();
     h.sim.reset_calls();
     let changed = tokio::time::Instant::now();
     // Each resync reads ceil(4 groups x 5 min / 40 min) = 1 group's attributes, the one read

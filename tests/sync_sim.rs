@@ -16,6 +16,9 @@ use proptest::prelude::*;
 
 const INSTANCE: &str = "test-operator";
 
+/// The target group attribute the cases change by hand.
+const DELAY: &str = "deregistration_delay.timeout_seconds";
+
 /// Calls that change something (AWS operation names).
 fn is_mutating(op: &str) -> bool {
     [
@@ -370,16 +373,10 @@ fn an_attribute_changed_by_hand_is_trusted_away_unless_every_attribute_is_read()
             tags.contains_key(ecs_operator::plan::TAG_ATTRIBUTES_HASH),
             "{tags:?}"
         );
-        let by_hand = [(
-            "deregistration_delay.timeout_seconds".to_string(),
-            "300".to_string(),
-        )]
-        .into();
-        cloud
-            .elbv2
-            .modify_target_group_attributes(&arn, &by_hand)
-            .await
-            .unwrap();
+        // By hand: the deregistration delay the manifest sets to 30 s.
+        let by_hand = [(DELAY.to_string(), "300".to_string())].into();
+        let modify = cloud.elbv2.modify_target_group_attributes(&arn, &by_hand);
+        modify.await.unwrap();
         sim.reset_calls();
         // The tag says the attributes are as the manifest sets them: not read.
         let (plans, _) = plan_all(&Observer::new(sim.cloud()), &docs, INSTANCE)
@@ -407,7 +404,7 @@ fn an_attribute_changed_by_hand_is_trusted_away_unless_every_attribute_is_read()
             .describe_target_group_attributes(&arn)
             .await
             .unwrap();
-        assert_eq!(live["deregistration_delay.timeout_seconds"], "30");
+        assert_eq!(live[DELAY], "30");
     });
 }
 

@@ -24,8 +24,11 @@ use crate::status::{Health, SyncStatus};
 /// Why a held-back manifest is not applied (a record a restarted controller writes).
 const HELD_BACK_MESSAGE: &str = "this manifest rolled back or failed before (tag ecs-operator/held-back): not applied again until it changes";
 
-/// Services planned per phase of a full sync.
-pub const FULL_SYNC_SERVICE_CHUNK: usize = 100;
+/// Services planned per phase of a full sync: what the DescribeServices bucket's burst reads at
+/// once (100 calls of 10), so the first registrations wait for no refill, and each phase's one
+/// DescribeClusters is 1 read per 100 DescribeServices (at 100 a phase it was 1 per 10, more
+/// than the rest of a quiet resync's reads beyond the batching minimum).
+pub const FULL_SYNC_SERVICE_CHUNK: usize = 1000;
 
 impl Controller {
     /// The record of a resource found in sync (or suspended) by a reconcile or a full sync;

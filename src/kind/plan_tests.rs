@@ -243,12 +243,14 @@ fn tg_observed_with(edit: impl FnOnce(&mut ObservedTargetGroup)) -> Observed {
     o
 }
 
+/// (manifest, live attributes-hash tag, live attributes read, check forced, read?).
+type AttributeCase<'a> = (&'a str, Option<&'a str>, Option<&'a str>, bool, bool);
+
 #[test]
 fn target_group_attributes_are_read_only_when_the_tag_cannot_be_trusted() {
     let hash = target_group::attributes_hash(&delay_attributes("30")).unwrap();
     let read = crate::observe::Read::TargetGroupAttributes("shop-api".into());
-    // (manifest, live attributes-hash tag, live attributes read, check forced) -> read?
-    let table: [(&str, Option<&str>, Option<&str>, bool, bool); 9] = [
+    let table: [AttributeCase; 9] = [
         ("none", None, None, false, false),
         ("none", None, None, true, false),
         ("delay", Some(hash.as_str()), None, false, false),
