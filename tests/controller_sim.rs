@@ -4,7 +4,8 @@
 //! readiness, a change reconciling only its resources, coalescing, a failing key backing off
 //! while the others proceed, crash-loop rollback that is not retried, and drift healed at the
 //! next resync, readiness waiting for a service whose cluster is slow to create, and a
-//! resource AWS rejects for good (Stalled) that is not retried until its manifest changes.
+//! resource AWS rejects for good (Stalled) that is not retried until its manifest changes, and
+//! target group attributes changed by hand found by the attribute checks within their interval.
 //! Waiting is done by advancing virtual time until a condition holds.
 
 use std::collections::BTreeMap;

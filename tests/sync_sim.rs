@@ -408,6 +408,50 @@ fn an_attribute_changed_by_hand_is_trusted_away_unless_every_attribute_is_read()
     });
 }
 
+#[test]
+fn a_group_whose_attributes_failed_after_its_create_has_them_read_and_set_next_time() {
+    let docs = documents(&render(&[simple(0, true)]));
+    runtime().block_on(async {
+        let sim = sim();
+        sim.inject(
+            "ModifyTargetGroupAttributes",
+            ecs_operator::cloud::sim::Fault::FailNext(1, ecs_operator::cloud::ErrorKind::Invalid),
+        );
+        let observer = Observer::new(sim.cloud());
+        let (plans, arns) = plan_all(&observer, &docs, INSTANCE).await.unwrap();
+        let applied = apply(&sim.cloud(), &observer, &plans, arns, |_, _| {}).await;
+        let group = applied
+            .iter()
+            .find(|a| a.key.to_string() == "TargetGroup/tg-0");
+        assert!(group.unwrap().error.is_some(), "{applied:?}");
+        // The create's tag was taken back: the next plan reads the attributes and sets them.
+        let cloud = sim.cloud();
+        let arn = cloud
+            .elbv2
+            .describe_target_groups(&["tg-0".to_string()])
+            .await
+            .unwrap()
+            .remove(0)
+            .arn;
+        let tags = |arn: String| {
+            let cloud = sim.cloud();
+            async move {
+                let mut all = cloud.elbv2.describe_tags(std::slice::from_ref(&arn)).await;
+                all.as_mut().unwrap().remove(&arn).unwrap()
+            }
+        };
+        let hash_tag = ecs_operator::plan::TAG_ATTRIBUTES_HASH;
+        assert!(!tags(arn.clone()).await.contains_key(hash_tag));
+        sim.reset_calls();
+        apply_once(&sim, &docs).await;
+        assert_eq!(sim.calls().get("DescribeTargetGroupAttributes"), Some(&1));
+        assert_eq!(sim.calls().get("ModifyTargetGroupAttributes"), Some(&1));
+        assert!(tags(arn.clone()).await.contains_key(hash_tag));
+        let live = cloud.elbv2.describe_target_group_attributes(&arn).await;
+        assert_eq!(live.unwrap()[DELAY], "30");
+    });
+}
+
 fn simple(minor: u32, load_balancer: bool) -> Gen {
     Gen {
         cluster: 0,
