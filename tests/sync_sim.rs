@@ -353,6 +353,23 @@ fn the_example_manifests_diff_in_the_minimum_reads() {
     });
 }
 
+/// The ARN of the live target group `name`.
+async fn group_arn(sim: &Sim, name: &str) -> String {
+    let found = sim
+        .cloud()
+        .elbv2
+        .describe_target_groups(&[name.to_string()])
+        .await;
+    found.unwrap().remove(0).arn
+}
+
+/// The live tags of the target group `arn`.
+async fn group_tags(sim: &Sim, arn: &str) -> ecs_operator::cloud::model::Tags {
+    let arns = [arn.to_string()];
+    let mut all = sim.cloud().elbv2.describe_tags(&arns).await.unwrap();
+    all.remove(arn).unwrap()
+}
+
 #[test]
 fn an_attribute_changed_by_hand_is_trusted_away_unless_every_attribute_is_read() {
     let docs = documents(&render(&[simple(0, true)]));
@@ -360,15 +377,8 @@ fn an_attribute_changed_by_hand_is_trusted_away_unless_every_attribute_is_read()
         let sim = sim();
         apply_once(&sim, &docs).await;
         let cloud = sim.cloud();
-        let arn = cloud
-            .elbv2
-            .describe_target_groups(&["tg-0".to_string()])
-            .await
-            .unwrap()
-            .remove(0)
-            .arn;
-        let tags = cloud.elbv2.describe_tags(std::slice::from_ref(&arn)).await;
-        let tags = tags.unwrap().remove(&arn).unwrap();
+        let arn = group_arn(&sim, "tg-0").await;
+        let tags = group_tags(&sim, &arn).await;
         assert!(
             tags.contains_key(ecs_operator::plan::TAG_ATTRIBUTES_HASH),
             "{tags:?}"
@@ -426,27 +436,14 @@ fn a_group_whose_attributes_failed_after_its_create_has_them_read_and_set_next_t
         assert!(group.unwrap().error.is_some(), "{applied:?}");
         // The create's tag was taken back: the next plan reads the attributes and sets them.
         let cloud = sim.cloud();
-        let arn = cloud
-            .elbv2
-            .describe_target_groups(&["tg-0".to_string()])
-            .await
-            .unwrap()
-            .remove(0)
-            .arn;
-        let tags = |arn: String| {
-            let cloud = sim.cloud();
-            async move {
-                let mut all = cloud.elbv2.describe_tags(std::slice::from_ref(&arn)).await;
-                all.as_mut().unwrap().remove(&arn).unwrap()
-            }
-        };
+        let arn = group_arn(&sim, "tg-0").await;
         let hash_tag = ecs_operator::plan::TAG_ATTRIBUTES_HASH;
-        assert!(!tags(arn.clone()).await.contains_key(hash_tag));
+        assert!(!group_tags(&sim, &arn).await.contains_key(hash_tag));
         sim.reset_calls();
         apply_once(&sim, &docs).await;
         assert_eq!(sim.calls().get("DescribeTargetGroupAttributes"), Some(&1));
         assert_eq!(sim.calls().get("ModifyTargetGroupAttributes"), Some(&1));
-        assert!(tags(arn.clone()).await.contains_key(hash_tag));
+        assert!(group_tags(&sim, &arn).await.contains_key(hash_tag));
         let live = cloud.elbv2.describe_target_group_attributes(&arn).await;
         assert_eq!(live.unwrap()[DELAY], "30");
     });
