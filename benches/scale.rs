@@ -115,12 +115,18 @@ fn out(name: &str, value: impl std::fmt::Display) {
 
 /// Batching minimum of reading `services` services (spread over `CLUSTERS` clusters) with one
 /// target group each: DescribeClusters by 100, DescribeServices by 10 per cluster,
-/// DescribeTargetGroups and DescribeTags by 20, one attributes read per group.
+/// DescribeTargetGroups by 20 names (by pages of 400 from 400 names on: the account holds
+/// just these groups), DescribeTags by 20; no attributes (their tags match the manifests).
 fn read_minimum(services: usize) -> usize {
     let per_cluster: usize = (0..CLUSTERS)
         .map(|c| (services / CLUSTERS + usize::from(c < services % CLUSTERS)).div_ceil(10))
         .sum();
-    CLUSTERS.div_ceil(100) + per_cluster + 2 * services.div_ceil(20) + services
+    let groups = if services >= ecs_operator::observe::PAGE_FROM_NAMES {
+        services.div_ceil(ecs_operator::cloud::MAX_TARGET_GROUP_PAGE)
+    } else {
+        services.div_ceil(20)
+    };
+    CLUSTERS.div_ceil(100) + per_cluster + groups + services.div_ceil(20)
 }
 
 /// Plans (`diff`) with a new observer; returns the plans, the virtual and CPU time.

@@ -15,7 +15,9 @@ use crate::cloud::model::{CreateService, Service, ServiceLoadBalancer, UpdateSer
 use crate::cloud::{Cloud, CloudError};
 use crate::manifest::ResourceKey;
 use crate::observe::Observer;
-use crate::plan::{LoadBalancerRef, REGISTERED, ResourcePlan, Step, TAG_TASK_DEFINITION};
+use crate::plan::{
+    LoadBalancerRef, REGISTERED, ResourcePlan, Step, TAG_ATTRIBUTES_HASH, TAG_TASK_DEFINITION,
+};
 
 /// What happened to one resource.
 #[derive(Debug, Clone, PartialEq)]
@@ -214,11 +216,20 @@ async fn run(
         Step::CreateTargetGroup { input, attributes } => {
             let tg = cloud.elbv2.create_target_group(input).await?;
             tg_arns.insert(input.name.clone(), tg.arn.clone());
-            if !attributes.is_empty() {
-                cloud
+            if !attributes.is_empty()
+                && let Err(e) = cloud
                     .elbv2
                     .modify_target_group_attributes(&tg.arn, attributes)
-                    .await?;
+                    .await
+            {
+                // The create's tags say the attributes are set: take that back, so that the
+                // next plan reads them (should this fail too, the controller's checks do).
+                let key = [TAG_ATTRIBUTES_HASH.to_string()];
+                let arn = std::slice::from_ref(&tg.arn);
+                if let Err(untag) = cloud.elbv2.remove_tags(arn, &key).await {
+                    tracing::warn!(error = %untag, arn = %tg.arn, "the attributes-hash tag stays on a group whose attributes were not set");
+                }
+                return Err(e.into());
             }
             format!("CreateTargetGroup {}", input.name)
         }

@@ -44,7 +44,8 @@
 //! - [`connect`]: choosing and connecting a backend behind the call layers.
 //! - [`observe`]: batched reads of live state, with a per-process cache of task definition
 //!   revisions and of the account's families with a revision; listener rules per listener,
-//!   the listeners resolved once per process (`observe::rules`).
+//!   the listeners resolved once per process (`observe::rules`); target group attributes read
+//!   only where their tag cannot be trusted, or a check asks (`observe::attributes`).
 //! - [`diff`]: field-by-field comparison of any two values (pure), with the values that must
 //!   not be shown (environment values, log driver options) masked as each change is made.
 //! - [`kind`]: one module per kind (cluster, target group, listener rule, service with its task

@@ -1,13 +1,17 @@
 //! Reading live state in as few calls as the APIs allow: DescribeClusters by 100,
-//! DescribeServices by 10 with tags, DescribeTargetGroups by 20 names (or, once a name is
-//! missing, the account's target groups by pages of 400), DescribeTags by 20, one attributes
-//! read per target group, and task definition revisions described once per process (a revision
-//! never changes). The plans are made from what is read here and read nothing themselves: a
-//! plan that needs more (a service's task definition revisions) names it as a [`Read`], and
-//! [`Observer::read`] adds it to the [`Observed`].
+//! DescribeServices by 10 with tags, DescribeTargetGroups by 20 names (or, for 400 names or
+//! more, or once a name is missing, the account's target groups by pages of 400), DescribeTags
+//! by 20, and task definition revisions described once per process (a revision never
+//! changes). The ECS reads and the ELBv2 reads (their throttling buckets are apart) run at the
+//! same time. The plans are made from what is read here and read nothing themselves: a plan
+//! that needs more (a service's task definition revisions, a target group's attributes whose
+//! tag it cannot trust) names it as a [`Read`], and [`Observer::read`] adds it to the
+//! [`Observed`].
 //!
 //! - here: [`Observer::observe`], the full observation of what the manifests name, and
 //!   [`Observer::read`].
+//! - [`attributes`]: which target groups' attributes are read whatever their tag says
+//!   (`--read-attributes`, the controller's checks on a cadence).
 //! - [`reads`]: the other reads (one cluster, a cluster's services, the account's target
 //!   groups, tags, attributes, a family's revisions) for `import`, `prune` and rollouts.
 //! - [`rules`]: listener rules: the listeners the manifests name (resolved once per process)
@@ -16,6 +20,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
+pub mod attributes;
 pub mod reads;
 // A Service's spec.autoScaling.
 pub mod rules;
@@ -26,6 +31,14 @@ use crate::cloud::{
     Cloud, CloudError, ErrorKind, MAX_DESCRIBE_CLUSTERS, MAX_DESCRIBE_TARGET_GROUPS,
     MAX_TARGET_GROUP_PAGE,
 };
+
+/// From this many target group names on, the account's groups are paged (400 a page) rather
+/// than described 20 names a call: one page costs what one by-name call does and answers for
+/// up to 20 times as many groups, whichever groups the account holds besides.
+pub const PAGE_FROM_NAMES: usize = MAX_TARGET_GROUP_PAGE;
+
+/// Services by (cluster, name).
+type ServicesByKey = HashMap<(String, String), Service>;
 
 /// What to read: the names the manifests mention.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -60,6 +73,8 @@ pub enum Read {
     /// (ListTaskDefinitionFamilies, 100 a page, listed once per process): a family not among
     /// them has no revision to reuse, so it is not searched.
     Families,
+    /// The attributes of a target group, by name (DescribeTargetGroupAttributes).
+    TargetGroupAttributes(String),
 }
 
 /// The account's task definition families with an active revision: one set shared by the
@@ -96,8 +111,9 @@ impl Families {
 pub struct ObservedTargetGroup {
     /// The group.
     pub group: TargetGroup,
-    /// Its attributes.
-    pub attributes: BTreeMap<String, String>,
+    /// Its attributes, once read (`None`: not read, as long as no plan needs them:
+    /// [`Read::TargetGroupAttributes`]).
+    pub attributes: Option<BTreeMap<String, String>>,
     /// Its tags.
     pub tags: Tags,
 }
@@ -131,6 +147,8 @@ pub struct Observed {
     pub listeners: HashMap<crate::manifest::listener_rule::ListenerRef, Option<String>>,
     /// Rules by listener ARN, in priority order (the default rule last).
     pub rules: HashMap<String, Vec<rules::ObservedRule>>,
+    /// The target groups whose attributes the plans read whatever their tag says.
+    pub attribute_checks: attributes::AttributeChecks,
 }
 
 /// Reads live state; keeps described task definition revisions, and the names of the
@@ -145,6 +163,10 @@ pub struct Observer {
     field_changes: bool,
     /// Listener ARNs by load balancer name and port, resolved once per process.
     listeners: rules::ListenerCache,
+    /// Every target group's attributes are read ([`Observer::with_all_attributes`]).
+    all_attributes: bool,
+    /// When each group's attributes were read, and the checks due.
+    checks: attributes::Checks,
 }
 
 impl Observer {
@@ -156,6 +178,8 @@ impl Observer {
             families: Mutex::new(None),
             field_changes: false,
             listeners: rules::ListenerCache::default(),
+            all_attributes: false,
+            checks: attributes::Checks::default(),
         }
     }
 
@@ -170,47 +194,71 @@ impl Observer {
         &self.cloud
     }
 
-    /// Reads everything `wanted` names.
+    /// Reads everything `wanted` names: the ECS reads (clusters, then services), the ELBv2
+    /// reads (target groups with their tags, the label groups, listener rules) and the
+    /// Application Auto Scaling reads at the same time (each service has its own buckets),
+    /// stopping at the first error. No target group attributes are read here.
     pub async fn observe(&self, wanted: &Wanted) -> Result<Observed, CloudError> {
-        let mut out = Observed {
-            field_changes: self.field_changes,
-            ..Observed::default()
-        };
+        let ((clusters, services), mut out, scaling) = tokio::try_join!(
+            self.observe_ecs(wanted),
+            self.observe_elbv2(wanted),
+            self.scaling(&wanted.scaling),
+        )?;
+        out.clusters = clusters;
+        out.services = services;
+        out.scaling = scaling;
+        out.field_changes = self.field_changes;
+        out.attribute_checks = self.attribute_checks(&wanted.target_groups);
+        Ok(out)
+    }
+
+    /// The clusters and services of `wanted`.
+    async fn observe_ecs(
+        &self,
+        wanted: &Wanted,
+    ) -> Result<(HashMap<String, Cluster>, ServicesByKey), CloudError> {
+        let mut clusters = HashMap::new();
         let names: Vec<String> = wanted.clusters.iter().cloned().collect();
         for batch in names.chunks(MAX_DESCRIBE_CLUSTERS) {
             let d = self.cloud.ecs.describe_clusters(batch).await?;
             for c in d.found {
                 // DescribeClusters also returns INACTIVE (deleted) clusters.
                 if c.exists() {
-                    out.clusters.insert(c.name.clone(), c);
+                    clusters.insert(c.name.clone(), c);
                 }
             }
         }
-        for (cluster, services) in &wanted.services {
-            if !out.clusters.contains_key(cluster) {
+        let mut services = HashMap::new();
+        for (cluster, names) in &wanted.services {
+            if !clusters.contains_key(cluster) {
                 continue; // every service of a missing cluster is missing
             }
-            let names: Vec<String> = services.iter().cloned().collect();
+            let names: Vec<String> = names.iter().cloned().collect();
             for s in self.services(cluster, &names).await? {
-                out.services.insert((cluster.clone(), s.name.clone()), s);
+                services.insert((cluster.clone(), s.name.clone()), s);
             }
         }
+        Ok((clusters, services))
+    }
+
+    /// The target groups of `wanted` with their tags (not their attributes), the label groups
+    /// and the listener rules, in an [`Observed`] holding only these.
+    async fn observe_elbv2(&self, wanted: &Wanted) -> Result<Observed, CloudError> {
+        let mut out = Observed::default();
         let groups = self.target_groups(&wanted.target_groups).await?;
         let arns: Vec<String> = groups.iter().map(|g| g.arn.clone()).collect();
         let mut tags = self.target_group_tags(&arns).await?;
         for group in groups {
-            let attributes = self.target_group_attributes(&group.arn).await?;
             let tags = tags.remove(&group.arn).unwrap_or_default();
             out.target_groups.insert(
                 group.name.clone(),
                 ObservedTargetGroup {
                     group,
-                    attributes,
+                    attributes: None,
                     tags,
                 },
             );
         }
-        out.scaling = self.scaling(&wanted.scaling).await?;
         let labels: BTreeSet<String> = wanted
             .label_target_groups
             .iter()
@@ -222,12 +270,17 @@ impl Observer {
         Ok(out)
     }
 
-    /// Target groups by name, 20 per call. One missing name fails a whole DescribeTargetGroups
-    /// call, so after the first such failure the rest are found by paging the account's groups.
+    /// Target groups by name, 20 per call; from [`PAGE_FROM_NAMES`] names on, by paging the
+    /// account's groups (400 a page) until every name is found. One missing name fails a whole
+    /// DescribeTargetGroups call, so after the first such failure the rest are found by paging
+    /// too.
     async fn target_groups(
         &self,
         names: &BTreeSet<String>,
     ) -> Result<Vec<TargetGroup>, CloudError> {
+        if names.len() >= PAGE_FROM_NAMES {
+            return self.page_target_groups(&names.iter().collect()).await;
+        }
         let names: Vec<String> = names.iter().cloned().collect();
         let mut found = Vec::new();
         for (i, batch) in names.chunks(MAX_DESCRIBE_TARGET_GROUPS).enumerate() {
@@ -291,6 +344,13 @@ impl Observer {
             }
             Read::Families => {
                 observed.active_families = Some(self.active_families().await?);
+            }
+            Read::TargetGroupAttributes(name) => {
+                if let Some(live) = observed.target_groups.get_mut(name) {
+                    let attributes = self.target_group_attributes(&live.group.arn).await?;
+                    self.checks.read(name);
+                    live.attributes = Some(attributes);
+                }
             }
         }
         Ok(())

@@ -34,6 +34,11 @@ pub const TAG_SOURCE: &str = "ecs-operator/source";
 /// Tag holding a hash of the resource's normalized desired state (defined with the cloud
 /// model, whose observer reads it on cached revisions).
 pub use crate::cloud::model::TAG_SPEC_HASH;
+/// Tag on a target group: the hash of the attributes its manifest sets
+/// (`kind::target_group::attributes_hash`), written with them (at create, and whenever a plan
+/// modifies the group's attributes or tags). While it equals the hash of the manifest's
+/// attributes, they are not read (DescribeTargetGroupAttributes, one call per group).
+pub const TAG_ATTRIBUTES_HASH: &str = "ecs-operator/attributes-hash";
 /// Tag on a service: the task definition revision the operator last set. While the service
 /// still runs that revision and its spec hash matches, the revision need not be read again.
 pub const TAG_TASK_DEFINITION: &str = "ecs-operator/task-definition";

@@ -4,7 +4,8 @@
 //! readiness, a change reconciling only its resources, coalescing, a failing key backing off
 //! while the others proceed, crash-loop rollback that is not retried, and drift healed at the
 //! next resync, readiness waiting for a service whose cluster is slow to create, and a
-//! resource AWS rejects for good (Stalled) that is not retried until its manifest changes.
+//! resource AWS rejects for good (Stalled) that is not retried until its manifest changes, and
+//! target group attributes changed by hand found by the attribute checks within their interval.
 //! Waiting is done by advancing virtual time until a condition holds.
 
 use std::collections::BTreeMap;
@@ -26,6 +27,9 @@ use tokio::sync::{mpsc, oneshot};
 
 const CLUSTER: &str =
     "apiVersion: ecs-operator/v1\nkind: Cluster\nmetadata:\n  name: shop\nspec: {}\n";
+
+/// The target group attribute the cases change by hand.
+const DELAY: &str = "deregistration_delay.timeout_seconds";
 
 fn tg(name: &str) -> String {
     format!(
@@ -470,6 +474,80 @@ async fn drift_made_behind_the_controllers_back_is_healed_at_the_next_resync() {
     tokio::time::sleep(Duration::from_secs(70)).await;
     assert_eq!(desired().await, 2, "healed at the resync");
     assert_eq!(h.counts.drift.load(Ordering::SeqCst), 1);
+    h.stop().await;
+}
+
+/// `count` services, each behind its own target group setting a deregistration delay of 30 s.
+fn groups_with_attributes(count: usize) -> Loaded {
+    let mut files = vec![("cluster.yaml".to_string(), CLUSTER.to_string())];
+    for i in 0..count {
+        let group = format!(
+            "{}  attributes: {{deregistration_delay.timeout_seconds: '30'}}\n",
+            tg(&format!("tg-{i}"))
+        );
+        let svc = service(&format!("svc-{i}"), "app:1", 1, Some(&format!("tg-{i}")));
+        files.push((format!("svc-{i}.yaml"), format!("{group}---\n{svc}")));
+    }
+    let files: Vec<(&str, String)> = files.iter().map(|(n, t)| (n.as_str(), t.clone())).collect();
+    load(&files)
+}
+
+#[tokio::test(start_paused = true)]
+async fn attributes_changed_by_hand_are_found_by_the_checks_within_their_interval() {
+    let resync = Duration::from_secs(300);
+    let interval = Duration::from_secs(40 * 60);
+    let h = Harness::start(sim(), groups_with_attributes(4), |c| {
+        c.resync = resync;
+        c.settings.attributes_check_interval = interval;
+    })
+    .await;
+    h.converged().await;
+    let cloud = h.sim.cloud();
+    let groups = cloud
+        .elbv2
+        .describe_target_groups(&["tg-3".to_string()])
+        .await;
+    let arn = groups.unwrap().remove(0).arn;
+    let delay = || async {
+        cloud
+            .elbv2
+            .describe_target_group_attributes(&arn)
+            .await
+            .unwrap()[DELAY]
+            .clone()
+    };
+    // By hand: the deregistration delay the manifest sets to 30 s.
+    let by_hand = [(DELAY.to_string(), "300".to_string())].into();
+    let modify = cloud.elbv2.modify_target_group_attributes(&arn, &by_hand);
+    modify.await.unwrap();
+    h.sim.reset_calls();
+    let changed = tokio::time::Instant::now();
+    // Each resync reads ceil(4 groups x 5 min / 40 min) = 1 group's attributes, the one read
+    // longest ago: every group within the interval, plus one resync and its jitter.
+    let bound = interval + resync.mul_f64(1.1) * 2;
+    let mut polls = 0; // this test's own reads
+    while {
+        polls += 1;
+        delay().await != "30"
+    } {
+        assert!(changed.elapsed() < bound, "not put back after {bound:?}");
+        tokio::time::sleep(Duration::from_secs(10)).await;
+    }
+    let took = changed.elapsed();
+    assert_eq!(h.counts.drift.load(Ordering::SeqCst), 1);
+    let resyncs = (took.as_secs_f64() / (resync.as_secs_f64() * 0.9)).ceil() as u64;
+    let reads = h
+        .sim
+        .calls()
+        .get("DescribeTargetGroupAttributes")
+        .copied()
+        .unwrap_or(0)
+        - polls;
+    assert!(
+        (1..=resyncs).contains(&reads),
+        "{reads} attribute reads in {took:?} ({resyncs} resyncs at most): {:?}",
+        h.sim.calls()
+    );
     h.stop().await;
 }
 

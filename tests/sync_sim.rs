@@ -6,14 +6,18 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use ecs_operator::apply::apply;
+use ecs_operator::cloud::MAX_TARGET_GROUP_PAGE;
 use ecs_operator::cloud::sim::{Sim, SimConfig};
 use ecs_operator::manifest::{Document, load_str, validate};
-use ecs_operator::observe::Observer;
+use ecs_operator::observe::{Observer, PAGE_FROM_NAMES};
 use ecs_operator::plan::Status;
 use ecs_operator::planner::plan_all;
 use proptest::prelude::*;
 
 const INSTANCE: &str = "test-operator";
+
+/// The target group attribute the cases change by hand.
+const DELAY: &str = "deregistration_delay.timeout_seconds";
 
 /// Calls that change something (AWS operation names).
 fn is_mutating(op: &str) -> bool {
@@ -289,17 +293,25 @@ fn reads_of_one_diff(services: usize, clusters: usize) -> (u64, u64, BTreeMap<St
         assert_eq!(mutating_calls(&sim), 0);
         let s = services as u64;
         let per_cluster = services.div_ceil(clusters) as u64;
+        // Target groups by 20 names, or from 400 names on by pages of 400; their tags by 20;
+        // no attributes (each group's tag holds the hash of its manifest's attributes).
+        let groups = if services >= PAGE_FROM_NAMES {
+            s.div_ceil(MAX_TARGET_GROUP_PAGE as u64)
+        } else {
+            s.div_ceil(20)
+        };
         let minimum = (clusters as u64) * per_cluster.div_ceil(10)
-            + s.div_ceil(20) * 2
-            + s
+            + groups
+            + s.div_ceil(20)
             + (clusters as u64).div_ceil(100);
+        assert_eq!(calls.get("DescribeTargetGroupAttributes"), None);
         (total, minimum, calls)
     })
 }
 
 #[test]
 fn one_diff_pass_reads_no_more_than_the_batch_sizes_require() {
-    for (services, clusters) in [(3, 1), (45, 2), (1000, 1), (1000, 20)] {
+    for (services, clusters) in [(3, 1), (45, 2), (399, 3), (400, 3), (1000, 1), (1000, 20)] {
         let (total, minimum, calls) = reads_of_one_diff(services, clusters);
         eprintln!(
             "{services} services + {services} target groups in {clusters} clusters: \
@@ -331,12 +343,109 @@ fn the_example_manifests_diff_in_the_minimum_reads() {
         let calls = sim.calls();
         let total: u64 = calls.values().sum();
         // 1 cluster, 2 services, 2 target groups: DescribeClusters 1, DescribeServices 1,
-        // DescribeTargetGroups 1, DescribeTags 1, attributes 2; api's autoScaling:
-        // DescribeScalableTargets 1, DescribeScalingPolicies 1, DescribeScheduledActions 1;
+        // DescribeTargetGroups 1, DescribeTags 1 (no attributes: their tags match); api's
+        // autoScaling: DescribeScalableTargets 1, DescribeScalingPolicies 1,
+        // DescribeScheduledActions 1;
         // and 2 listener rules on one listener (issue 14): DescribeLoadBalancers 1 and
         // DescribeListeners 1 (once per process), DescribeRules 1, DescribeTags 1.
         eprintln!("example manifests: {total} read calls: {calls:?}");
-        assert_eq!(total, 13, "{calls:?}");
+        assert_eq!(total, 11, "{calls:?}");
+    });
+}
+
+/// The ARN of the live target group `name`.
+async fn group_arn(sim: &Sim, name: &str) -> String {
+    let found = sim
+        .cloud()
+        .elbv2
+        .describe_target_groups(&[name.to_string()])
+        .await;
+    found.unwrap().remove(0).arn
+}
+
+/// The live tags of the target group `arn`.
+async fn group_tags(sim: &Sim, arn: &str) -> ecs_operator::cloud::model::Tags {
+    let arns = [arn.to_string()];
+    let mut all = sim.cloud().elbv2.describe_tags(&arns).await.unwrap();
+    all.remove(arn).unwrap()
+}
+
+#[test]
+fn an_attribute_changed_by_hand_is_trusted_away_unless_every_attribute_is_read() {
+    let docs = documents(&render(&[simple(0, true)]));
+    runtime().block_on(async {
+        let sim = sim();
+        apply_once(&sim, &docs).await;
+        let cloud = sim.cloud();
+        let arn = group_arn(&sim, "tg-0").await;
+        let tags = group_tags(&sim, &arn).await;
+        assert!(
+            tags.contains_key(ecs_operator::plan::TAG_ATTRIBUTES_HASH),
+            "{tags:?}"
+        );
+        // By hand: the deregistration delay the manifest sets to 30 s.
+        let by_hand = [(DELAY.to_string(), "300".to_string())].into();
+        let modify = cloud.elbv2.modify_target_group_attributes(&arn, &by_hand);
+        modify.await.unwrap();
+        sim.reset_calls();
+        // The tag says the attributes are as the manifest sets them: not read.
+        let (plans, _) = plan_all(&Observer::new(sim.cloud()), &docs, INSTANCE)
+            .await
+            .unwrap();
+        assert!(plans.iter().all(|p| p.status == Status::InSync));
+        assert_eq!(sim.calls().get("DescribeTargetGroupAttributes"), None);
+        // `--read-attributes`: every group's attributes read, the change found.
+        let observer = Observer::new(sim.cloud()).with_all_attributes();
+        let (plans, arns) = plan_all(&observer, &docs, INSTANCE).await.unwrap();
+        assert_eq!(sim.calls().get("DescribeTargetGroupAttributes"), Some(&1));
+        let changed: Vec<String> = plans
+            .iter()
+            .filter(|p| p.status != Status::InSync)
+            .flat_map(|p| p.changes.iter().map(|c| format!("{} {c}", p.key)))
+            .collect();
+        assert_eq!(
+            changed,
+            [r#"TargetGroup/tg-0 attributes["deregistration_delay.timeout_seconds"]: "300" -> "30""#]
+        );
+        let applied = apply(&sim.cloud(), &observer, &plans, arns, |_, _| {}).await;
+        assert!(applied.iter().all(|a| a.error.is_none()), "{applied:?}");
+        let live = cloud
+            .elbv2
+            .describe_target_group_attributes(&arn)
+            .await
+            .unwrap();
+        assert_eq!(live[DELAY], "30");
+    });
+}
+
+#[test]
+fn a_group_whose_attributes_failed_after_its_create_has_them_read_and_set_next_time() {
+    let docs = documents(&render(&[simple(0, true)]));
+    runtime().block_on(async {
+        let sim = sim();
+        sim.inject(
+            "ModifyTargetGroupAttributes",
+            ecs_operator::cloud::sim::Fault::FailNext(1, ecs_operator::cloud::ErrorKind::Invalid),
+        );
+        let observer = Observer::new(sim.cloud());
+        let (plans, arns) = plan_all(&observer, &docs, INSTANCE).await.unwrap();
+        let applied = apply(&sim.cloud(), &observer, &plans, arns, |_, _| {}).await;
+        let group = applied
+            .iter()
+            .find(|a| a.key.to_string() == "TargetGroup/tg-0");
+        assert!(group.unwrap().error.is_some(), "{applied:?}");
+        // The create's tag was taken back: the next plan reads the attributes and sets them.
+        let cloud = sim.cloud();
+        let arn = group_arn(&sim, "tg-0").await;
+        let hash_tag = ecs_operator::plan::TAG_ATTRIBUTES_HASH;
+        assert!(!group_tags(&sim, &arn).await.contains_key(hash_tag));
+        sim.reset_calls();
+        apply_once(&sim, &docs).await;
+        assert_eq!(sim.calls().get("DescribeTargetGroupAttributes"), Some(&1));
+        assert_eq!(sim.calls().get("ModifyTargetGroupAttributes"), Some(&1));
+        assert!(group_tags(&sim, &arn).await.contains_key(hash_tag));
+        let live = cloud.elbv2.describe_target_group_attributes(&arn).await;
+        assert_eq!(live.unwrap()[DELAY], "30");
     });
 }
 

@@ -78,6 +78,11 @@ pub struct RunArgs {
     /// Reconciles in flight at once, per kind (clusters, target groups, services).
     #[arg(long, env = "ECS_OPERATOR_CONCURRENCY", default_value_t = 8)]
     pub concurrency: usize,
+    /// Every target group's attributes are read at least once in this long, whatever its
+    /// `ecs-operator/attributes-hash` tag says (each full sync reads its share), so that a
+    /// change made by hand is put back; `0s` reads them all at every full sync.
+    #[arg(long, env = "ECS_OPERATOR_ATTRIBUTES_CHECK_INTERVAL", default_value = crate::controller::reconcile::ATTRIBUTES_CHECK_INTERVAL, value_parser = humantime::parse_duration)]
+    pub attributes_check_interval: Duration,
     /// Failed tasks of a new deployment, before it completes, that count as a crash loop.
     #[arg(long, env = "ECS_OPERATOR_CRASH_LOOP_THRESHOLD", default_value_t = 3)]
     pub crash_loop_threshold: u32,
@@ -210,6 +215,7 @@ pub async fn run(
         crash_loop_threshold: args.crash_loop_threshold,
         rollout_timeout: args.rollout_timeout,
         reconcile_timeout: args.reconcile_timeout,
+        attributes_check_interval: args.attributes_check_interval,
         ..Settings::default()
     };
     config.queue.concurrency = args.concurrency.max(1);

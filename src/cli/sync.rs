@@ -34,6 +34,11 @@ pub struct DiffArgs {
     /// Task definition revisions kept per family when pruning.
     #[arg(long, env = "ECS_OPERATOR_KEEP_REVISIONS", default_value_t = 5)]
     pub keep_revisions: usize,
+    /// Read every target group's attributes (one DescribeTargetGroupAttributes each), not
+    /// only those whose `ecs-operator/attributes-hash` tag does not match the manifest: finds
+    /// attributes changed by hand.
+    #[arg(long, env = "ECS_OPERATOR_READ_ATTRIBUTES")]
+    pub read_attributes: bool,
     /// Bounds of the load.
     #[command(flatten)]
     pub limits: LimitArgs,
@@ -68,6 +73,11 @@ pub struct ApplyArgs {
     /// How often `--wait` polls the services.
     #[arg(long, env = "ECS_OPERATOR_WAIT_INTERVAL", default_value = "5s", value_parser = humantime::parse_duration)]
     pub poll_interval: Duration,
+    /// Read every target group's attributes (one DescribeTargetGroupAttributes each), not
+    /// only those whose `ecs-operator/attributes-hash` tag does not match the manifest: finds
+    /// attributes changed by hand.
+    #[arg(long, env = "ECS_OPERATOR_READ_ATTRIBUTES")]
+    pub read_attributes: bool,
     /// Bounds of the load.
     #[command(flatten)]
     pub limits: LimitArgs,
@@ -167,11 +177,13 @@ fn print_plan(out: &mut impl Write, style: &Style, p: &ResourcePlan) -> std::io:
 }
 
 /// Connects and plans; `field_changes` reads the revision each changed service runs, for
-/// field-level changes (`diff`, `apply --dry-run`), where `apply` shows content hashes.
+/// field-level changes (`diff`, `apply --dry-run`), where `apply` shows content hashes;
+/// `all_attributes` reads every target group's attributes (`--read-attributes`).
 async fn connect_and_plan(
     global: &GlobalOptions,
     documents: &[manifest::Document],
     field_changes: bool,
+    all_attributes: bool,
 ) -> Result<
     (
         Connected,
@@ -186,6 +198,9 @@ async fn connect_and_plan(
     if field_changes {
         observer = observer.with_field_changes();
     }
+    if all_attributes {
+        observer = observer.with_all_attributes();
+    }
     let (plans, arns) = plan_all(&observer, documents, &global.instance).await?;
     Ok((connected, observer, plans, arns))
 }
@@ -199,7 +214,8 @@ pub async fn diff(
     let Some(documents) = load(&args.paths, &args.limits) else {
         return Ok(ExitCode::from(1));
     };
-    let (connected, _, plans, _) = connect_and_plan(global, &documents, true).await?;
+    let (connected, _, plans, _) =
+        connect_and_plan(global, &documents, true, args.read_attributes).await?;
     let summary = Summary::of(&plans);
     let pruned = if args.prune {
         plan_prune(
@@ -261,7 +277,7 @@ pub async fn apply(
         return Ok(ExitCode::from(1));
     };
     let (connected, observer, plans, arns) =
-        connect_and_plan(global, &documents, args.dry_run).await?;
+        connect_and_plan(global, &documents, args.dry_run, args.read_attributes).await?;
     let style = Style {
         on: std::io::stdout().is_terminal(),
     };

@@ -1,8 +1,10 @@
 //! The full pass over every resource ([`Controller::full_sync`], at start and on each resync):
 //! reads everything in batches; resources in sync only get their status refreshed, the others
 //! are queued with the plan just made (no second read). A resource that was synced and is now
-//! out of sync although its manifest did not change drifted. Also the record of a resource
-//! found in sync, which a reconcile writes too, and health as read from live state.
+//! out of sync although its manifest did not change drifted. Each pass also reads the share of
+//! target group attributes due on their cadence (`Settings::attributes_check_interval`). Also
+//! the record of a resource found in sync, which a reconcile writes too, and health as read
+//! from live state.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -22,8 +24,11 @@ use crate::status::{Health, SyncStatus};
 /// Why a held-back manifest is not applied (a record a restarted controller writes).
 const HELD_BACK_MESSAGE: &str = "this manifest rolled back or failed before (tag ecs-operator/held-back): not applied again until it changes";
 
-/// Services planned per phase of a full sync.
-pub const FULL_SYNC_SERVICE_CHUNK: usize = 100;
+/// Services planned per phase of a full sync: what the DescribeServices bucket's burst reads at
+/// once (100 calls of 10), so the first registrations wait for no refill, and each phase's one
+/// DescribeClusters is 1 read per 100 DescribeServices (at 100 a phase it was 1 per 10, more
+/// than the rest of a quiet resync's reads beyond the batching minimum).
+pub const FULL_SYNC_SERVICE_CHUNK: usize = 1000;
 
 impl Controller {
     /// The record of a resource found in sync (or suspended) by a reconcile or a full sync;
@@ -174,6 +179,11 @@ impl Controller {
         mut queue: impl FnMut(&BTreeSet<ResourceKey>),
     ) -> Result<BTreeSet<ResourceKey>, CloudError> {
         let desired = self.desired();
+        let checks = crate::kind::target_group::with_attributes(&desired.documents);
+        let due = self
+            .observer
+            .schedule_attribute_checks(&checks, self.settings.attributes_check_interval);
+        tracing::debug!(groups = checks.len(), due, "target group attribute checks");
         let (services, others): (Vec<ResourceKey>, Vec<ResourceKey>) = desired
             .keys()
             .cloned()

@@ -52,7 +52,17 @@ pub struct Settings {
     /// A reconcile (or a rollout read) still running after this long is dropped and retried
     /// with backoff: a call that never answers blocks its key for this long at most.
     pub reconcile_timeout: Duration,
+    /// Every target group's attributes are read at least once in this long, whatever its
+    /// `ecs-operator/attributes-hash` tag says: each full sync reads the share that is due
+    /// (`observe::attributes`), so a change made by hand is put back within it.
+    pub attributes_check_interval: Duration,
 }
+
+/// The default of [`Settings::attributes_check_interval`] (and of `run`'s option): 16 hours,
+/// so that a quiet resync every 5 minutes (10 % jitter) at 10,000 target groups reads 53 to 58
+/// groups' attributes and stays within 1.05 times the batching minimum of its reads (issue 15;
+/// BENCHMARKS.md "Scale").
+pub const ATTRIBUTES_CHECK_INTERVAL: &str = "16h";
 
 impl Default for Settings {
     fn default() -> Self {
@@ -62,6 +72,8 @@ impl Default for Settings {
             rollout_timeout: Duration::from_secs(600),
             dependency_wait: Duration::from_secs(2),
             reconcile_timeout: Duration::from_secs(300),
+            attributes_check_interval: humantime::parse_duration(ATTRIBUTES_CHECK_INTERVAL)
+                .expect("the default interval parses"),
         }
     }
 }

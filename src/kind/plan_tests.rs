@@ -208,12 +208,124 @@ fn tg_observed(port: u32, path: &str) -> Observed {
 }
 
 fn tg_plan(observed: &Observed) -> ResourcePlan {
-    let all = docs(MANIFESTS);
+    tg_plan_of(MANIFESTS, observed).expect("no attributes: none read")
+}
+
+fn tg_plan_of(text: &str, observed: &Observed) -> Result<ResourcePlan, crate::observe::Read> {
+    let all = docs(text);
     let d = &all[1];
     let Spec::TargetGroup(t) = &d.manifest.spec else {
         panic!()
     };
     target_group::plan(&ctx(), d, t, observed)
+}
+
+/// The manifests with the target group setting `deregistration_delay.timeout_seconds: 30`.
+fn with_delay() -> String {
+    MANIFESTS.replace(
+        "  healthCheck: {path: /health}\n",
+        "  healthCheck: {path: /health}\n  attributes: {deregistration_delay.timeout_seconds: '30'}\n",
+    )
+}
+
+fn delay_attributes(seconds: &str) -> std::collections::BTreeMap<String, String> {
+    [(
+        "deregistration_delay.timeout_seconds".to_string(),
+        seconds.to_string(),
+    )]
+    .into()
+}
+
+/// The live group in sync but for what `edit` changes.
+fn tg_observed_with(edit: impl FnOnce(&mut ObservedTargetGroup)) -> Observed {
+    let mut o = tg_observed(8000, "/health");
+    edit(o.target_groups.get_mut("shop-api").unwrap());
+    o
+}
+
+/// (manifest, live attributes-hash tag, live attributes read, check forced, read?).
+type AttributeCase<'a> = (&'a str, Option<&'a str>, Option<&'a str>, bool, bool);
+
+#[test]
+fn target_group_attributes_are_read_only_when_the_tag_cannot_be_trusted() {
+    let hash = target_group::attributes_hash(&delay_attributes("30")).unwrap();
+    let read = crate::observe::Read::TargetGroupAttributes("shop-api".into());
+    let table: [AttributeCase; 9] = [
+        ("none", None, None, false, false),
+        ("none", None, None, true, false),
+        ("delay", Some(hash.as_str()), None, false, false),
+        ("delay", None, None, false, true),
+        ("delay", Some("stale"), None, false, true),
+        ("delay", Some(hash.as_str()), None, true, true),
+        ("delay", Some(hash.as_str()), Some("30"), true, false),
+        ("delay", Some("stale"), Some("30"), false, false),
+        ("delay", None, Some("300"), false, false),
+    ];
+    for (manifest, tag, attributes, forced, wants_read) in table {
+        let text = if manifest == "none" {
+            MANIFESTS.to_string()
+        } else {
+            with_delay()
+        };
+        let mut observed = tg_observed_with(|g| {
+            if let Some(t) = tag {
+                g.tags.insert(TAG_ATTRIBUTES_HASH.into(), t.into());
+            }
+            g.attributes = attributes.map(delay_attributes);
+        });
+        if forced {
+            observed.attribute_checks = crate::observe::attributes::AttributeChecks::All;
+        }
+        let plan = tg_plan_of(&text, &observed);
+        let case = format!("{manifest} {tag:?} {attributes:?} forced {forced}");
+        if wants_read {
+            assert_eq!(plan.err(), Some(read.clone()), "{case}");
+        } else {
+            assert!(plan.is_ok(), "{case}: {plan:?}");
+        }
+    }
+}
+
+#[test]
+fn trusted_attributes_are_in_sync_and_drifted_ones_are_set_then_tagged() {
+    let hash = target_group::attributes_hash(&delay_attributes("30")).unwrap();
+    // The tag holds the manifest's hash: taken as set, nothing read, in sync.
+    let trusted = tg_observed_with(|g| {
+        g.tags.insert(TAG_ATTRIBUTES_HASH.into(), hash.clone());
+    });
+    assert_eq!(
+        tg_plan_of(&with_delay(), &trusted).unwrap().status,
+        Status::InSync
+    );
+    // Read (no tag yet) and in sync: nothing to do; the tag is written with the next change.
+    let read_same = tg_observed_with(|g| g.attributes = Some(delay_attributes("30")));
+    assert_eq!(
+        tg_plan_of(&with_delay(), &read_same).unwrap().status,
+        Status::InSync
+    );
+    // Read and changed by hand: modified, then the tag written after the modify.
+    let drifted = tg_observed_with(|g| g.attributes = Some(delay_attributes("300")));
+    let p = tg_plan_of(&with_delay(), &drifted).unwrap();
+    assert_eq!(p.status, Status::Update);
+    let ops: Vec<&str> = p.steps.iter().map(Step::operation).collect();
+    assert_eq!(ops, ["ModifyTargetGroupAttributes", "AddTags"]);
+    let Step::AddTargetGroupTags { tags, .. } = &p.steps[1] else {
+        panic!()
+    };
+    assert_eq!(tags.get(TAG_ATTRIBUTES_HASH), Some(&hash));
+    // Created: the create's tags carry the hash of the attributes set with it.
+    let p = tg_plan_of(&with_delay(), &Observed::default()).unwrap();
+    let Step::CreateTargetGroup { input, attributes } = &p.steps[0] else {
+        panic!()
+    };
+    assert_eq!(input.tags.get(TAG_ATTRIBUTES_HASH), Some(&hash));
+    assert_eq!(attributes, &delay_attributes("30"));
+    // No attributes in the manifest: no tag.
+    let p = tg_plan_of(MANIFESTS, &Observed::default()).unwrap();
+    let Step::CreateTargetGroup { input, .. } = &p.steps[0] else {
+        panic!()
+    };
+    assert!(!input.tags.contains_key(TAG_ATTRIBUTES_HASH));
 }
 
 #[test]

@@ -1,7 +1,9 @@
 //! The TargetGroup kind: the comparable view of a target group (its health check and
 //! attributes with ELBv2's defaults from [`crate::cloud::defaults::target_group`]), the plan
 //! (create, modify the health check and attributes, tag) with the modify requests derived from
-//! the differing fields, and the import conversion.
+//! the differing fields, and the import conversion. A group's attributes are read only when its
+//! manifest sets some and its `ecs-operator/attributes-hash` tag does not say they are as the
+//! manifest sets them, or a check asks for them ([`attributes_read`]).
 
 use std::collections::BTreeMap;
 
@@ -19,10 +21,10 @@ use crate::manifest::document::ANNOTATION_SUSPEND;
 use crate::manifest::shorthand::Scalar;
 use crate::manifest::target_group::{IpAddressType, ProtocolVersion, TargetGroupSpec, TargetType};
 use crate::manifest::{Document, Kind, Manifest, ResourceKey, Spec};
-use crate::observe::{Observed, Read, Wanted};
+use crate::observe::{Observed, ObservedTargetGroup, Read, Wanted};
 use crate::plan::{
-    PlanContext, ResourcePlan, Status, Step, TAG_SPEC_HASH, hash, ownership_problem,
-    ownership_tags, replacement_problem, tag_delta,
+    PlanContext, ResourcePlan, Status, Step, TAG_ATTRIBUTES_HASH, TAG_SPEC_HASH, hash,
+    ownership_problem, ownership_tags, replacement_problem, tag_delta,
 };
 
 /// The TargetGroup kind.
@@ -67,7 +69,7 @@ impl KindOps for TargetGroup {
         spec: &TargetGroupSpec,
         observed: &Observed,
     ) -> Result<ResourcePlan, Read> {
-        Ok(plan(ctx, doc, spec, observed))
+        plan(ctx, doc, spec, observed)
     }
 }
 
@@ -204,20 +206,58 @@ pub fn update_requests(changes: &[FieldChange], desired: &TargetGroupView, arn: 
 
 // ---- the plan ------------------------------------------------------------------------------
 
-/// The plan of a TargetGroup manifest.
+/// The value of [`TAG_ATTRIBUTES_HASH`] for the attributes a manifest sets (none when it
+/// sets none: then no attribute is compared, and none is read).
+pub fn attributes_hash(attributes: &BTreeMap<String, String>) -> Option<String> {
+    (!attributes.is_empty()).then(|| hash(attributes))
+}
+
+/// Whether the plan must read the group's attributes before comparing: when the manifest sets
+/// some (`wanted`: their [`attributes_hash`]), they were not read yet, and either a check asks
+/// for them (`checked`: `--read-attributes`, the controller's cadence) or the live tag does
+/// not hold that hash (missing: the group was made by hand or by an older operator; another
+/// value: the manifest's attributes changed since they were set).
+pub fn attributes_read(wanted: Option<&str>, live: &ObservedTargetGroup, checked: bool) -> bool {
+    let Some(wanted) = wanted else {
+        return false;
+    };
+    if live.attributes.is_some() {
+        return false;
+    }
+    checked || live.tags.get(TAG_ATTRIBUTES_HASH).map(String::as_str) != Some(wanted)
+}
+
+/// The names of the target groups among `documents` whose attributes are compared (their
+/// manifests set some and are not suspended): the groups the controller's checks read.
+pub fn with_attributes(documents: &[Document]) -> std::collections::BTreeSet<String> {
+    documents
+        .iter()
+        .filter(|d| !d.manifest.metadata.flag(ANNOTATION_SUSPEND))
+        .filter(|d| matches!(&d.manifest.spec, Spec::TargetGroup(s) if !s.attributes.is_empty()))
+        .map(|d| d.manifest.metadata.name.clone())
+        .collect()
+}
+
+/// The plan of a TargetGroup manifest; `Err` names the attributes to read first
+/// ([`attributes_read`]). Unread attributes are taken as the manifest sets them (the tag says
+/// so).
 pub fn plan(
     ctx: &PlanContext,
     doc: &Document,
     spec: &TargetGroupSpec,
     observed: &Observed,
-) -> ResourcePlan {
+) -> Result<ResourcePlan, Read> {
     if doc.manifest.metadata.flag(ANNOTATION_SUSPEND) {
-        return ResourcePlan::new(doc, Status::Suspended);
+        return Ok(ResourcePlan::new(doc, Status::Suspended));
     }
     let name = &doc.manifest.metadata.name;
     let desired = desired_target_group(spec, ownership_tags(ctx, doc, tag_map(&spec.tags)));
+    let wanted_hash = attributes_hash(&desired.attributes);
     let mut want_tags = desired.tags.clone();
     want_tags.insert(TAG_SPEC_HASH.into(), hash(&desired));
+    if let Some(h) = &wanted_hash {
+        want_tags.insert(TAG_ATTRIBUTES_HASH.into(), h.clone());
+    }
     let Some(live) = observed.target_groups.get(name) else {
         let mut p = ResourcePlan::new(doc, Status::Create);
         p.steps.push(Step::CreateTargetGroup {
@@ -236,24 +276,30 @@ pub fn plan(
             attributes: desired.attributes.clone(),
         });
         p.changes = creation(&desired);
-        return p;
+        return Ok(p);
     };
     if let Some(reason) = ownership_problem(ctx, doc, &live.tags) {
-        return ResourcePlan::blocked(doc, reason);
+        return Ok(ResourcePlan::blocked(doc, reason));
     }
-    let live_view = live_target_group(&live.group, &live.attributes, &live.tags, &desired);
+    let checked = observed.attribute_checks.forces(name);
+    if attributes_read(wanted_hash.as_deref(), live, checked) {
+        return Err(Read::TargetGroupAttributes(name.clone()));
+    }
+    let attributes = live.attributes.as_ref().unwrap_or(&desired.attributes);
+    let live_view = live_target_group(&live.group, attributes, &live.tags, &desired);
     let changes = compare(&live_view, &desired);
     if changes.is_empty() {
-        return ResourcePlan::new(doc, Status::InSync);
+        return Ok(ResourcePlan::new(doc, Status::InSync));
     }
     if let Some(reason) = replacement_problem(&changes, TARGET_GROUP_IMMUTABLE, "spec.") {
         let mut p = ResourcePlan::blocked(doc, reason);
         p.changes = changes;
-        return p;
+        return Ok(p);
     }
     let mut p = ResourcePlan::new(doc, Status::Update);
     let arn = live.group.arn.clone();
     p.steps.extend(update_requests(&changes, &desired, &arn));
+    // After the modify calls: a tag names only attributes that were set.
     let (set, remove) = tag_delta(&live.tags, &want_tags, &desired.tags);
     if !set.is_empty() {
         p.steps.push(Step::AddTargetGroupTags {
@@ -266,7 +312,7 @@ pub fn plan(
             .push(Step::RemoveTargetGroupTags { arn, keys: remove });
     }
     p.changes = changes;
-    p
+    Ok(p)
 }
 
 // ---- import --------------------------------------------------------------------------------

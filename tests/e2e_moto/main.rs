@@ -13,6 +13,8 @@ mod common;
 mod serving;
 mod support;
 
+// Target group attributes and their hash tag.
+mod attributes;
 // A Service's spec.autoScaling.
 mod autoscaling;
 mod bad_input;
