@@ -1,20 +1,18 @@
 //! The desired state updated from the files a save touched equals the one made from a full
 //! load, through random sequences of edits, creations, removals, renames, broken and invalid
-//! files, duplicates and directory moves (the product rule included: a manifest that fails
+//! files, duplicates, links and directory moves (the steps of `manifest::dir_cache`'s tests) (the product rule included: a manifest that fails
 //! never looks deleted).
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use super::*;
 use crate::controller::source_adapter::DirCaches;
 use crate::manifest::LoadLimits;
+use crate::manifest::dir_cache::tests::{op, run};
 
-const DIRS: [&str; 3] = ["", "team", "team/deep"];
-
-/// The text of one file: `(template, a, b)` picks a manifest and its names.
-fn text(template: u8, a: u8, b: u8, pad: usize) -> String {
-    let pad = "x".repeat(pad);
+/// The text of one file: `[template, a, b]` picks a manifest and its names.
+fn text([template, a, b]: [u8; 3], pad: &str) -> String {
     let service = |name: u8, tg: u8, cluster: u8| {
         format!(
             "apiVersion: ecs-operator/v1\nkind: Service\nmetadata: {{name: s{name}}}\nspec:\n  \
@@ -54,68 +52,6 @@ fn text(template: u8, a: u8, b: u8, pad: usize) -> String {
         _ => format!("{}---\n{}", tg(a % 3, "ip"), service(a % 4, a % 3, b % 2)),
     };
     format!("# {pad}\n{body}")
-}
-
-#[derive(Debug, Clone)]
-enum Op {
-    Write(usize, u8, u8, u8, u8),
-    Remove(usize, u8),
-    Rename(usize, u8, usize, u8),
-    MoveDir(usize, usize),
-    RemoveDir(usize),
-}
-
-fn op() -> impl proptest::strategy::Strategy<Value = Op> {
-    use proptest::prelude::*;
-    let d = 0..DIRS.len();
-    prop_oneof![
-        6 => (d.clone(), 0u8..5, any::<u8>(), any::<u8>(), any::<u8>())
-            .prop_map(|(d, f, t, a, b)| Op::Write(d, f, t, a, b)),
-        2 => (d.clone(), 0u8..5).prop_map(|(d, f)| Op::Remove(d, f)),
-        2 => (d.clone(), 0u8..5, d.clone(), 0u8..5).prop_map(|(a, b, c, e)| Op::Rename(a, b, c, e)),
-        1 => (1..DIRS.len(), 1..DIRS.len()).prop_map(|(a, b)| Op::MoveDir(a, b)),
-        1 => (1..DIRS.len()).prop_map(Op::RemoveDir),
-    ]
-}
-
-/// Runs `op` in `root`; the paths a watcher names for it.
-fn run(root: &Path, op: &Op, writes: &mut usize) -> BTreeSet<PathBuf> {
-    let file = |d: usize, f: u8| root.join(DIRS[d]).join(format!("f{f}.yaml"));
-    let mut named = BTreeSet::new();
-    match *op {
-        Op::Write(d, f, t, a, b) => {
-            let dir = root.join(DIRS[d]);
-            if !dir.is_dir() {
-                std::fs::create_dir_all(&dir).unwrap();
-                named.insert(dir);
-            }
-            *writes += 1;
-            std::fs::write(file(d, f), text(t, a, b, *writes)).unwrap();
-            named.insert(file(d, f));
-        }
-        Op::Remove(d, f) => {
-            if std::fs::remove_file(file(d, f)).is_ok() {
-                named.insert(file(d, f));
-            }
-        }
-        Op::Rename(d1, f1, d2, f2) => {
-            if root.join(DIRS[d2]).is_dir() && std::fs::rename(file(d1, f1), file(d2, f2)).is_ok() {
-                named.extend([file(d1, f1), file(d2, f2)]);
-            }
-        }
-        Op::MoveDir(d1, d2) => {
-            let (from, to) = (root.join(DIRS[d1]), root.join(DIRS[d2]));
-            if !to.exists() && !to.starts_with(&from) && std::fs::rename(&from, &to).is_ok() {
-                named.extend([from, to]);
-            }
-        }
-        Op::RemoveDir(d) => {
-            if std::fs::remove_dir_all(root.join(DIRS[d])).is_ok() {
-                named.insert(root.join(DIRS[d]));
-            }
-        }
-    }
-    named
 }
 
 /// Everything a desired state says, in a comparable form.
@@ -165,7 +101,7 @@ proptest::proptest! {
         let mut named: Option<BTreeSet<PathBuf>> = None;
         for op in std::iter::once(None).chain(ops.iter().map(Some)) {
             if let Some(op) = op {
-                named = Some(run(&root, op, &mut writes));
+                named = Some(run(&root, op, &mut writes, text));
             }
             let (loaded, touched) = caches.load(&root, &limits, named.as_ref());
             proptest::prop_assert_eq!(touched.is_some(), op.is_some());

@@ -316,4 +316,4 @@ fn load_named(
 
 #[cfg(test)]
 #[path = "dir_cache_tests.rs"]
-mod tests;
+pub(crate) mod tests;

@@ -123,11 +123,12 @@ fn a_directory_load_is_the_cached_load_in_the_same_order() {
     assert_eq!(direct.documents[0].manifest.metadata.name, "renamed0");
 }
 
-/// One step of the random sequences below, with the paths a watcher names for it.
+/// One step of the random sequences below (and of the desired state's), with the paths a
+/// watcher names for it.
 #[derive(Debug, Clone)]
-enum Op {
-    /// Writes a file (a cluster, or a broken document), creating its directory.
-    Write(usize, usize, bool),
+pub(crate) enum Op {
+    /// Writes a file (its text drawn from the three numbers), creating its directory.
+    Write(usize, usize, [u8; 3]),
     /// Removes a file.
     Remove(usize, usize),
     /// Renames a file (into another directory).
@@ -144,12 +145,13 @@ enum Op {
 
 const DIRS: [&str; 4] = ["", "a", "b", "b/c"];
 
-fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+/// A random step.
+pub(crate) fn op() -> impl proptest::strategy::Strategy<Value = Op> {
     use proptest::prelude::*;
     let d = 0..DIRS.len();
     let f = 0usize..4;
     prop_oneof![
-        4 => (d.clone(), f.clone(), proptest::bool::weighted(0.8)).prop_map(|(d, f, ok)| Op::Write(d, f, ok)),
+        6 => (d.clone(), f.clone(), any::<[u8; 3]>()).prop_map(|(d, f, seed)| Op::Write(d, f, seed)),
         2 => (d.clone(), f.clone()).prop_map(|(d, f)| Op::Remove(d, f)),
         2 => (d.clone(), f.clone(), d.clone(), f.clone()).prop_map(|(a, b, c, e)| Op::Rename(a, b, c, e)),
         1 => (1..DIRS.len()).prop_map(Op::RemoveDir),
@@ -159,28 +161,26 @@ fn op() -> impl proptest::strategy::Strategy<Value = Op> {
     ]
 }
 
-/// Runs `op` in `root` and returns the paths a watcher names for it.
-fn run(root: &Path, op: &Op, writes: &mut usize) -> BTreeSet<PathBuf> {
+/// Runs `op` in `root` and returns the paths a watcher names for it. `text` makes a file's
+/// text from a write's numbers and a padding of a new length at every write (so the walk's
+/// size check sees each write too).
+pub(crate) fn run(
+    root: &Path,
+    op: &Op,
+    writes: &mut usize,
+    text: impl Fn([u8; 3], &str) -> String,
+) -> BTreeSet<PathBuf> {
     let file = |d: usize, f: usize| root.join(DIRS[d]).join(format!("f{f}.yaml"));
     let mut named = BTreeSet::new();
     match *op {
-        Op::Write(d, f, ok) => {
+        Op::Write(d, f, seed) => {
             let dir = root.join(DIRS[d]);
             if !dir.is_dir() {
                 std::fs::create_dir_all(&dir).unwrap();
                 named.insert(dir);
             }
             *writes += 1;
-            // A new length at every write, so the walk's size check sees it too.
-            let pad = "x".repeat(*writes);
-            let text = if ok {
-                format!(
-                    "# {pad}\napiVersion: ecs-operator/v1\nkind: Cluster\nmetadata:\n  name: c{d}{f}\nspec: {{}}\n"
-                )
-            } else {
-                format!("# {pad}\nkind: Cluster\nmetadata: {{name: c{d}{f}}}\nspec: [\n")
-            };
-            std::fs::write(file(d, f), text).unwrap();
+            std::fs::write(file(d, f), text(seed, &"x".repeat(*writes))).unwrap();
             named.insert(file(d, f));
         }
         Op::Remove(d, f) => {
@@ -263,11 +263,21 @@ proptest::proptest! {
         };
         let mut cache = LoadCache::default();
         let mut writes = 0;
+        // A cluster, or (one in five) a broken document.
+        let text = |[name, broken, _]: [u8; 3], pad: &str| {
+            if broken % 5 != 0 {
+                format!(
+                    "# {pad}\napiVersion: ecs-operator/v1\nkind: Cluster\nmetadata:\n  name: c{name}\nspec: {{}}\n"
+                )
+            } else {
+                format!("# {pad}\nkind: Cluster\nmetadata: {{name: c{name}}}\nspec: [\n")
+            }
+        };
         let first = load_dir_changes_with(&root, &mut cache, &limits, None);
         proptest::prop_assert!(first.touched.is_none());
         let mut before = by_file(&first.loaded);
         for op in &ops {
-            let named = run(&root, op, &mut writes);
+            let named = run(&root, op, &mut writes, text);
             let got = load_dir_changes_with(&root, &mut cache, &limits, Some(&named));
             let fresh = load_paths_with(std::slice::from_ref(&root), &limits);
             proptest::prop_assert_eq!(summary(&got.loaded), summary(&fresh), "{:?}", op);

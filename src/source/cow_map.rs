@@ -73,11 +73,7 @@ impl<K: Ord + Hash + Clone, V: Clone> CowMap<K, V> {
         K: Borrow<Q>,
         Q: Ord + Hash + ?Sized,
     {
-        let slot = &mut self.shards[shard_of(key)];
-        if !slot.contains_key(key) {
-            return None;
-        }
-        Arc::make_mut(slot).get_mut(key)
+        self.shard_holding(key)?.get_mut(key)
     }
 
     /// Removes `key`, returning its value. A shard is copied only if it holds the key.
@@ -86,13 +82,22 @@ impl<K: Ord + Hash + Clone, V: Clone> CowMap<K, V> {
         K: Borrow<Q>,
         Q: Ord + Hash + ?Sized,
     {
+        let old = self.shard_holding(key)?.remove(key);
+        self.len -= 1;
+        old
+    }
+
+    /// The shard of `key` to change, if it holds the key (copied first if shared).
+    fn shard_holding<Q>(&mut self, key: &Q) -> Option<&mut BTreeMap<K, V>>
+    where
+        K: Borrow<Q>,
+        Q: Ord + Hash + ?Sized,
+    {
         let slot = &mut self.shards[shard_of(key)];
         if !slot.contains_key(key) {
             return None;
         }
-        let old = Arc::make_mut(slot).remove(key);
-        self.len -= 1;
-        old
+        Some(Arc::make_mut(slot))
     }
 
     /// The number of keys.
