@@ -6,12 +6,15 @@
 //! (issue 15): the cached directory load, validation, and the next desired state with its
 //! snapshot diff. Its goal is work proportional to what changed.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use ecs_operator::controller::desired::{Desired, validated_with};
-use ecs_operator::manifest::validate::ValidationCache;
-use ecs_operator::manifest::{LoadCache, load_dir_cached, load_paths, validate};
+use ecs_operator::controller::desired::Desired;
+use ecs_operator::controller::source_adapter::DirCaches;
+use ecs_operator::manifest::{LoadLimits, load_paths, validate};
+use ecs_operator::source::Changes;
 
 mod fleet;
 
@@ -23,6 +26,35 @@ const CLUSTERS: usize = 20;
 /// Writes the generated repository into `dir` (100 folders of 100 files).
 fn generate(dir: &Path) -> u64 {
     fleet::generate(dir, SERVICES, CLUSTERS, 0)
+}
+
+/// One save as the controller's directory source makes it: the load (of `named` only, when
+/// given), validation, and the next desired state in place of `desired`; `split` is shown the
+/// time of each part.
+fn save(
+    caches: &mut DirCaches,
+    dir: &Path,
+    desired: &mut Desired,
+    named: Option<&BTreeSet<PathBuf>>,
+    split: &mut dyn FnMut(String),
+) -> Changes {
+    let t = Instant::now();
+    let (loaded, touched) = caches.load(dir, &LoadLimits::default(), named);
+    let load_time = t.elapsed();
+    let t = Instant::now();
+    let (next, changes) = match touched {
+        Some(touched) => Desired::next_touched(desired, loaded, None, &touched),
+        None => Desired::next(desired, loaded, None),
+    };
+    let next_time = t.elapsed();
+    let t = Instant::now();
+    *desired = next;
+    let drop_time = t.elapsed();
+    split(format!(
+        "load and validate {load_time:?}, next desired state {next_time:?}, dropping the \
+         previous one {drop_time:?}"
+    ));
+    changes
 }
 
 fn bench(c: &mut Criterion) {
@@ -59,52 +91,43 @@ fn bench(c: &mut Criterion) {
         b.iter(|| load_paths(&roots).documents.len())
     });
 
-    // One save: a warm cache, one file rewritten with a new release between iterations.
-    let mut cache = LoadCache::default();
-    let mut findings = ValidationCache::default();
-    let (mut desired, _) = Desired::next(
-        &Desired::default(),
-        validated_with(load_dir_cached(dir.path(), &mut cache), &mut findings),
-        None,
-    );
+    // One save as the controller makes it: a warm cache, one file rewritten with a new release
+    // between iterations, the watcher naming it (or, `walked`, losing its events: every file
+    // stat'ed).
+    let mut caches = DirCaches::default();
+    let mut desired = Desired::default();
+    save(&mut caches, dir.path(), &mut desired, None, &mut |_| {});
     let mut release = 1;
     let saved = dir.path().join("team-000").join("svc-0.yaml");
+    let named = BTreeSet::from([saved.clone()]);
     // The split of one save between its parts, for BENCHMARKS.md.
-    for _ in 0..3 {
+    for walked in [false, false, true] {
         release += 1;
         std::fs::write(&saved, fleet::service_file(0, CLUSTERS, release)).unwrap();
-        let t = std::time::Instant::now();
-        let loaded = load_dir_cached(dir.path(), &mut cache);
-        let load_time = t.elapsed();
-        let t = std::time::Instant::now();
-        let loaded = validated_with(loaded, &mut findings);
-        let validate_time = t.elapsed();
-        let t = std::time::Instant::now();
-        let (next, _) = Desired::next(&desired, loaded, None);
-        let next_time = t.elapsed();
-        let t = std::time::Instant::now();
-        desired = next;
-        let drop_time = t.elapsed();
-        eprintln!(
-            "one save: cached load {load_time:?}, validate {validate_time:?}, \
-             next desired state {next_time:?}, dropping the previous one {drop_time:?}"
-        );
+        let hint = (!walked).then_some(&named);
+        save(&mut caches, dir.path(), &mut desired, hint, &mut |split| {
+            eprintln!("one save{}: {split}", if walked { " (walked)" } else { "" })
+        });
     }
-    group.bench_function("one_save_10k_services", |b| {
-        b.iter_batched(
-            || {
-                release += 1;
-                std::fs::write(&saved, fleet::service_file(0, CLUSTERS, release)).unwrap();
-            },
-            |()| {
-                let loaded = validated_with(load_dir_cached(dir.path(), &mut cache), &mut findings);
-                let (next, changes) = Desired::next(&desired, loaded, None);
-                assert_eq!(changes.changed.len(), 1, "{changes:?}");
-                desired = next;
-            },
-            criterion::BatchSize::PerIteration,
-        )
-    });
+    for (name, walked) in [
+        ("one_save_10k_services", false),
+        ("one_save_walked_10k_services", true),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter_batched(
+                || {
+                    release += 1;
+                    std::fs::write(&saved, fleet::service_file(0, CLUSTERS, release)).unwrap();
+                },
+                |()| {
+                    let hint = (!walked).then_some(&named);
+                    let changes = save(&mut caches, dir.path(), &mut desired, hint, &mut |_| {});
+                    assert_eq!(changes.changed.len(), 1, "{changes:?}");
+                },
+                criterion::BatchSize::PerIteration,
+            )
+        });
+    }
     group.finish();
 }
 

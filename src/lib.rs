@@ -26,13 +26,16 @@
 //! In the order data flows (DESIGN.md "Flow"):
 //! - [`manifest`]: the manifest kinds, loading from directories (links kept inside, special
 //!   files refused, sizes, depth, nodes and duplicate keys bounded before serde; loaded
-//!   manifests shared behind `Arc`s, each hashed once), validation with file, line and field
+//!   manifests shared behind `Arc`s, each hashed once; a watched directory read again only
+//!   at the paths the watcher named, `manifest::dir_cache`), validation with file, line and field
 //!   for every finding (AWS's documented limits in `manifest::limits`; an unchanged
 //!   document's own findings kept in `manifest::validate::context`'s cache), findings escaped
 //!   for terminals. The AWS API shapes they write are
 //!   generated from the AWS model (`manifest::generated`, and their SDK conversions in
 //!   `cloud::aws`, by codegen/shapes.py).
-//! - [`source`]: the debounced manifest directory watcher; load snapshots and their diff.
+//! - [`source`]: the debounced manifest directory watcher; load snapshots and their diff,
+//!   kept from load to load in maps the versions share (`source::cow_map`), so a save that
+//!   touched a few files replaces their entries only.
 //! - [`cloud`]: the ECS and ELBv2 calls the operator makes, as traits, with the `aws` (AWS SDK)
 //!   and `sim` (in-process simulator) backends. The Application Auto Scaling calls of a
 //!   Service's `spec.autoScaling` are a third trait (`cloud::AutoScaling`) through the same call

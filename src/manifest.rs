@@ -12,6 +12,9 @@
 //! - [`load`]: directory walking, document splitting; failures kept apart from deletions;
 //!   files read one after the other within the budget, then parsed on every core
 //!   (`parallel`), in order.
+//! - [`dir_cache`]: one directory loaded again and again, each file read again only when it
+//!   changed (or, given the paths a watcher named, only those looked at), with the files each
+//!   load touched.
 //! - `files`: which files a walk reads (links kept inside, special files refused) and the
 //!   capped read; [`load_limits`]: the bounds of a load; `prescan`: nesting depth and
 //!   duplicate keys, from parser events, before serde.
@@ -28,6 +31,7 @@ mod all_errors;
 pub mod cluster;
 mod decode;
 pub mod diagnostic;
+pub mod dir_cache;
 pub mod document;
 pub mod escape;
 pub mod fargate;
@@ -53,10 +57,12 @@ pub mod units;
 pub mod validate;
 
 pub use diagnostic::{Diagnostic, Severity};
+pub use dir_cache::{
+    DirLoad, LoadCache, load_dir_cached, load_dir_cached_with, load_dir_changes_with,
+};
 pub use document::{Kind, Manifest, Metadata, ResourceKey, Spec};
 pub use load::{
-    DocLines, Document, FailedDocument, LoadCache, Loaded, load_dir_cached, load_dir_cached_with,
-    load_paths, load_paths_with, load_str,
+    DocLines, Document, FailedDocument, Loaded, load_paths, load_paths_with, load_str,
 };
 pub use load_limits::LoadLimits;
 pub use path::FieldPath;

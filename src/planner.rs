@@ -23,8 +23,24 @@ pub async fn plan_all(
     documents: &[Document],
     instance: &str,
 ) -> Result<(Vec<ResourcePlan>, BTreeMap<String, String>), CloudError> {
-    let planned = plan_keys(observer, documents, None, &BTreeMap::new(), instance).await?;
+    let planned = plan_keys(observer, documents, None, &NoneKnown, instance).await?;
     Ok((planned.plans, planned.target_group_arns))
+}
+
+/// Target group ARNs the caller already knows (the controller's memory), asked for by name.
+pub trait KnownArns: Sync {
+    /// The ARNs known of `names`, by name; a name not known is left out.
+    fn known(&self, names: &BTreeSet<String>) -> BTreeMap<String, String>;
+}
+
+/// Nothing known: every ARN is read.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoneKnown;
+
+impl KnownArns for NoneKnown {
+    fn known(&self, _: &BTreeSet<String>) -> BTreeMap<String, String> {
+        BTreeMap::new()
+    }
 }
 
 /// The result of [`plan_keys`].
@@ -41,12 +57,12 @@ pub struct Planned {
 /// Plans the documents whose key is in `keys` (all when `None`), reading only their live state
 /// in batches. `documents` is the whole manifest set: Cluster manifests in it count as declared
 /// even when not planned. Target groups a planned service names but that are not planned
-/// themselves are looked up by name (ARN only) unless `known_arns` has them.
+/// themselves are looked up by name (ARN only) unless `known_arns` knows them.
 pub async fn plan_keys(
     observer: &Observer,
     documents: &[Document],
     keys: Option<&BTreeSet<ResourceKey>>,
-    known_arns: &BTreeMap<String, String>,
+    known_arns: &dyn KnownArns,
     instance: &str,
 ) -> Result<Planned, CloudError> {
     use crate::manifest::Spec;
@@ -74,7 +90,8 @@ pub async fn plan_keys(
         crate::kind::want(doc, &mut wanted);
     }
     let mut observed = observer.observe(&wanted).await?;
-    let mut target_group_arns = known_arns.clone();
+    // Only the names these documents need: a reconcile of one service asks for its own group.
+    let mut target_group_arns = known_arns.known(&wanted.target_group_arns);
     target_group_arns.extend(
         observed
             .target_groups

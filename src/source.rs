@@ -1,13 +1,15 @@
 //! Manifest sources for the controller: a debounced directory watcher ([`dir`]), a git
 //! repository fetched into a bare cache with gix plus the webhook signature check ([`git`]),
 //! and a pure snapshot of a load with a diff that says which resources to reconcile
-//! ([`snapshot`]).
+//! ([`snapshot`]), kept from load to load in maps that successive versions share
+//! ([`cow_map`]).
 //!
 //! The controller loop is: `watch(dir)`, load and [`Snapshot::of`] once, then on every
 //! [`DirWatcher::changed`] reload, [`diff`] against the previous snapshot, reconcile
 //! `changed`, delete `removed` (never `held` or `failed`) and keep
 //! [`Snapshot::carry_held`] as the next baseline.
 
+pub mod cow_map;
 pub mod dir;
 pub mod git;
 pub mod snapshot;
@@ -19,7 +21,7 @@ use std::path::PathBuf;
 
 pub use dir::{Change, DirWatcher, watch};
 pub use git::{GitError, GitOptions, GitSnapshot, GitSource, verify_signature};
-pub use snapshot::{Changes, Entry, Snapshot, diff};
+pub use snapshot::{Baseline, Changes, ContentDigest, Entry, Snapshot, diff};
 
 /// Why a source could not be watched.
 #[derive(Debug, thiserror::Error)]

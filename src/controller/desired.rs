@@ -1,15 +1,18 @@
 //! The desired state the controller works towards: the documents of the last load, indexed by
 //! resource key, with the source revision they came from and the keys whose manifests failed
-//! to load ("held": never treated as deleted). Replaced whole on each load; reconciles read an
-//! `Arc` of it, so a load never changes what a running reconcile sees.
+//! to load ("held": never treated as deleted). Each load makes a new one; reconciles read an
+//! `Arc` of it, so a load never changes what a running reconcile sees. The index and the
+//! snapshot are maps the versions share ([`crate::source::cow_map`]): a save that touched a
+//! few files ([`Desired::next_touched`]) replaces their entries only.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
+use std::path::PathBuf;
 
 use crate::manifest::escape::Escaped;
 use crate::manifest::validate::ValidationCache;
 use crate::manifest::{Document, Loaded, ResourceKey};
-use crate::plan::hash;
-use crate::source::{Changes, Snapshot};
+use crate::source::cow_map::CowMap;
+use crate::source::{Baseline, Changes, ContentDigest, Snapshot};
 
 /// Why a held resource is left alone (its status's last error).
 pub const HELD_REASON: &str = "its manifest failed to load; left as it is until it loads again";
@@ -23,10 +26,10 @@ pub struct Desired {
     pub revision: String,
     /// Every document that loaded.
     pub documents: Vec<Document>,
-    /// Position in `documents` of each key's first document.
-    index: BTreeMap<ResourceKey, usize>,
-    /// The load reduced for diffing (content hash per key).
-    pub snapshot: Snapshot,
+    /// Each key's first document.
+    index: CowMap<ResourceKey, Document>,
+    /// The load reduced for diffing (content hash per key), kept for the next load.
+    baseline: Baseline,
     /// Keys whose manifest failed to load or validate: kept as they are, never deleted.
     pub held: BTreeSet<ResourceKey>,
     /// Documents that failed to load.
@@ -41,24 +44,63 @@ impl Desired {
         loaded: Loaded,
         revision: Option<String>,
     ) -> (Desired, Changes) {
-        let snapshot = Snapshot::of(&loaded);
-        let changes = crate::source::diff(&previous.snapshot, &snapshot);
-        let snapshot = snapshot.carry_held(&previous.snapshot, &changes);
+        let (baseline, changes) = Baseline::of(&previous.baseline, &loaded);
+        let mut index = CowMap::default();
+        for doc in &loaded.documents {
+            let key = doc.manifest.key();
+            if !index.contains_key(&key) {
+                index.insert(key, doc.clone());
+            }
+        }
+        Desired::made(previous, loaded, revision, index, baseline, changes)
+    }
+
+    /// [`Desired::next`] of a load that differs from the one `previous` was made of only in
+    /// the files `touched` (read again, removed, or with a document validation now fails or
+    /// passes) and in what failed: the same result, with the work of those files only.
+    pub fn next_touched(
+        previous: &Desired,
+        loaded: Loaded,
+        revision: Option<String>,
+        touched: &BTreeSet<PathBuf>,
+    ) -> (Desired, Changes) {
+        let documents: Vec<&Document> = loaded
+            .documents
+            .iter()
+            .filter(|d| touched.contains(&d.file))
+            .collect();
+        let Some((baseline, changes)) =
+            Baseline::update(&previous.baseline, touched, &documents, &loaded.failed)
+        else {
+            return Desired::next(previous, loaded, revision);
+        };
+        let mut index = previous.index.clone();
+        for key in previous.baseline.keys_of(touched) {
+            index.remove(key);
+        }
+        for doc in documents {
+            index.insert(doc.manifest.key(), doc.clone());
+        }
+        Desired::made(previous, loaded, revision, index, baseline, changes)
+    }
+
+    fn made(
+        previous: &Desired,
+        loaded: Loaded,
+        revision: Option<String>,
+        index: CowMap<ResourceKey, Document>,
+        baseline: Baseline,
+        changes: Changes,
+    ) -> (Desired, Changes) {
         // The snapshot carries held keys forward, so a key whose manifest still fails is in
         // `changes.held` again at every load until it loads or is removed.
-        let held = changes.held.clone();
-        let revision = revision.unwrap_or_else(|| content_revision(&snapshot));
-        let mut index = BTreeMap::new();
-        for (i, doc) in loaded.documents.iter().enumerate() {
-            index.entry(doc.manifest.key()).or_insert(i);
-        }
         let desired = Desired {
             generation: previous.generation + 1,
-            revision,
+            revision: revision.unwrap_or_else(|| revision_of(baseline.digest())),
             documents: loaded.documents,
             index,
-            snapshot,
-            held,
+            baseline,
+            held: changes.held.clone(),
             manifest_errors: loaded.failed.len(),
         };
         (desired, changes)
@@ -66,12 +108,13 @@ impl Desired {
 
     /// The document of `key`, if it loaded.
     pub fn document(&self, key: &ResourceKey) -> Option<&Document> {
-        self.index.get(key).map(|&i| &self.documents[i])
+        self.index.get(key)
     }
 
     /// The content hash of `key`'s manifest (changes when its spec or metadata does).
     pub fn content(&self, key: &ResourceKey) -> Option<&str> {
-        self.snapshot
+        self.baseline
+            .snapshot
             .resources
             .get(key)
             .map(|entry| entry.content.as_str())
@@ -79,7 +122,12 @@ impl Desired {
 
     /// Every key with a document, in key order.
     pub fn keys(&self) -> impl Iterator<Item = &ResourceKey> {
-        self.index.keys()
+        self.index.sorted_keys().into_iter()
+    }
+
+    /// The snapshot of this load (held keys' entries carried), the baseline of the next diff.
+    pub fn snapshot(&self) -> &Snapshot {
+        &self.baseline.snapshot
     }
 }
 
@@ -98,8 +146,42 @@ pub fn validated_with(loaded: Loaded, cache: &mut ValidationCache) -> Loaded {
     failing_moved(loaded, diagnostics)
 }
 
+/// The documents validation failed in a source's last load, by file and line.
+#[derive(Debug, Default)]
+pub struct Failing(BTreeSet<(PathBuf, u32)>);
+
+/// [`validated_with`], also giving the files where validation fails or passes a document
+/// it did not in the last load of the source (`failing` keeps what it failed): with the
+/// files the load read again, they are every file whose part of the validated load changed.
+pub fn validated_tracking(
+    loaded: Loaded,
+    cache: &mut ValidationCache,
+    failing: &mut Failing,
+) -> (Loaded, BTreeSet<PathBuf>) {
+    let diagnostics = crate::manifest::validate::validate_cached(&loaded, cache);
+    let mut now = BTreeSet::new();
+    let loaded = failing_moved_with(loaded, diagnostics, |doc| {
+        now.insert((doc.file.clone(), doc.line));
+    });
+    let files = now
+        .symmetric_difference(&failing.0)
+        .map(|(file, _)| file.clone())
+        .collect();
+    failing.0 = now;
+    (loaded, files)
+}
+
 /// Logs `diagnostics` and moves each document with an error to `failed`.
-fn failing_moved(mut loaded: Loaded, diagnostics: Vec<crate::manifest::Diagnostic>) -> Loaded {
+fn failing_moved(loaded: Loaded, diagnostics: Vec<crate::manifest::Diagnostic>) -> Loaded {
+    failing_moved_with(loaded, diagnostics, |_| {})
+}
+
+/// [`failing_moved`], showing `moved` each document moved.
+fn failing_moved_with(
+    mut loaded: Loaded,
+    diagnostics: Vec<crate::manifest::Diagnostic>,
+    mut moved: impl FnMut(&Document),
+) -> Loaded {
     for d in &diagnostics {
         // `{d}` escapes control characters itself; the file name field needs it too.
         let file = d.file.display().to_string();
@@ -127,6 +209,7 @@ fn failing_moved(mut loaded: Loaded, diagnostics: Vec<crate::manifest::Diagnosti
     let documents = std::mem::take(&mut loaded.documents);
     for (i, doc) in documents.into_iter().enumerate() {
         if bad.contains(&i) {
+            moved(&doc);
             loaded.failed.push(crate::manifest::FailedDocument {
                 file: doc.file.clone(),
                 line: doc.line,
@@ -145,13 +228,16 @@ fn failing_moved(mut loaded: Loaded, diagnostics: Vec<crate::manifest::Diagnosti
 /// `sha256:` and 12 hex digits of the manifests' content: the same set of specs gives the same
 /// revision, whatever the formatting, comments or file order.
 pub fn content_revision(snapshot: &Snapshot) -> String {
-    let contents: Vec<(&ResourceKey, &str)> = snapshot
-        .resources
-        .iter()
-        .map(|(k, e)| (k, e.content.as_str()))
-        .collect();
-    format!("sha256:{}", &hash(&contents)[..12])
+    revision_of(ContentDigest::of(&snapshot.resources))
 }
+
+fn revision_of(digest: ContentDigest) -> String {
+    format!("sha256:{}", digest.short_hex())
+}
+
+#[cfg(test)]
+#[path = "desired_incremental_tests.rs"]
+mod incremental_tests;
 
 #[cfg(test)]
 mod tests {

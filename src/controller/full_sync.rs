@@ -94,7 +94,7 @@ impl Controller {
             &self.observer,
             &desired.documents,
             Some(keys),
-            &self.memory.target_group_arns(),
+            &self.memory,
             &self.settings.instance,
         )
         .await?;

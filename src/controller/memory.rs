@@ -84,12 +84,19 @@ impl Memories {
         self.read(key, |m| m.rollout.is_some()).unwrap_or(false)
     }
 
-    /// Target group ARNs known so far, by target group name.
-    pub fn target_group_arns(&self) -> BTreeMap<String, String> {
-        self.lock()
-            .iter()
-            .filter(|(k, _)| k.kind == Kind::TargetGroup)
-            .filter_map(|(k, m)| Some((k.name.clone(), m.arn.clone()?)))
+    /// The ARNs known so far of the target groups `names` (the ones a plan or an apply needs),
+    /// by name: one lookup per name, not a walk of every memory.
+    pub fn target_group_arns<'a>(
+        &self,
+        names: impl IntoIterator<Item = &'a String>,
+    ) -> BTreeMap<String, String> {
+        let by_key = self.lock();
+        names
+            .into_iter()
+            .filter_map(|name| {
+                let arn = by_key.get(&target_group_key(name))?.arn.clone()?;
+                Some((name.clone(), arn))
+            })
             .collect()
     }
 
@@ -98,12 +105,7 @@ impl Memories {
     pub fn learn_arns<'a>(&self, arns: impl IntoIterator<Item = (&'a String, &'a String)>) {
         let mut by_key = self.lock();
         for (name, arn) in arns.into_iter().filter(|(_, a)| a.starts_with("arn:")) {
-            let key = ResourceKey {
-                kind: Kind::TargetGroup,
-                cluster: None,
-                name: name.clone(),
-            };
-            by_key.entry(key).or_default().arn = Some(arn.clone());
+            by_key.entry(target_group_key(name)).or_default().arn = Some(arn.clone());
         }
     }
 
@@ -118,5 +120,20 @@ impl Memories {
     fn lock(&self) -> MutexGuard<'_, HashMap<ResourceKey, Memory>> {
         // Every change is complete before anything can panic: a poisoned map is consistent.
         self.by_key.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl crate::planner::KnownArns for Memories {
+    fn known(&self, names: &std::collections::BTreeSet<String>) -> BTreeMap<String, String> {
+        self.target_group_arns(names)
+    }
+}
+
+/// The key of the TargetGroup manifest `name`, whose memory holds its ARN.
+fn target_group_key(name: &str) -> ResourceKey {
+    ResourceKey {
+        kind: Kind::TargetGroup,
+        cluster: None,
+        name: name.to_string(),
     }
 }

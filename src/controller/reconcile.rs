@@ -249,8 +249,22 @@ impl Controller {
         loaded: crate::manifest::Loaded,
         revision: Option<String>,
     ) -> BTreeSet<ResourceKey> {
+        self.load_touched(loaded, revision, None)
+    }
+
+    /// [`Controller::load`] of a load that differs from the last one only in the files
+    /// `touched` (when known: [`Desired::next_touched`]); the same keys.
+    pub fn load_touched(
+        &self,
+        loaded: crate::manifest::Loaded,
+        revision: Option<String>,
+        touched: Option<&BTreeSet<std::path::PathBuf>>,
+    ) -> BTreeSet<ResourceKey> {
         let previous = self.desired();
-        let (next, changes) = Desired::next(&previous, loaded, revision);
+        let (next, changes) = match touched {
+            Some(touched) => Desired::next_touched(&previous, loaded, revision, touched),
+            None => Desired::next(&previous, loaded, revision),
+        };
         let next = Arc::new(next);
         self.status.update_source(|s| {
             s.revision = Some(next.revision.clone());
@@ -347,7 +361,7 @@ impl Controller {
         blocked(&plan, health, &changes)?;
         self.dependencies(doc, &observed, &changes)?;
         self.held_back(key, &content, &changes)?;
-        let applied = self.apply(&plan, &changes).await?;
+        let applied = self.apply(doc, &plan, &changes).await?;
         self.forget_held_back(key, &observed).await;
         Continue(self.follow_applied(key, desired, content, applied, health))
     }
@@ -448,7 +462,7 @@ impl Controller {
             &self.observer,
             &desired.documents,
             Some(&keys),
-            &self.memory.target_group_arns(),
+            &self.memory,
             &self.settings.instance,
         )
         .await;
@@ -510,13 +524,21 @@ impl Controller {
         Break(Exit::done(ReconcileResult::Skipped, record))
     }
 
-    /// Apply the plan.
-    async fn apply(&self, plan: &ResourcePlan, changes: &[String]) -> Stage<Applied> {
+    /// Apply the plan, with the ARNs known of the target groups `doc` names (one created since
+    /// the plan was made is found).
+    async fn apply(
+        &self,
+        doc: &Document,
+        plan: &ResourcePlan,
+        changes: &[String],
+    ) -> Stage<Applied> {
+        let mut wanted = crate::observe::Wanted::default();
+        crate::kind::want(doc, &mut wanted);
         let applied = apply(
             &self.cloud,
             &self.observer,
             std::slice::from_ref(plan),
-            self.memory.target_group_arns(),
+            self.memory.target_group_arns(&wanted.target_group_arns),
             // One info line per call made (apply itself logs them at debug only, since its
             // report is what the apply command prints).
             |key, action| tracing::info!(key = %key, summary = %action, "applied"),

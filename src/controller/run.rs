@@ -267,8 +267,8 @@ pub async fn run(
         }
         return Ok(());
     };
-    let (loaded, revision) = first?.ok_or(RunError::NoFirstLoad)?;
-    let _ = controller.load(loaded, revision);
+    let first = first?.ok_or(RunError::NoFirstLoad)?;
+    let _ = controller.load_touched(first.loaded, first.revision, first.touched.as_ref());
     let handle = Handle {
         controller: controller.clone(),
         queues: queues.clone(),
@@ -286,8 +286,8 @@ pub async fn run(
                 tokio::select! {
                     () = until_stopped(&mut stop) => break,
                     next = source.next() => match next {
-                        Ok(Some((loaded, revision))) => {
-                            for key in controller.load(loaded, revision) {
+                        Ok(Some(load)) => {
+                            for key in controller.load_touched(load.loaded, load.revision, load.touched.as_ref()) {
                                 queues.enqueue(key);
                             }
                         }

@@ -13,8 +13,11 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
-use super::desired::{validated, validated_with};
-use crate::manifest::{LoadLimits, Loaded};
+use std::collections::BTreeSet;
+
+use super::desired::{Failing, validated, validated_tracking};
+use crate::manifest::validate::ValidationCache;
+use crate::manifest::{LoadCache, LoadLimits, Loaded};
 use crate::source::SourceError;
 
 /// Where manifests come from.
@@ -67,19 +70,59 @@ impl std::fmt::Debug for SourceConfig {
     }
 }
 
+/// What a directory source keeps from one load to the next: each file's load, each
+/// document's findings, and what validation failed.
+#[derive(Debug, Default)]
+pub struct DirCaches {
+    files: LoadCache,
+    findings: ValidationCache,
+    failing: Failing,
+}
+
+impl DirCaches {
+    /// Loads and validates the directory `path` (looking at `named` only, when given: the
+    /// paths the watcher named), with the files whose part of the validated load may differ
+    /// from the last load with these caches (`None` for the first).
+    pub fn load(
+        &mut self,
+        path: &std::path::Path,
+        limits: &LoadLimits,
+        named: Option<&BTreeSet<PathBuf>>,
+    ) -> (Loaded, Option<BTreeSet<PathBuf>>) {
+        let dir = crate::manifest::load_dir_changes_with(path, &mut self.files, limits, named);
+        let (loaded, failing) =
+            validated_tracking(dir.loaded, &mut self.findings, &mut self.failing);
+        let touched = dir.touched.map(|mut touched| {
+            touched.extend(failing);
+            touched
+        });
+        (loaded, touched)
+    }
+}
+
+/// One load of a source.
+#[derive(Debug)]
+pub(super) struct Load {
+    /// The load, validated.
+    pub loaded: Loaded,
+    /// The git commit; `None` for a directory (its revision is derived from the content).
+    pub revision: Option<String>,
+    /// The files whose part of the validated load may differ from the source's last load
+    /// (read again, gone, or with a document validation now fails or passes); `None`: take
+    /// the whole load.
+    pub touched: Option<BTreeSet<PathBuf>>,
+}
+
 /// The source behind `run`.
 pub(super) enum Source {
     Dir {
         path: PathBuf,
         watcher: crate::source::DirWatcher,
         loaded_once: bool,
-        /// The files and the per-document findings of the last load, taken by the blocking load
-        /// and put back; `None` only while a load runs (or after a load task panicked: the next
-        /// load starts from empty caches).
-        cache: Option<(
-            crate::manifest::LoadCache,
-            crate::manifest::validate::ValidationCache,
-        )>,
+        /// The files, the per-document findings and what validation failed of the last load,
+        /// taken by the blocking load and put back; `None` only while a load runs (or after a
+        /// load task panicked: the next load starts from empty caches, and is taken whole).
+        cache: Option<DirCaches>,
         limits: LoadLimits,
     },
     Git {
@@ -135,7 +178,7 @@ impl Source {
     }
 
     /// The next load: at once the first time, then after each change. `None` when a feed ends.
-    pub(super) async fn next(&mut self) -> Result<Option<(Loaded, Option<String>)>, SourceError> {
+    pub(super) async fn next(&mut self) -> Result<Option<Load>, SourceError> {
         match self {
             Source::Dir {
                 path,
@@ -144,6 +187,8 @@ impl Source {
                 cache,
                 limits,
             } => {
+                // The paths the watcher named: only those are looked at, unless it lost events.
+                let mut named = None;
                 if *loaded_once {
                     let change = watcher.changed().await?;
                     tracing::debug!(
@@ -151,6 +196,7 @@ impl Source {
                         rescan = change.rescan,
                         "manifests changed"
                     );
+                    named = (!change.rescan).then_some(change.paths);
                 }
                 // Gone after a load: not "every manifest deleted" but a source that cannot
                 // be read now (the run keeps the last load, as after a failed git fetch).
@@ -159,14 +205,19 @@ impl Source {
                 }
                 *loaded_once = true;
                 let (path, limits) = (path.clone(), *limits);
-                let (mut files, mut findings) = cache.take().unwrap_or_default();
-                let (loaded, back) = off_runtime(move || {
-                    let loaded = crate::manifest::load_dir_cached_with(&path, &mut files, &limits);
-                    (validated_with(loaded, &mut findings), (files, findings))
+                let mut caches = cache.take().unwrap_or_default();
+                let (load, back) = off_runtime(move || {
+                    let (loaded, touched) = caches.load(&path, &limits, named.as_ref());
+                    let load = Load {
+                        loaded,
+                        revision: None,
+                        touched,
+                    };
+                    (load, caches)
                 })
                 .await?;
                 *cache = Some(back);
-                Ok(Some((loaded, None)))
+                Ok(Some(load))
             }
             Source::Git {
                 source,
@@ -205,15 +256,20 @@ impl Source {
                         validated(crate::manifest::load::load_texts_with(&files, &limits))
                     })
                     .await?;
-                    return Ok(Some((docs, Some(snapshot.sha))));
+                    return Ok(Some(Load {
+                        loaded: docs,
+                        revision: Some(snapshot.sha),
+                        touched: None,
+                    }));
                 }
             }
             // The feed (tests) hands over loads already made; validating them in place keeps
             // their order against the queue as the tests drive it.
-            Source::Feed { loads, .. } => Ok(loads
-                .recv()
-                .await
-                .map(|(loaded, revision)| (validated(loaded), revision))),
+            Source::Feed { loads, .. } => Ok(loads.recv().await.map(|(loaded, revision)| Load {
+                loaded: validated(loaded),
+                revision,
+                touched: None,
+            })),
         }
     }
 }
@@ -260,8 +316,8 @@ mod tests {
                 }
             }
         });
-        let (loaded, _) = source.next().await.unwrap().unwrap();
-        assert_eq!(loaded.documents.len(), 300);
+        let load = source.next().await.unwrap().unwrap();
+        assert_eq!(load.loaded.documents.len(), 300);
         assert!(
             spins.load(Ordering::SeqCst) > 0,
             "the spinner never ran during the load"

@@ -200,12 +200,15 @@ pub fn load_paths_with(paths: &[PathBuf], limits: &LoadLimits) -> Loaded {
 
 /// One file of a load, in load order. Every file is read (within the file and total limits)
 /// before any is parsed, so that [`parse_all`] can parse them on every core.
-struct FileRead {
+pub(super) struct FileRead {
     path: PathBuf,
     /// What the file loaded to: reading's findings, then the parse's.
     out: Loaded,
     /// The bytes read, until they are parsed.
     bytes: Option<Vec<u8>>,
+    /// Not read because the total-bytes budget was spent: what it loaded to depends on the
+    /// other files, so a cache must not keep it.
+    pub(super) over_budget: bool,
 }
 
 impl FileRead {
@@ -217,15 +220,20 @@ impl FileRead {
             path: path.to_path_buf(),
             out,
             bytes: None,
+            over_budget: false,
         }
     }
 
     /// Reads `open` (reported as `path`) within the file limit and the load's budget.
-    fn read(path: &Path, open: &Path, budget: &mut Budget<'_>) -> Self {
+    pub(super) fn read(path: &Path, open: &Path, budget: &mut Budget<'_>) -> Self {
         let mut out = Loaded::default();
+        let mut over_budget = false;
         let bytes = match files::read_capped(path, open, budget.limits.max_file_bytes) {
             Ok(bytes) if budget.take(path, bytes.len() as u64, &mut out) => Some(bytes),
-            Ok(_) => None,
+            Ok(_) => {
+                over_budget = true;
+                None
+            }
             Err(e) => {
                 let rule = match e {
                     files::ReadError::TooLarge { .. } => "max-file-bytes",
@@ -240,13 +248,21 @@ impl FileRead {
             path: path.to_path_buf(),
             out,
             bytes,
+            over_budget,
         }
+    }
+}
+
+impl FileRead {
+    /// The path and what it loaded to (after [`parse_all`]).
+    pub(super) fn into_parts(self) -> (PathBuf, Loaded) {
+        (self.path, self.out)
     }
 }
 
 /// Parses every file read, on every core ([`super::parallel`]): the same result, in the same
 /// order, as one after the other.
-fn parse_all(files: &mut [FileRead], limits: &LoadLimits) {
+pub(super) fn parse_all(files: &mut [FileRead], limits: &LoadLimits) {
     super::parallel::for_each_in_runs(files, |f| {
         let Some(bytes) = f.bytes.take() else { return };
         match String::from_utf8(bytes) {
@@ -260,7 +276,7 @@ fn parse_all(files: &mut [FileRead], limits: &LoadLimits) {
 }
 
 /// The total-bytes allowance of one load, spent file by file.
-struct Budget<'a> {
+pub(super) struct Budget<'a> {
     limits: &'a LoadLimits,
     spent: u64,
     /// Files not read because the allowance was spent, after the first (which has its own
@@ -269,7 +285,7 @@ struct Budget<'a> {
 }
 
 impl<'a> Budget<'a> {
-    fn new(limits: &'a LoadLimits) -> Self {
+    pub(super) fn new(limits: &'a LoadLimits) -> Self {
         Budget {
             limits,
             spent: 0,
@@ -279,7 +295,7 @@ impl<'a> Budget<'a> {
 
     /// Takes `len` bytes for `file`; false (with a finding for the first file refused) when the
     /// load would go over `max_total_bytes`.
-    fn take(&mut self, file: &Path, len: u64, out: &mut Loaded) -> bool {
+    pub(super) fn take(&mut self, file: &Path, len: u64, out: &mut Loaded) -> bool {
         let max = self.limits.max_total_bytes;
         if self.spent.saturating_add(len) <= max {
             self.spent += len;
@@ -303,7 +319,12 @@ impl<'a> Budget<'a> {
         false
     }
 
-    fn finish(self, out: &mut Loaded) {
+    /// True while no file was refused for the total-bytes limit.
+    pub(super) fn is_untouched_by_limit(&self) -> bool {
+        self.spent <= self.limits.max_total_bytes
+    }
+
+    pub(super) fn finish(self, out: &mut Loaded) {
         let Some(first) = self.skipped.first() else {
             return;
         };
@@ -327,97 +348,6 @@ impl<'a> Budget<'a> {
             });
         }
     }
-}
-
-/// Per-file results of earlier loads of a directory, for [`load_dir_cached`].
-#[derive(Debug, Default)]
-pub struct LoadCache {
-    files: std::collections::BTreeMap<PathBuf, CachedFile>,
-}
-
-#[derive(Debug)]
-struct CachedFile {
-    modified: Option<std::time::SystemTime>,
-    len: u64,
-    loaded: Loaded,
-}
-
-/// [`load_paths`] of one directory, re-reading only the files whose modification time or size
-/// changed since the last call with the same cache (the controller reloads on every save; a
-/// large repository should not be parsed again for one file). Same result as `load_paths`.
-pub fn load_dir_cached(root: &Path, cache: &mut LoadCache) -> Loaded {
-    load_dir_cached_with(root, cache, &LoadLimits::default())
-}
-
-/// [`load_dir_cached`] within `limits`; same result as [`load_paths_with`].
-pub fn load_dir_cached_with(root: &Path, cache: &mut LoadCache, limits: &LoadLimits) -> Loaded {
-    if !root.is_dir() {
-        cache.files.clear();
-        return load_paths_with(&[root.to_path_buf()], limits);
-    }
-    let mut out = Loaded::default();
-    let mut budget = Budget::new(limits);
-    // In walk order: a file kept from the cache, or read now (the index of its read in
-    // `reads`, parsed below on every core).
-    enum Entry {
-        Kept(PathBuf, CachedFile),
-        Read(usize, Option<std::time::SystemTime>, u64),
-    }
-    let mut entries = Vec::new();
-    let mut reads: Vec<FileRead> = Vec::new();
-    for found in files::walk(root) {
-        let (path, open) = match found {
-            Found::File { path, open } => (path, open),
-            Found::Refused {
-                path,
-                rule,
-                message,
-            } => {
-                out.fail_file_rule(&path, rule, message);
-                continue;
-            }
-        };
-        let meta = std::fs::metadata(&open).ok();
-        let modified = meta.as_ref().and_then(|m| m.modified().ok());
-        let len = meta.as_ref().map_or(0, |m| m.len());
-        match cache.files.remove(&path) {
-            Some(c) if c.modified.is_some() && c.modified == modified && c.len == len => {
-                // Cached: its bytes count as if read again.
-                if len <= limits.max_file_bytes && !budget.take(&path, len, &mut out) {
-                    continue;
-                }
-                entries.push(Entry::Kept(path, c));
-            }
-            _ => {
-                entries.push(Entry::Read(reads.len(), modified, len));
-                reads.push(FileRead::read(&path, &open, &mut budget));
-            }
-        }
-    }
-    parse_all(&mut reads, limits);
-    let mut reads: Vec<Option<FileRead>> = reads.into_iter().map(Some).collect();
-    let mut seen = std::collections::BTreeMap::new();
-    for e in entries {
-        let (path, file) = match e {
-            Entry::Kept(path, c) => (path, c),
-            Entry::Read(i, modified, len) => {
-                let f = reads[i].take().expect("each read is one entry's");
-                (
-                    f.path,
-                    CachedFile {
-                        modified,
-                        len,
-                        loaded: f.out,
-                    },
-                )
-            }
-        };
-        out.append(file.loaded.clone());
-        seen.insert(path, file);
-    }
-    budget.finish(&mut out);
-    cache.files = seen;
-    out
 }
 
 /// Loads the documents of one file's text, as if read from `file`.
@@ -590,7 +520,7 @@ fn place(
 
 impl Loaded {
     /// Adds what `other` loaded after what this one has.
-    fn append(&mut self, other: Loaded) {
+    pub(super) fn append(&mut self, other: Loaded) {
         self.files += other.files;
         self.documents.extend(other.documents);
         self.failed.extend(other.failed);
@@ -601,7 +531,7 @@ impl Loaded {
         self.fail_file_rule(file, "io", message);
     }
 
-    fn fail_file_rule(&mut self, file: &Path, rule: &'static str, message: String) {
+    pub(super) fn fail_file_rule(&mut self, file: &Path, rule: &'static str, message: String) {
         self.diagnostics
             .push(Diagnostic::error(file, 0, FieldPath::root(), rule, message));
         self.failed.push(FailedDocument {
@@ -688,106 +618,6 @@ fn first_content_line(body: &str) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    type Summary = (usize, Vec<(PathBuf, u32, String)>, Vec<String>, usize);
-
-    fn summary(l: &Loaded) -> Summary {
-        (
-            l.files,
-            l.documents
-                .iter()
-                .map(|d| (d.file.clone(), d.line, d.manifest.metadata.name.clone()))
-                .collect(),
-            l.diagnostics.iter().map(|d| d.to_string()).collect(),
-            l.failed.len(),
-        )
-    }
-
-    #[test]
-    fn the_cached_directory_load_equals_a_fresh_one_through_edits() {
-        let dir = tempfile::tempdir().unwrap();
-        let doc = |name: &str| {
-            format!(
-                "apiVersion: ecs-operator/v1\nkind: Cluster\nmetadata:\n  name: {name}\nspec: {{}}\n"
-            )
-        };
-        std::fs::write(dir.path().join("a.yaml"), doc("a")).unwrap();
-        std::fs::create_dir(dir.path().join("sub")).unwrap();
-        std::fs::write(dir.path().join("sub/b.yaml"), doc("b")).unwrap();
-        std::fs::write(dir.path().join(".hidden.yaml"), doc("h")).unwrap();
-        let mut cache = LoadCache::default();
-        let root = dir.path().to_path_buf();
-        let check = |cache: &mut LoadCache| {
-            let cached = load_dir_cached(&root, cache);
-            let fresh = load_paths(std::slice::from_ref(&root));
-            assert_eq!(summary(&cached), summary(&fresh));
-            cached
-        };
-        assert_eq!(check(&mut cache).documents.len(), 2);
-        // Edit one (a different size, so even a coarse clock sees it), add one, break one.
-        std::fs::write(dir.path().join("a.yaml"), doc("a-renamed")).unwrap();
-        std::fs::write(dir.path().join("c.yml"), doc("c")).unwrap();
-        std::fs::write(dir.path().join("sub/b.yaml"), "kind: [").unwrap();
-        let l = check(&mut cache);
-        assert_eq!(l.documents.len(), 2);
-        assert!(
-            l.documents
-                .iter()
-                .any(|d| d.manifest.metadata.name == "a-renamed")
-        );
-        assert_eq!(l.failed.len(), 1);
-        // Remove one: gone from the load and from the cache.
-        std::fs::remove_file(dir.path().join("c.yml")).unwrap();
-        assert_eq!(check(&mut cache).documents.len(), 1);
-        assert_eq!(cache.files.len(), 2);
-    }
-
-    #[test]
-    fn a_directory_load_is_the_cached_load_in_the_same_order() {
-        const FILES: usize = 192;
-        let dir = tempfile::tempdir().unwrap();
-        for i in 0..FILES {
-            let text = if i % 17 == 5 {
-                "kind: [".to_string()
-            } else {
-                format!(
-                    "apiVersion: ecs-operator/v1\nkind: Cluster\nmetadata:\n  name: c{i}\nspec: {{}}\n"
-                )
-            };
-            std::fs::write(dir.path().join(format!("f{i:03}.yaml")), text).unwrap();
-        }
-        let root = dir.path().to_path_buf();
-        let direct = load_paths(std::slice::from_ref(&root));
-        let cached = load_dir_cached(&root, &mut LoadCache::default());
-        assert_eq!(summary(&direct), summary(&cached));
-        assert_eq!(direct.files, FILES);
-        let names: Vec<&str> = direct
-            .documents
-            .iter()
-            .map(|d| d.manifest.metadata.name.as_str())
-            .collect();
-        let want: Vec<String> = (0..FILES)
-            .filter(|i| i % 17 != 5)
-            .map(|i| format!("c{i}"))
-            .collect();
-        assert_eq!(names, want, "parsed on every core, joined in file order");
-        assert!(!direct.failed.is_empty());
-        // Kept and re-read files interleaved: still the direct load, in order.
-        let mut cache = LoadCache::default();
-        load_dir_cached(&root, &mut cache);
-        for i in (0..FILES).step_by(10) {
-            let text = format!(
-                "apiVersion: ecs-operator/v1\nkind: Cluster\nmetadata:\n  name: renamed{i}\nspec: {{}}\n"
-            );
-            std::fs::write(dir.path().join(format!("f{i:03}.yaml")), text).unwrap();
-        }
-        let direct = load_paths(std::slice::from_ref(&root));
-        assert_eq!(
-            summary(&direct),
-            summary(&load_dir_cached(&root, &mut cache))
-        );
-        assert_eq!(direct.documents[0].manifest.metadata.name, "renamed0");
-    }
 
     fn ranges(text: &str) -> Vec<(String, u32)> {
         split_documents(text)

@@ -68,11 +68,11 @@ fn validate_with(loaded: &Loaded, cache: Option<&mut ValidationCache>) -> Vec<Di
     };
     match cache {
         Some(cache) => {
-            let mut next = ValidationCache::default();
+            cache.begin();
             for doc in &loaded.documents {
-                out.extend(cache.findings(&mut next, doc, &ctx, |out| rules(doc, out)));
+                out.extend(cache.findings(doc, &ctx, |out| rules(doc, out)));
             }
-            *cache = next;
+            cache.end();
         }
         None => {
             for doc in &loaded.documents {
@@ -923,8 +923,8 @@ fn target_type_name(t: TargetType) -> &'static str {
 
 /// Duplicate names and task definition families shared by services with different content.
 fn cross_document(loaded: &Loaded, out: &mut Vec<Diagnostic>) {
-    let mut first: HashMap<ResourceKey, &Document> = HashMap::new();
-    let mut families: HashMap<String, &Document> = HashMap::new();
+    let mut first: HashMap<ResourceKey, &Document> = HashMap::with_capacity(loaded.documents.len());
+    let mut families: HashMap<String, &Document> = HashMap::with_capacity(loaded.documents.len());
     for doc in &loaded.documents {
         let key = doc.manifest.key();
         if let Some(prev) = first.get(&key) {

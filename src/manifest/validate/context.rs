@@ -61,14 +61,12 @@ impl<'a> Context<'a> {
     /// The context of `loaded`'s documents; `record`: keep each lookup's answer (for a
     /// [`ValidationCache`]).
     pub(super) fn new(loaded: &'a Loaded, record: bool) -> Self {
-        let target_groups = loaded
-            .documents
-            .iter()
-            .filter_map(|d| {
-                let spec = d.manifest.as_target_group()?;
-                Some((d.manifest.metadata.name.as_str(), (&d.manifest, spec)))
-            })
-            .collect();
+        // Sized once for every document: no growth while 10,000 groups go in.
+        let mut target_groups = HashMap::with_capacity(loaded.documents.len());
+        target_groups.extend(loaded.documents.iter().filter_map(|d| {
+            let spec = d.manifest.as_target_group()?;
+            Some((d.manifest.metadata.name.as_str(), (&d.manifest, spec)))
+        }));
         let broken_target_groups = loaded
             .failed
             .iter()
@@ -118,17 +116,23 @@ struct Cached {
     manifest: Arc<Manifest>,
     lookups: Vec<(String, Answer)>,
     findings: Vec<Diagnostic>,
+    /// The last validation that had this document.
+    pass: u64,
 }
 
 /// Each document's own findings from the last validation, by file and line: pass the same
 /// cache to every validation of a source's loads ([`super::validate_cached`]) and a load
 /// that changed one file runs the per-document rules for that file's documents (and for those
-/// that look up a target group it changed) only.
+/// that look up a target group it changed) only. Kept in place from one validation to the
+/// next: a document found again is looked up by its file without copying the path.
 #[derive(Debug, Default)]
 pub struct ValidationCache {
-    documents: HashMap<(PathBuf, u32), Cached>,
+    /// By file, then line.
+    documents: HashMap<PathBuf, HashMap<u32, Cached>>,
     /// Documents whose rules ran (were not taken from the cache) in the last validation.
     ran: usize,
+    /// The validation under way.
+    pass: u64,
 }
 
 impl ValidationCache {
@@ -138,38 +142,56 @@ impl ValidationCache {
         self.ran
     }
 
-    /// The findings of `doc`: the cached ones if still true, else `rules` run now (and kept
-    /// in `next`).
+    /// Starts a validation.
+    pub(super) fn begin(&mut self) {
+        self.pass += 1;
+        self.ran = 0;
+    }
+
+    /// Ends a validation: the documents it did not have are forgotten.
+    pub(super) fn end(&mut self) {
+        let pass = self.pass;
+        self.documents.retain(|_, lines| {
+            lines.retain(|_, c| c.pass == pass);
+            !lines.is_empty()
+        });
+    }
+
+    /// The findings of `doc`: the cached ones if still true, else `rules` run now (and kept).
     pub(super) fn findings(
         &mut self,
-        next: &mut ValidationCache,
         doc: &Document,
         ctx: &Context<'_>,
         rules: impl FnOnce(&mut Vec<Diagnostic>),
     ) -> Vec<Diagnostic> {
-        let key = (doc.file.clone(), doc.line);
-        let hit = self.documents.remove(&key).filter(|c| {
+        if !self.documents.contains_key(doc.file.as_path()) {
+            self.documents.insert(doc.file.clone(), HashMap::new());
+        }
+        let lines = self
+            .documents
+            .get_mut(doc.file.as_path())
+            .expect("inserted above");
+        let hit = lines.get(&doc.line).is_some_and(|c| {
             Arc::ptr_eq(&c.manifest, &doc.manifest)
                 && c.lookups
                     .iter()
                     .all(|(name, answer)| answer.same(&ctx.lookup(name).0))
         });
-        let cached = match hit {
-            Some(c) => c,
-            None => {
-                next.ran += 1;
-                let mut findings = Vec::new();
-                rules(&mut findings);
-                Cached {
-                    manifest: Arc::clone(&doc.manifest),
-                    lookups: ctx.take_lookups(),
-                    findings,
-                }
-            }
-        };
-        let findings = cached.findings.clone();
-        next.documents.insert(key, cached);
-        findings
+        if !hit {
+            self.ran += 1;
+            let mut findings = Vec::new();
+            rules(&mut findings);
+            let cached = Cached {
+                manifest: Arc::clone(&doc.manifest),
+                lookups: ctx.take_lookups(),
+                findings,
+                pass: self.pass,
+            };
+            lines.insert(doc.line, cached);
+        }
+        let cached = lines.get_mut(&doc.line).expect("kept above");
+        cached.pass = self.pass;
+        cached.findings.clone()
     }
 }
 
