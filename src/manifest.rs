@@ -61,9 +61,7 @@ pub use dir_cache::{
     DirLoad, LoadCache, load_dir_cached, load_dir_cached_with, load_dir_changes_with,
 };
 pub use document::{Kind, Manifest, Metadata, ResourceKey, Spec};
-pub use load::{
-    DocLines, Document, FailedDocument, Loaded, load_paths, load_paths_with, load_str,
-};
+pub use load::{DocLines, Document, FailedDocument, Loaded, load_paths, load_paths_with, load_str};
 pub use load_limits::LoadLimits;
 pub use path::FieldPath;
 pub use validate::validate;
