@@ -130,9 +130,12 @@ fn walk(root: &Path, cache: &mut LoadCache, limits: &LoadLimits) -> (Loaded, BTr
         let len = meta.as_ref().map_or(0, |m| m.len());
         match cache.files.remove(&path) {
             Some(c) if c.modified.is_some() && c.modified == modified && c.len == len => {
-                // Cached: its bytes count as if read again.
-                if len <= limits.max_file_bytes && !budget.take(&path, len, &mut out) {
+                // Cached: its bytes count as if read again. Refused, its finding takes its
+                // place in walk order, as `load_paths` reports it.
+                let mut refused = Loaded::default();
+                if len <= limits.max_file_bytes && !budget.take(&path, len, &mut refused) {
                     touched.insert(path);
+                    entries.push(Entry::Refused(refused));
                     continue;
                 }
                 entries.push(Entry::Kept(path, c));
