@@ -1,13 +1,15 @@
 //! Client-side rate limits: one token bucket per AWS throttling bucket (shapes from
-//! aws-api-facts.md through [`Bucket::aws_default`], overridable with
+//! aws-api-facts.md through [`Bucket::aws_default`], one token below its burst
+//! ([`default_shape`], [`HEADROOM_TOKENS`]), overridable with
 //! `--rate-limit BUCKET=BURST/REFILL`), plus a cap on calls in flight, as a call
 //! [`Layer`] in front of any [`Cloud`].
 //!
 //! [`Admission`] is that layer: every call first takes a token from each bucket its
 //! [`Operation`] draws from ([`Operation::buckets`]: its own bucket, and for ELBv2 also the
 //! account-wide ELBv2 bucket), then runs the inner call while it holds one of
-//! [`RateLimits::max_in_flight`] permits. With the same shapes as AWS's buckets the
-//! operator's calls conform to them by construction, so at steady state AWS never has to
+//! [`RateLimits::max_in_flight`] permits. With AWS's refill and a token less than its burst
+//! the operator's calls conform to AWS's buckets by construction, however the network
+//! reorders their arrival within a refill period, so at steady state AWS never has to
 //! throttle it (the SDK's retry on throttling stays a safety net for other clients of the
 //! same account). [`RateLimited`] puts a [`Cloud`] behind an [`Admission`] in one step.
 //!

@@ -459,7 +459,7 @@ fn every_operation_the_operator_calls_has_its_bucket_and_elbv2_also_the_account_
 }
 
 #[tokio::test(start_paused = true)]
-async fn the_simulator_throttles_every_call_with_the_rate_limiters_shapes() {
+async fn the_simulator_throttles_every_call_with_aws_shapes_at_the_rate_limiters_refill() {
     // One table: the simulated AWS lets exactly the burst of AWS's shape through (the
     // smallest of the call's buckets; the client's default keeps one token below it), then
     // throttles until a token refills at the same rate as the limiter's.
