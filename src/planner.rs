@@ -1,4 +1,4 @@
-//! Reading, then planning: [`plan_keys`] reads the live state of the documents asked for in
+//! Reading, then planning: [`plan_documents`] reads the live state of the documents asked for in
 //! batches (through the [`Observer`]), then plans each document through its kind
 //! (`kind::plan`, pure). A plan that needs more than the first read (a service's task
 //! definition revisions) names it as a [`Read`](crate::observe::Read); the observer reads it
@@ -7,13 +7,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::cloud::CloudError;
-use crate::manifest::{Document, ResourceKey};
+use crate::manifest::Document;
 use crate::observe::{Observed, Observer};
 use crate::plan::{PlanContext, ResourcePlan};
-
-/// Up to this many keys, a document is matched against each key in place
-/// ([`crate::manifest::Manifest::is`]); above, its key is built and looked up in the set.
-const MATCHED_IN_PLACE: usize = 4;
 
 /// Plans every document: reads live state in batches, decides task definitions, and returns
 /// the plans in apply order (clusters, target groups, services) with the observed target group
@@ -23,7 +19,14 @@ pub async fn plan_all(
     documents: &[Document],
     instance: &str,
 ) -> Result<(Vec<ResourcePlan>, BTreeMap<String, String>), CloudError> {
-    let planned = plan_keys(observer, documents, None, &NoneKnown, instance).await?;
+    let planned = plan_documents(
+        observer,
+        documents,
+        documents.iter().collect(),
+        &NoneKnown,
+        instance,
+    )
+    .await?;
     Ok((planned.plans, planned.target_group_arns))
 }
 
@@ -43,7 +46,7 @@ impl KnownArns for NoneKnown {
     }
 }
 
-/// The result of [`plan_keys`].
+/// The result of [`plan_documents`].
 #[derive(Debug, Clone)]
 pub struct Planned {
     /// Plans in apply order.
@@ -54,32 +57,19 @@ pub struct Planned {
     pub observed: Observed,
 }
 
-/// Plans the documents whose key is in `keys` (all when `None`), reading only their live state
-/// in batches. `documents` is the whole manifest set: Cluster manifests in it count as declared
-/// even when not planned. Target groups a planned service names but that are not planned
-/// themselves are looked up by name (ARN only) unless `known_arns` knows them.
-pub async fn plan_keys(
+/// Plans `selected`, reading only their live state in batches. `documents` is the whole
+/// manifest set: Cluster manifests in it count as declared even when not planned. Target
+/// groups a planned service names but that are not planned themselves are looked up by name
+/// (ARN only) unless `known_arns` knows them. The caller selects (the controller from its
+/// index by key: a full sync's phase of 1,000 keys built no key per document of the set).
+pub async fn plan_documents(
     observer: &Observer,
     documents: &[Document],
-    keys: Option<&BTreeSet<ResourceKey>>,
+    selected: Vec<&Document>,
     known_arns: &dyn KnownArns,
     instance: &str,
 ) -> Result<Planned, CloudError> {
     use crate::manifest::Spec;
-    // A reconcile selects one key of thousands of documents: matched in place, no key built
-    // per document; a full sync's thousands of keys are looked up in their set.
-    let selected: Vec<&Document> = documents
-        .iter()
-        .filter(|d| {
-            keys.is_none_or(|k| {
-                if k.len() <= MATCHED_IN_PLACE {
-                    k.iter().any(|key| d.manifest.is(key))
-                } else {
-                    k.contains(&d.manifest.key())
-                }
-            })
-        })
-        .collect();
     let declared_clusters: BTreeSet<String> = documents
         .iter()
         .filter(|d| matches!(d.manifest.spec, Spec::Cluster(_)))

@@ -111,6 +111,15 @@ impl Desired {
         self.index.get(key)
     }
 
+    /// The documents of `keys` (each key's first), in key order; keys with no document are
+    /// left out.
+    pub fn select<'a>(
+        &'a self,
+        keys: impl IntoIterator<Item = &'a ResourceKey>,
+    ) -> Vec<&'a Document> {
+        keys.into_iter().filter_map(|k| self.document(k)).collect()
+    }
+
     /// The content hash of `key`'s manifest (changes when its spec or metadata does).
     pub fn content(&self, key: &ResourceKey) -> Option<&str> {
         self.baseline

@@ -17,7 +17,7 @@ use crate::cloud::CloudError;
 use crate::manifest::{Kind, ResourceKey};
 use crate::observe::Observed;
 use crate::plan::{ResourcePlan, Status};
-use crate::planner::plan_keys;
+use crate::planner::plan_documents;
 use crate::rollout::{RolloutStatus, assess};
 use crate::status::{Health, SyncStatus};
 
@@ -90,10 +90,10 @@ impl Controller {
         desired: &Desired,
         keys: &BTreeSet<ResourceKey>,
     ) -> Result<BTreeSet<ResourceKey>, CloudError> {
-        let planned = plan_keys(
+        let planned = plan_documents(
             &self.observer,
             &desired.documents,
-            Some(keys),
+            desired.select(keys),
             &self.memory,
             &self.settings.instance,
         )

@@ -32,7 +32,7 @@ use crate::manifest::{Document, Kind, ResourceKey};
 use crate::metrics::ReconcileResult;
 use crate::observe::{Observed, Observer};
 use crate::plan::{ResourcePlan, Status, TAG_HELD_BACK, held_back_hash};
-use crate::planner::{Planned, plan_keys};
+use crate::planner::{Planned, plan_documents};
 use crate::rollout::Tracker;
 use crate::status::{Health, StatusBoard, SyncStatus};
 
@@ -457,11 +457,10 @@ impl Controller {
         if let Some(p) = prefetched {
             return Continue((p.plan, p.observed));
         }
-        let keys = BTreeSet::from([key.clone()]);
-        let planned = plan_keys(
+        let planned = plan_documents(
             &self.observer,
             &desired.documents,
-            Some(&keys),
+            desired.select([key]),
             &self.memory,
             &self.settings.instance,
         )

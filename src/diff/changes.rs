@@ -49,8 +49,14 @@ impl fmt::Display for FieldChange {
 }
 
 /// Compares `live` with `desired` (both already normalized) and lists every difference,
-/// ordered by path. Equal inputs give an empty list.
-pub fn compare<T: Serialize>(live: &T, desired: &T) -> Vec<FieldChange> {
+/// ordered by path. Equal inputs give an empty list, at the cost of `==` alone: a quiet
+/// resync compares every resource and finds them equal, and turning both sides into JSON
+/// trees to walk them was most of its planning time (equal values serialize alike, so the
+/// short cut cannot hide a difference the trees would show).
+pub fn compare<T: Serialize + PartialEq>(live: &T, desired: &T) -> Vec<FieldChange> {
+    if live == desired {
+        return Vec::new();
+    }
     let (live, desired) = match (serde_json::to_value(live), serde_json::to_value(desired)) {
         (Ok(l), Ok(d)) => (l, d),
         // Our model types always serialize; a failure would be a bug worth seeing as drift.
@@ -171,5 +177,45 @@ mod tests {
         let desired = json!({"tags": {"ecs-operator/managed-by": "y"}});
         let c = compare(&live, &desired);
         assert_eq!(c[0].path.last_key(), Some("ecs-operator/managed-by"));
+    }
+
+    /// A shape with what the views hold: optional fields skipped when absent, lists, maps
+    /// (whose order `==` ignores and JSON objects ignore too) and floats.
+    #[derive(Debug, Clone, PartialEq, Serialize)]
+    struct Shape {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        ports: Vec<u16>,
+        tags: std::collections::HashMap<String, String>,
+        weight: f64,
+    }
+
+    fn shape() -> impl proptest::strategy::Strategy<Value = Shape> {
+        use proptest::prelude::*;
+        (
+            proptest::option::of("[ab]{0,2}"),
+            proptest::collection::vec(0u16..3, 0..3),
+            proptest::collection::hash_map("[ab]", "[xy]", 0..3),
+            prop_oneof![Just(0.0), Just(-0.0), Just(1.5), Just(f64::NAN)],
+        )
+            .prop_map(|(name, ports, tags, weight)| Shape {
+                name,
+                ports,
+                tags,
+                weight,
+            })
+    }
+
+    proptest::proptest! {
+        /// The `==` short cut answers as the tree walk would: no change exactly when the JSON
+        /// trees are equal.
+        #[test]
+        fn the_equality_short_cut_agrees_with_the_tree_walk(a in shape(), b in shape()) {
+            let walked = json_patch::diff(
+                &serde_json::to_value(&a).unwrap(),
+                &serde_json::to_value(&b).unwrap(),
+            );
+            proptest::prop_assert_eq!(compare(&a, &b).is_empty(), walked.0.is_empty());
+        }
     }
 }

@@ -488,7 +488,8 @@ fn plan_service(
         tags.insert(TAG_AUTO_SCALING.into(), "true".into());
     }
     let desired = desired_service(spec, resolved, tags);
-    let spec_hash = hash(&(&desired, &td.hash));
+    // Only a create or a change writes it: a service in sync hashes nothing.
+    let spec_hash = || hash(&(&desired, &td.hash));
     let redeploy = doc
         .manifest
         .metadata
@@ -503,6 +504,7 @@ fn plan_service(
         }
         let task_definition = td.revision();
         let mut tags = desired.tags.clone();
+        let spec_hash = spec_hash();
         tags.insert(TAG_SPEC_HASH.into(), spec_hash.clone());
         tags.insert(TAG_TASK_DEFINITION.into(), task_definition.clone());
         tags.insert(TAG_TASK_DEFINITION_HASH.into(), td.hash.clone());
@@ -612,7 +614,7 @@ fn plan_service(
     // revision the service runs once (`task_definition::resolve`); this one has it cached.
     if !changes.is_empty() {
         let bookkeeping = [
-            (TAG_SPEC_HASH, spec_hash),
+            (TAG_SPEC_HASH, spec_hash()),
             (TAG_TASK_DEFINITION, td.revision()),
             (TAG_TASK_DEFINITION_HASH, td.hash.clone()),
         ];
