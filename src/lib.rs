@@ -135,13 +135,6 @@
 
 #![forbid(unsafe_code)]
 
-/// The allocator of every binary built on this crate (the operator, its tests and its
-/// benchmarks): mimalloc. Under glibc's malloc a quiet resync at 10,000 services spent most of
-/// its CPU consolidating and unlinking freed chunks (1.42 CPU-s; 0.39 with mimalloc), and the
-/// controller's peak RSS there was 587 MiB (492 MiB); BENCHMARKS.md, "The allocator".
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 pub mod apply;
 pub mod cli;
 pub mod cloud;
