@@ -61,7 +61,7 @@ pub struct Planned {
 /// manifest set: Cluster manifests in it count as declared even when not planned. Target
 /// groups a planned service names but that are not planned themselves are looked up by name
 /// (ARN only) unless `known_arns` knows them. The caller selects (the controller from its
-/// index by key: a full sync's phase of 1,000 keys built no key per document of the set).
+/// desired state's index, `Desired::select`).
 pub async fn plan_documents(
     observer: &Observer,
     documents: &[Document],

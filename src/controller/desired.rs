@@ -111,8 +111,8 @@ impl Desired {
         self.index.get(key)
     }
 
-    /// The documents of `keys` (each key's first), in key order; keys with no document are
-    /// left out.
+    /// The documents of `keys` (each key's first), in the order of `keys`; keys with no
+    /// document are left out. Looked up in the index: no key is built per document.
     pub fn select<'a>(
         &'a self,
         keys: impl IntoIterator<Item = &'a ResourceKey>,

@@ -168,16 +168,6 @@ impl Manifest {
         }
     }
 
-    /// True when this manifest's identity is `key` ([`Manifest::key`] without building it).
-    pub fn is(&self, key: &ResourceKey) -> bool {
-        self.kind() == key.kind
-            && self.metadata.name == key.name
-            && match &self.spec {
-                Spec::Service(s) => key.cluster.as_deref() == Some(s.cluster.as_str()),
-                _ => key.cluster.is_none(),
-            }
-    }
-
     /// Stable hash of the manifest's kind, metadata and spec (not of its formatting or
     /// comments): the source's change detection and the held-back tag compare it. A loaded
     /// [`super::Document`] keeps its own once computed (`Document::content_hash`).
@@ -214,29 +204,6 @@ impl Manifest {
         match &self.spec {
             Spec::Cluster(s) => Some(s),
             _ => None,
-        }
-    }
-}
-
-#[cfg(test)]
-mod identity_tests {
-    /// `is` agrees with comparing `key()` for every pair of a few manifests' keys.
-    #[test]
-    fn is_matches_the_key_it_would_build() {
-        let text = "apiVersion: ecs-operator/v1\nkind: Cluster\nmetadata: {name: a}\nspec: {}\n---\n\
-                    apiVersion: ecs-operator/v1\nkind: TargetGroup\nmetadata: {name: a}\n\
-                    spec: {protocol: HTTP, port: 80, vpcId: vpc-1}\n---\n\
-                    apiVersion: ecs-operator/v1\nkind: Service\nmetadata: {name: a}\n\
-                    spec: {cluster: a, taskDefinition: 'web:1'}\n---\n\
-                    apiVersion: ecs-operator/v1\nkind: Service\nmetadata: {name: a}\n\
-                    spec: {cluster: b, taskDefinition: 'web:1'}\n";
-        let loaded = crate::manifest::load_str(std::path::Path::new("m.yaml"), text);
-        assert_eq!(loaded.documents.len(), 4, "{:?}", loaded.diagnostics);
-        for a in &loaded.documents {
-            for b in &loaded.documents {
-                let key = b.manifest.key();
-                assert_eq!(a.manifest.is(&key), a.manifest.key() == key, "{key}");
-            }
         }
     }
 }
